@@ -1,0 +1,138 @@
+"""One protocol version's codec: a header layout plus a table of PDU layouts."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from smsgw.protocols.errors import (
+    DecodeError,
+    EncodeError,
+    ErrorKind,
+    FramingError,
+    TruncatedError,
+    UnknownCommandError,
+)
+from smsgw.protocols.wire import Fields, HeaderSpec, Layout
+
+
+class Header(NamedTuple):
+    """A decoded PDU header.
+
+    ``sequence_id`` is an ``int`` for CMPP and SMGP and a ``(node_id,
+    timestamp, counter)`` tuple for SGIP.  A ``NamedTuple`` rather than an
+    attrs class because one is built for every frame (see docs/benchmarks.md).
+    """
+
+    length: int
+    command_id: int
+    sequence_id: Any
+
+
+class ProtocolCodec:
+    """Encode and decode the PDUs of one protocol version.
+
+    :param name: e.g. ``"CMPP 2.0"``, used in error messages.
+    :param header: the header layout after Total_Length and Command_Id.
+    :param pdus: ``(command id, PDU class, fields)`` for every PDU.
+    :param statuses: the status code this protocol answers each
+        :class:`ErrorKind` with (CMPP: structure 1, command 2, length 4).
+    :param max_length: the largest Total_Length accepted.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        header: HeaderSpec,
+        pdus: Iterable[tuple[int, type, Fields]],
+        statuses: Mapping[ErrorKind, int],
+        max_length: int,
+    ) -> None:
+        self.name = name
+        self.header = header
+        self.header_size = header.size
+        self.max_length = max_length
+        self.statuses = dict(statuses)
+        self._header_struct = struct.Struct(">II" + header.code)
+        self._sgip_like = len(header.sequence_exprs) > 1
+        self.layouts: dict[type, Layout] = {}
+        self.by_command: dict[int, Layout] = {}
+        self._encoders: dict[type, Any] = {}
+        self._decoders: dict[int, Any] = {}
+        for command_id, cls, fields in pdus:
+            layout = Layout(cls, fields, command_id=command_id, header=header)
+            if cls in self.layouts:
+                raise TypeError(f"{name}: {cls.__name__} listed twice")
+            if command_id in self.by_command:
+                raise TypeError(f"{name}: command id {command_id:#010x} listed twice")
+            self.layouts[cls] = layout
+            self.by_command[command_id] = layout
+            self._encoders[cls] = layout.encode
+            self._decoders[command_id] = layout.decode
+
+    def command_id(self, pdu_class: type) -> int:
+        """The command id of *pdu_class* in this protocol version."""
+        cid = self.layouts[pdu_class].command_id
+        assert cid is not None
+        return cid
+
+    def encode(self, pdu: object, sequence_id: Any) -> bytes:
+        """Encode *pdu* as one whole frame with *sequence_id* in its header.
+
+        :raises EncodeError: a field does not fit, or this version has no
+            such PDU.
+        """
+        try:
+            enc = self._encoders[type(pdu)]
+        except KeyError:
+            raise EncodeError(
+                f"{self.name} has no {type(pdu).__name__} PDU", pdu=type(pdu).__name__
+            ) from None
+        return enc(pdu, sequence_id)  # type: ignore[no-any-return]
+
+    def decode(self, frame: bytes) -> tuple[Header, Any]:
+        """Decode one whole frame into ``(header, pdu)``.
+
+        :raises DecodeError: with ``status`` set to this protocol's answer.
+        """
+        size = self.header_size
+        if len(frame) < size:
+            raise self._status(
+                TruncatedError(f"frame of {len(frame)} bytes is shorter than the header")
+            )
+        values = self._header_struct.unpack_from(frame)
+        length, command_id = values[0], values[1]
+        seq = values[2:] if self._sgip_like else values[2]
+        if length != len(frame):
+            raise self._status(
+                FramingError(
+                    f"length field says {length}, frame has {len(frame)} bytes",
+                    field="length",
+                    command_id=command_id,
+                    sequence_id=seq,
+                )
+            )
+        try:
+            dec = self._decoders[command_id]
+        except KeyError:
+            raise self._status(
+                UnknownCommandError(
+                    f"unknown {self.name} command id {command_id:#010x}",
+                    field="command_id",
+                    command_id=command_id,
+                    sequence_id=seq,
+                )
+            ) from None
+        try:
+            pdu = dec(frame, size, length)
+        except DecodeError as e:
+            e.command_id = command_id
+            e.sequence_id = seq
+            raise self._status(e) from None
+        return Header(length, command_id, seq), pdu
+
+    def _status(self, error: DecodeError) -> DecodeError:
+        if error.status is None:
+            error.status = self.statuses.get(error.kind)
+        return error

@@ -1,0 +1,524 @@
+"""Field codecs and the layout compiler shared by every protocol.
+
+A PDU's wire layout is data: a tuple of ``(attribute name, field codec)``
+pairs (STYLE.md §3).  :func:`compile_layout` turns such a table into two
+specialised functions, one that encodes an instance and one that decodes a
+byte range into one.  The functions are generated source, as attrs and
+``collections.namedtuple`` generate theirs, because this is the hot path:
+each run of fixed-width fields becomes one precompiled :class:`struct.Struct`
+call, and there is no per-field interpretation at run time.
+
+Every generated decoder is total: for any input it returns a PDU or raises a
+:class:`~smsgw.protocols.errors.DecodeError` naming the PDU and the field.
+Every generated encoder refuses a value that does not fit its field with an
+:class:`~smsgw.protocols.errors.EncodeError` naming the field, instead of
+truncating it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol
+
+import attrs
+
+from smsgw.protocols.errors import (
+    DecodeError,
+    EncodeError,
+    FieldValueError,
+    TrailingBytesError,
+    TruncatedError,
+)
+
+_NUL = b"\x00"
+
+
+class FieldCodec(Protocol):
+    """What the compiler needs to know of a field codec."""
+
+    def default(self) -> Any: ...
+
+    def check(self, value: Any) -> str | None:
+        """Return why *value* cannot be encoded, or ``None`` when it can."""
+
+
+@attrs.frozen
+class UInt:
+    """Big-endian integer of 1, 2, 4 or 8 bytes (``signed`` for spec "Integer")."""
+
+    size: int
+    signed: bool = False
+
+    @property
+    def code(self) -> str:
+        c = {1: "b", 2: "h", 4: "i", 8: "q"}[self.size]
+        return c if self.signed else c.upper()
+
+    @property
+    def max_value(self) -> int:
+        return (1 << (8 * self.size - (1 if self.signed else 0))) - 1
+
+    @property
+    def min_value(self) -> int:
+        return -(1 << (8 * self.size - 1)) if self.signed else 0
+
+    def default(self) -> int:
+        return 0
+
+    def check(self, value: Any) -> str | None:
+        if type(value) is not int and not isinstance(value, int):
+            return f"expected int, got {type(value).__name__}"
+        if not self.min_value <= value <= self.max_value:
+            return f"{value} is out of range {self.min_value}..{self.max_value}"
+        return None
+
+
+@attrs.frozen
+class Octets:
+    """Fixed-width octet string, left-aligned and right-padded with NULs.
+
+    Decoding strips the trailing NULs; a value as long as the field has no
+    terminator.  Encoding refuses a value longer than the field.
+    """
+
+    size: int
+
+    @property
+    def code(self) -> str:
+        return f"{self.size}s"
+
+    def default(self) -> bytes:
+        return b""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, bytes):
+            return f"expected bytes, got {type(value).__name__}"
+        if len(value) > self.size:
+            return f"{len(value)} bytes do not fit {self.size}"
+        return None
+
+
+@attrs.frozen
+class ZeroPadded(Octets):
+    """Right-aligned octet string left-padded with ASCII ``'0'``.
+
+    CMPP 2.0 FWD and route messages pad gateway codes this way (seed 002 §8.1:
+    "若左补齐则补 '0'").  Decoding strips trailing NULs only, so a value of the
+    full width round-trips exactly.
+    """
+
+
+@attrs.frozen
+class Raw(Octets):
+    """Fixed-width binary field (MD5 authenticators, BCD ids): never stripped."""
+
+    def default(self) -> bytes:
+        return _NUL * self.size
+
+
+@attrs.frozen
+class Repeated:
+    """``count`` then that many fixed-width ``item`` strings (e.g. Dest_terminal_Id)."""
+
+    item: Octets
+    count: UInt
+
+    def default(self) -> tuple[bytes, ...]:
+        return ()
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, tuple | list):
+            return f"expected a tuple, got {type(value).__name__}"
+        if len(value) > self.count.max_value:
+            return f"{len(value)} items do not fit a count of {self.count.max_value}"
+        for i, v in enumerate(value):
+            why = self.item.check(v)
+            if why:
+                return f"item {i}: {why}"
+        return None
+
+
+@attrs.frozen
+class Sized:
+    """A length field then that many bytes (e.g. Msg_Length + Msg_Content)."""
+
+    length: UInt
+
+    def default(self) -> bytes:
+        return b""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, bytes):
+            return f"expected bytes, got {type(value).__name__}"
+        if len(value) > self.length.max_value:
+            return f"{len(value)} bytes exceed the length field's {self.length.max_value}"
+        return None
+
+
+class Custom(Protocol):
+    """A field with its own codec (TLV lists, nested bodies): variable width."""
+
+    def default(self) -> Any: ...
+
+    def check(self, value: Any) -> str | None: ...
+
+    def encode(self, value: Any) -> bytes: ...
+
+    def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[Any, int]:
+        """Decode from ``buf[offset:end]``; return the value and the new offset.
+
+        Raise :class:`DecodeError` (without pdu; the caller fills it in).
+        """
+
+
+@attrs.frozen
+class Trailing:
+    """A fixed field at the end that some peers omit; decodes to its default when absent."""
+
+    field: UInt | Octets
+
+    def default(self) -> Any:
+        return self.field.default()
+
+    def check(self, value: Any) -> str | None:
+        return self.field.check(value)
+
+
+Fields = Sequence[tuple[str, Any]]
+
+
+@attrs.frozen
+class HeaderSpec:
+    """How a protocol's header is laid out before the body.
+
+    :ivar code: struct codes of the header fields after Total_Length and
+        Command_Id (``"I"`` for CMPP and SMGP, ``"III"`` for SGIP).
+    :ivar sequence_exprs: how the generated encoder spreads its ``seq``
+        argument over those fields.
+    """
+
+    code: str
+    sequence_exprs: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return struct.calcsize(">II" + self.code)
+
+
+class Layout:
+    """A compiled layout: encode an instance, decode bytes into one.
+
+    :ivar cls: the attrs class the layout builds.
+    :ivar fields: the ``(name, codec)`` table, in wire order.
+    :ivar command_id: the command id written into the header, for PDUs.
+    :ivar fixed_size: the size of a body whose variable fields are empty.
+    """
+
+    encode: Callable[..., bytes]
+    decode: Callable[[bytes, int, int], Any]
+
+    def __init__(
+        self,
+        cls: type,
+        fields: Fields,
+        *,
+        command_id: int | None = None,
+        header: HeaderSpec | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.cls = cls
+        self.fields = tuple(fields)
+        self.command_id = command_id
+        self.header = header
+        self.name = name or cls.__name__
+        _validate(cls, self.fields, self.name)
+        self.fixed_size = _fixed_size(self.fields)
+        self.encode, self.decode = _Compiler(self).build()
+
+    def pack(self, value: Any) -> bytes:
+        """Encode a header-less structure (e.g. a status report's content)."""
+        return self.encode(value, None)
+
+    def unpack(self, data: bytes) -> Any:
+        """Decode a whole header-less structure from *data*."""
+        return self.decode(data, 0, len(data))
+
+    def check(self, value: Any) -> None:
+        """Raise :class:`EncodeError` naming the first field *value* cannot encode."""
+        for name, codec in self.fields:
+            why = codec.check(getattr(value, name))
+            if why:
+                raise EncodeError(why, pdu=self.name, field=name)
+
+    def __repr__(self) -> str:
+        return f"<Layout {self.name}>"
+
+
+def _validate(cls: type, fields: Fields, name: str) -> None:
+    known = {a.name: a for a in attrs.fields(cls)}
+    listed = set()
+    for i, (fname, codec) in enumerate(fields):
+        if fname not in known:
+            raise TypeError(f"{name}: layout field {fname!r} is not an attribute of {cls}")
+        if isinstance(codec, Trailing) and i != len(fields) - 1:
+            raise TypeError(f"{name}: Trailing field {fname!r} must come last")
+        listed.add(fname)
+    for aname, a in known.items():
+        if aname not in listed and a.default is attrs.NOTHING:
+            raise TypeError(f"{name}: attribute {aname!r} is not on the wire and has no default")
+
+
+def _fixed_size(fields: Fields) -> int:
+    size = 0
+    for _, codec in fields:
+        if isinstance(codec, UInt | Octets):
+            size += codec.size
+        elif isinstance(codec, Repeated):
+            size += codec.count.size
+        elif isinstance(codec, Sized):
+            size += codec.length.size
+        elif isinstance(codec, Trailing):
+            size += codec.field.size
+    return size
+
+
+class _Compiler:
+    """Generates the source of one layout's encoder and decoder."""
+
+    _counter: ClassVar[int] = 0
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.ns: dict[str, Any] = {
+            "_cls": layout.cls,
+            "_layout": layout,
+            "_NUL": _NUL,
+            "_truncated": _truncated,
+            "_trailing": _trailing,
+            "_encode_failed": _encode_failed,
+            "DecodeError": DecodeError,
+            "FieldValueError": FieldValueError,
+            "struct_error": struct.error,
+        }
+        self.nconst = 0
+
+    def const(self, value: Any, prefix: str = "_c") -> str:
+        self.nconst += 1
+        name = f"{prefix}{self.nconst}"
+        self.ns[name] = value
+        return name
+
+    def build(self) -> tuple[Callable[..., bytes], Callable[[bytes, int, int], Any]]:
+        enc_src = self.encoder_source()
+        dec_src = self.decoder_source()
+        src = enc_src + "\n" + dec_src
+        _Compiler._counter += 1
+        filename = f"<smsgw layout {self.layout.name} #{_Compiler._counter}>"
+        exec(compile(src, filename, "exec"), self.ns)
+        self.ns["_source"] = src
+        return self.ns["encode"], self.ns["decode"]
+
+    # -- decoding -------------------------------------------------------
+
+    def decoder_source(self) -> str:
+        lines = ["def decode(buf, off, end):"]
+        emit = lines.append
+        seg: list[tuple[str, str, int]] = []  # (var, code, size)
+        finals: list[tuple[str, str]] = []  # (attr name, expression)
+
+        def flush() -> None:
+            if not seg:
+                return
+            size = sum(s for _, _, s in seg)
+            st = self.const(struct.Struct(">" + "".join(c for _, c, _ in seg)), "_s")
+            spans = self.const(_spans(seg))
+            emit(f"    if end - off < {size}: _truncated(_layout, {spans}, end - off)")
+            targets = ", ".join(v for v, _, _ in seg)
+            emit(f"    ({targets},) = {st}.unpack_from(buf, off)")
+            emit(f"    off += {size}")
+            seg.clear()
+
+        for name, codec in self.layout.fields:
+            var = f"v_{name}"
+            if isinstance(codec, Trailing):
+                flush()
+                inner = codec.field
+                st = self.const(struct.Struct(">" + inner.code), "_s")
+                emit(f"    if end - off >= {inner.size}:")
+                emit(f"        ({var},) = {st}.unpack_from(buf, off)")
+                emit(f"        off += {inner.size}")
+                emit("    else:")
+                emit(f"        {var} = {self.const(inner.default())}")
+                finals.append((name, _strip_expr(var, inner)))
+            elif isinstance(codec, UInt):
+                seg.append((var, codec.code, codec.size))
+                finals.append((name, var))
+            elif isinstance(codec, Octets):
+                seg.append((var, codec.code, codec.size))
+                finals.append((name, _strip_expr(var, codec)))
+            elif isinstance(codec, Repeated):
+                cnt = f"n_{name}"
+                seg.append((cnt, codec.count.code, codec.count.size))
+                flush()
+                w = codec.item.size
+                item = "buf[off:off + %d]" % w
+                ritem = "buf[i:i + %d]" % w
+                if not isinstance(codec.item, Raw):
+                    item += ".rstrip(_NUL)"
+                    ritem += ".rstrip(_NUL)"
+                emit(f"    need = {w} * {cnt}")
+                emit(
+                    f"    if end - off < need: _truncated(_layout, (({name!r}, need),), end - off)"
+                )
+                emit(f"    if {cnt} == 1: {var} = ({item},)")
+                emit(f"    else: {var} = tuple([{ritem} for i in range(off, off + need, {w})])")
+                emit("    off += need")
+                finals.append((name, var))
+            elif isinstance(codec, Sized):
+                ln = f"n_{name}"
+                seg.append((ln, codec.length.code, codec.length.size))
+                flush()
+                emit(
+                    f"    if end - off < {ln}: _truncated(_layout, (({name!r}, {ln}),), end - off)"
+                )
+                emit(f"    {var} = buf[off:off + {ln}]")
+                emit(f"    off += {ln}")
+                finals.append((name, var))
+            else:
+                flush()
+                c = self.const(codec, "_f")
+                emit("    try:")
+                emit(f"        {var}, off = {c}.decode_at(buf, off, end)")
+                emit("    except DecodeError as e:")
+                emit(f"        e.pdu = _layout.name; e.field = e.field or {name!r}")
+                emit("        raise")
+                finals.append((name, var))
+        flush()
+        emit("    if off != end: _trailing(_layout, end - off)")
+        args = ", ".join(f"{n}={e}" for n, e in finals)
+        emit(f"    return _cls({args})")
+        return "\n".join(lines) + "\n"
+
+    # -- encoding -------------------------------------------------------
+
+    def encoder_source(self) -> str:
+        layout = self.layout
+        hdr = layout.header
+        lines = ["def encode(p, seq):", "  try:"]
+        emit = lines.append
+        parts: list[str] = []
+        sizes: list[str] = []
+        seg_codes: list[str] = []
+        seg_args: list[str] = []
+        if hdr is not None:
+            seg_codes.append("II" + hdr.code)
+            seg_args.extend(["total", str(layout.command_id), *hdr.sequence_exprs])
+
+        def flush() -> None:
+            if not seg_codes:
+                return
+            st = self.const(struct.Struct(">" + "".join(seg_codes)), "_s")
+            parts.append(f"{st}.pack({', '.join(seg_args)})")
+            seg_codes.clear()
+            seg_args.clear()
+
+        for name, codec in layout.fields:
+            var = f"v_{name}"
+            emit(f"    {var} = p.{name}")
+            if isinstance(codec, Trailing):
+                codec = codec.field
+            if isinstance(codec, UInt):
+                seg_codes.append(codec.code)
+                seg_args.append(var)
+            elif isinstance(codec, Octets):
+                emit(f"    if len({var}) > {codec.size}: _encode_failed(_layout, p, None)")
+                seg_codes.append(codec.code)
+                if type(codec) is ZeroPadded:
+                    seg_args.append(f"{var}.rjust({codec.size}, b'0')")
+                else:
+                    seg_args.append(var)
+            elif isinstance(codec, Repeated):
+                w = codec.item.size
+                emit(f"    n_{name} = len({var})")
+                emit(f"    if n_{name} > {codec.count.max_value}: _encode_failed(_layout, p, None)")
+                emit(
+                    f"    for x in {var}:\n      if len(x) > {w}: _encode_failed(_layout, p, None)"
+                )
+                seg_codes.append(codec.count.code)
+                seg_args.append(f"n_{name}")
+                flush()
+                if isinstance(codec.item, ZeroPadded):
+                    parts.append(f"b''.join([x.rjust({w}, b'0') for x in {var}])")
+                else:
+                    parts.append(f"b''.join([x.ljust({w}, _NUL) for x in {var}])")
+                sizes.append(f"{w} * n_{name}")
+            elif isinstance(codec, Sized):
+                emit(f"    n_{name} = len({var})")
+                emit(
+                    f"    if n_{name} > {codec.length.max_value}: _encode_failed(_layout, p, None)"
+                )
+                seg_codes.append(codec.length.code)
+                seg_args.append(f"n_{name}")
+                flush()
+                parts.append(var)
+                sizes.append(f"n_{name}")
+            else:
+                c = self.const(codec, "_f")
+                emit(f"    e_{name} = {c}.encode({var})")
+                flush()
+                parts.append(f"e_{name}")
+                sizes.append(f"len(e_{name})")
+        flush()
+        if hdr is not None:
+            fixed = hdr.size + layout.fixed_size
+            emit(f"    total = {' + '.join([str(fixed), *sizes])}")
+        if len(parts) == 1:
+            emit(f"    return {parts[0]}")
+        else:
+            emit(f"    return b''.join(({', '.join(parts)},))")
+        emit("  except (struct_error, TypeError, AttributeError, OverflowError) as e:")
+        emit("    _encode_failed(_layout, p, e)")
+        emit("    raise")
+        return "\n".join(lines) + "\n"
+
+
+def _strip_expr(var: str, codec: UInt | Octets) -> str:
+    if isinstance(codec, Octets) and not isinstance(codec, Raw):
+        return f"{var}.rstrip(_NUL)"
+    return var
+
+
+def _spans(seg: list[tuple[str, str, int]]) -> tuple[tuple[str, int], ...]:
+    """``(field name, end offset within the segment)`` for truncation messages."""
+    out = []
+    end = 0
+    for var, _, size in seg:
+        end += size
+        name = var[2:]  # strip "v_" / "n_"
+        out.append((name, end))
+    return tuple(out)
+
+
+def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: int) -> None:
+    """Raise :class:`TruncatedError` naming the first field that does not fit."""
+    for name, end in spans:
+        if end > available:
+            raise TruncatedError(
+                f"needs {end} bytes from here, {available} left", pdu=layout.name, field=name
+            )
+    raise TruncatedError("truncated", pdu=layout.name)  # pragma: no cover
+
+
+def _trailing(layout: Layout, extra: int) -> None:
+    raise TrailingBytesError(f"{extra} bytes after the last field", pdu=layout.name)
+
+
+def _encode_failed(layout: Layout, value: Any, cause: BaseException | None) -> None:
+    """Raise an :class:`EncodeError` naming the field that cannot be encoded."""
+    if not isinstance(value, layout.cls):
+        raise EncodeError(
+            f"expected {layout.cls.__name__}, got {type(value).__name__}", pdu=layout.name
+        )
+    layout.check(value)
+    raise EncodeError(f"cannot encode: {cause}", pdu=layout.name) from cause
