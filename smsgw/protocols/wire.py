@@ -362,8 +362,8 @@ class _Compiler:
                 seg.append((cnt, codec.count.code, codec.count.size))
                 flush()
                 w = codec.item.size
-                item = "buf[off:off + %d]" % w
-                ritem = "buf[i:i + %d]" % w
+                item = f"buf[off:off + {w}]"
+                ritem = f"buf[i:i + {w}]"
                 if not isinstance(codec.item, Raw):
                     item += ".rstrip(_NUL)"
                     ritem += ".rstrip(_NUL)"
