@@ -30,6 +30,9 @@ class Header(NamedTuple):
     sequence_id: Any
 
 
+_new_header = tuple.__new__
+
+
 class ProtocolCodec:
     """Encode and decode the PDUs of one protocol version.
 
@@ -96,41 +99,39 @@ class ProtocolCodec:
 
         :raises DecodeError: with ``status`` set to this protocol's answer.
         """
-        size = self.header_size
-        if len(frame) < size:
+        try:
+            values = self._header_struct.unpack_from(frame)
+        except struct.error:
             raise self._status(
                 TruncatedError(f"frame of {len(frame)} bytes is shorter than the header")
-            )
-        values = self._header_struct.unpack_from(frame)
-        length, command_id = values[0], values[1]
-        seq = values[2:] if self._sgip_like else values[2]
-        if length != len(frame):
-            raise self._status(
-                FramingError(
-                    f"length field says {length}, frame has {len(frame)} bytes",
-                    field="length",
-                    command_id=command_id,
-                    sequence_id=seq,
-                )
-            )
-        try:
-            dec = self._decoders[command_id]
-        except KeyError:
-            raise self._status(
-                UnknownCommandError(
-                    f"unknown {self.name} command id {command_id:#010x}",
-                    field="command_id",
-                    command_id=command_id,
-                    sequence_id=seq,
-                )
             ) from None
+        header = (
+            _new_header(Header, (values[0], values[1], values[2:]))
+            if self._sgip_like
+            else (_new_header(Header, values))
+        )
+        dec = self._decoders.get(header[1])
+        if dec is None or header[0] != len(frame):
+            raise self._bad_header(header, len(frame))
         try:
-            pdu = dec(frame, size, length)
+            return header, dec(frame, self.header_size, header[0])
         except DecodeError as e:
-            e.command_id = command_id
-            e.sequence_id = seq
+            e.command_id = header.command_id
+            e.sequence_id = header.sequence_id
             raise self._status(e) from None
-        return Header(length, command_id, seq), pdu
+
+    def _bad_header(self, header: Header, size: int) -> DecodeError:
+        if header.length != size:
+            error: DecodeError = FramingError(
+                f"length field says {header.length}, frame has {size} bytes", field="length"
+            )
+        else:
+            error = UnknownCommandError(
+                f"unknown {self.name} command id {header.command_id:#010x}", field="command_id"
+            )
+        error.command_id = header.command_id
+        error.sequence_id = header.sequence_id
+        return self._status(error)
 
     def _status(self, error: DecodeError) -> DecodeError:
         if error.status is None:

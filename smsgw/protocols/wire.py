@@ -26,7 +26,6 @@ import attrs
 from smsgw.protocols.errors import (
     DecodeError,
     EncodeError,
-    FieldValueError,
     TrailingBytesError,
     TruncatedError,
 )
@@ -284,7 +283,14 @@ def _fixed_size(fields: Fields) -> int:
 
 
 class _Compiler:
-    """Generates the source of one layout's encoder and decoder."""
+    """Generates the source of one layout's encoder and decoder.
+
+    Fast path: the whole PDU is one :class:`struct.Struct` whose format
+    depends only on the sizes of its variable fields (DestUsr_tl × 21,
+    Msg_Length), cached per size; decoding peeks at the count fields to find
+    those sizes.  When the bytes do not fit that shape, a step-by-step
+    decoder takes over and names the field that is short or bad.
+    """
 
     _counter: ClassVar[int] = 0
 
@@ -298,10 +304,18 @@ class _Compiler:
             "_trailing": _trailing,
             "_encode_failed": _encode_failed,
             "DecodeError": DecodeError,
-            "FieldValueError": FieldValueError,
             "struct_error": struct.error,
         }
         self.nconst = 0
+        self.custom = [
+            (n, c)
+            for n, c in layout.fields
+            if not isinstance(c, UInt | Octets | Repeated | Sized | Trailing)
+        ]
+        if self.custom and self.custom[0][0] != layout.fields[-1][0]:
+            raise TypeError(f"{layout.name}: only the last field may have a custom codec")
+        self.ns["_shape"] = _Shape(layout, header=True)
+        self.ns["_body"] = self.body = _Shape(layout, header=False)
 
     def const(self, value: Any, prefix: str = "_c") -> str:
         self.nconst += 1
@@ -310,22 +324,106 @@ class _Compiler:
         return name
 
     def build(self) -> tuple[Callable[..., bytes], Callable[[bytes, int, int], Any]]:
-        enc_src = self.encoder_source()
-        dec_src = self.decoder_source()
-        src = enc_src + "\n" + dec_src
+        src = "\n".join(
+            [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
+        )
         _Compiler._counter += 1
         filename = f"<smsgw layout {self.layout.name} #{_Compiler._counter}>"
         exec(compile(src, filename, "exec"), self.ns)
         self.ns["_source"] = src
         return self.ns["encode"], self.ns["decode"]
 
+    def construct(self, values: dict[str, str]) -> str:
+        """``_cls(...)`` with every attribute positional, off-wire ones as defaults."""
+        args = []
+        for a in attrs.fields(self.layout.cls):
+            if a.name in values:
+                args.append(values[a.name])
+            else:
+                args.append(self.const(a.default))
+        return f"_cls({', '.join(args)})"
+
     # -- decoding -------------------------------------------------------
 
-    def decoder_source(self) -> str:
-        lines = ["def decode(buf, off, end):"]
+    def fast_decoder_source(self) -> str:
+        """One ``unpack_from`` of a struct cached by the variable sizes."""
+        lines = ["def decode(buf, off, end):", "    avail = end - off"]
+        emit = lines.append
+        values: dict[str, str] = {}
+        targets: list[str] = []
+        pos: list[str] = ["0"]  # offset expression of the next field
+        dyn: list[str] = []
+        indent = "    "
+        for name, codec in self.layout.fields:
+            var = f"v_{name}"
+            if isinstance(codec, Trailing):
+                codec = codec.field
+            if isinstance(codec, UInt):
+                targets.append(var)
+                values[name] = var
+                pos.append(str(codec.size))
+            elif isinstance(codec, Octets):
+                targets.append(var)
+                values[name] = _strip_expr(var, codec)
+                pos.append(str(codec.size))
+            elif isinstance(codec, Repeated | Sized):
+                cnt = codec.count if isinstance(codec, Repeated) else codec.length
+                at = " + ".join(pos)
+                need = f"{at} + {cnt.size}"
+                emit(f"{indent}if avail < {need}: return decode_slow(buf, off, end)")
+                if cnt.size == 1:
+                    emit(f"{indent}d_{name} = buf[off + {at}]")
+                else:
+                    emit(f"{indent}d_{name} = int.from_bytes(buf[off + {at}:off + {need}], 'big')")
+                if isinstance(codec, Repeated):
+                    w = codec.item.size
+                    emit(f"{indent}d_{name} *= {w}")
+                    values[name] = f"r_{name}"
+                targets.append(f"n_{name}")
+                targets.append(var)
+                if isinstance(codec, Sized):
+                    values[name] = var
+                pos.append(f"{cnt.size} + d_{name}")
+                dyn.append(f"d_{name}")
+            else:  # custom, last
+                values[name] = var
+        key = dyn[0] if len(dyn) == 1 else f"({', '.join(dyn)},)"
+        if dyn:
+            emit(f"    s = _body.cache.get({key}) or _body.make({key})")
+        else:
+            emit(f"    s = {self.const(self.body.make(()), '_s')}")
+        cmp = "<" if self.custom else "!="
+        emit(f"    if avail {cmp} s.size: return decode_slow(buf, off, end)")
+        if targets:
+            emit(f"    ({', '.join(targets)},) = s.unpack_from(buf, off)")
+        for name, codec in self.layout.fields:
+            if isinstance(codec, Repeated):
+                w = codec.item.size
+                raw = f"v_{name}"
+                strip = "" if isinstance(codec.item, Raw) else ".rstrip(_NUL)"
+                emit(f"    if n_{name} == 1: r_{name} = ({raw}{strip},)")
+                emit(
+                    f"    else: r_{name} = tuple([{raw}[i:i + {w}]{strip} "
+                    f"for i in range(0, d_{name}, {w})])"
+                )
+        if self.custom:
+            name, _ = self.custom[0]
+            c = self.const(self.custom[0][1], "_f")
+            emit("    try:")
+            emit(f"        v_{name}, off = {c}.decode_at(buf, off + s.size, end)")
+            emit("    except DecodeError as e:")
+            emit(f"        e.pdu = _layout.name; e.field = e.field or {name!r}")
+            emit("        raise")
+            emit("    if off != end: _trailing(_layout, end - off)")
+        emit(f"    return {self.construct(values)}")
+        return "\n".join(lines) + "\n"
+
+    def slow_decoder_source(self) -> str:
+        """Field by field, naming the field where the bytes run out or go wrong."""
+        lines = ["def decode_slow(buf, off, end):"]
         emit = lines.append
         seg: list[tuple[str, str, int]] = []  # (var, code, size)
-        finals: list[tuple[str, str]] = []  # (attr name, expression)
+        values: dict[str, str] = {}
 
         def flush() -> None:
             if not seg:
@@ -350,31 +448,27 @@ class _Compiler:
                 emit(f"        off += {inner.size}")
                 emit("    else:")
                 emit(f"        {var} = {self.const(inner.default())}")
-                finals.append((name, _strip_expr(var, inner)))
+                values[name] = _strip_expr(var, inner)
             elif isinstance(codec, UInt):
                 seg.append((var, codec.code, codec.size))
-                finals.append((name, var))
+                values[name] = var
             elif isinstance(codec, Octets):
                 seg.append((var, codec.code, codec.size))
-                finals.append((name, _strip_expr(var, codec)))
+                values[name] = _strip_expr(var, codec)
             elif isinstance(codec, Repeated):
                 cnt = f"n_{name}"
                 seg.append((cnt, codec.count.code, codec.count.size))
                 flush()
                 w = codec.item.size
-                item = f"buf[off:off + {w}]"
-                ritem = f"buf[i:i + {w}]"
-                if not isinstance(codec.item, Raw):
-                    item += ".rstrip(_NUL)"
-                    ritem += ".rstrip(_NUL)"
+                strip = "" if isinstance(codec.item, Raw) else ".rstrip(_NUL)"
                 emit(f"    need = {w} * {cnt}")
                 emit(
                     f"    if end - off < need: _truncated(_layout, (({name!r}, need),), end - off)"
                 )
-                emit(f"    if {cnt} == 1: {var} = ({item},)")
-                emit(f"    else: {var} = tuple([{ritem} for i in range(off, off + need, {w})])")
+                items = f"buf[i:i + {w}]{strip} for i in range(off, off + need, {w})"
+                emit(f"    {var} = tuple([{items}])")
                 emit("    off += need")
-                finals.append((name, var))
+                values[name] = var
             elif isinstance(codec, Sized):
                 ln = f"n_{name}"
                 seg.append((ln, codec.length.code, codec.length.size))
@@ -384,7 +478,7 @@ class _Compiler:
                 )
                 emit(f"    {var} = buf[off:off + {ln}]")
                 emit(f"    off += {ln}")
-                finals.append((name, var))
+                values[name] = var
             else:
                 flush()
                 c = self.const(codec, "_f")
@@ -393,11 +487,10 @@ class _Compiler:
                 emit("    except DecodeError as e:")
                 emit(f"        e.pdu = _layout.name; e.field = e.field or {name!r}")
                 emit("        raise")
-                finals.append((name, var))
+                values[name] = var
         flush()
         emit("    if off != end: _trailing(_layout, end - off)")
-        args = ", ".join(f"{n}={e}" for n, e in finals)
-        emit(f"    return _cls({args})")
+        emit(f"    return {self.construct(values)}")
         return "\n".join(lines) + "\n"
 
     # -- encoding -------------------------------------------------------
@@ -407,80 +500,97 @@ class _Compiler:
         hdr = layout.header
         lines = ["def encode(p, seq):", "  try:"]
         emit = lines.append
-        parts: list[str] = []
-        sizes: list[str] = []
-        seg_codes: list[str] = []
-        seg_args: list[str] = []
+        args: list[str] = []
+        dyn: list[str] = []
         if hdr is not None:
-            seg_codes.append("II" + hdr.code)
-            seg_args.extend(["total", str(layout.command_id), *hdr.sequence_exprs])
-
-        def flush() -> None:
-            if not seg_codes:
-                return
-            st = self.const(struct.Struct(">" + "".join(seg_codes)), "_s")
-            parts.append(f"{st}.pack({', '.join(seg_args)})")
-            seg_codes.clear()
-            seg_args.clear()
-
+            args.extend(["total", str(layout.command_id), *hdr.sequence_exprs])
         for name, codec in layout.fields:
             var = f"v_{name}"
             emit(f"    {var} = p.{name}")
             if isinstance(codec, Trailing):
                 codec = codec.field
             if isinstance(codec, UInt):
-                seg_codes.append(codec.code)
-                seg_args.append(var)
+                args.append(var)
             elif isinstance(codec, Octets):
                 emit(f"    if len({var}) > {codec.size}: _encode_failed(_layout, p, None)")
-                seg_codes.append(codec.code)
                 if type(codec) is ZeroPadded:
-                    seg_args.append(f"{var}.rjust({codec.size}, b'0')")
+                    args.append(f"{var}.rjust({codec.size}, b'0')")
                 else:
-                    seg_args.append(var)
+                    args.append(var)
             elif isinstance(codec, Repeated):
                 w = codec.item.size
+                pad = "rjust(%d, b'0')" if isinstance(codec.item, ZeroPadded) else "ljust(%d, _NUL)"
+                pad = pad % w
                 emit(f"    n_{name} = len({var})")
                 emit(f"    if n_{name} > {codec.count.max_value}: _encode_failed(_layout, p, None)")
-                emit(
-                    f"    for x in {var}:\n      if len(x) > {w}: _encode_failed(_layout, p, None)"
-                )
-                seg_codes.append(codec.count.code)
-                seg_args.append(f"n_{name}")
-                flush()
+                emit(f"    if n_{name} == 1:")
+                emit(f"      j_{name} = {var}[0]")
+                emit(f"      if len(j_{name}) > {w}: _encode_failed(_layout, p, None)")
                 if isinstance(codec.item, ZeroPadded):
-                    parts.append(f"b''.join([x.rjust({w}, b'0') for x in {var}])")
-                else:
-                    parts.append(f"b''.join([x.ljust({w}, _NUL) for x in {var}])")
-                sizes.append(f"{w} * n_{name}")
+                    emit(f"      j_{name} = j_{name}.{pad}")
+                emit("    else:")
+                emit(f"      for x in {var}:")
+                emit(f"        if len(x) > {w}: _encode_failed(_layout, p, None)")
+                emit(f"      j_{name} = b''.join([x.{pad} for x in {var}])")
+                emit(f"    d_{name} = {w} * n_{name}")
+                args.extend([f"n_{name}", f"j_{name}"])
+                dyn.append(f"d_{name}")
             elif isinstance(codec, Sized):
-                emit(f"    n_{name} = len({var})")
-                emit(
-                    f"    if n_{name} > {codec.length.max_value}: _encode_failed(_layout, p, None)"
-                )
-                seg_codes.append(codec.length.code)
-                seg_args.append(f"n_{name}")
-                flush()
-                parts.append(var)
-                sizes.append(f"n_{name}")
+                limit = codec.length.max_value
+                emit(f"    d_{name} = len({var})")
+                emit(f"    if d_{name} > {limit}: _encode_failed(_layout, p, None)")
+                args.extend([f"d_{name}", var])
+                dyn.append(f"d_{name}")
             else:
                 c = self.const(codec, "_f")
                 emit(f"    e_{name} = {c}.encode({var})")
-                flush()
-                parts.append(f"e_{name}")
-                sizes.append(f"len(e_{name})")
-        flush()
-        if hdr is not None:
-            fixed = hdr.size + layout.fixed_size
-            emit(f"    total = {' + '.join([str(fixed), *sizes])}")
-        if len(parts) == 1:
-            emit(f"    return {parts[0]}")
+        key = dyn[0] if len(dyn) == 1 else f"({', '.join(dyn)},)"
+        if dyn:
+            emit(f"    s = _shape.cache.get({key}) or _shape.make({key})")
         else:
-            emit(f"    return b''.join(({', '.join(parts)},))")
+            emit(f"    s = {self.const(self.ns['_shape'].make(()), '_s')}")
+        tail = f" + len(e_{self.custom[0][0]})" if self.custom else ""
+        if hdr is not None:
+            emit(f"    total = s.size{tail}")
+        packed = f"s.pack({', '.join(args)})"
+        if self.custom:
+            emit(f"    return {packed} + e_{self.custom[0][0]}")
+        else:
+            emit(f"    return {packed}")
         emit("  except (struct_error, TypeError, AttributeError, OverflowError) as e:")
         emit("    _encode_failed(_layout, p, e)")
         emit("    raise")
         return "\n".join(lines) + "\n"
+
+
+class _Shape:
+    """Structs for one layout, one per combination of variable-field sizes."""
+
+    #: Distinct shapes kept per layout before the cache starts over.
+    MAX_CACHED = 4096
+
+    def __init__(self, layout: Layout, *, header: bool) -> None:
+        hdr = layout.header
+        self.header_code = ("II" + hdr.code) if hdr and header else ""
+        self.parts: list[str | None] = []
+        for _, codec in layout.fields:
+            if isinstance(codec, Trailing):
+                codec = codec.field
+            if isinstance(codec, UInt | Octets):
+                self.parts.append(codec.code)
+            elif isinstance(codec, Repeated):
+                self.parts.extend([codec.count.code, None])
+            elif isinstance(codec, Sized):
+                self.parts.extend([codec.length.code, None])
+        self.cache: dict[Any, struct.Struct] = {}
+
+    def make(self, key: Any) -> struct.Struct:
+        sizes = iter(key if isinstance(key, tuple) else (key,))
+        fmt = ">" + self.header_code + "".join(p or f"{next(sizes)}s" for p in self.parts)
+        if len(self.cache) >= self.MAX_CACHED:
+            self.cache.clear()
+        s = self.cache[key] = struct.Struct(fmt)
+        return s
 
 
 def _strip_expr(var: str, codec: UInt | Octets) -> str:

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.define
 class Connect:
     """CMPP_CONNECT (seed 002 §8.4.1): SP login."""
 
@@ -61,7 +61,7 @@ class Connect:
     timestamp: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class ConnectResp:
     """CMPP_CONNECT_RESP: Status (1 byte in 2.0, 4 in 3.0), AuthenticatorISMG, Version."""
 
@@ -70,17 +70,17 @@ class ConnectResp:
     version: int = 0x20
 
 
-@attrs.frozen
+@attrs.define
 class Terminate:
     """CMPP_TERMINATE: no body."""
 
 
-@attrs.frozen
+@attrs.define
 class TerminateResp:
     """CMPP_TERMINATE_RESP: no body."""
 
 
-@attrs.frozen
+@attrs.define
 class Submit:
     """CMPP_SUBMIT (seed 002 §8.4.3.1; 3.0 adds the *_type fields and LinkID)."""
 
@@ -109,7 +109,7 @@ class Submit:
     reserve: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class SubmitResp:
     """CMPP_SUBMIT_RESP: Msg_Id and Result (1 byte in 2.0, 4 in 3.0)."""
 
@@ -117,7 +117,7 @@ class SubmitResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class Query:
     """CMPP_QUERY (seed 002 §8.4.4): a day's statistics, totals or per Service_Id."""
 
@@ -127,7 +127,7 @@ class Query:
     reserve: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class QueryResp:
     """CMPP_QUERY_RESP: the day's MT and MO counters."""
 
@@ -144,7 +144,7 @@ class QueryResp:
     mo_fl: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class Deliver:
     """CMPP_DELIVER (seed 002 §8.4.5): an MO, or a status report when registered_delivery is 1."""
 
@@ -162,7 +162,7 @@ class Deliver:
     reserved: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class DeliverResp:
     """CMPP_DELIVER_RESP: Msg_Id of the DELIVER and Result."""
 
@@ -170,33 +170,33 @@ class DeliverResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class Cancel:
     """CMPP_CANCEL (seed 002 §8.4.6)."""
 
     msg_id: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class CancelResp:
     """CMPP_CANCEL_RESP: Success_Id 0 OK, 1 failed."""
 
     success_id: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class ActiveTest:
     """CMPP_ACTIVE_TEST: no body."""
 
 
-@attrs.frozen
+@attrs.define
 class ActiveTestResp:
     """CMPP_ACTIVE_TEST_RESP: one Reserved byte, which some ISMGs omit."""
 
     reserved: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class Fwd:
     """CMPP_FWD (seed 002 §8.5.1): ISMG-to-ISMG forwarding of MT, MO and their reports."""
 
@@ -234,7 +234,7 @@ class Fwd:
     reserve: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class FwdResp:
     """CMPP_FWD_RESP: Result 9 means the message was sent to the wrong ISMG."""
 
@@ -244,7 +244,7 @@ class FwdResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MtRoute:
     """CMPP_MT_ROUTE (seed 002 §8.6.1): ask the GNS which ISMG homes a number."""
 
@@ -252,7 +252,7 @@ class MtRoute:
     terminal_id: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class MtRouteResp:
     """CMPP_MT_ROUTE_RESP: the MT route for the number."""
 
@@ -266,7 +266,7 @@ class MtRouteResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MoRoute:
     """CMPP_MO_ROUTE (seed 002 §8.6.3): ask the GNS which ISMG an SP is attached to."""
 
@@ -276,7 +276,7 @@ class MoRoute:
     service_code: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MoRouteResp:
     """CMPP_MO_ROUTE_RESP: the MO route for the SP code."""
 
@@ -290,7 +290,7 @@ class MoRouteResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class GetRoute:
     """CMPP_GET_ROUTE (seed 002 §8.6.5): page through the GNS table; start at -1."""
 
@@ -299,7 +299,7 @@ class GetRoute:
     last_route_id: int = -1
 
 
-@attrs.frozen
+@attrs.define
 class GetRouteResp:
     """CMPP_GET_ROUTE_RESP: one route; Result 2 marks the last."""
 
@@ -315,7 +315,7 @@ class GetRouteResp:
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MtRouteUpdate:
     """CMPP_MT_ROUTE_UPDATE (seed 002 §8.7.1): an ISMG proposes an MT route change."""
 
@@ -329,14 +329,14 @@ class MtRouteUpdate:
     area_code: bytes = b""
 
 
-@attrs.frozen
+@attrs.define
 class MtRouteUpdateResp:
     """CMPP_MT_ROUTE_UPDATE_RESP: 0 valid and awaiting confirmation, 1 invalid."""
 
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MoRouteUpdate:
     """CMPP_MO_ROUTE_UPDATE (seed 002 §8.7.3): an ISMG proposes an MO route change."""
 
@@ -351,38 +351,38 @@ class MoRouteUpdate:
     end_code: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MoRouteUpdateResp:
     """CMPP_MO_ROUTE_UPDATE_RESP: 0 valid and awaiting confirmation, 1 invalid."""
 
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class PushMtRouteUpdate(MtRouteUpdate):
     """CMPP_PUSH_MT_ROUTE_UPDATE (seed 002 §8.8.1): the GNS pushes an MT route change."""
 
 
-@attrs.frozen
+@attrs.define
 class PushMtRouteUpdateResp:
     """CMPP_PUSH_MT_ROUTE_UPDATE_RESP: 0 changed, 1 change failed."""
 
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class PushMoRouteUpdate(MoRouteUpdate):
     """CMPP_PUSH_MO_ROUTE_UPDATE (seed 002 §8.8.3): the GNS pushes an MO route change."""
 
 
-@attrs.frozen
+@attrs.define
 class PushMoRouteUpdateResp:
     """CMPP_PUSH_MO_ROUTE_UPDATE_RESP: 0 changed, 1 change failed."""
 
     result: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class Report:
     """Status report carried in a DELIVER's Msg_Content (seed 002 table 8.11; 3.0 §3)."""
 
@@ -394,7 +394,7 @@ class Report:
     smsc_sequence: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class MoReport:
     """MO status report carried in a FWD of Msg_Fwd_Type 3 (seed 002 table 8.35)."""
 

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m smsgw.bench codec`` and the ``smsgw bench`` load generator."""
