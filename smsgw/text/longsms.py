@@ -467,7 +467,7 @@ class Reassembler:
         if len(group.parts) < info.total:
             return None
         del self._groups[group_key]
-        joined = b"".join(group.parts.values())
+        joined = b"".join(group.parts[number] for number in range(1, info.total + 1))
         return _whole(key, info.reference, info.total, joined, group.msg_fmt)
 
     def expire(self, now: float) -> list[Incomplete]:
