@@ -1,0 +1,39 @@
+"""Interfaces between smsgw's parts (zope.interface)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zope.interface import Interface
+
+
+class ISimulatorControl(Interface):
+    """What the simulator's control API (DESIGN.md §4.4) drives.
+
+    Implemented by :class:`smsgw.ismg.simulator.Simulator`; the HTTP
+    resources in :mod:`smsgw.ismg.control` only translate JSON to these calls.
+    """
+
+    def submits(account: str | None, dest: str | None, limit: int) -> list[dict[str, Any]]:
+        """Every SUBMIT received (newest last), decoded, optionally filtered.
+
+        Each item: ``account, protocol, msg_id (str), src, dest (list of str),
+        text, msg_fmt, pk_total, pk_number, registered_delivery, time (ISO-8601)``.
+        """
+
+    def inject_mo(account: str, sender: str, to: str, content: str) -> Any:
+        """Send an MO to *account*'s sessions (split into UDH segments when long).
+
+        Returns a Deferred firing with a JSON-able dict (``{"segments": N,
+        "msg_ids": [...]}``) once the DELIVERs are queued; fails with
+        ``KeyError`` for an unknown account and ``ValueError`` for bad input.
+        """
+
+    def get_policy() -> dict[str, Any]:
+        """The current policy as JSON-able data (the same shape PUT accepts)."""
+
+    def set_policy(policy: Any) -> None:
+        """Install a validated :class:`smsgw.ismg.policy.Policy`."""
+
+    def stats() -> dict[str, Any]:
+        """Counters: sessions, submits, reports sent, MOs, throttled, per account."""

@@ -1,0 +1,179 @@
+"""CMPP on the session engine: the adapter, and CONNECT on both sides."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from smsgw.protocols.cmpp import pdus as p
+from smsgw.protocols.cmpp.auth import authenticator_ismg, authenticator_source, connect_timestamp
+from smsgw.protocols.cmpp.codec import CMPP20
+from smsgw.protocols.cmpp.constants import VERSION_20, CommandId, ConnectStatus
+from smsgw.protocols.codec import ProtocolCodec
+from smsgw.protocols.errors import DecodeError
+from smsgw.protocols.session import Session
+
+log = Logger()
+
+_C = CommandId
+#: The response a request that failed to decode is answered with (by command id).
+_ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
+    _C.CONNECT: lambda s: p.ConnectResp(status=ConnectStatus.STRUCTURE_ERROR),
+    _C.SUBMIT: lambda s: p.SubmitResp(result=s),
+    _C.DELIVER: lambda s: p.DeliverResp(result=s),
+    _C.CANCEL: lambda s: p.CancelResp(success_id=1),
+    _C.FWD: lambda s: p.FwdResp(result=s),
+    _C.MT_ROUTE: lambda s: p.MtRouteResp(result=1),
+    _C.MO_ROUTE: lambda s: p.MoRouteResp(result=1),
+    _C.GET_ROUTE: lambda s: p.GetRouteResp(result=1),
+    _C.MT_ROUTE_UPDATE: lambda s: p.MtRouteUpdateResp(result=1),
+    _C.MO_ROUTE_UPDATE: lambda s: p.MoRouteUpdateResp(result=1),
+    _C.PUSH_MT_ROUTE_UPDATE: lambda s: p.PushMtRouteUpdateResp(result=1),
+    _C.PUSH_MO_ROUTE_UPDATE: lambda s: p.PushMoRouteUpdateResp(result=1),
+}
+
+_ACTIVE_TEST = p.ActiveTest()
+_ACTIVE_TEST_RESP = p.ActiveTestResp()
+_TERMINATE = p.Terminate()
+_TERMINATE_RESP = p.TerminateResp()
+
+
+class CmppAdapter:
+    """CMPP for the session engine: Sequence_Id 1…2³²−1 wrapping, ACTIVE_TEST, TERMINATE."""
+
+    def __init__(self, codec: ProtocolCodec = CMPP20, first_sequence: int = 1) -> None:
+        self.codec = codec
+        self._sequence = first_sequence - 1
+
+    def next_sequence(self) -> int:
+        self._sequence = self._sequence + 1 if self._sequence < 0xFFFFFFFF else 1
+        return self._sequence
+
+    def keepalive(self) -> object:
+        return _ACTIVE_TEST
+
+    def is_keepalive(self, pdu: object) -> bool:
+        return type(pdu) is p.ActiveTest
+
+    def keepalive_response(self, pdu: object) -> object:
+        return _ACTIVE_TEST_RESP
+
+    def terminate(self) -> object:
+        return _TERMINATE
+
+    def is_terminate(self, pdu: object) -> bool:
+        return type(pdu) is p.Terminate
+
+    def terminate_response(self) -> object:
+        return _TERMINATE_RESP
+
+    def error_response(self, error: DecodeError) -> object | None:
+        make = _ERROR_RESPONSES.get(error.command_id or 0)
+        return make(error.status or 1) if make else None
+
+
+class LoginFailed(Exception):
+    """The ISMG refused CONNECT; ``status`` is its CONNECT_RESP Status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"login refused with status {status}: {message}")
+        self.status = status
+
+
+_STATUS_TEXT = {
+    1: "structure error",
+    2: "illegal source address",
+    3: "authentication error",
+    4: "version too high",
+}
+
+
+def login(
+    session: Session,
+    sp_id: bytes,
+    secret: bytes,
+    *,
+    version: int = VERSION_20,
+    status_width: int = 1,
+) -> Deferred[p.ConnectResp]:
+    """Send CONNECT on a fresh link; mark it bound when Status is 0.
+
+    A wrong AuthenticatorISMG is logged, not fatal: some ISMGs hash a
+    4-byte Status even on 2.0 links (cmpp20-notes.md §4).
+
+    :raises LoginFailed: (in the Deferred) for a non-zero Status.
+    """
+    timestamp = connect_timestamp(session.clock.seconds())
+    auth = authenticator_source(sp_id, secret, timestamp)
+    request = p.Connect(sp_id, auth, version, timestamp)
+
+    def _check(resp: p.ConnectResp) -> p.ConnectResp:
+        if resp.status != 0:
+            session.transport.loseConnection()  # type: ignore[union-attr]
+            raise LoginFailed(resp.status, _STATUS_TEXT.get(resp.status, "other error"))
+        expected = {authenticator_ismg(0, auth, secret, status_width=w) for w in (1, 4)}
+        if resp.authenticator_ismg not in expected:
+            log.warn("{peer}: AuthenticatorISMG does not match", peer=session.peer)
+        session.authenticated(sp_id.decode("ascii", "replace"))
+        return resp
+
+    return session.send(request).addCallback(_check)
+
+
+@attrs.frozen
+class ConnectCheck:
+    """The result of checking a CONNECT on the ISMG side."""
+
+    status: int
+    response: p.ConnectResp
+    account: str | None
+
+
+def check_connect(
+    request: p.Connect,
+    secrets: Mapping[str, bytes],
+    *,
+    accept_versions: range = range(0x20, 0x30),
+    answer_version: int = VERSION_20,
+    status_width: int = 1,
+) -> ConnectCheck:
+    """Authenticate a CONNECT against *secrets* (account → shared secret).
+
+    Status 2 for an unknown Source_Addr, 3 for a wrong AuthenticatorSource,
+    4 for a version above *accept_versions* (real 2.x clients send 0x20 or
+    0x21), 5 for one below it.  The answer carries the right
+    AuthenticatorISMG on success and 16 zero bytes otherwise.
+    """
+    account = request.source_addr.decode("ascii", "replace")
+    secret = secrets.get(account)
+    if request.version not in accept_versions:
+        status = (
+            ConnectStatus.VERSION_TOO_HIGH
+            if request.version >= accept_versions.stop
+            else ConnectStatus.OTHER
+        )
+    elif secret is None:
+        status = ConnectStatus.BAD_SOURCE_ADDR
+    else:
+        expected = authenticator_source(request.source_addr, secret, request.timestamp)
+        status = (
+            ConnectStatus.OK
+            if hmac.compare_digest(expected, request.authenticator_source)
+            else ConnectStatus.AUTH_ERROR
+        )
+    if status != ConnectStatus.OK:
+        return ConnectCheck(int(status), p.ConnectResp(int(status), version=answer_version), None)
+    assert secret is not None
+    digest = authenticator_ismg(0, request.authenticator_source, secret, status_width=status_width)
+    return ConnectCheck(0, p.ConnectResp(0, digest, answer_version), account)
+
+
+def refuse(session: Session, response: Any, sequence_id: int) -> None:
+    """Answer a refused CONNECT and close the link once the answer is written."""
+    session.respond(response, sequence_id)
+    session.transport.loseConnection()  # type: ignore[union-attr]

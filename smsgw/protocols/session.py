@@ -1,0 +1,488 @@
+"""The session engine: one TCP link of any of the carrier protocols.
+
+Written once and shared by CMPP, SGIP and SMGP through a small
+:class:`Adapter` per protocol (its codec, sequence numbers, keepalive and
+terminate PDUs, and the error response for a request that did not decode).
+What a link *does* with requests (log in an SP, accept a SUBMIT, take a
+DELIVER) belongs to a :class:`SessionHandler` for the role: the fake ISMG or
+the SP client.
+
+Layers, one way (STYLE.md §2): :class:`~smsgw.protocols.framing.Framer` →
+codec → :class:`~smsgw.protocols.dispatch.Dispatcher` → :class:`Session`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Hashable
+from typing import Any, Protocol
+
+import attrs
+from twisted.internet import protocol
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsgw.protocols.codec import Header, ProtocolCodec
+from smsgw.protocols.dispatch import Dispatcher, ResponseTimeout, SessionClosed
+from smsgw.protocols.errors import DecodeError, FramingError
+from smsgw.protocols.framing import Framer
+
+RESPONSE_BIT = 0x80000000
+
+
+class State(enum.Enum):
+    """Where a link is in its life."""
+
+    CONNECTING = "connecting"
+    AUTHENTICATING = "authenticating"
+    BOUND = "bound"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Event(enum.Enum):
+    """What moves a link from one :class:`State` to the next."""
+
+    CONNECTED = "connected"
+    AUTHENTICATED = "authenticated"
+    TERMINATE = "terminate"
+    LOST = "lost"
+
+
+_TRANSITIONS: dict[tuple[State, Event], State] = {
+    (State.CONNECTING, Event.CONNECTED): State.AUTHENTICATING,
+    (State.CONNECTING, Event.LOST): State.CLOSED,
+    (State.AUTHENTICATING, Event.AUTHENTICATED): State.BOUND,
+    (State.AUTHENTICATING, Event.TERMINATE): State.CLOSING,
+    (State.AUTHENTICATING, Event.LOST): State.CLOSED,
+    (State.BOUND, Event.TERMINATE): State.CLOSING,
+    (State.BOUND, Event.LOST): State.CLOSED,
+    (State.CLOSING, Event.TERMINATE): State.CLOSING,
+    (State.CLOSING, Event.LOST): State.CLOSED,
+}
+
+
+class IllegalTransition(Exception):
+    """An event that the link's current state does not allow."""
+
+
+@attrs.frozen
+class SessionConfig:
+    """Timers and limits of one link (cmpp20-notes.md §11).
+
+    :ivar window: W, requests in flight without a response.
+    :ivar response_timeout_s: T, seconds to wait for a response.
+    :ivar attempts: N, transmissions of a request (and missed keepalives
+        before the link is closed).
+    :ivar keepalive_s: C, idle seconds before a keepalive; ``None`` for
+        protocols without one (SGIP).
+    :ivar idle_timeout_s: close the link after this many idle seconds
+        (SGIP's 60 s rule); ``None`` to keep it.
+    :ivar login_timeout_s: close a link that is not logged in by then.
+    :ivar short: short connection: the client terminates the link after its
+        first request has been answered (seed 002 §6.1).
+    """
+
+    window: int = 16
+    response_timeout_s: float = 60.0
+    attempts: int = 3
+    keepalive_s: float | None = 180.0
+    idle_timeout_s: float | None = None
+    login_timeout_s: float = 60.0
+    short: bool = False
+
+
+class Adapter(Protocol):
+    """What the engine needs from a protocol."""
+
+    codec: ProtocolCodec
+
+    def next_sequence(self) -> Hashable:
+        """The next request sequence number (wrapping)."""
+
+    def keepalive(self) -> object | None:
+        """The keepalive request PDU, or ``None`` when the protocol has none."""
+
+    def is_keepalive(self, pdu: object) -> bool: ...
+
+    def keepalive_response(self, pdu: object) -> object: ...
+
+    def terminate(self) -> object: ...
+
+    def is_terminate(self, pdu: object) -> bool: ...
+
+    def terminate_response(self) -> object: ...
+
+    def error_response(self, error: DecodeError) -> object | None:
+        """The response to a request that failed to decode, or ``None`` to close."""
+
+
+class SessionHandler(Protocol):
+    """What a role does with a link."""
+
+    def session_started(self, session: Session) -> None:
+        """The TCP connection is up (a client logs in from here)."""
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request: a response PDU, a Deferred of one, or ``None``."""
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        """The link is gone; *reason* says why."""
+
+
+class Session(protocol.Protocol):
+    """One link: framing, decoding, request/response matching, timers.
+
+    :param adapter: the protocol's :class:`Adapter`.
+    :param handler: the role's :class:`SessionHandler`.
+    :param config: the link's :class:`SessionConfig`.
+    :param clock: the reactor or a ``Clock``; every timer runs on it.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        handler: SessionHandler,
+        config: SessionConfig,
+        clock: IReactorTime,
+    ) -> None:
+        self.adapter = adapter
+        self.handler = handler
+        self.config = config
+        self.clock = clock
+        self.state = State.CONNECTING
+        self.framer = Framer(adapter.codec.header_size, adapter.codec.max_length)
+        self.dispatcher = Dispatcher(
+            clock,
+            self._write_request,
+            adapter.next_sequence,
+            window=config.window,
+            timeout_s=config.response_timeout_s,
+            attempts=config.attempts,
+        )
+        #: Set by the role once the peer has logged in (account name, etc.).
+        self.account: Any = None
+        self.peer: str = "?"
+        self.last_activity = 0.0
+        self.frames_received = 0
+        self._timer: IDelayedCall | None = None
+        self._closed: Deferred[None] = Deferred()
+        self._closing = False
+        #: The keepalive request waiting for its answer, if any.
+        self._keepalive: Deferred[Any] | None = None
+        #: Set once we drop the link: frames still buffered are not handled.
+        self._aborted = False
+
+    @property
+    def codec(self) -> ProtocolCodec:
+        """The adapter's codec, read on every use.
+
+        Not cached: a CMPP 3.0 listener switches its adapter to the 2.0 codec
+        when a 2.0 client logs in (:mod:`smsgw.protocols.cmpp.negotiate`), and
+        the CONNECT_RESP and every frame after it must use the new codec.
+        """
+        return self.adapter.codec
+
+    # -- state -----------------------------------------------------------
+
+    def _transition(self, event: Event) -> None:
+        try:
+            self.state = _TRANSITIONS[self.state, event]
+        except KeyError:
+            raise IllegalTransition(f"{event.value} in state {self.state.value}") from None
+
+    def authenticated(self, account: Any = None) -> None:
+        """The login succeeded: the link is bound and keepalives start."""
+        self._transition(Event.AUTHENTICATED)
+        self.account = account
+        self._arm_timer()
+
+    @property
+    def bound(self) -> bool:
+        return self.state is State.BOUND
+
+    def when_closed(self) -> Deferred[None]:
+        """A Deferred that fires once the connection is gone."""
+        d: Deferred[None] = Deferred()
+        if self.state is State.CLOSED:
+            d.callback(None)
+        else:
+            self._closed.addBoth(lambda r: (d.callback(None), r)[1])
+        return d
+
+    # -- Twisted protocol ------------------------------------------------
+
+    def connectionMade(self) -> None:
+        self._transition(Event.CONNECTED)
+        # Small request/response PDUs: Nagle plus delayed ACKs would stall
+        # each window for tens of milliseconds.
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
+        peer = self.transport.getPeer()  # type: ignore[union-attr]
+        self.peer = f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}"
+        self.last_activity = self.clock.seconds()
+        self._timer = self.clock.callLater(self.config.login_timeout_s, self._login_timeout)
+        self.handler.session_started(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            frames = self.framer.feed(data)
+        except FramingError as e:
+            self.log.warn("closing {peer}: bad framing: {error}", peer=self.peer, error=str(e))
+            self._abort()
+            return
+        if not frames:
+            return
+        self.last_activity = self.clock.seconds()
+        adapter = self.adapter
+        for frame in frames:
+            if self.state is State.CLOSED or self._aborted:
+                return
+            self.frames_received += 1
+            try:
+                # Per frame: handling the previous frame (a CONNECT) may have
+                # switched the adapter's codec.
+                header, pdu = adapter.codec.decode(frame)
+            except DecodeError as e:
+                self._bad_frame(e)
+                continue
+            if header.command_id & RESPONSE_BIT:
+                if not self.dispatcher.response(header.sequence_id, pdu):
+                    self.log.debug(
+                        "{peer}: unexpected {pdu} seq {seq}",
+                        peer=self.peer,
+                        pdu=type(pdu).__name__,
+                        seq=header.sequence_id,
+                    )
+            else:
+                self._request(header, pdu)
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self._transition(Event.LOST)
+        self._cancel_timer()
+        self.dispatcher.close(reason)
+        try:
+            self.handler.session_ended(self, reason)
+        finally:
+            self._closed.callback(None)
+
+    # -- sending ---------------------------------------------------------
+
+    def send(self, pdu: object) -> Deferred[Any]:
+        """Send a request; fire with its response PDU.
+
+        Fails with :class:`SessionClosed` once the link is closing,
+        :class:`ResponseTimeout` after N unanswered attempts, or the reason
+        the connection was lost.
+        """
+        if self._closing or self.state in (State.CLOSING, State.CLOSED):
+            return _failed(SessionClosed(f"link to {self.peer} is {self.state.value}"))
+        d = self.dispatcher.send(pdu)
+        if self.config.short:
+            d.addBoth(self._short_done)
+        return d
+
+    def respond(self, pdu: object, sequence_id: Hashable) -> None:
+        """Write a response PDU with the request's sequence number."""
+        if self.transport is not None and self.state is not State.CLOSED:
+            self.transport.write(self.codec.encode(pdu, sequence_id))
+
+    def _write_request(self, pdu: object, sequence_id: Hashable) -> None:
+        if self.transport is not None and self.state is not State.CLOSED:
+            self.transport.write(self.codec.encode(pdu, sequence_id))
+
+    # -- requests --------------------------------------------------------
+
+    def _request(self, header: Header, pdu: Any) -> None:
+        adapter = self.adapter
+        if adapter.is_keepalive(pdu):
+            self.respond(adapter.keepalive_response(pdu), header.sequence_id)
+            return
+        if adapter.is_terminate(pdu):
+            self._peer_terminated(header.sequence_id)
+            return
+        try:
+            result = self.handler.handle_request(self, header, pdu)
+        except Exception:
+            self.log.failure(
+                "{peer}: handler failed on {pdu}", peer=self.peer, pdu=type(pdu).__name__
+            )
+            self._abort()
+            return
+        if isinstance(result, Deferred):
+            result.addCallback(self._respond_later, header.sequence_id)
+            result.addErrback(self._handler_failed, pdu)
+        elif result is not None:
+            self.respond(result, header.sequence_id)
+
+    def _respond_later(self, response: object, sequence_id: Hashable) -> None:
+        if response is not None:
+            self.respond(response, sequence_id)
+
+    def _handler_failed(self, failure: Failure, pdu: object) -> None:
+        self.log.failure(
+            "{peer}: handler failed on {pdu}",
+            failure=failure,
+            peer=self.peer,
+            pdu=type(pdu).__name__,
+        )
+        self._abort()
+
+    def _bad_frame(self, error: DecodeError) -> None:
+        cid = error.command_id
+        if cid is not None and cid & RESPONSE_BIT:
+            # A response we cannot read fails its request, and only that.
+            self.log.warn("{peer}: bad response: {error}", peer=self.peer, error=str(error))
+            if error.sequence_id is not None:
+                self.dispatcher.fail(error.sequence_id, error)
+            return
+        response = self.adapter.error_response(error) if cid is not None else None
+        if response is not None and error.sequence_id is not None:
+            self.log.warn(
+                "{peer}: rejected request: {error} (status {status})",
+                peer=self.peer,
+                error=str(error),
+                status=error.status,
+            )
+            self.respond(response, error.sequence_id)
+        else:
+            self.log.warn("closing {peer}: {error}", peer=self.peer, error=str(error))
+            self._abort()
+
+    # -- timers ----------------------------------------------------------
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _login_timeout(self) -> None:
+        self._timer = None
+        if self.state is State.AUTHENTICATING:
+            self.log.warn("closing {peer}: no login within {t} s", peer=self.peer,
+                          t=self.config.login_timeout_s)  # fmt: skip
+            self._abort()
+
+    def _arm_timer(self) -> None:
+        """Keepalive and idle checks share one timer, armed for the earliest."""
+        self._cancel_timer()
+        periods = [p for p in (self.config.keepalive_s, self.config.idle_timeout_s) if p]
+        if periods and self.state is State.BOUND:
+            due = self.last_activity + min(periods) - self.clock.seconds()
+            self._timer = self.clock.callLater(max(0.0, due), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.state is not State.BOUND:
+            return
+        idle = self.clock.seconds() - self.last_activity
+        if self.config.idle_timeout_s and idle >= self.config.idle_timeout_s:
+            self.log.info("closing idle link {peer}", peer=self.peer)
+            self.transport.loseConnection()  # type: ignore[union-attr]
+            return
+        keepalive = self.adapter.keepalive()
+        if self.config.keepalive_s and keepalive is not None and idle >= self.config.keepalive_s:
+            # Only one keepalive at a time: the idle clock restarts now, and
+            # the request's own T/N retransmissions count the missed answers.
+            self.last_activity = self.clock.seconds()
+            if self._keepalive is None:
+                self._keepalive = d = self.dispatcher.send(keepalive)
+                d.addBoth(self._keepalive_done)
+                d.addErrback(self._keepalive_failed)
+        self._arm_timer()
+
+    def _keepalive_done(self, result: object) -> object:
+        self._keepalive = None
+        return result
+
+    def _keepalive_failed(self, failure: Failure) -> None:
+        if failure.check(ResponseTimeout) and self.state is not State.CLOSED:
+            self.log.warn("closing {peer}: keepalive unanswered", peer=self.peer)
+            self._abort()
+
+    # -- closing ---------------------------------------------------------
+
+    def terminate(self) -> Deferred[None]:
+        """Close in order: let in-flight requests finish, send TERMINATE, close.
+
+        Fires once the connection is gone.
+        """
+        if self.state in (State.CLOSING, State.CLOSED) or self._closing:
+            return self.when_closed()
+        self._closing = True
+        self._transition(Event.TERMINATE)
+        self._cancel_timer()
+
+        def _send_terminate(_: object) -> Deferred[Any] | None:
+            if self.state is State.CLOSED:
+                return None
+            return self.dispatcher.send(self.adapter.terminate())
+
+        def _close(_: object) -> None:
+            if self.transport is not None and self.state is not State.CLOSED:
+                self.transport.loseConnection()
+
+        d = self.dispatcher.drained()
+        d.addCallback(_send_terminate)
+        d.addBoth(_close)
+        return self.when_closed()
+
+    def _peer_terminated(self, sequence_id: Hashable) -> None:
+        self._closing = True
+        if self.state is not State.CLOSING:
+            self._transition(Event.TERMINATE)
+        self._cancel_timer()
+
+        def _answer(_: object) -> None:
+            self.respond(self.adapter.terminate_response(), sequence_id)
+            if self.transport is not None:
+                self.transport.loseConnection()
+
+        self.dispatcher.drained().addCallback(_answer)
+
+    def _short_done(self, result: object) -> object:
+        if self.dispatcher.in_flight == 0 and self.dispatcher.queued == 0:
+            self.terminate()
+        return result
+
+    def _abort(self) -> None:
+        self._aborted = True
+        if self.transport is not None and self.state is not State.CLOSED:
+            self.transport.abortConnection()  # type: ignore[attr-defined]
+
+
+def _failed(error: BaseException) -> Deferred[Any]:
+    return maybeDeferred(_raise, error)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
+
+
+class SessionFactory(protocol.Factory):
+    """Builds :class:`Session` objects for one role and protocol.
+
+    :param adapter_factory: makes a fresh :class:`Adapter` per link.
+    :param handler: the role's :class:`SessionHandler` (shared by links).
+    """
+
+    def __init__(
+        self,
+        adapter_factory: Any,
+        handler: SessionHandler,
+        config: SessionConfig,
+        clock: IReactorTime,
+    ) -> None:
+        self.noisy = False
+        self.adapter_factory = adapter_factory
+        self.handler = handler
+        self.config = config
+        self.clock = clock
+
+    def buildProtocol(self, addr: Any) -> Session:
+        return Session(self.adapter_factory(), self.handler, self.config, self.clock)
