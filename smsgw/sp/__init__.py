@@ -1,0 +1,1 @@
+"""SP side: upstream channels (and, next, the gateway)."""
