@@ -1,0 +1,705 @@
+"""Configuration: the TOML file (DESIGN.md §4.2) and command-line values (§4.1).
+
+:func:`load_config` reads the file with the standard :mod:`tomllib` into
+frozen attrs objects.  Every problem (unknown keys, wrong types, values out
+of range) is a :class:`ConfigError` naming the file and the dotted key::
+
+    smsgw.toml: simulator.account[1].secret: expected a string
+
+Array items are counted from 0, as in ``upstream[0].url``.  Secrets (account
+secrets, API keys) never appear in messages or in ``repr``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import attrs
+
+from smsgw.ismg.policy import Policy, PolicyError
+
+__all__ = [
+    "DEFAULT_CONTROL",
+    "DEFAULT_HTTP",
+    "DEFAULT_PORTS",
+    "DEFAULT_STORE",
+    "SCHEMES",
+    "AccountConfig",
+    "ApiKeyConfig",
+    "CallbacksConfig",
+    "Config",
+    "ConfigError",
+    "HttpConfig",
+    "SimulatorConfig",
+    "StoreConfig",
+    "UpstreamConfig",
+    "load_config",
+    "parse_account",
+    "parse_config",
+    "parse_upstream_url",
+]
+
+T = TypeVar("T")
+
+DEFAULT_HTTP = "tcp:8080:interface=127.0.0.1"
+"""The SP HTTP API's endpoint (DESIGN.md §4.1)."""
+
+DEFAULT_CONTROL = "tcp:8081:interface=127.0.0.1"
+"""The simulator control API's endpoint (DESIGN.md §4.1)."""
+
+DEFAULT_STORE = "smsgw.sqlite3"
+"""The SQLite database, in the working directory."""
+
+DEFAULT_CMPP = "tcp:7890"
+"""The simulator's CMPP 2.0 listener."""
+
+SCHEMES = ("cmpp", "cmpp3", "sgip", "smgp")
+"""Upstream URL schemes: CMPP 2.0, CMPP 3.0, SGIP 1.2, SMGP 3.0."""
+
+DEFAULT_PORTS = {"cmpp": 7890, "cmpp3": 7890, "sgip": 8801, "smgp": 8890}
+"""Upstream port when the URL has none, per scheme."""
+
+_EXTRA_KEYS = ("node_id", "corp_id", "listen", "login_mode", "version")
+"""Protocol-specific URL keys, kept as text in :attr:`UpstreamConfig.extra`."""
+
+_DIGITS = re.compile(r"[0-9]+")
+_FLOAT = re.compile(r"[0-9.eE+-]+")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid.
+
+    :ivar reason: what is wrong.
+    :ivar key: the dotted key (``simulator.account[1].secret``), a URL part
+        (``scheme``, ``window``) or an option (``--account``); ``None`` for the
+        file as a whole.
+    :ivar source: the file name, or ``None`` for command-line values.
+    """
+
+    def __init__(self, reason: str, *, key: str | None = None, source: str | None = None) -> None:
+        super().__init__(": ".join(part for part in (source, key, reason) if part))
+        self.reason = reason
+        self.key = key
+        self.source = source
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+# -- value objects -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class HttpConfig:
+    """``[http]``: the SP HTTP API.
+
+    :ivar listen: a Twisted server endpoint string.
+    """
+
+    listen: str = DEFAULT_HTTP
+
+
+@attrs.frozen
+class StoreConfig:
+    """``[store]``: the message store.
+
+    :ivar path: the SQLite database file.
+    """
+
+    path: str = DEFAULT_STORE
+
+
+@attrs.frozen
+class CallbacksConfig:
+    """``[callbacks]``: where reports and MOs are pushed (http or https URLs)."""
+
+    report_url: str | None = None
+    mo_url: str | None = None
+
+
+@attrs.frozen
+class ApiKeyConfig:
+    """``[[api_key]]``: a key accepted as ``Authorization: Bearer KEY``.
+
+    :ivar key: the secret key (not in ``repr``).
+    :ivar name: who uses it, for logs.
+    """
+
+    key: str = attrs.field(repr=False)
+    name: str
+
+
+@attrs.frozen
+class AccountConfig:
+    """An SP account on the simulator: ``[[simulator.account]]`` or ``--account``.
+
+    :ivar id: the login name (CMPP ``Source_Addr``, SGIP login name, SMGP
+        ``ClientID``).
+    :ivar secret: the shared secret (not in ``repr``).
+    :ivar max_sessions: most concurrent sessions.
+    :ivar allowed_ips: IP addresses or CIDR networks (``10.0.0.0/8``) the SP
+        may connect from, as written (validated); empty for any.  Use
+        :meth:`allows_ip` to match networks too.
+    :ivar tps: SUBMITs per second before result 8; ``None`` for no limit.
+    :ivar src_prefix: the SP service code every ``Src_Id`` must start with;
+        empty for any.
+    """
+
+    id: str
+    secret: str = attrs.field(repr=False)
+    max_sessions: int = 8
+    allowed_ips: tuple[str, ...] = ()
+    tps: float | None = None
+    src_prefix: str = ""
+
+    def allows_ip(self, address: str) -> bool:
+        """Whether a peer at *address* may log in.
+
+        IPv4-mapped IPv6 addresses (``::ffff:10.0.0.1``, from dual-stack
+        sockets) are matched as IPv4; an unparsable address or entry matches
+        nothing.
+        """
+        if not self.allowed_ips:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in _networks(self.allowed_ips))
+
+    def allows_src_id(self, src_id: str) -> bool:
+        """Whether a SUBMIT's ``Src_Id`` starts with :attr:`src_prefix`."""
+        return src_id.startswith(self.src_prefix)
+
+
+def _networks(items: Iterable[str]) -> Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The valid networks among *items* (validated at load; built by hand, maybe not)."""
+    for item in items:
+        try:
+            yield ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            continue
+
+
+@attrs.frozen
+class SimulatorConfig:
+    """``[simulator]``: the fake carrier's listeners, accounts and policy.
+
+    The listeners are Twisted server endpoint strings; ``None`` for a protocol
+    not served.
+
+    :ivar gateway_code: the 6-digit ISMG code put into message ids.
+    """
+
+    cmpp: str | None = DEFAULT_CMPP
+    cmpp3: str | None = None
+    sgip: str | None = None
+    smgp: str | None = None
+    control: str = DEFAULT_CONTROL
+    gateway_code: str = "001001"
+    accounts: tuple[AccountConfig, ...] = ()
+    policy: Policy = attrs.field(factory=Policy)
+
+    @property
+    def gateway_code_int(self) -> int:
+        """:attr:`gateway_code` as a number (``"001001"`` is 1001)."""
+        return int(self.gateway_code)
+
+
+@attrs.frozen
+class UpstreamConfig:
+    """One upstream channel: ``[[upstream]]`` or ``--upstream URL``.
+
+    :ivar name: the channel's name; the account when given only as a URL.
+    :ivar scheme: one of :data:`SCHEMES`.
+    :ivar secret: the shared secret (not in ``repr``; see :meth:`redacted`).
+    :ivar routes: number prefixes routed to this channel.
+    :ivar window: most unanswered requests per session.
+    :ivar tps: most SUBMITs per second over all sessions; ``None`` for no limit.
+    :ivar sessions: concurrent sessions.
+    :ivar response_timeout_s: seconds to wait for a response.
+    :ivar retries: attempts for an unanswered request.
+    :ivar keepalive_s: idle seconds before an active test.
+    :ivar extra: protocol keys as text: ``node_id``, ``corp_id``, ``listen``,
+        ``login_mode``, ``version``.
+    """
+
+    scheme: str
+    account: str
+    secret: str = attrs.field(repr=False)
+    host: str
+    port: int
+    name: str = ""
+    routes: tuple[str, ...] = ()
+    src_id: str = ""
+    service_id: str = ""
+    window: int = 16
+    tps: float | None = None
+    sessions: int = 1
+    response_timeout_s: float = 60.0
+    retries: int = 3
+    keepalive_s: float = 180.0
+    extra: dict[str, str] = attrs.field(factory=dict, hash=False)
+
+    def redacted(self) -> str:
+        """The URL with the secret replaced by ``***``, for logs.
+
+        The query holds the settings that differ from the defaults, in a fixed
+        order; :func:`parse_upstream_url` reads it back.
+        """
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        query: list[tuple[str, str]] = []
+        for key, _ in _URL_SETTINGS:
+            value = getattr(self, key)
+            if value != _DEFAULTS[key]:
+                query.append((key, value if isinstance(value, str) else repr(value)))
+        query.extend(sorted(self.extra.items()))
+        url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}"
+        return f"{url}?{urlencode(query)}" if query else url
+
+
+@attrs.frozen
+class Config:
+    """The whole configuration (DESIGN.md §4.2).
+
+    :ivar gns: the ``[gns]`` table as read; its shape is defined by the GNS
+        simulator.
+    """
+
+    http: HttpConfig = attrs.field(factory=HttpConfig)
+    store: StoreConfig = attrs.field(factory=StoreConfig)
+    upstreams: tuple[UpstreamConfig, ...] = ()
+    callbacks: CallbacksConfig = attrs.field(factory=CallbacksConfig)
+    api_keys: tuple[ApiKeyConfig, ...] = ()
+    simulator: SimulatorConfig = attrs.field(factory=SimulatorConfig)
+    gns: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+# -- upstream URLs -------------------------------------------------------------------------
+
+
+def _url_int(minimum: int, maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not (_DIGITS.fullmatch(text) and minimum <= int(text) <= maximum):
+            raise ValueError(f"expected an integer from {minimum} to {maximum}")
+        return int(text)
+
+    return parse
+
+
+def _url_positive(text: str) -> float:
+    try:
+        value = float(text) if _FLOAT.fullmatch(text) else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError("expected a number > 0")
+    return value
+
+
+_URL_SETTINGS: tuple[tuple[str, Callable[[str], Any]], ...] = (
+    ("src_id", str),
+    ("service_id", str),
+    ("window", _url_int(1, 1024)),
+    ("tps", _url_positive),
+    ("sessions", _url_int(1, 64)),
+    ("response_timeout_s", _url_positive),
+    ("retries", _url_int(1, 10)),
+    ("keepalive_s", _url_positive),
+)
+_DEFAULTS = {
+    field.name: field.default for field in attrs.fields(UpstreamConfig) if field.name != "extra"
+}
+
+_URL_HINT = "percent-encode '@', ':', '/', '?' and '#' in the account and secret"
+
+
+def parse_upstream_url(url: str) -> UpstreamConfig:
+    """An upstream from ``SCHEME://ACCOUNT:SECRET@HOST:PORT?key=value&…`` (DESIGN.md §4.1).
+
+    The account and secret may be percent-encoded; the port defaults per
+    scheme (:data:`DEFAULT_PORTS`); the channel's name is the account.
+
+    :raises ConfigError: whose key names the bad part (``scheme``, ``account``,
+        ``secret``, ``host``, ``port``, ``path``) or query key; the message
+        never contains the secret.
+    """
+
+    def error(key: str, reason: str) -> ConfigError:
+        return ConfigError(reason, key=key)
+
+    if not isinstance(url, str):
+        raise error("url", "expected a string")
+    scheme, sep, _ = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in SCHEMES:
+        raise error("scheme", f"expected one of {', '.join(SCHEMES)}")
+    try:
+        split = urlsplit(url)
+        hostname = split.hostname
+    except ValueError:
+        raise error("host", f"not a valid URL ({_URL_HINT})") from None
+    if split.fragment:
+        raise error("fragment", f"not allowed ({_URL_HINT})")
+    if split.path not in ("", "/"):
+        raise error("path", f"not allowed ({_URL_HINT})")
+    try:
+        account = unquote(split.username or "", errors="strict")
+        secret = unquote(split.password or "", errors="strict")
+    except UnicodeDecodeError:
+        raise error("account", "percent-encoding is not UTF-8") from None
+    if not account:
+        raise error("account", "required")
+    if not secret:
+        raise error("secret", f"required ({_URL_HINT})")
+    if not hostname:
+        raise error("host", "required")
+    try:
+        port = split.port
+    except ValueError:
+        # The parser's message quotes the netloc, which may hold the secret.
+        raise error("port", f"expected an integer from 1 to 65535 ({_URL_HINT})") from None
+    if port is None:
+        port = DEFAULT_PORTS[scheme]
+    elif port == 0:
+        raise error("port", "expected an integer from 1 to 65535")
+
+    settings: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    parsers = dict(_URL_SETTINGS)
+    seen: set[str] = set()
+    for key, value in parse_qsl(split.query, keep_blank_values=True):
+        if key in seen:
+            raise error(key, "given more than once")
+        seen.add(key)
+        if key in parsers:
+            try:
+                settings[key] = parsers[key](value)
+            except ValueError as exc:
+                raise error(key, str(exc)) from None
+        elif key in _EXTRA_KEYS:
+            extra[key] = value
+        else:
+            allowed = ", ".join([*parsers, *_EXTRA_KEYS])
+            raise error(key, f"unknown key (allowed: {allowed})")
+    return UpstreamConfig(
+        scheme=scheme,
+        account=account,
+        secret=secret,
+        host=hostname,
+        port=port,
+        name=account,
+        extra=extra,
+        **settings,
+    )
+
+
+def parse_account(text: str) -> AccountConfig:
+    """A simulator account from ``--account ID:SECRET`` (DESIGN.md §4.1).
+
+    The secret is everything after the first colon.
+
+    :raises ConfigError: naming ``--account`` (never quoting the text).
+    """
+    account_id, sep, secret = text.partition(":")
+    if not (sep and account_id and secret):
+        raise ConfigError("expected ID:SECRET with a non-empty ID and secret", key="--account")
+    return AccountConfig(id=account_id, secret=secret)
+
+
+# -- the TOML file ---------------------------------------------------------------------------
+
+
+class _Table:
+    """Typed reads from one TOML table, remembering which keys are known."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, source: str) -> None:
+        self._data = data
+        self.path = path
+        self._source = source
+        self._known: list[str] = []
+
+    def error(self, key: str | None, reason: str) -> ConfigError:
+        """An error about *key* of this table (or the table itself)."""
+        return ConfigError(
+            reason, key=_join(self.path, key) if key else self.path or None, source=self._source
+        )
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._known.append(key)
+        return self._data.get(key, default)
+
+    def string(self, key: str, default: str, *, empty: bool = True) -> str:
+        """A string; *empty* says whether ``""`` is allowed."""
+        value = self._get(key, default)
+        if not isinstance(value, str):
+            raise self.error(key, "expected a string")
+        if not empty and not value:
+            raise self.error(key, "expected a non-empty string")
+        return value
+
+    def required_string(self, key: str) -> str:
+        """A non-empty string that must be given."""
+        if key not in self._data:
+            self._known.append(key)
+            raise self.error(key, "required")
+        return self.string(key, "", empty=False)
+
+    def optional_string(self, key: str) -> str | None:
+        """A non-empty string, or ``None`` when absent."""
+        if key not in self._data:
+            self._known.append(key)
+            return None
+        return self.string(key, "", empty=False)
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        """An integer >= *minimum*."""
+        value = self._get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.error(key, f"expected an integer >= {minimum}")
+        return value
+
+    def optional_positive(self, key: str) -> float | None:
+        """A finite number > 0, or ``None`` when absent."""
+        value = self._get(key, None)
+        if value is None:
+            return None
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not (math.isfinite(value) and value > 0)
+        ):
+            raise self.error(key, "expected a number > 0")
+        return float(value)
+
+    def strings(self, key: str, check: Callable[[str], bool], expected: str) -> tuple[str, ...]:
+        """An array of strings each passing *check*; empty when absent."""
+        value = self._get(key, [])
+        if not isinstance(value, list):
+            raise self.error(key, f"expected an array of {expected}")
+        for index, item in enumerate(value):
+            if not (isinstance(item, str) and check(item)):
+                raise self.error(f"{key}[{index}]", f"expected {expected}")
+        return tuple(value)
+
+    def raw_table(self, key: str) -> dict[str, Any]:
+        """A sub-table as read; empty when absent."""
+        value = self._get(key, {})
+        if not isinstance(value, dict):
+            raise self.error(key, "expected a table")
+        return value
+
+    def table(self, key: str) -> _Table:
+        """A sub-table; empty when absent."""
+        return _Table(self.raw_table(key), _join(self.path, key), self._source)
+
+    def tables(self, key: str) -> list[_Table]:
+        """An array of tables (``[[key]]``); empty when absent."""
+        value = self._get(key, [])
+        if not isinstance(value, list):
+            raise self.error(key, f"expected an array of tables ([[{_join(self.path, key)}]])")
+        tables = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.error(f"{key}[{index}]", "expected a table")
+            tables.append(_Table(item, f"{_join(self.path, key)}[{index}]", self._source))
+        return tables
+
+    def done(self) -> None:
+        """Refuse the keys no reader asked for."""
+        unknown = [key for key in self._data if key not in self._known]
+        if unknown:
+            others = ", ".join(repr(key) for key in unknown[1:])
+            also = f"; also unknown: {others}" if others else ""
+            allowed = ", ".join(sorted(set(self._known)))
+            raise self.error(str(unknown[0]), f"unknown key{also} (allowed: {allowed})")
+
+
+def _unique(
+    items: Iterable[T], tables: list[_Table], key: str, attr: Callable[[T], str], what: str
+) -> None:
+    """Refuse a repeated *key* among array tables; the value is not quoted (it may be secret)."""
+    seen: set[str] = set()
+    for item, table in zip(items, tables, strict=True):
+        value = attr(item)
+        if value in seen:
+            raise table.error(key, f"duplicate {what}")
+        seen.add(value)
+
+
+def _http_url(text: str) -> bool:
+    try:
+        split = urlsplit(text)
+        return split.scheme in ("http", "https") and bool(split.hostname)
+    except ValueError:
+        return False
+
+
+def _network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_http(table: _Table) -> HttpConfig:
+    config = HttpConfig(listen=table.string("listen", DEFAULT_HTTP, empty=False))
+    table.done()
+    return config
+
+
+def _read_store(table: _Table) -> StoreConfig:
+    config = StoreConfig(path=table.string("path", DEFAULT_STORE, empty=False))
+    table.done()
+    return config
+
+
+def _read_callbacks(table: _Table) -> CallbacksConfig:
+    urls = {}
+    for key in ("report_url", "mo_url"):
+        url = table.optional_string(key)
+        if url is not None and not _http_url(url):
+            raise table.error(key, "expected an http:// or https:// URL")
+        urls[key] = url
+    table.done()
+    return CallbacksConfig(**urls)
+
+
+def _read_upstream(table: _Table) -> UpstreamConfig:
+    name = table.required_string("name")
+    url = table.required_string("url")
+    routes = table.strings(
+        "routes", lambda item: bool(_DIGITS.fullmatch(item)), "number prefixes (digits)"
+    )
+    table.done()
+    try:
+        upstream = parse_upstream_url(url)
+    except ConfigError as error:
+        raise table.error("url", f"{error.key}: {error.reason}") from None
+    return attrs.evolve(upstream, name=name, routes=routes)
+
+
+def _read_api_key(table: _Table) -> ApiKeyConfig:
+    key = table.required_string("key")
+    name = table.required_string("name")
+    table.done()
+    return ApiKeyConfig(key=key, name=name)
+
+
+def _read_account(table: _Table) -> AccountConfig:
+    account_id = table.required_string("id")
+    secret = table.required_string("secret")
+    max_sessions = table.integer("max_sessions", 8, minimum=1)
+    allowed = table.strings("allowed_ips", _network, "IP addresses or networks")
+    tps = table.optional_positive("tps")
+    src_prefix = table.string("src_prefix", "")
+    if src_prefix and not _DIGITS.fullmatch(src_prefix):
+        raise table.error("src_prefix", "expected digits or an empty string")
+    table.done()
+    return AccountConfig(
+        id=account_id,
+        secret=secret,
+        max_sessions=max_sessions,
+        allowed_ips=allowed,
+        tps=tps,
+        src_prefix=src_prefix,
+    )
+
+
+def _read_simulator(table: _Table) -> SimulatorConfig:
+    listeners = {
+        "cmpp": table.string("cmpp", DEFAULT_CMPP, empty=False),
+        "cmpp3": table.optional_string("cmpp3"),
+        "sgip": table.optional_string("sgip"),
+        "smgp": table.optional_string("smgp"),
+    }
+    control = table.string("control", DEFAULT_CONTROL, empty=False)
+    gateway_code = table.string("gateway_code", "001001")
+    if not (len(gateway_code) == 6 and _DIGITS.fullmatch(gateway_code)):
+        raise table.error("gateway_code", "expected a string of 6 digits")
+    account_tables = table.tables("account")
+    accounts = tuple(_read_account(account) for account in account_tables)
+    _unique(accounts, account_tables, "id", lambda account: account.id, "account id")
+    policy_data = table.raw_table("policy")
+    try:
+        policy = Policy.from_json(policy_data)
+    except PolicyError as error:
+        key = _join("policy", error.field) if error.field else "policy"
+        raise table.error(key, error.message) from None
+    table.done()
+    return SimulatorConfig(
+        **listeners,
+        control=control,
+        gateway_code=gateway_code,
+        accounts=accounts,
+        policy=policy,
+    )
+
+
+def _read_config(document: Mapping[str, Any], source: str) -> Config:
+    root = _Table(document, "", source)
+    http = _read_http(root.table("http"))
+    store = _read_store(root.table("store"))
+    upstream_tables = root.tables("upstream")
+    upstreams = tuple(_read_upstream(table) for table in upstream_tables)
+    _unique(upstreams, upstream_tables, "name", lambda upstream: upstream.name, "upstream name")
+    callbacks = _read_callbacks(root.table("callbacks"))
+    key_tables = root.tables("api_key")
+    api_keys = tuple(_read_api_key(table) for table in key_tables)
+    _unique(api_keys, key_tables, "key", lambda api_key: api_key.key, "API key")
+    simulator = _read_simulator(root.table("simulator"))
+    gns = root.raw_table("gns")
+    root.done()
+    return Config(
+        http=http,
+        store=store,
+        upstreams=upstreams,
+        callbacks=callbacks,
+        api_keys=api_keys,
+        simulator=simulator,
+        gns=gns,
+    )
+
+
+def parse_config(text: str, source: str = "<config>") -> Config:
+    """A configuration from TOML *text*; *source* names it in errors.
+
+    :raises ConfigError: for invalid TOML or any invalid value.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"invalid TOML: {error}", source=source) from None
+    return _read_config(document, source)
+
+
+def load_config(path: str | os.PathLike[str] | None) -> Config:
+    """The configuration in the TOML file at *path*; the defaults for ``None``.
+
+    :raises ConfigError: naming the file (as given) and the key.
+    """
+    if path is None:
+        return Config()
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise ConfigError(f"cannot read the file: {error.strerror}", source=source) from None
+    try:
+        # utf-8-sig: editors on Windows may start the file with a BOM.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("invalid TOML: the file is not UTF-8", source=source) from None
+    return parse_config(text, source)

@@ -1,0 +1,400 @@
+"""JSON resources on plain :mod:`twisted.web` (STYLE.md §5).
+
+Subclass :class:`JsonResource` and define ``json_GET``, ``json_POST``,
+``json_PUT``, ``json_DELETE`` (any ``json_<METHOD>``).  A handler returns a
+JSON-able value (answered with 200), a ``(status, value)`` pair, or a
+:class:`~twisted.internet.defer.Deferred` or coroutine (``async def``) giving
+either; it raises :class:`JsonError` for a 4xx answer.  Errors are always
+``{"error": CODE, "message": "…", "field": NAME | null}`` (DESIGN.md §4.3).
+
+The helpers :func:`read_json`, :func:`require_field`,
+:func:`reject_unknown_fields`, :func:`query_arg` and :func:`query_int` raise
+:class:`JsonError` with a 4xx status naming the bad field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import Any, Literal, TypeVar, overload
+
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "JsonError",
+    "JsonResource",
+    "NotFoundResource",
+    "query_arg",
+    "query_int",
+    "read_json",
+    "reject_unknown_fields",
+    "require_field",
+    "require_object",
+    "write_json",
+]
+
+T = TypeVar("T")
+
+MAX_BODY_BYTES = 1 << 20
+"""Largest request body :func:`read_json` accepts by default (1 MiB)."""
+
+CONTENT_TYPE = b"application/json; charset=utf-8"
+
+_TYPE_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+}
+
+
+class JsonError(Exception):
+    """An error answered as JSON ``{"error": code, "message": …, "field": …}``.
+
+    :ivar status: the HTTP status, usually 4xx.
+    :ivar code: a stable machine-readable code such as ``bad_json``.
+    :ivar message: a human-readable explanation, sent to the client.
+    :ivar field: the name of the bad field, or ``None``.
+    """
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(status, code, message, field)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" ({self.field})" if self.field is not None else ""
+        return f"{self.status} {self.code}{where}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The response body."""
+        return {"error": self.code, "message": self.message, "field": self.field}
+
+
+def _media_type(header: bytes) -> tuple[str, dict[str, str]]:
+    """A Content-Type's lower-case media type and its parameters."""
+    media, *params = header.decode("latin-1").split(";")
+    parameters = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), parameters
+
+
+def _is_json_media(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request body parsed as UTF-8 JSON.
+
+    :param max_bytes: the largest body accepted.
+    :raises JsonError: 415 ``unsupported_media_type`` when a Content-Type is
+        given and is not JSON (or names a charset other than UTF-8); 413
+        ``too_large`` above *max_bytes*; 400 ``bad_json`` for an empty body,
+        bytes that are not UTF-8 or text that is not JSON (``NaN`` included).
+    """
+    header = request.getHeader(b"content-type")
+    if header is not None:
+        media, params = _media_type(header)
+        charset = params.get("charset", "utf-8").lower()
+        if not _is_json_media(media) or charset not in ("utf-8", "utf8"):
+            raise JsonError(
+                415, "unsupported_media_type", "expected Content-Type: application/json"
+            )
+    content = request.content
+    if content is None:
+        body = b""
+    else:
+        content.seek(0)
+        body = content.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise JsonError(413, "too_large", f"the request body is larger than {max_bytes} bytes")
+    if not body.strip():
+        raise JsonError(400, "bad_json", "the request body is empty")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JsonError(400, "bad_json", "the request body is not UTF-8") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as error:
+        # json.JSONDecodeError says where, never what: no content is echoed.
+        raise JsonError(400, "bad_json", f"invalid JSON: {error}") from None
+
+
+def write_json(request: Request, status: int, body: Any) -> bytes:
+    """Set *status* and the JSON Content-Type on *request*; return *body* encoded.
+
+    The body is UTF-8 JSON with non-ASCII text kept as is.  A 204 answer has
+    no body and no Content-Type.
+
+    :raises ValueError: for a status outside 100..599 or a body that is not
+        JSON-able (``NaN`` included); nothing is set then.
+    :raises TypeError: for a body that is not JSON-able.
+    """
+    if not 100 <= status <= 599:
+        raise ValueError(f"bad HTTP status {status!r}")
+    if status == 204:
+        request.setResponseCode(status)
+        return b""
+    encoded = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", CONTENT_TYPE)
+    return encoded
+
+
+def require_object(value: object) -> dict[str, Any]:
+    """*value* if it is a JSON object (a dict).
+
+    :raises JsonError: 400 ``bad_json`` otherwise.
+    """
+    if not isinstance(value, dict):
+        raise JsonError(400, "bad_json", "expected a JSON object")
+    return value
+
+
+def _type_name(type_: type) -> str:
+    return _TYPE_NAMES.get(type_, type_.__name__)
+
+
+@overload
+def require_field(
+    obj: object, name: str, type_: type[T], *, optional: Literal[False] = False
+) -> T: ...
+
+
+@overload
+def require_field(
+    obj: object, name: str, type_: type[T], *, optional: Literal[True]
+) -> T | None: ...
+
+
+def require_field(obj: object, name: str, type_: type[T], *, optional: bool = False) -> T | None:
+    """The value of *obj*'s field *name*, checked to be a *type_*.
+
+    Booleans are not integers or numbers here; an integer is accepted (and
+    returned as a float) where a ``float`` is wanted.
+
+    :param obj: a parsed JSON object; anything else is a 400 ``bad_json``.
+    :param optional: when true a missing field or ``null`` gives ``None``.
+    :raises JsonError: 400 ``bad_field`` naming the field when it is missing
+        (and not *optional*) or has another type.
+    """
+    mapping = require_object(obj)
+    value = mapping.get(name)
+    if value is None:
+        if optional:
+            return None
+        raise JsonError(
+            400, "bad_field", f"{name!r} is required: expected {_type_name(type_)}", field=name
+        )
+    if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # type: ignore[return-value]
+    if isinstance(value, type_) and not (isinstance(value, bool) and type_ is not bool):
+        return value
+    raise JsonError(400, "bad_field", f"{name!r}: expected {_type_name(type_)}", field=name)
+
+
+def reject_unknown_fields(obj: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse fields of *obj* not in *allowed*.
+
+    :raises JsonError: 400 ``unknown_field`` naming the first unknown field.
+    """
+    allowed = tuple(allowed)
+    for key in obj:
+        if key not in allowed:
+            raise JsonError(
+                400,
+                "unknown_field",
+                f"unknown field {key!r} (allowed: {', '.join(allowed)})",
+                field=str(key),
+            )
+
+
+def query_arg(request: Request, name: str) -> str | None:
+    """The query-string argument *name*, or ``None`` when it is absent.
+
+    :raises JsonError: 400 ``bad_field`` naming it when it is given more than
+        once or is not UTF-8.
+    """
+    values = (request.args or {}).get(name.encode("ascii"), [])
+    if not values:
+        return None
+    if len(values) > 1:
+        raise JsonError(400, "bad_field", f"{name!r} is given more than once", field=name)
+    value: bytes = values[0]
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JsonError(400, "bad_field", f"{name!r} is not UTF-8", field=name) from None
+
+
+def query_int(request: Request, name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """The query-string argument *name* as an integer in ``minimum..maximum``.
+
+    :param default: the value when the argument is absent or empty.
+    :raises JsonError: 400 ``bad_field`` naming it otherwise.
+    """
+    text = query_arg(request, name)
+    if text is None or text == "":
+        return default
+    expected = f"{name!r}: expected an integer from {minimum} to {maximum}"
+    if not (text.isascii() and text.isdigit()):
+        raise JsonError(400, "bad_field", expected, field=name)
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise JsonError(400, "bad_field", expected, field=name)
+    return value
+
+
+def _split_result(result: Any) -> tuple[int, Any]:
+    """``(status, value)`` from a handler's result."""
+    if (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[0], int)
+        and not isinstance(result[0], bool)
+    ):
+        return result[0], result[1]
+    return 200, result
+
+
+class JsonResource(Resource):
+    """A resource answering JSON through ``json_<METHOD>(request)`` handlers.
+
+    ``HEAD`` runs ``json_GET`` (Twisted sends no body).  A method without a
+    handler is a 405 with an ``Allow`` header; a resource with no handlers at
+    all (a directory such as ``/v1``) and unknown children are 404s.
+    Unexpected exceptions are logged and answered 500 ``internal`` without
+    details.  When the client goes away before an asynchronous handler is
+    done, the handler's Deferred is cancelled.
+
+    Return lists rather than tuples for JSON arrays: a 2-tuple starting with an
+    integer is taken as ``(status, value)``.
+    """
+
+    log = Logger()
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        """Unknown children are JSON 404s."""
+        return NotFoundResource()
+
+    def allowed_methods(self) -> list[str]:
+        """The methods this resource has handlers for, sorted (``HEAD`` with ``GET``)."""
+        methods = {
+            name[len("json_") :]
+            for name in dir(self)
+            if name.startswith("json_") and name[len("json_") :].isupper()
+        }
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
+
+    def render(self, request: Request) -> bytes | int:
+        """Dispatch to the ``json_<METHOD>`` handler and answer JSON."""
+        method = (request.method or b"").decode("latin-1")
+        allowed = self.allowed_methods()
+        if not allowed:
+            return self._write_error(request, _not_found())
+        if method not in allowed:
+            request.setHeader(b"allow", ", ".join(allowed).encode("ascii"))
+            return self._write_error(
+                request,
+                JsonError(405, "method_not_allowed", f"allowed: {', '.join(allowed)}"),
+            )
+        handler = getattr(self, "json_" + ("GET" if method == "HEAD" else method))
+        try:
+            result = handler(request)
+        except JsonError as error:
+            return self._write_error(request, error)
+        except Exception:
+            return self._write_internal(request, Failure())
+        if isinstance(result, Coroutine):
+            result = Deferred.fromCoroutine(result)
+        if not isinstance(result, Deferred):
+            return self._write_result(request, result)
+        self._answer_later(request, result)
+        return NOT_DONE_YET
+
+    def _answer_later(self, request: Request, deferred: Deferred[Any]) -> None:
+        client_gone = False
+
+        def gone(reason: Failure) -> None:
+            nonlocal client_gone
+            client_gone = True
+            method, path = _where(request)
+            self.log.debug("Client went away: {method} {path}", method=method, path=path)
+            deferred.cancel()
+
+        def answer(result: Any) -> None:
+            if not client_gone:
+                request.write(self._write_result(request, result))
+                request.finish()
+
+        def failed(reason: Failure) -> None:
+            if client_gone and reason.check(CancelledError):
+                return
+            if isinstance(reason.value, JsonError):
+                body = self._write_error(request, reason.value)
+            else:
+                body = self._write_internal(request, reason)
+            if not client_gone:
+                request.write(body)
+                request.finish()
+
+        request.notifyFinish().addErrback(gone)
+        deferred.addCallbacks(answer, failed)
+
+    def _write_result(self, request: Request, result: Any) -> bytes:
+        try:
+            status, value = _split_result(result)
+            return write_json(request, status, value)
+        except Exception:
+            return self._write_internal(request, Failure())
+
+    def _write_error(self, request: Request, error: JsonError) -> bytes:
+        return write_json(request, error.status, error.to_json())
+
+    def _write_internal(self, request: Request, failure: Failure) -> bytes:
+        # The path only: a query string may carry phone numbers (STYLE.md §7).
+        method, path = _where(request)
+        self.log.failure(
+            "Unhandled error answering {method} {path}", failure, method=method, path=path
+        )
+        error = JsonError(500, "internal", "internal server error")
+        return write_json(request, error.status, error.to_json())
+
+
+def _where(request: Request) -> tuple[str, str]:
+    """The request's method and path, for logs (no query string)."""
+    return (request.method or b"").decode("latin-1"), (request.path or b"").decode("latin-1")
+
+
+def _not_found() -> JsonError:
+    return JsonError(404, "not_found", "no such resource")
+
+
+class NotFoundResource(JsonResource):
+    """A JSON 404 for every method."""
+
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        """Answer 404 ``not_found``."""
+        return self._write_error(request, _not_found())

@@ -1,0 +1,1 @@
+"""Tests for :mod:`smsgw.ismg`: the simulator's policy and control API."""
