@@ -11,13 +11,16 @@ exception name).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from typing import Any
 
+import attrs
 from twisted.python import usage
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -31,6 +34,9 @@ class Options(usage.Options):
         ["sessions", "s", 1, "sessions", int],
         ["target", None, None, "cmpp://ID:SECRET@127.0.0.1:PORT of a running simulator"],
         ["timeout", None, 600.0, "give up after this many seconds", float],
+        ["hold", None, 0, "instead of sending: hold this many logged-in sessions open", int],
+        ["hold-s", None, 60.0, "with --hold: seconds to hold them", float],
+        ["keepalive-s", None, 5.0, "with --hold: ACTIVE_TEST interval of each session", float],
     ]
     optFlags = [["reports", "r", "ask for status reports and wait for every one"],
                 ["quiet", "q", "no progress bar"]]  # fmt: skip
@@ -61,14 +67,16 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.
     raise SystemExit("smsgw bench: the simulator did not start listening")
 
 
-def start_simulator() -> tuple[subprocess.Popen[bytes], str]:
+def start_simulator(config_dir: str) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``twist smsgw --role=ismg-sim`` on free loopback ports."""
     port, control = _free_port(), _free_port()
+    config = os.path.join(config_dir, "bench-sim.toml")
+    with open(config, "w") as f:
+        f.write('[[simulator.account]]\nid = "900001"\nsecret = "bench"\nmax_sessions = 100000\n')
     cmd = [
-        sys.executable, "-m", "twisted", "smsgw", "--role=ismg-sim",
+        sys.executable, "-m", "twisted", "smsgw", "--role=ismg-sim", f"--config={config}",
         f"--cmpp=tcp:{port}:interface=127.0.0.1",
         f"--control=tcp:{control}:interface=127.0.0.1",
-        "--account=900001:bench",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_port(port, proc)
@@ -95,9 +103,9 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     from smsgw.protocols.cmpp import pdus as p
     from smsgw.sp.channel import CmppChannel
 
-    url = parse_upstream_url(
-        f"{target}{'&' if '?' in target else '?'}window={opts['window']}"
-        f"&sessions={opts['sessions']}&src_id=10650001"
+    url = parse_upstream_url(target)
+    url = attrs.evolve(
+        url, window=opts["window"], sessions=opts["sessions"], src_id=url.src_id or "10650001"
     )
     if url.host not in _LOOPBACK:
         raise SystemExit("smsgw bench: --target must be a loopback address")
@@ -205,6 +213,100 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     return summary
 
 
+def _rss_kb(pid: int) -> int:
+    """Resident memory of *pid* in KiB (Linux), or -1."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
+    """Open ``--hold`` sessions, keep them alive with ACTIVE_TEST, count what fails."""
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred, DeferredSemaphore, gatherResults
+    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+    from twisted.internet.task import deferLater
+
+    from smsgw.config import parse_upstream_url
+    from smsgw.protocols.cmpp.session import CmppAdapter, login
+    from smsgw.protocols.session import Session, SessionConfig
+
+    url = parse_upstream_url(target)
+    if url.host not in _LOOPBACK:
+        raise SystemExit("smsgw bench: --target must be a loopback address")
+    n = opts["hold"]
+    config = SessionConfig(keepalive_s=opts["keepalive-s"])
+    state: dict[str, Any] = {"logged_in": 0, "lost": 0, "errors": Counter()}
+    sessions: list[Session] = []
+
+    class Handler:
+        def session_started(self, session: Session) -> None:
+            pass
+
+        def handle_request(self, session: Session, header: Any, pdu: Any) -> Any:
+            return None
+
+        def session_ended(self, session: Session, reason: Any) -> None:
+            if not state.get("closing"):
+                state["lost"] += 1
+
+    handler = Handler()
+    ep = TCP4ClientEndpoint(reactor, url.host, url.port)
+    limit = DeferredSemaphore(100)
+    rss_before = _rss_kb(sim_pid) if sim_pid else -1
+
+    async def open_one() -> None:
+        session = Session(CmppAdapter(), handler, config, reactor)
+        try:
+            await connectProtocol(ep, session)
+            await login(session, url.account.encode(), url.secret.encode())
+        except Exception as e:
+            state["errors"][type(e).__name__] += 1
+            return
+        sessions.append(session)
+        state["logged_in"] += 1
+
+    async def main_flow() -> None:
+        t0 = time.perf_counter()
+        await gatherResults(
+            [limit.run(lambda: Deferred.fromCoroutine(open_one())) for _ in range(n)]
+        )
+        state["connect_s"] = round(time.perf_counter() - t0, 2)
+        state["rss_after_kb"] = _rss_kb(sim_pid) if sim_pid else -1
+        await deferLater(reactor, opts["hold-s"], lambda: None)
+        state["keepalives"] = sum(s.frames_received for s in sessions)
+        state["still_bound"] = sum(1 for s in sessions if s.bound)
+        state["closing"] = True
+        for s in sessions:
+            s.transport.loseConnection()
+
+    d = Deferred.fromCoroutine(main_flow())
+    d.addErrback(lambda f: state["errors"].update([f.type.__name__]))
+    d.addBoth(lambda _: reactor.callLater(0.5, reactor.stop))
+    reactor.run()
+    after = state.get("rss_after_kb", -1)
+    per = round((after - rss_before) / max(state["logged_in"], 1), 1) if after > 0 else None
+    return {
+        "hold": n,
+        "logged_in": state["logged_in"],
+        "still_bound": state.get("still_bound", 0),
+        "lost": state["lost"],
+        "hold_s": opts["hold-s"],
+        "keepalive_s": opts["keepalive-s"],
+        "frames_received": state.get("keepalives", 0),
+        "connect_s": state.get("connect_s"),
+        "sim_rss_before_kb": rss_before,
+        "sim_rss_after_kb": after,
+        "sim_kb_per_session": per,
+        "errors": dict(state["errors"]),
+    }
+
+
 def main(argv: list[str]) -> int:
     opts = Options()
     try:
@@ -215,9 +317,13 @@ def main(argv: list[str]) -> int:
     proc = None
     target = opts["target"]
     try:
-        if target is None:
-            proc, target = start_simulator()
-        summary = run(opts, target)
+        with tempfile.TemporaryDirectory() as tmp:
+            if target is None:
+                proc, target = start_simulator(tmp)
+            if opts["hold"]:
+                summary = hold(opts, target, proc.pid if proc else None)
+            else:
+                summary = run(opts, target)
     finally:
         if proc is not None:
             proc.terminate()
@@ -226,4 +332,5 @@ def main(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     print(json.dumps(summary))
-    return 0 if not summary["errors"] else 1
+    failed = summary["errors"] or summary.get("lost")
+    return 1 if failed else 0
