@@ -10,7 +10,7 @@ from smsgw.protocols.errors import (
     DecodeError,
     EncodeError,
     ErrorKind,
-    FramingError,
+    TrailingBytesError,
     TruncatedError,
     UnknownCommandError,
 )
@@ -92,7 +92,13 @@ class ProtocolCodec:
             raise EncodeError(
                 f"{self.name} has no {type(pdu).__name__} PDU", pdu=type(pdu).__name__
             ) from None
-        return enc(pdu, sequence_id)  # type: ignore[no-any-return]
+        frame: bytes = enc(pdu, sequence_id)
+        if len(frame) > self.max_length:
+            raise EncodeError(
+                f"{len(frame)} bytes exceed {self.name}'s limit of {self.max_length}",
+                pdu=type(pdu).__name__,
+            )
+        return frame
 
     def decode(self, frame: bytes) -> tuple[Header, Any]:
         """Decode one whole frame into ``(header, pdu)``.
@@ -102,8 +108,12 @@ class ProtocolCodec:
         try:
             values = self._header_struct.unpack_from(frame)
         except struct.error:
+            # Name the header field the frame ends in: length, command_id or sequence_id.
             raise self._status(
-                TruncatedError(f"frame of {len(frame)} bytes is shorter than the header")
+                TruncatedError(
+                    f"frame of {len(frame)} bytes is shorter than the header",
+                    field=Header._fields[min(len(frame) // 4, 2)],
+                )
             ) from None
         header = (
             _new_header(Header, (values[0], values[1], values[2:]))
@@ -122,8 +132,14 @@ class ProtocolCodec:
 
     def _bad_header(self, header: Header, size: int) -> DecodeError:
         if header.length != size:
-            error: DecodeError = FramingError(
-                f"length field says {header.length}, frame has {size} bytes", field="length"
+            # A length error (status 4 in CMPP), not a FramingError: the framer
+            # has already cut this frame, so the stream is still in step.
+            layout = self.by_command.get(header.command_id)
+            kind = TruncatedError if size < header.length else TrailingBytesError
+            error: DecodeError = kind(
+                f"length field says {header.length}, frame has {size} bytes",
+                pdu=layout.name if layout is not None else None,
+                field="length",
             )
         else:
             error = UnknownCommandError(

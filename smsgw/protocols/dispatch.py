@@ -43,11 +43,17 @@ class SessionClosed(Exception):
 
 
 class _Pending:
-    __slots__ = ("attempts", "deadline", "deferred", "dispatcher", "pdu", "sequence")
+    __slots__ = ("attempts", "deadline", "deferred", "dispatcher", "on_sent", "pdu", "sequence")
 
-    def __init__(self, dispatcher: Dispatcher, pdu: object) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        pdu: object,
+        on_sent: Callable[[Hashable], None] | None,
+    ) -> None:
         self.dispatcher = dispatcher
         self.pdu = pdu
+        self.on_sent = on_sent
         self.sequence: Hashable | None = None
         self.attempts = 0
         self.deadline = 0.0
@@ -102,14 +108,18 @@ class Dispatcher:
         """Requests waiting for a free place in the window."""
         return len(self._queue)
 
-    def send(self, pdu: object) -> Deferred[Any]:
+    def send(self, pdu: object, on_sent: Callable[[Hashable], None] | None = None) -> Deferred[Any]:
         """Send *pdu* as soon as the window allows; fire with its response.
 
-        Fails with :class:`ResponseTimeout` after N unanswered attempts, or
-        with the reason the link was lost.  Cancelling the Deferred frees
-        its place in the window.
+        Fails with :class:`ResponseTimeout` after N unanswered attempts, with
+        the encoder's error if *pdu* cannot be encoded, or with the reason
+        the link was lost.  Cancelling the Deferred frees its place in the
+        window.
+
+        :param on_sent: called with the sequence number when the request is
+            first written (SGIP's Reports refer to a Submit by it).
         """
-        entry = _Pending(self, pdu)
+        entry = _Pending(self, pdu, on_sent)
         if self._closed is not None:
             entry.deferred.errback(self._closed)
         elif len(self._pending) < self.window and not self._queue:
@@ -172,9 +182,17 @@ class Dispatcher:
         entry.attempts = 1
         entry.deadline = self._clock.seconds() + self.timeout_s
         self._pending[seq] = entry
+        try:
+            self._write(entry.pdu, seq)
+        except Exception:
+            # Nothing went out: free the place and fail this request alone.
+            del self._pending[seq]
+            entry.deferred.errback()
+            return
         if self._timer is None:
             self._timer = self._clock.callLater(self.timeout_s, self._expire)
-        self._write(entry.pdu, seq)
+        if entry.on_sent is not None:
+            entry.on_sent(seq)
 
     def _pump(self) -> None:
         queue = self._queue

@@ -14,7 +14,7 @@ codec → :class:`~smsgw.protocols.dispatch.Dispatcher` → :class:`Session`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 import attrs
@@ -176,6 +176,8 @@ class Session(protocol.Protocol):
         self._keepalive: Deferred[Any] | None = None
         #: Set once we drop the link: frames still buffered are not handled.
         self._aborted = False
+        #: Our TERMINATE is on the wire (everything before it has drained).
+        self._terminate_sent = False
 
     @property
     def codec(self) -> ProtocolCodec:
@@ -273,8 +275,11 @@ class Session(protocol.Protocol):
 
     # -- sending ---------------------------------------------------------
 
-    def send(self, pdu: object) -> Deferred[Any]:
+    def send(self, pdu: object, on_sent: Callable[[Hashable], None] | None = None) -> Deferred[Any]:
         """Send a request; fire with its response PDU.
+
+        *on_sent* is called with the request's sequence number once it is
+        written (see :meth:`Dispatcher.send`).
 
         Fails with :class:`SessionClosed` once the link is closing,
         :class:`ResponseTimeout` after N unanswered attempts, or the reason
@@ -282,7 +287,7 @@ class Session(protocol.Protocol):
         """
         if self._closing or self.state in (State.CLOSING, State.CLOSED):
             return _failed(SessionClosed(f"link to {self.peer} is {self.state.value}"))
-        d = self.dispatcher.send(pdu)
+        d = self.dispatcher.send(pdu, on_sent)
         if self.config.short:
             d.addBoth(self._short_done)
         return d
@@ -350,6 +355,9 @@ class Session(protocol.Protocol):
                 status=error.status,
             )
             self.respond(response, error.sequence_id)
+            if self.state is State.AUTHENTICATING and self.transport is not None:
+                # A login that does not decode is refused, and the link closes.
+                self.transport.loseConnection()
         else:
             self.log.warn("closing {peer}: {error}", peer=self.peer, error=str(error))
             self._abort()
@@ -421,6 +429,7 @@ class Session(protocol.Protocol):
         def _send_terminate(_: object) -> Deferred[Any] | None:
             if self.state is State.CLOSED:
                 return None
+            self._terminate_sent = True
             return self.dispatcher.send(self.adapter.terminate())
 
         def _close(_: object) -> None:
@@ -443,7 +452,13 @@ class Session(protocol.Protocol):
             if self.transport is not None:
                 self.transport.loseConnection()
 
-        self.dispatcher.drained().addCallback(_answer)
+        if self._terminate_sent:
+            # Both ends terminated at once: only our TERMINATE is in flight,
+            # and the peer answers it only after we answer its own.  Waiting
+            # for it would stall both ends until N×T.
+            _answer(None)
+        else:
+            self.dispatcher.drained().addCallback(_answer)
 
     def _short_done(self, result: object) -> object:
         if self.dispatcher.in_flight == 0 and self.dispatcher.queued == 0:

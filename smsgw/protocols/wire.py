@@ -557,7 +557,7 @@ class _Compiler:
             emit(f"    return {packed} + e_{self.custom[0][0]}")
         else:
             emit(f"    return {packed}")
-        emit("  except (struct_error, TypeError, AttributeError, OverflowError) as e:")
+        emit("  except (struct_error, TypeError, AttributeError, OverflowError, IndexError) as e:")
         emit("    _encode_failed(_layout, p, e)")
         emit("    raise")
         return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ def timestamp_text(timestamp: int) -> bytes:
 def authenticator_source(source_addr: bytes, secret: bytes, timestamp: int) -> bytes:
     """AuthenticatorSource = MD5(Source_Addr + 9 × 0x00 + secret + timestamp).
 
-    The same formula with 7 NULs is SMGP's AuthenticatorClient; see *pad*.
+    SMGP's AuthenticatorClient is the same formula with 7 NULs (smgp30.md §6.1).
     """
     return _md5(source_addr + b"\x00" * 9 + secret + timestamp_text(timestamp))
 

@@ -1,0 +1,268 @@
+"""SMGP on the session engine: the adapter, the Login authenticators, Login on both sides."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from smsgw.protocols.cmpp.auth import connect_timestamp, timestamp_text
+from smsgw.protocols.codec import ProtocolCodec
+from smsgw.protocols.errors import DecodeError
+from smsgw.protocols.session import Session
+from smsgw.protocols.smgp import pdus as p
+from smsgw.protocols.smgp.codec import SMGP13, SMGP30, codec_for_version
+from smsgw.protocols.smgp.constants import (
+    VERSION_13,
+    VERSION_30,
+    LoginMode,
+    RequestId,
+    Status,
+)
+
+__all__ = [
+    "LoginCheck",
+    "LoginFailed",
+    "SmgpAdapter",
+    "authenticator_client",
+    "authenticator_server",
+    "check_login",
+    "login",
+    "login_timestamp",
+    "refuse",
+]
+
+log = Logger()
+
+#: Login TimeStamp: MMDDHHMMSS in Beijing time as a decimal integer (§6), as CMPP's.
+login_timestamp = connect_timestamp
+
+
+def authenticator_client(client_id: bytes, secret: bytes, timestamp: int) -> bytes:
+    """AuthenticatorClient = MD5(ClientID + 7 × 0x00 + secret + TS10) (smgp30.md §6.1).
+
+    :param client_id: the account, **unpadded** (all known codecs hash the raw bytes).
+    :param secret: the shared secret (at most 15 bytes).
+    :param timestamp: the Login TimeStamp; hashed as 10 ASCII digits (``'%010d'``).
+    """
+    return _md5(client_id + b"\x00" * 7 + secret + timestamp_text(timestamp))
+
+
+def authenticator_server(status: int, authenticator_client: bytes, secret: bytes) -> bytes:
+    """AuthenticatorServer = MD5(Status (4 bytes) + AuthenticatorClient + secret) (§6.1)."""
+    return _md5(status.to_bytes(4, "big") + authenticator_client + secret)
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+_R = RequestId
+#: The response a request that failed to decode is answered with (by request id).
+#: Query_Resp has no Status field, so a bad Query closes the link instead.
+_ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
+    _R.LOGIN: lambda s: p.LoginResp(status=s),
+    _R.SUBMIT: lambda s: p.SubmitResp(status=s),
+    _R.DELIVER: lambda s: p.DeliverResp(status=s),
+    _R.FORWARD: lambda s: p.ForwardResp(status=s),
+    _R.QUERY_TE_ROUTE: lambda s: p.QueryTeRouteResp(status=s),
+    _R.QUERY_SP_ROUTE: lambda s: p.QuerySpRouteResp(status=s),
+    _R.GET_ALL_TE_ROUTE: lambda s: p.GetAllTeRouteResp(status=s),
+    _R.GET_ALL_SP_ROUTE: lambda s: p.GetAllSpRouteResp(status=s),
+    _R.UPDATE_TE_ROUTE: lambda s: p.UpdateTeRouteResp(status=s),
+    _R.UPDATE_SP_ROUTE: lambda s: p.UpdateSpRouteResp(status=s),
+    _R.PUSH_UPDATE_TE_ROUTE: lambda s: p.PushUpdateTeRouteResp(status=s),
+    _R.PUSH_UPDATE_SP_ROUTE: lambda s: p.PushUpdateSpRouteResp(status=s),
+}
+
+_ACTIVE_TEST = p.ActiveTest()
+_ACTIVE_TEST_RESP = p.ActiveTestResp()
+_EXIT = p.Exit()
+_EXIT_RESP = p.ExitResp()
+
+
+class SmgpAdapter:
+    """SMGP for the session engine: SequenceID wrapping over 0…2³²−1, Active_Test, Exit.
+
+    :param codec: :data:`~smsgw.protocols.smgp.codec.SMGP30`, or ``SMGP13``
+        for a 1.3 peer (:func:`login` switches by itself).
+    :param first_sequence: the SequenceID of the first request.
+    """
+
+    def __init__(self, codec: ProtocolCodec = SMGP30, first_sequence: int = 1) -> None:
+        self.codec = codec
+        self._sequence = (first_sequence - 1) & 0xFFFFFFFF
+        #: The LoginMode of this link once logged in (either side).
+        self.login_mode: int | None = None
+
+    def next_sequence(self) -> int:
+        # §3: 0x00000000–0xFFFFFFFF, +1 per request, wraps.
+        self._sequence = (self._sequence + 1) & 0xFFFFFFFF
+        return self._sequence
+
+    def keepalive(self) -> object:
+        return _ACTIVE_TEST
+
+    def is_keepalive(self, pdu: object) -> bool:
+        return type(pdu) is p.ActiveTest
+
+    def keepalive_response(self, pdu: object) -> object:
+        return _ACTIVE_TEST_RESP
+
+    def terminate(self) -> object:
+        return _EXIT
+
+    def is_terminate(self, pdu: object) -> bool:
+        return type(pdu) is p.Exit
+
+    def terminate_response(self) -> object:
+        return _EXIT_RESP
+
+    def error_response(self, error: DecodeError) -> object | None:
+        """The response carrying *error*'s status (10 or 11), or ``None`` to close.
+
+        Unknown request ids (status 11, including 0x0A–0x0C) have no
+        response shape to carry the status, so their links close.
+        """
+        make = _ERROR_RESPONSES.get(error.command_id or 0)
+        return make(error.status or Status.STRUCTURE_ERROR) if make else None
+
+
+def use_codec(session: Session, codec: ProtocolCodec) -> None:
+    """Switch a link to another SMGP codec (after a 1.3 version negotiation).
+
+    The engine reads its adapter's codec for every frame, so the switch
+    applies from the next frame written or read.
+    """
+    session.adapter.codec = codec
+
+
+class LoginFailed(Exception):
+    """The SMGW refused Login; ``status`` is its Login_Resp Status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"login refused with status {status}: {message}")
+        self.status = status
+
+
+def _status_text(status: int) -> str:
+    try:
+        return Status(status).name.lower().replace("_", " ")
+    except ValueError:
+        return "other error"
+
+
+def login(
+    session: Session,
+    client_id: bytes,
+    secret: bytes,
+    login_mode: int = LoginMode.TRANSMIT,
+    *,
+    version: int = VERSION_30,
+) -> Deferred[p.LoginResp]:
+    """Send Login on a fresh link; mark it bound when Status is 0.
+
+    A wrong AuthenticatorServer is logged, not fatal.  A ServerVersion
+    below 0x30 (SMGP 1.3) switches the link to the 1.3 codec, whose Submit
+    has no FixedFee (§6.2).
+
+    :param client_id: the account (at most 8 bytes), hashed unpadded.
+    :param login_mode: 0 send, 1 receive, 2 transmit (:class:`LoginMode`).
+    :param version: the ClientVersion to offer.
+    :raises LoginFailed: (in the Deferred) for a non-zero Status; the link
+        is closed.
+    """
+    timestamp = login_timestamp(session.clock.seconds())
+    auth = authenticator_client(client_id, secret, timestamp)
+    request = p.Login(client_id, auth, int(login_mode), timestamp, version)
+
+    def _check(resp: p.LoginResp) -> p.LoginResp:
+        if resp.status != 0:
+            session.transport.loseConnection()  # type: ignore[union-attr]
+            raise LoginFailed(resp.status, _status_text(resp.status))
+        if not hmac.compare_digest(
+            resp.authenticator_server, authenticator_server(0, auth, secret)
+        ):
+            log.warn("{peer}: AuthenticatorServer does not match", peer=session.peer)
+        negotiated = min(version, resp.server_version)
+        if codec_for_version(negotiated) is SMGP13 and session.codec is not SMGP13:
+            log.info(
+                "{peer}: server speaks version {version:#04x}; using SMGP 1.3",
+                peer=session.peer,
+                version=resp.server_version,
+            )
+            use_codec(session, SMGP13)
+        if isinstance(session.adapter, SmgpAdapter):
+            session.adapter.login_mode = int(login_mode)
+        session.authenticated(client_id.decode("ascii", "replace"))
+        return resp
+
+    return session.send(request).addCallback(_check)
+
+
+class LoginCheck(NamedTuple):
+    """The result of checking a Login on the SMGW side: ``(status, response, account)``.
+
+    :ivar status: 0, or the §12 status of the refusal.
+    :ivar response: the Login_Resp to send (AuthenticatorServer set on
+        success, zeros otherwise).
+    :ivar account: the ClientID as text when Status is 0, else ``None``.
+    :ivar version: the version both sides speak (use
+        :func:`~smsgw.protocols.smgp.codec.codec_for_version`).
+    """
+
+    status: int
+    response: p.LoginResp
+    account: str | None
+    version: int = VERSION_30
+
+
+def check_login(
+    request: p.Login,
+    secrets: Mapping[str, bytes],
+    *,
+    min_version: int = VERSION_13,
+    server_version: int = VERSION_30,
+) -> LoginCheck:
+    """Authenticate a Login against *secrets* (account → shared secret).
+
+    Status 21 (authentication error) for an unknown ClientID or a wrong
+    AuthenticatorClient (§12 has no "unknown account" code), 10 for a
+    reserved LoginMode, and 22 (version too high) for a ClientVersion
+    below *min_version*: such a client speaks a version this server does
+    not.  A client offering a higher version than *server_version* is
+    accepted and speaks ours (ClientVersion is the highest it speaks).
+    Digests are compared with :func:`hmac.compare_digest`.
+    """
+    account = request.client_id.decode("ascii", "replace")
+    secret = secrets.get(account)
+    version = min(request.client_version, server_version)
+    if request.client_version < min_version:
+        status = Status.VERSION_TOO_HIGH
+    elif request.login_mode not in tuple(LoginMode):
+        status = Status.STRUCTURE_ERROR
+    elif secret is None:
+        status = Status.AUTH_ERROR
+    else:
+        expected = authenticator_client(request.client_id, secret, request.timestamp)
+        status = (
+            Status.OK
+            if hmac.compare_digest(expected, request.authenticator_client)
+            else Status.AUTH_ERROR
+        )
+    if status != Status.OK:
+        return LoginCheck(int(status), p.LoginResp(int(status), server_version=server_version),
+                          None, version)  # fmt: skip
+    assert secret is not None
+    digest = authenticator_server(0, request.authenticator_client, secret)
+    return LoginCheck(0, p.LoginResp(0, digest, server_version), account, version)
+
+
+def refuse(session: Session, response: Any, sequence_id: int) -> None:
+    """Answer a refused Login and close the link once the answer is written."""
+    session.respond(response, sequence_id)
+    session.transport.loseConnection()  # type: ignore[union-attr]

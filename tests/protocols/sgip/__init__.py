@@ -1,0 +1,1 @@
+"""Tests for :mod:`smsgw.protocols.sgip` (SGIP 1.2)."""
