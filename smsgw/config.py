@@ -159,6 +159,8 @@ class AccountConfig:
     allowed_ips: tuple[str, ...] = ()
     tps: float | None = None
     src_prefix: str = ""
+    #: SGIP: client endpoint of the SP's own server for Deliver/Report (sgip12.md §2).
+    sgip_callback: str | None = None
 
     def allows_ip(self, address: str) -> bool:
         """Whether a peer at *address* may log in.
@@ -207,6 +209,10 @@ class SimulatorConfig:
     smgp: str | None = None
     control: str = DEFAULT_CONTROL
     gateway_code: str = "001001"
+    #: SGIP node id of the fake SMG (sgip12.md §3.1: ``1AAAAX``).
+    sgip_node_id: int = 107551
+    #: SMGW code in SMGP MsgIDs (smgp30.md §9, 6 digits).
+    smgp_code: int = 100610
     accounts: tuple[AccountConfig, ...] = ()
     policy: Policy = attrs.field(factory=Policy)
 
@@ -606,6 +612,7 @@ def _read_account(table: _Table) -> AccountConfig:
     src_prefix = table.string("src_prefix", "")
     if src_prefix and not _DIGITS.fullmatch(src_prefix):
         raise table.error("src_prefix", "expected digits or an empty string")
+    sgip_callback = table.optional_string("sgip_callback")
     table.done()
     return AccountConfig(
         id=account_id,
@@ -614,6 +621,7 @@ def _read_account(table: _Table) -> AccountConfig:
         allowed_ips=allowed,
         tps=tps,
         src_prefix=src_prefix,
+        sgip_callback=sgip_callback,
     )
 
 
@@ -628,6 +636,12 @@ def _read_simulator(table: _Table) -> SimulatorConfig:
     gateway_code = table.string("gateway_code", "001001")
     if not (len(gateway_code) == 6 and _DIGITS.fullmatch(gateway_code)):
         raise table.error("gateway_code", "expected a string of 6 digits")
+    sgip_node_id = table.integer("sgip_node_id", 107551, minimum=1)
+    if sgip_node_id > 0xFFFFFFFF:
+        raise table.error("sgip_node_id", "expected a 32-bit node id")
+    smgp_code = table.integer("smgp_code", 100610, minimum=0)
+    if smgp_code > 999999:
+        raise table.error("smgp_code", "expected at most 6 digits")
     account_tables = table.tables("account")
     accounts = tuple(_read_account(account) for account in account_tables)
     _unique(accounts, account_tables, "id", lambda account: account.id, "account id")
@@ -642,6 +656,8 @@ def _read_simulator(table: _Table) -> SimulatorConfig:
         **listeners,
         control=control,
         gateway_code=gateway_code,
+        sgip_node_id=sgip_node_id,
+        smgp_code=smgp_code,
         accounts=accounts,
         policy=policy,
     )

@@ -38,9 +38,14 @@ class Options(usage.Options):
         ["role", None, "sp", "sp (the SP gateway), ismg-sim (a fake ISMG) or gns-sim"],
         ["config", "c", None, "TOML configuration file"],
         ["cmpp", None, None, "ismg-sim: CMPP 2.0 endpoint [default: tcp:7890]"],
-        ["cmpp3", None, None, "ismg-sim: CMPP 3.0 endpoint (not available yet)"],
-        ["sgip", None, None, "ismg-sim: SGIP 1.2 endpoint (not available yet)"],
-        ["smgp", None, None, "ismg-sim: SMGP 3.0 endpoint (not available yet)"],
+        [
+            "cmpp3",
+            None,
+            None,
+            "ismg-sim: CMPP 3.0 endpoint, 2.0 clients answered as 2.0 (e.g. tcp:7891)",
+        ],
+        ["sgip", None, None, "ismg-sim: SGIP 1.2 endpoint (e.g. tcp:8801)"],
+        ["smgp", None, None, "ismg-sim: SMGP 3.0 endpoint (e.g. tcp:8890)"],
         [
             "control",
             None,
@@ -77,14 +82,9 @@ class Options(usage.Options):
             raise usage.UsageError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
         if role in NOT_YET:
             raise usage.UsageError(NOT_YET[role])
-        for opt in ("cmpp3", "sgip", "smgp", "http", "db"):
+        for opt in ("http", "db"):
             if self[opt] is not None:
                 raise usage.UsageError(f"--{opt} is not available yet in this release")
-        for url in self["upstreams"]:
-            if url.scheme != "cmpp":
-                raise usage.UsageError(
-                    f"--upstream: scheme {url.scheme} is not available yet (only cmpp://)"
-                )
         try:
             self["loaded"] = load_config(self["config"])
         except (ConfigError, OSError) as e:
@@ -121,6 +121,7 @@ def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any)
                 allowed_ips=tuple(a.allowed_ips),
                 tps=a.tps,
                 src_prefix=a.src_prefix,
+                sgip_callback=a.sgip_callback,
             )
             for a in accounts
         ]
@@ -142,17 +143,27 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     top = MultiService()
     sim = build_simulator(_accounts(options, config), config, reactor)
     top.simulator = sim  # type: ignore[attr-defined]
-    cmpp = options.get("cmpp") or config.simulator.cmpp or "tcp:7890"
-    svc = StreamServerEndpointService(serverFromString(reactor, cmpp), sim.cmpp_factory())
-    svc.setName("cmpp")
-    svc.setServiceParent(top)
+    cfg = config.simulator
+    cmpp = options.get("cmpp") or cfg.cmpp or "tcp:7890"
+    listeners = {
+        "cmpp": (cmpp, sim.cmpp_factory),
+        "cmpp3": (options.get("cmpp3") or cfg.cmpp3, sim.cmpp3_factory),
+        "sgip": (options.get("sgip") or cfg.sgip, lambda: sim.sgip_factory(cfg.sgip_node_id)),
+        "smgp": (options.get("smgp") or cfg.smgp, lambda: sim.smgp_factory(cfg.smgp_code)),
+    }
+    for name, (endpoint, factory) in listeners.items():
+        if endpoint:
+            svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
+            svc.setName(name)
+            svc.setServiceParent(top)
+            log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
     control = options.get("control") or config.simulator.control
     site = Site(control_resource(sim))
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")
     web.setServiceParent(top)
-    log.info("ismg-sim: CMPP 2.0 on {cmpp}, control API on {control}", cmpp=cmpp, control=control)
+    log.info("ismg-sim: control API on {control}", control=control)
     return top
 
 
@@ -168,24 +179,22 @@ def make_sp(options: Any, config: Config, reactor: Any) -> IService:
     return top
 
 
-def _log_deliver(pdu: Any, session: Any) -> None:
-    from smsgw.protocols.cmpp.codec import decode_report
-    from smsgw.text import decode_text
+def _log_event(event: Any) -> None:
+    from smsgw.sp.clients import ReportEvent
 
-    if pdu.registered_delivery == 1:
-        report = decode_report(pdu.msg_content)
-        log.info("report for {msg_id}: {stat}", msg_id=report.msg_id,
-                 stat=report.stat.decode("ascii", "replace"))  # fmt: skip
+    if isinstance(event, ReportEvent):
+        log.info("{channel}: report for {msg_id}: {stat}", channel=event.channel,
+                 msg_id=event.msg_id, stat=event.stat)  # fmt: skip
     else:
-        log.info("MO to {dest} ({n} characters)", dest=pdu.dest_id.decode("ascii", "replace"),
-                 n=len(decode_text(pdu.msg_content, pdu.msg_fmt)))  # fmt: skip
+        log.info("{channel}: MO to {dest} ({n} bytes)", channel=event.channel, dest=event.to,
+                 n=len(event.content))  # fmt: skip
 
 
 def _channel(url: UpstreamConfig, reactor: Any) -> Service:
-    from smsgw.sp.channel import CmppChannel
+    from smsgw.sp.channel import Channel
 
     log.info("sp: upstream {url}", url=url.redacted())
-    return CmppChannel(url, reactor, _log_deliver)
+    return Channel(url, reactor, on_event=_log_event)
 
 
 class BuiltinUpstream(MultiService):

@@ -1,100 +1,136 @@
-"""An upstream CMPP account seen from the SP: N sessions, one TPS limit.
+"""An upstream account seen from the SP: N sessions, one TPS limit, any protocol.
 
-:class:`CmppChannel` keeps ``sessions`` links to one ISMG logged in (each
-under a :class:`~twisted.application.internet.ClientService`, which
+:class:`Channel` keeps ``sessions`` links to one carrier gateway logged in
+(each under a :class:`~twisted.application.internet.ClientService`, which
 reconnects with back-off), spreads SUBMITs over them within the account's
-TPS, backs off and retries on flow control (Result 8) and on link loss, and
-hands every inbound DELIVER (status reports and MOs) to a callback, which
-must have stored it before the DELIVER_RESP goes back.
+TPS, backs off and retries on flow control and on link loss, and hands
+every inbound DELIVER/Report/MO to callbacks, which must have stored it
+before the response goes back ("persist, then acknowledge").  What differs
+between protocols lives in :mod:`smsgw.sp.clients`.  SGIP channels also run
+the SP's own server, where the SMG delivers MOs and Reports (sgip12.md §2).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import attrs
-from twisted.application.internet import ClientService, backoffPolicy
+from twisted.application.internet import ClientService, StreamServerEndpointService, backoffPolicy
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
-from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.endpoints import HostnameEndpoint, serverFromString
 from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsgw.config import UpstreamConfig
-from smsgw.protocols.cmpp import pdus as p
-from smsgw.protocols.cmpp.constants import Result
-from smsgw.protocols.cmpp.session import CmppAdapter, login
 from smsgw.protocols.codec import Header
 from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
+from smsgw.sp.clients import Client, Event, client_for
 from smsgw.text import choose_fmt, split_text
+from smsgw.text.longsms import Segment
 
-#: What an inbound DELIVER is handed to; may return a Deferred (store first).
-DeliverHandler = Callable[[p.Deliver, Session], Any]
+#: Called with every inbound request PDU (and the link); may return a Deferred.
+DeliverHandler = Callable[[Any, Session], Any]
+#: Called with every inbound report or MO, normalised; may return a Deferred.
+EventHandler = Callable[[Event], Any]
 
 #: Failures after which a SUBMIT is tried again on another (or the next) link.
 _LINK_FAILURES = (ConnectionLost, ConnectionDone, SessionClosed, ResponseTimeout)
 
 
 class SubmitFailed(Exception):
-    """A SUBMIT that could not be delivered to the ISMG after every retry."""
+    """A SUBMIT that could not be delivered to the gateway after every retry."""
 
 
 @attrs.frozen
 class SegmentResult:
-    """What the ISMG answered for one segment (one SUBMIT)."""
+    """What the gateway answered for one segment (one SUBMIT).
+
+    :ivar msg_id: the normalised message id (DESIGN.md §4.3), as text.
+    """
 
     dest: tuple[str, ...]
     pk_number: int
     pk_total: int
-    msg_id: int
+    msg_id: str
     result: int
 
 
-class _ClientHandler:
-    """The SP side of a CMPP link: answer DELIVERs once the channel took them."""
+class _InboundHandler:
+    """Answer the gateway's requests once the channel's callbacks took them."""
 
-    def __init__(self, channel: CmppChannel) -> None:
+    def __init__(self, channel: Channel) -> None:
         self.channel = channel
 
     def session_started(self, session: Session) -> None:
         pass
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        if type(pdu) is p.Deliver:
-            d = maybeDeferred(self.channel.on_deliver, pdu, session)
-            d.addCallbacks(
-                lambda _: p.DeliverResp(pdu.msg_id, 0),
-                lambda f: self.channel._deliver_not_taken(f, pdu),
-            )
-            return d
-        self.channel.log.warn("{peer}: unexpected {pdu}", peer=session.peer,
-                              pdu=type(pdu).__name__)  # fmt: skip
-        return None
+        return self.channel._inbound(session, pdu)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.channel._lost(session)
 
 
-class CmppChannel(MultiService):
-    """One upstream CMPP 2.0 account: ``sessions`` logged-in links and a TPS limit.
+class _SgipServerHandler:
+    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
 
-    :param config: the parsed upstream URL.
-    :param reactor: provides TCP and time (a ``MemoryReactorClock`` in tests).
-    :param on_deliver: called with every DELIVER; its result (or Deferred)
-        must come after the DELIVER is safely stored.
+    log = Logger()
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def session_started(self, session: Session) -> None:
+        self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
+                      peer=session.peer)  # fmt: skip
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        from smsgw.protocols.sgip import pdus as sp
+        from smsgw.protocols.sgip.constants import LoginType
+        from smsgw.protocols.sgip.session import check_bind, refuse
+
+        if session.bound:
+            return self.channel._inbound(session, pdu)
+        if type(pdu) is not sp.Bind:
+            session.transport.loseConnection()  # type: ignore[union-attr]
+            return None
+        # The SMG logs in with the account's own name and password.
+        cfg = self.channel.config
+        user = cfg.account
+        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
+        if check.result != 0:
+            self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
+                          peer=session.peer)  # fmt: skip
+            refuse(session, check.response, header.sequence_id)
+            return None
+        session.authenticated(user)
+        return check.response
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        pass
+
+
+class Channel(MultiService):
+    """One upstream account: ``sessions`` logged-in links and a TPS limit.
+
+    :param config: the parsed upstream URL (DESIGN.md §4.1).
+    :param reactor: provides TCP and time.
+    :param on_deliver: called with every inbound request PDU; its result (or
+        Deferred) must come after the PDU is safely stored.
+    :param on_event: called with the normalised :class:`ReportEvent` or
+        :class:`MoEvent`, under the same rule.
     :param name: the channel's name in logs and routing.
     """
 
     log = Logger()
 
-    #: Back-off after Result 8 (flow control): first delay, cap, factor.
+    #: Back-off after a flow-control result: first delay, cap, factor.
     throttle_backoff_s = (0.05, 5.0, 2.0)
     #: Attempts of one SUBMIT across link failures and flow control.
     max_attempts = 8
@@ -107,13 +143,16 @@ class CmppChannel(MultiService):
         *,
         name: str | None = None,
         endpoint: Any = None,
+        on_event: EventHandler | None = None,
     ) -> None:
         super().__init__()
         self.config = config
-        self.setName(name or f"{config.scheme}:{config.account}@{config.host}:{config.port}")
+        self.setName(name or config.name or f"{config.scheme}:{config.account}")
         self.reactor = reactor
-        self.clock: IReactorTime = reactor
-        self.on_deliver: DeliverHandler = on_deliver or (lambda d, s: None)
+        self.clock = reactor
+        self.client: Client = client_for(config)
+        self.on_deliver: DeliverHandler = on_deliver or (lambda pdu, session: None)
+        self.on_event: EventHandler = on_event or (lambda event: None)
         self.sessions: list[Session] = []
         self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
         self.session_config = SessionConfig(
@@ -122,10 +161,14 @@ class CmppChannel(MultiService):
             attempts=config.retries,
             keepalive_s=config.keepalive_s,
         )
+        self.session_config = attrs.evolve(
+            self.session_config, **self.client.session_config_overrides()
+        )
         self._waiting: list[Deferred[Session]] = []
         self._reference = itertools.count(1)
-        self._next = 0
-        factory = SessionFactory(CmppAdapter, _ClientHandler(self), self.session_config, reactor)
+        factory = SessionFactory(
+            self.client.adapter, _InboundHandler(self), self.session_config, reactor
+        )
         for _ in range(config.sessions):
             ep = endpoint or HostnameEndpoint(reactor, config.host, config.port)
             svc = ClientService(
@@ -136,14 +179,21 @@ class CmppChannel(MultiService):
                 prepareConnection=self._login,
             )
             svc.setServiceParent(self)
+        listen = config.extra.get("listen")
+        if config.scheme == "sgip" and listen:
+            from smsgw.protocols.sgip.session import sgip_session_config
+
+            server = SessionFactory(
+                self.client.adapter, _SgipServerHandler(self), sgip_session_config(), reactor
+            )
+            svc = StreamServerEndpointService(serverFromString(reactor, listen), server)
+            svc.setServiceParent(self)
+            self.listener = svc
 
     # -- links -------------------------------------------------------------
 
     def _login(self, session: Session) -> Deferred[Any]:
-        cfg = self.config
-        d = login(session, cfg.account.encode("ascii"), cfg.secret.encode("utf-8"))
-
-        def ok(resp: p.ConnectResp) -> None:
+        def ok(resp: Any) -> None:
             self.sessions.append(session)
             self.log.info("{channel}: logged in ({n} links)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
@@ -156,7 +206,7 @@ class CmppChannel(MultiService):
                            why=f.getErrorMessage())  # fmt: skip
             return f
 
-        return d.addCallbacks(ok, failed)
+        return self.client.login(session).addCallbacks(ok, failed)
 
     def _lost(self, session: Session) -> None:
         if session in self.sessions:
@@ -164,17 +214,28 @@ class CmppChannel(MultiService):
             self.log.warn("{channel}: link lost ({n} left)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
 
-    def _deliver_not_taken(self, failure: Failure, pdu: p.Deliver) -> p.DeliverResp:
-        # Not stored: say so, and the ISMG will send it again later.
-        self.log.failure("{channel}: DELIVER not stored", failure, channel=self.name)
-        return p.DeliverResp(pdu.msg_id, Result.WRONG_GATEWAY)
+    def _inbound(self, session: Session, pdu: Any) -> Any:
+        event = self.client.event(self.name, pdu)
+        d = maybeDeferred(self.on_deliver, pdu, session)
+        if event is not None:
+            d.addCallback(lambda _: self.on_event(event))
+
+        def stored(_: object) -> object | None:
+            return self.client.ack(pdu, True)
+
+        def not_stored(f: Failure) -> object | None:
+            # Not stored: say so, and the gateway will send it again later.
+            self.log.failure("{channel}: inbound {pdu} not stored", f, channel=self.name,
+                             pdu=type(pdu).__name__)  # fmt: skip
+            return self.client.ack(pdu, False)
+
+        return d.addCallbacks(stored, not_stored)
 
     def session(self) -> Deferred[Session]:
-        """A logged-in link with room in its window (the least busy), when there is one."""
+        """A logged-in link (the least busy), when there is one."""
         live = [s for s in self.sessions if s.bound]
         if live:
-            best = min(live, key=lambda s: s.dispatcher.in_flight + s.dispatcher.queued)
-            return _succeed(best)
+            return succeed(min(live, key=lambda s: s.dispatcher.in_flight + s.dispatcher.queued))
         d: Deferred[Session] = Deferred(lambda d: self._waiting.remove(d))
         self._waiting.append(d)
         return d
@@ -185,19 +246,19 @@ class CmppChannel(MultiService):
         for w in waiting:
             w.errback(SessionClosed("channel stopped"))
         d = DeferredList(terminating, consumeErrors=True)
-        d.addBoth(lambda _: super(CmppChannel, self).stopService())
+        d.addBoth(lambda _: super(Channel, self).stopService())
         return d  # type: ignore[return-value]
 
     # -- sending -----------------------------------------------------------
 
-    async def submit(self, pdu: p.Submit) -> p.SubmitResp:
+    async def submit_with_id(self, pdu: Any) -> tuple[str, int, Any]:
         """Send one SUBMIT within the TPS limit; retry on flow control and link loss.
 
+        :return: ``(msg id, result, response)``, the id normalised as text.
         :raises SubmitFailed: after :attr:`max_attempts`.
         """
-        if not (pdu.src_id and pdu.service_id and pdu.msg_src):
-            pdu = self._fill_defaults(pdu)
         delay, cap, factor = self.throttle_backoff_s
+        flow_control = self.client.flow_control
         last = "no attempt"
         for _ in range(self.max_attempts):
             if self.bucket is not None:
@@ -211,22 +272,33 @@ class CmppChannel(MultiService):
                 session = live[0]
             else:
                 session = await self.session()
+            sent: list[Hashable] = []
             try:
-                resp: p.SubmitResp = await session.send(pdu)
+                resp = await session.send(pdu, sent.append)
             except _LINK_FAILURES as e:
                 last = f"{type(e).__name__}: {e}"
                 self.log.warn("{channel}: SUBMIT not answered ({why}); retrying",
                               channel=self.name, why=last)  # fmt: skip
                 continue
-            if resp.result != Result.FLOW_CONTROL:
-                return resp
-            last = "flow control (Result 8)"
+            msg_id, result = self.client.outcome(resp, sent[0] if sent else None)
+            if result not in flow_control:
+                return msg_id, result, resp
+            last = f"flow control (result {result})"
             await deferLater(self.clock, delay, lambda: None)
             delay = min(cap, delay * factor)
         raise SubmitFailed(f"SUBMIT failed after {self.max_attempts} attempts: {last}")
 
-    def _fill_defaults(self, pdu: p.Submit) -> p.Submit:
-        """Fill Src_Id, Service_Id and Msg_src from the upstream URL where empty."""
+    async def submit(self, pdu: Any) -> Any:
+        """Send one SUBMIT PDU as given; return the gateway's response PDU."""
+        if type(pdu).__name__ == "Submit" and self.config.scheme.startswith("cmpp"):
+            pdu = self._fill_defaults(pdu)
+        _, _, resp = await self.submit_with_id(pdu)
+        return resp
+
+    def _fill_defaults(self, pdu: Any) -> Any:
+        """CMPP: fill Src_Id, Service_Id and Msg_src from the upstream URL where empty."""
+        if pdu.src_id and pdu.service_id and pdu.msg_src:
+            return pdu
         cfg = self.config
         changes: dict[str, bytes] = {}
         if cfg.src_id and not pdu.src_id:
@@ -236,6 +308,17 @@ class CmppChannel(MultiService):
         if not pdu.msg_src:
             changes["msg_src"] = cfg.account.encode("ascii")
         return attrs.evolve(pdu, **changes) if changes else pdu
+
+    def submit_segment(
+        self, dests: tuple[str, ...], segment: Segment, *, report: bool = True, src_ext: str = ""
+    ) -> Deferred[SegmentResult]:
+        """SUBMIT one segment to *dests*; fire with its :class:`SegmentResult`."""
+        src = (self.config.src_id or "") + src_ext
+        pdu = self.client.submit_pdu(dests, segment, report=report, src=src)
+        d = Deferred.fromCoroutine(self.submit_with_id(pdu))
+        return d.addCallback(
+            lambda r: SegmentResult(dests, segment.pk_number, segment.pk_total, r[0], r[1])
+        )
 
     def submit_text(
         self,
@@ -248,45 +331,24 @@ class CmppChannel(MultiService):
         """Split *text*, SUBMIT every segment to *dests*; fire with every segment's result.
 
         With a report wanted, each destination gets its own SUBMIT (seed 002:
-        group sends carry no reports); otherwise up to 100 per SUBMIT.
+        group sends carry no reports); otherwise up to 99 per SUBMIT.
         """
         fmt = choose_fmt(text)
         segments = split_text(text, fmt, next(self._reference) & 0xFF)
-        groups = (
-            [dests[i : i + 1] for i in range(len(dests))]
-            if report
-            else [dests[i : i + 99] for i in range(0, len(dests), 99)]
-        )
-        src = (self.config.src_id or "") + src_ext
-        jobs = []
-        for group in groups:
-            for seg in segments:
-                pdu = p.Submit(
-                    service_id=self.config.service_id.encode("ascii"),
-                    msg_src=self.config.account.encode("ascii"),
-                    pk_total=seg.pk_total,
-                    pk_number=seg.pk_number,
-                    registered_delivery=1 if report else 0,
-                    tp_udhi=seg.tp_udhi,
-                    msg_fmt=seg.msg_fmt,
-                    src_id=src.encode("ascii"),
-                    dest_terminal_ids=tuple(d.encode("ascii") for d in group),
-                    msg_content=seg.content,
-                )
-                d = Deferred.fromCoroutine(self.submit(pdu))
-                d.addCallback(
-                    lambda r, g=tuple(group), s=seg: SegmentResult(
-                        g, s.pk_number, s.pk_total, r.msg_id, r.result
-                    )
-                )
-                jobs.append(d)
+        if report:
+            groups = [(d,) for d in dests]
+        else:
+            groups = [tuple(dests[i : i + 99]) for i in range(0, len(dests), 99)]
+        jobs = [
+            self.submit_segment(group, seg, report=report, src_ext=src_ext)
+            for group in groups
+            for seg in segments
+        ]
         results = DeferredList(jobs, fireOnOneErrback=True, consumeErrors=True)
         results.addCallback(lambda rs: [r for _, r in rs])
         results.addErrback(lambda f: f.value.subFailure if hasattr(f.value, "subFailure") else f)
-        return results
+        return results  # type: ignore[return-value]
 
 
-def _succeed(value: Session) -> Deferred[Session]:
-    d: Deferred[Session] = Deferred()
-    d.callback(value)
-    return d
+#: The name issue 3 introduced; a CMPP channel is a :class:`Channel` with a CMPP client.
+CmppChannel = Channel

@@ -1,0 +1,216 @@
+"""The simulator's SGIP 1.2 face: an SMG for China Unicom SPs (sgip12.md).
+
+SGIP links carry commands one way (sgip12.md §2): the SP binds to us
+(Login Type 1) to Submit; we connect to the SP's own server (Login Type 2,
+the account's ``sgip_callback`` endpoint) to send Deliver (MO) and Report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import clientFromString, connectProtocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, text
+from smsgw.protocols.codec import Header
+from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.sgip import pdus as p
+from smsgw.protocols.sgip.constants import LoginType, ReportState, Result
+from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
+from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, refuse, sgip_session_config
+from smsgw.text import concat_info
+from smsgw.text.longsms import Segment
+
+#: ReportFlag (sgip12.md §7.3): 0 report failures only, 1 always, 2 never, 3 bill only.
+_REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
+
+
+class SgipFace:
+    """SGIP server sessions (SP → SMG) and the SMG → SP links of each account."""
+
+    log = Logger()
+    protocol = "sgip"
+
+    _REFUSALS = {
+        Refusal.STRUCTURE: Result.PARAMETER_FORMAT_ERROR,
+        Refusal.TOO_LONG: Result.BAD_LENGTH,
+        Refusal.SRC_ID: Result.SERVICE_CODE_NOT_ALLOCATED,
+        Refusal.THROTTLED: Result.FLOW_CONTROL_EXCEEDED,
+    }
+
+    def __init__(self, sim: Simulator, node_id: int) -> None:
+        self.sim = sim
+        self.node_id = node_id
+        #: One sequence for every link we open, so our ids never repeat.
+        self.sequence = SgipSequence(node_id, sim.clock)
+        self._links: dict[str, Session] = {}
+        self._connecting: dict[str, Deferred[Session]] = {}
+
+    def _adapter(self) -> SgipAdapter:
+        adapter = SgipAdapter(self.node_id, self.sim.clock)
+        adapter.sequence = self.sequence
+        return adapter
+
+    def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        return SessionFactory(self._adapter, self, config or sgip_session_config(), self.sim.clock)
+
+    # -- SessionHandler (SP → SMG) --------------------------------------
+
+    def session_started(self, session: Session) -> None:
+        self.log.info("SGIP connection from {peer}", peer=session.peer)
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        sim = self.sim
+        limit = sim.policy.faults.disconnect_after_pdus
+        if limit and session.frames_received >= limit:
+            session.transport.abortConnection()  # type: ignore[union-attr]
+            return None
+        kind = type(pdu)
+        if not session.bound:
+            if kind is not p.Bind:
+                session.transport.loseConnection()  # type: ignore[union-attr]
+                return None
+            return self._bind(session, header, pdu)
+        if kind is p.Submit:
+            return self._submit(session, header, pdu)
+        self.log.warn("{peer}: SGIP {pdu} is not served here", peer=session.peer,
+                      pdu=kind.__name__)  # fmt: skip
+        return None
+
+    def _bind(self, session: Session, header: Header, pdu: p.Bind) -> Any:
+        sim = self.sim
+        secrets = {a.id: a.secret.decode("utf-8") for a in sim.accounts.values()}
+        check = check_bind(pdu, secrets, (LoginType.SP_TO_SMG,))
+        account = sim.accounts.get(check.account or "")
+        result = check.result
+        if result == 0 and account is not None:
+            admitted = sim.admit(account, session)
+            result = {0: 0, 2: Result.ILLEGAL_LOGIN, 5: Result.TOO_MANY_CONNECTIONS}[admitted]
+        if result != 0 or account is None:
+            self.log.warn("refused SGIP Bind from {peer}: result {result}", peer=session.peer,
+                          result=result)  # fmt: skip
+            refuse(session, p.BindResp(int(result)), header.sequence_id)
+            return None
+        session.authenticated(account.id)
+        sim.session_bound(account, session, self)
+        return p.BindResp(0)
+
+    def _submit(self, session: Session, header: Header, pdu: p.Submit) -> Any:
+        sim = self.sim
+        account = sim.accounts[session.account]
+        info = None
+        if pdu.tp_udhi & 0x41:
+            try:
+                info = concat_info(pdu.message_content, pdu.tp_udhi)
+            except ValueError:
+                info = None
+        seq = header.sequence_id
+        mt = Mt(
+            protocol="sgip",
+            msg_id=format_message_id(seq),
+            src=text(pdu.sp_number),
+            dests=tuple(text(d) for d in pdu.user_numbers),
+            content=pdu.message_content,
+            msg_fmt=pdu.message_coding,
+            tp_udhi=pdu.tp_udhi,
+            pk_total=info.total if info else 1,
+            pk_number=info.number if info else 1,
+            report=pdu.report_flag in (_REPORT_ALWAYS, _REPORT_FAILURES),
+            report_failures_only=pdu.report_flag == _REPORT_FAILURES,
+            service_id=text(pdu.service_type),
+            report_keys=tuple(seq for _ in pdu.user_numbers),
+        )
+        refused = sim.check(account, mt)
+        if refused is None:
+            sim.accept(account, mt, self)
+            return sim.respond(account, p.SubmitResp(0))
+        reason, forced = refused
+        return sim.respond(account, p.SubmitResp(int(forced or self._REFUSALS[reason])))
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        self.sim.session_gone(session)
+        for name, link in list(self._links.items()):
+            if link is session:
+                del self._links[name]
+
+    # -- Face: reports and MOs over SMG → SP links ------------------------
+
+    def live_sessions(self, account: Account) -> list[Session]:
+        link = self._links.get(account.id)
+        return [link] if link is not None and link.bound else []
+
+    def connect(self, account: Account) -> Deferred[Session] | None:
+        if account.sgip_callback is None:
+            self.log.warn("SGIP: account {account} has no callback endpoint; reports wait",
+                          account=account.id)  # fmt: skip
+            return None
+        if account.id in self._connecting:
+            return None
+        reactor: Any = self.sim.clock
+        session = Session(self._adapter(), _LinkHandler(self), sgip_session_config(), reactor)
+        d = connectProtocol(clientFromString(reactor, account.sgip_callback), session)
+        d.addCallback(lambda _: bind(session, LoginType.SMG_TO_SP, account.id,
+                                     account.secret.decode("utf-8")))  # fmt: skip
+
+        def linked(_: object) -> Session:
+            self._links[account.id] = session
+            return session
+
+        def done(result: Any) -> Any:
+            self._connecting.pop(account.id, None)
+            return result
+
+        d.addCallback(linked)
+        d.addBoth(done)
+        self._connecting[account.id] = d
+        return d
+
+    def report_pdu(
+        self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
+    ) -> p.Report:
+        node, stamp, counter = mt.report_keys[index]
+        ok = stat == "DELIVRD"
+        return p.Report(
+            submit_node_id=node,
+            submit_time=stamp,
+            submit_counter=counter,
+            report_type=0,
+            user_number=mt.dests[index].encode("ascii"),
+            state=int(ReportState.DELIVERED if ok else ReportState.FAILED),
+            error_code=0 if ok else int(Result.USER_UNREACHABLE),
+        )
+
+    def mo_pdus(
+        self, account: Account, sender: str, to: str, segments: list[Segment]
+    ) -> list[p.Deliver]:
+        return [
+            p.Deliver(
+                user_number=sender.encode("ascii"),
+                sp_number=to.encode("ascii"),
+                tp_udhi=seg.tp_udhi,
+                message_coding=seg.msg_fmt,
+                message_content=seg.content,
+            )
+            for seg in segments
+        ]
+
+
+class _LinkHandler:
+    """Our side of an SMG → SP link: we only send; the SP only answers."""
+
+    def __init__(self, face: SgipFace) -> None:
+        self.face = face
+
+    def session_started(self, session: Session) -> None:
+        pass
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        return None
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        for name, link in list(self.face._links.items()):
+            if link is session:
+                del self.face._links[name]

@@ -1,0 +1,196 @@
+"""The simulator's SMGP 3.0 face: an SMGW for China Telecom SPs (smgp30.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, beijing, text
+from smsgw.protocols.codec import Header
+from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.smgp import pdus as p
+from smsgw.protocols.smgp.codec import codec_for_version
+from smsgw.protocols.smgp.constants import LoginMode, Status, Tag
+from smsgw.protocols.smgp.msgid import MsgIdGenerator, msg_id_hex
+from smsgw.protocols.smgp.report import Report, encode_report
+from smsgw.protocols.smgp.session import SmgpAdapter, check_login, refuse, use_codec
+from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
+from smsgw.text import concat_info
+from smsgw.text.longsms import Segment
+
+
+class SmgpFace:
+    """SMGP server sessions; reports and MOs go to RECEIVE/TRANSMIT logins."""
+
+    log = Logger()
+    protocol = "smgp"
+
+    _REFUSALS = {
+        Refusal.STRUCTURE: Status.STRUCTURE_ERROR,
+        Refusal.TOO_LONG: Status.ILLEGAL_MSG_LENGTH,
+        Refusal.SRC_ID: Status.ILLEGAL_SRC_TERM_ID,
+        Refusal.THROTTLED: Status.SYSTEM_BUSY,
+    }
+
+    def __init__(self, sim: Simulator, smgw_code: int) -> None:
+        self.sim = sim
+        self.next_msg_id = MsgIdGenerator(smgw_code, sim.clock.seconds)
+        #: Login mode of each session (0 send, 1 receive, 2 transmit).
+        self._modes: dict[Session, int] = {}
+
+    def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        return SessionFactory(SmgpAdapter, self, config or SessionConfig(), self.sim.clock)
+
+    # -- SessionHandler --------------------------------------------------
+
+    def session_started(self, session: Session) -> None:
+        self.log.info("SMGP connection from {peer}", peer=session.peer)
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        sim = self.sim
+        limit = sim.policy.faults.disconnect_after_pdus
+        if limit and session.frames_received >= limit:
+            session.transport.abortConnection()  # type: ignore[union-attr]
+            return None
+        kind = type(pdu)
+        if not session.bound:
+            if kind is not p.Login:
+                session.transport.loseConnection()  # type: ignore[union-attr]
+                return None
+            return self._login(session, header, pdu)
+        if kind is p.Submit:
+            if self._modes.get(session) == LoginMode.RECEIVE:
+                return p.SubmitResp(status=int(Status.COMMAND_ERROR))
+            return self._submit(session, pdu)
+        self.log.warn("{peer}: SMGP {pdu} is not served here", peer=session.peer,
+                      pdu=kind.__name__)  # fmt: skip
+        return None
+
+    def _login(self, session: Session, header: Header, pdu: p.Login) -> Any:
+        sim = self.sim
+        secrets = {a.id: a.secret for a in sim.accounts.values()}
+        check = check_login(pdu, secrets)
+        account = sim.accounts.get(check.account or "")
+        status = check.status
+        if status == 0 and account is not None:
+            admitted = sim.admit(account, session)
+            status = {0: 0, 2: Status.IP_ADDRESS_ERROR, 5: Status.TOO_MANY_CONNECTIONS}[admitted]
+        if status != 0 or account is None:
+            self.log.warn("refused SMGP Login from {peer}: status {status}", peer=session.peer,
+                          status=status)  # fmt: skip
+            refuse(session, p.LoginResp(status=int(status)), header.sequence_id)
+            return None
+        use_codec(session, codec_for_version(check.version))
+        self._modes[session] = pdu.login_mode
+        session.authenticated(account.id)
+        sim.session_bound(account, session, self)
+        return check.response
+
+    def _submit(self, session: Session, pdu: p.Submit) -> Any:
+        sim = self.sim
+        account = sim.accounts[session.account]
+        msg_id = self.next_msg_id()
+        udhi = 1 if has_udhi(pdu.tlvs) else 0
+        total = get_int(pdu.tlvs, Tag.PK_TOTAL)
+        number = get_int(pdu.tlvs, Tag.PK_NUMBER)
+        if total is None and udhi:
+            try:
+                info = concat_info(pdu.msg_content, udhi)
+            except ValueError:
+                info = None
+            if info is not None:
+                total, number = info.total, info.number
+        mt = Mt(
+            protocol="smgp",
+            msg_id=msg_id_hex(msg_id),
+            src=text(pdu.src_term_id),
+            dests=tuple(text(d) for d in pdu.dest_term_ids),
+            content=pdu.msg_content,
+            msg_fmt=pdu.msg_format,
+            tp_udhi=udhi,
+            pk_total=total or 1,
+            pk_number=number or 1,
+            report=pdu.need_report == 1,
+            service_id=text(pdu.service_id),
+            report_keys=tuple(msg_id for _ in pdu.dest_term_ids),
+        )
+        refused = sim.check(account, mt)
+        if refused is None:
+            sim.accept(account, mt, self)
+            return sim.respond(account, p.SubmitResp(msg_id, 0))
+        reason, forced = refused
+        return sim.respond(account, p.SubmitResp(status=int(forced or self._REFUSALS[reason])))
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        self._modes.pop(session, None)
+        self.sim.session_gone(session)
+
+    # -- Face ------------------------------------------------------------
+
+    def live_sessions(self, account: Account) -> list[Session]:
+        return [
+            s
+            for s in account.sessions
+            if s.bound and s.handler is self and self._modes.get(s) != LoginMode.SEND
+        ]
+
+    def connect(self, account: Account) -> Deferred[Session] | None:
+        return None
+
+    def report_pdu(
+        self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
+    ) -> p.Deliver:
+        ok = stat == "DELIVRD"
+        content = encode_report(
+            Report(
+                msg_id=mt.report_keys[index],
+                sub=b"001",
+                dlvrd=b"001" if ok else b"000",
+                submit_date=beijing(submitted, "%y%m%d%H%M"),
+                done_date=beijing(done, "%y%m%d%H%M"),
+                stat=stat.encode("ascii"),
+                err=b"000" if ok else b"006",
+            )
+        )
+        return p.Deliver(
+            msg_id=self.next_msg_id(),
+            is_report=1,
+            msg_format=0,
+            recv_time=beijing(done, "%Y%m%d%H%M%S"),
+            src_term_id=mt.dests[index].encode("ascii"),
+            dest_term_id=mt.src.encode("ascii"),
+            msg_content=content,
+        )
+
+    def mo_pdus(
+        self, account: Account, sender: str, to: str, segments: list[Segment]
+    ) -> list[p.Deliver]:
+        now = self.sim.clock.seconds()
+        out = []
+        for seg in segments:
+            tlvs: tuple[Tlv, ...] = ()
+            if seg.tp_udhi:
+                tlvs = tuple(
+                    Tlv(tag, encode_value(tag, value))
+                    for tag, value in (
+                        (Tag.TP_UDHI, 1),
+                        (Tag.PK_TOTAL, seg.pk_total),
+                        (Tag.PK_NUMBER, seg.pk_number),
+                    )
+                )
+            out.append(
+                p.Deliver(
+                    msg_id=self.next_msg_id(),
+                    is_report=0,
+                    msg_format=seg.msg_fmt,
+                    recv_time=beijing(now, "%Y%m%d%H%M%S"),
+                    src_term_id=sender.encode("ascii"),
+                    dest_term_id=to.encode("ascii"),
+                    msg_content=seg.content,
+                    tlvs=tlvs,
+                )
+            )
+        return out
