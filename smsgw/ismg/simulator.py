@@ -356,6 +356,7 @@ class Simulator:
             refusal = Refusal.THROTTLED
             self._count(account, "throttled")
         elif self.policy.faults.submit_result:
+            self._count(account, "submits_refused")
             return Refusal.FORCED, self.policy.faults.submit_result
         if refusal is not None:
             self._count(account, "submits_refused")

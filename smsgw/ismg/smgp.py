@@ -53,7 +53,8 @@ class SmgpFace:
         sim = self.sim
         limit = sim.policy.faults.disconnect_after_pdus
         if limit and session.frames_received >= limit:
-            session.transport.abortConnection()  # type: ignore[union-attr]
+            # loseConnection, not abort: answers already written still go out.
+            session.transport.loseConnection()  # type: ignore[union-attr]
             return None
         kind = type(pdu)
         if not session.bound:

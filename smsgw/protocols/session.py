@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.dispatch import Dispatcher, ResponseTimeout, SessionClosed
-from smsgw.protocols.errors import DecodeError, FramingError
+from smsgw.protocols.errors import DecodeError, EncodeError, FramingError
 from smsgw.protocols.framing import Framer
 
 RESPONSE_BIT = 0x80000000
@@ -294,8 +294,17 @@ class Session(protocol.Protocol):
 
     def respond(self, pdu: object, sequence_id: Hashable) -> None:
         """Write a response PDU with the request's sequence number."""
-        if self.transport is not None and self.state is not State.CLOSED:
-            self.transport.write(self.codec.encode(pdu, sequence_id))
+        if self.transport is None or self.state is State.CLOSED:
+            return
+        try:
+            frame = self.codec.encode(pdu, sequence_id)
+        except EncodeError as e:
+            # Our own answer does not fit the wire: a bug, but one link's.
+            self.log.error("{peer}: cannot encode {pdu}: {error}", peer=self.peer,
+                           pdu=type(pdu).__name__, error=str(e))  # fmt: skip
+            self._abort()
+            return
+        self.transport.write(frame)
 
     def _write_request(self, pdu: object, sequence_id: Hashable) -> None:
         if self.transport is not None and self.state is not State.CLOSED:
@@ -461,7 +470,14 @@ class Session(protocol.Protocol):
             self.dispatcher.drained().addCallback(_answer)
 
     def _short_done(self, result: object) -> object:
-        if self.dispatcher.in_flight == 0 and self.dispatcher.queued == 0:
+        # Only once bound: the login's answer is not the short link's one
+        # request, and terminating here would make the login's own callback
+        # (``authenticated``) an illegal transition out of CLOSING.
+        if (
+            self.state is State.BOUND
+            and self.dispatcher.in_flight == 0
+            and self.dispatcher.queued == 0
+        ):
             self.terminate()
         return result
 

@@ -166,6 +166,9 @@ class Channel(MultiService):
         )
         self._waiting: list[Deferred[Session]] = []
         self._reference = itertools.count(1)
+        #: Logins refused in a row; drives the reconnect back-off (see _login).
+        self.login_failures = 0
+        self._backoff = backoffPolicy(initialDelay=0.5, maxDelay=30.0)
         factory = SessionFactory(
             self.client.adapter, _InboundHandler(self), self.session_config, reactor
         )
@@ -174,7 +177,7 @@ class Channel(MultiService):
             svc = ClientService(
                 ep,
                 factory,
-                retryPolicy=backoffPolicy(initialDelay=0.5, maxDelay=30.0),
+                retryPolicy=self._retry_delay,
                 clock=reactor,
                 prepareConnection=self._login,
             )
@@ -192,8 +195,21 @@ class Channel(MultiService):
 
     # -- links -------------------------------------------------------------
 
+    def _retry_delay(self, failed_attempts: int) -> float:
+        return float(self._backoff(max(failed_attempts, self.login_failures)))
+
     def _login(self, session: Session) -> Deferred[Any]:
+        """``prepareConnection``: log in; a refused login closes the link itself.
+
+        The returned Deferred never fails: ClientService (Twisted 26) cannot
+        handle a connection that closes after its ``prepareConnection``
+        failed (it logs an ``automat.NoTransition``), so a refusal is a
+        connection that ends at once, and :meth:`_retry_delay` backs off by
+        the count of refusals in a row.
+        """
+
         def ok(resp: Any) -> None:
+            self.login_failures = 0
             self.sessions.append(session)
             self.log.info("{channel}: logged in ({n} links)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
@@ -201,10 +217,12 @@ class Channel(MultiService):
             for w in waiting:
                 w.callback(session)
 
-        def failed(f: Failure) -> Failure:
-            self.log.error("{channel}: login failed: {why}", channel=self.name,
-                           why=f.getErrorMessage())  # fmt: skip
-            return f
+        def failed(f: Failure) -> None:
+            self.login_failures += 1
+            self.log.error("{channel}: login failed ({n} in a row): {why}", channel=self.name,
+                           n=self.login_failures, why=f.getErrorMessage())  # fmt: skip
+            if session.transport is not None:
+                session.transport.loseConnection()
 
         return self.client.login(session).addCallbacks(ok, failed)
 

@@ -302,6 +302,6 @@ def decode_mo_report(content: bytes) -> p.MoReport:
     try:
         return _MO_REPORT.unpack(content)  # type: ignore[no-any-return]
     except DecodeError as e:
-        e.pdu, e.field = "Fwd", f"msg_content.{e.field}"
+        e.pdu, e.field = "Fwd", f"msg_content.{e.field}" if e.field else "msg_content"
         e.status = STATUSES[e.kind] if e.kind in STATUSES else 1
         raise

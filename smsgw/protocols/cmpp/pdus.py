@@ -26,6 +26,10 @@ __all__ = [
     "DeliverResp",
     "Fwd",
     "FwdResp",
+    "GetMoRoute",
+    "GetMoRouteResp",
+    "GetMtRoute",
+    "GetMtRouteResp",
     "GetRoute",
     "GetRouteResp",
     "MoReport",
@@ -264,6 +268,10 @@ class MtRouteResp:
     end_id: bytes = b""
     area_code: bytes = b""
     result: int = 0
+    #: CMPP 3.0 only (cmpp30.md §7): 0 GoTone, 1 Shenzhouxing, 2 M-Zone.
+    user_type: int = 0
+    #: CMPP 3.0 only: last change, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
@@ -288,6 +296,12 @@ class MoRouteResp:
     start_code: int = 0
     end_code: int = 0
     result: int = 0
+    #: CMPP 3.0 only (cmpp30.md §7): SP_Id shrinks to 6 bytes and SP_Code follows it.
+    sp_code: bytes = b""
+    #: CMPP 3.0 only: SP_AcessType, 0 main access point, 1 mirror.
+    sp_access_type: int = 0
+    #: CMPP 3.0 only: last change, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
@@ -327,6 +341,8 @@ class MtRouteUpdate:
     start_id: bytes = b""
     end_id: bytes = b""
     area_code: bytes = b""
+    #: CMPP 3.0 only (cmpp30.md §7).
+    user_type: int = 0
 
 
 @attrs.define
@@ -334,6 +350,10 @@ class MtRouteUpdateResp:
     """CMPP_MT_ROUTE_UPDATE_RESP: 0 valid and awaiting confirmation, 1 invalid."""
 
     result: int = 0
+    #: CMPP 3.0 only (cmpp30.md §7).
+    route_id: int = 0
+    #: CMPP 3.0 only: when the update was received, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
@@ -349,6 +369,10 @@ class MoRouteUpdate:
     service_id: bytes = b""
     start_code: int = 0
     end_code: int = 0
+    #: CMPP 3.0 only (cmpp30.md §7): the 6-byte SP enterprise code.
+    sp_id: bytes = b""
+    #: CMPP 3.0 only: SP_AcessType, 0 main access point, 1 mirror.
+    sp_access_type: int = 0
 
 
 @attrs.define
@@ -356,11 +380,18 @@ class MoRouteUpdateResp:
     """CMPP_MO_ROUTE_UPDATE_RESP: 0 valid and awaiting confirmation, 1 invalid."""
 
     result: int = 0
+    #: CMPP 3.0 only (cmpp30.md §7).
+    route_id: int = 0
+    #: CMPP 3.0 only: when the update was received, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
 class PushMtRouteUpdate(MtRouteUpdate):
     """CMPP_PUSH_MT_ROUTE_UPDATE (seed 002 §8.8.1): the GNS pushes an MT route change."""
+
+    #: CMPP 3.0 only (cmpp30.md §7): the GNS's time of the change, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
@@ -373,6 +404,9 @@ class PushMtRouteUpdateResp:
 @attrs.define
 class PushMoRouteUpdate(MoRouteUpdate):
     """CMPP_PUSH_MO_ROUTE_UPDATE (seed 002 §8.8.3): the GNS pushes an MO route change."""
+
+    #: CMPP 3.0 only (cmpp30.md §7): the GNS's time of the change, ``yyyymmddhhmmss``.
+    time_stamp: bytes = b""
 
 
 @attrs.define
@@ -404,3 +438,59 @@ class MoReport:
     deliver_resp_time: bytes = b""
     dest_id: bytes = b""
     reserved: bytes = b""
+
+
+@attrs.define
+class GetMtRoute:
+    """CMPP_GET_MT_ROUTE (CMPP 3.0, cmpp30.md §7; 2.0's GET_ROUTE, 0x12): page MT routes."""
+
+    source_id: bytes = b""
+    route_type: bytes = b"MT"
+    last_route_id: int = -1
+
+
+@attrs.define
+class GetMtRouteResp:
+    """CMPP_GET_MT_ROUTE_RESP (CMPP 3.0): route Route_number of Route_total."""
+
+    route_id: int = 0
+    destination_id: bytes = b""
+    gateway_ip: bytes = b""
+    gateway_port: int = 0
+    start_id: bytes = b""
+    end_id: bytes = b""
+    area_code: bytes = b""
+    result: int = 0
+    user_type: int = 0
+    route_total: int = 0
+    route_number: int = 0
+    time_stamp: bytes = b""
+
+
+@attrs.define
+class GetMoRoute:
+    """CMPP_GET_MO_ROUTE (CMPP 3.0, cmpp30.md §7, 0x17): page MO routes; start at -1."""
+
+    source_id: bytes = b""
+    route_type: bytes = b"MO"
+    last_route_id: int = -1
+
+
+@attrs.define
+class GetMoRouteResp:
+    """CMPP_GET_MO_ROUTE_RESP (CMPP 3.0): route Route_number of Route_total."""
+
+    route_id: int = 0
+    destination_id: bytes = b""
+    gateway_ip: bytes = b""
+    gateway_port: int = 0
+    sp_id: bytes = b""
+    sp_code: bytes = b""
+    sp_access_type: int = 0
+    service_id: bytes = b""
+    start_code: int = 0
+    end_code: int = 0
+    result: int = 0
+    route_total: int = 0
+    route_number: int = 0
+    time_stamp: bytes = b""

@@ -1,0 +1,261 @@
+"""``twistd smsgw``: options, the plugin and the service trees (:mod:`smsgw.tap`, DESIGN.md §4.1).
+
+No sockets: the service trees are started on a ``MemoryReactorClock``,
+which records what would be listened on and connected to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import IService, IServiceMaker, MultiService
+from twisted.internet.testing import MemoryReactorClock
+from twisted.plugin import getPlugins
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+
+from smsgw.config import AccountConfig, Config, UpstreamConfig
+from smsgw.ismg.simulator import Simulator
+from smsgw.sp.channel import CmppChannel
+from smsgw.tap import BuiltinUpstream, Options, makeService
+
+UPSTREAM = "cmpp://901234:s3cret@10.1.2.3:7891?src_id=1065901234&window=8&tps=50&sessions=2"
+
+
+def _parse(*argv: str) -> Options:
+    options = Options()
+    options.parseOptions(list(argv))
+    return options
+
+
+class OptionsTests(SynchronousTestCase):
+    """Command-line validation (DESIGN.md §4.1)."""
+
+    def assert_usage_error(self, *argv: str, mentions: str) -> usage.UsageError:
+        """Parsing *argv* raises UsageError whose message contains *mentions*."""
+        error = self.assertRaises(usage.UsageError, _parse, *argv)
+        self.assertIn(mentions, str(error))
+        return error
+
+    def test_default_role(self) -> None:
+        """With no options the role is sp, no upstream, the default configuration."""
+        options = _parse()
+        self.assertEqual(options["role"], "sp")
+        self.assertEqual((options["upstreams"], options["accounts"]), ([], []))
+        self.assertEqual(options["loaded"], Config())
+
+    def test_unknown_role(self) -> None:
+        """An unknown role is a UsageError listing the roles."""
+        self.assert_usage_error("--role=smsc", mentions="--role must be one of")
+
+    def test_gns_sim_not_yet(self) -> None:
+        """--role=gns-sim says it is not available yet."""
+        self.assert_usage_error("--role=gns-sim", mentions="not available yet")
+
+    def test_options_not_yet(self) -> None:
+        """--http and --db are refused, naming the option."""
+        for option, value in (("--http", "tcp:8080"), ("--db", "x.sqlite3")):
+            error = self.assert_usage_error(option, value, mentions=option)
+            self.assertIn("not available yet", str(error))
+
+    def test_listener_options(self) -> None:
+        """--cmpp3, --sgip and --smgp are accepted (DESIGN.md §4.1)."""
+        options = _parse(
+            "--role=ismg-sim", "--cmpp3", "tcp:7891", "--sgip", "tcp:8801", "--smgp", "tcp:8890"
+        )
+        self.assertEqual(
+            (options["cmpp3"], options["sgip"], options["smgp"]),
+            ("tcp:7891", "tcp:8801", "tcp:8890"),
+        )
+
+    def test_upstream_schemes(self) -> None:
+        """--upstream takes cmpp3://, sgip:// and smgp:// URLs too."""
+        options = _parse(
+            "--upstream", "cmpp3://901234:pw@10.0.0.1:7891",
+            "--upstream", "sgip://3000012345:pw@10.0.0.1:8801?node_id=3000012345",
+            "--upstream", "smgp://12345678:pw@10.0.0.1",
+        )  # fmt: skip
+        self.assertEqual(
+            [(u.scheme, u.port) for u in options["upstreams"]],
+            [("cmpp3", 7891), ("sgip", 8801), ("smgp", 8890)],
+        )
+
+    def test_upstream_unknown_scheme(self) -> None:
+        """--upstream http://… is refused, naming --upstream and the scheme."""
+        error = self.assert_usage_error(
+            "--upstream", "http://901234:pw@10.0.0.1:80", mentions="--upstream"
+        )
+        self.assertIn("scheme", str(error))
+
+    def test_upstream_bad_url(self) -> None:
+        """A malformed --upstream URL is refused without echoing the secret."""
+        error = self.assert_usage_error(
+            "--upstream", "cmpp://901234:topsecret@10.0.0.1:7890?colour=red", mentions="--upstream"
+        )
+        self.assertIn("colour", str(error))
+        self.assertNotIn("topsecret", str(error))
+
+    def test_upstream_cmpp(self) -> None:
+        """--upstream cmpp://… is parsed into an UpstreamConfig; repeatable."""
+        options = _parse("--upstream", UPSTREAM, "--upstream", "cmpp://901235:x@10.1.2.4")
+        first, second = options["upstreams"]
+        self.assertIsInstance(first, UpstreamConfig)
+        self.assertEqual(
+            (first.scheme, first.account, first.secret, first.host, first.port),
+            ("cmpp", "901234", "s3cret", "10.1.2.3", 7891),
+        )
+        self.assertEqual((first.src_id, first.window, first.tps, first.sessions),
+                         ("1065901234", 8, 50.0, 2))  # fmt: skip
+        self.assertEqual((second.account, second.port), ("901235", 7890))
+
+    def test_account(self) -> None:
+        """--account ID:SECRET is parsed; the secret may contain colons; repeatable."""
+        options = _parse("--role=ismg-sim", "--account", "901234:s3cret", "--account", "9:a:b")
+        self.assertEqual(
+            options["accounts"],
+            [AccountConfig(id="901234", secret="s3cret"), AccountConfig(id="9", secret="a:b")],
+        )
+
+    def test_account_malformed(self) -> None:
+        """--account without a secret is refused, naming --account."""
+        self.assert_usage_error("--role=ismg-sim", "--account", "901234", mentions="--account")
+
+    def test_config_missing_file(self) -> None:
+        """--config naming a file that does not exist is refused, naming the file."""
+        path = self.mktemp()
+        self.assert_usage_error("--config", path, mentions=path)
+
+    def test_config_bad_toml(self) -> None:
+        """--config with invalid TOML is refused, naming the file."""
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[simulator\n")
+        self.assert_usage_error("--config", path, mentions=path)
+
+    def test_config_unknown_key(self) -> None:
+        """--config with an unknown key is refused, naming the file and the key."""
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[simulator]\ncolour = 'red'\n")
+        error = self.assert_usage_error("-c", path, mentions=path)
+        self.assertIn("colour", str(error))
+
+    def test_config_loaded(self) -> None:
+        """A good --config file is loaded into options['loaded']."""
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write('[[simulator.account]]\nid = "901234"\nsecret = "s3cret"\n')
+        options = _parse("--role=ismg-sim", "--config", path)
+        self.assertEqual(
+            options["loaded"].simulator.accounts, (AccountConfig(id="901234", secret="s3cret"),)
+        )
+
+
+class PluginTests(SynchronousTestCase):
+    """The twistd plugin (STYLE.md §1)."""
+
+    def test_discoverable(self) -> None:
+        """getPlugins(IServiceMaker) finds exactly one plugin named smsgw, using smsgw.tap."""
+        makers = [m for m in getPlugins(IServiceMaker) if m.tapname == "smsgw"]
+        self.assertEqual(len(makers), 1)
+        [maker] = makers
+        self.assertIs(maker.options, Options)
+        self.assertTrue(maker.description)
+
+
+def _listening(reactor: MemoryReactorClock) -> list[tuple[int, str]]:
+    """``(port, interface)`` of every TCP listen made on *reactor*."""
+    return [(port, interface) for port, _, _, interface in reactor.tcpServers]
+
+
+class MakeServiceTests(SynchronousTestCase):
+    """The service tree of each role, started on a memory reactor."""
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+
+    def build(self, *argv: str) -> MultiService:
+        service = makeService(_parse(*argv), reactor=self.reactor)
+        self.assertTrue(IService.providedBy(service))
+        assert isinstance(service, MultiService)
+        return service
+
+    def test_ismg_sim_defaults(self) -> None:
+        """ismg-sim listens for CMPP on 7890 and the control API on 127.0.0.1:8081."""
+        top = self.build("--role=ismg-sim")
+        names = {s.name for s in top}
+        self.assertEqual(names, {"cmpp", "control"})
+        for service in top:
+            self.assertIsInstance(service, StreamServerEndpointService)
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertEqual(sorted(_listening(self.reactor)), [(7890, ""), (8081, "127.0.0.1")])
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        self.assertIsInstance(sim, Simulator)
+        self.assertEqual(list(sim.accounts), ["901234"])
+
+    def test_ismg_sim_options(self) -> None:
+        """--cmpp, --control and --account are used."""
+        top = self.build(
+            "--role=ismg-sim", "--cmpp", "tcp:17890:interface=127.0.0.1",
+            "--control", "tcp:18081:interface=127.0.0.1", "--account", "900001:pw",
+            "--account", "900002:pw2",
+        )  # fmt: skip
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertEqual(
+            sorted(_listening(self.reactor)), [(17890, "127.0.0.1"), (18081, "127.0.0.1")]
+        )
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        self.assertEqual(sorted(sim.accounts), ["900001", "900002"])
+        self.assertEqual(sim.accounts["900002"].secret, b"pw2")
+
+    def test_ismg_sim_every_protocol(self) -> None:
+        """--cmpp3, --sgip and --smgp add a named listener each."""
+        top = self.build(
+            "--role=ismg-sim", "--cmpp3", "tcp:7891", "--sgip", "tcp:8801", "--smgp", "tcp:8890"
+        )
+        self.assertEqual({s.name for s in top}, {"cmpp", "cmpp3", "sgip", "smgp", "control"})
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertEqual(
+            sorted(port for port, _ in _listening(self.reactor)), [7890, 7891, 8081, 8801, 8890]
+        )
+
+    def test_ismg_sim_config_accounts(self) -> None:
+        """Accounts from the config file and from --account are both served."""
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(
+                '[simulator]\ngateway_code = "002047"\n'
+                '[[simulator.account]]\nid = "900001"\nsecret = "pw"\ntps = 5\n'
+                'src_prefix = "10659"\n'
+            )
+        top = self.build("--role=ismg-sim", "-c", path, "--account", "900002:pw2")
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        self.assertEqual(sorted(sim.accounts), ["900001", "900002"])
+        self.assertEqual(sim.accounts["900001"].tps, 5.0)
+        self.assertEqual(sim.accounts["900001"].src_prefix, "10659")
+        self.assertEqual(sim.next_msg_id.gateway, 2047)
+
+    def test_sp_with_upstream(self) -> None:
+        """--role=sp with --upstream builds one channel per URL that connects to it."""
+        top = self.build("--role=sp", "--upstream", UPSTREAM)
+        [channel] = list(top)
+        self.assertIsInstance(channel, CmppChannel)
+        assert isinstance(channel, CmppChannel)
+        self.assertEqual(channel.config.account, "901234")
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertEqual((channel.config.host, channel.config.port), ("10.1.2.3", 7891))
+        # sessions=2: two links to the upstream's port (the memory reactor's
+        # name resolver answers 127.0.0.1 for every host).
+        self.assertEqual([port for _, port, *_ in self.reactor.tcpClients], [7891, 7891])
+
+    def test_sp_without_upstream(self) -> None:
+        """--role=sp with no upstream builds the built-in simulator (started in test_live)."""
+        top = self.build("--role=sp")
+        [builtin] = list(top)
+        self.assertIsInstance(builtin, BuiltinUpstream)
+        self.assertIs(builtin.reactor, self.reactor)
