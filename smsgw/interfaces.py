@@ -21,8 +21,11 @@ class ISimulatorControl(Interface):
         text, msg_fmt, pk_total, pk_number, registered_delivery, time (ISO-8601)``.
         """
 
-    def inject_mo(account: str, sender: str, to: str, content: str) -> Any:
+    def inject_mo(account: str, sender: str, to: str, content: str, protocol: str | None) -> Any:
         """Send an MO to *account*'s sessions (split into UDH segments when long).
+
+        *protocol* (``cmpp2``, ``cmpp3``, ``sgip``, ``smgp``) picks the
+        listener; by default the one the account is logged in with.
 
         Returns a Deferred firing with a JSON-able dict (``{"segments": N,
         "msg_ids": [...]}``) once the DELIVERs are queued; fails with

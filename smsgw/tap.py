@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IService, MultiService, Service
+from twisted.application.service import IService, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
@@ -15,7 +15,6 @@ from smsgw.config import (
     AccountConfig,
     Config,
     ConfigError,
-    UpstreamConfig,
     load_config,
     parse_account,
     parse_upstream_url,
@@ -52,8 +51,8 @@ class Options(usage.Options):
             None,
             "ismg-sim: control API endpoint [default: tcp:8081:interface=127.0.0.1]",
         ],
-        ["http", None, None, "sp: HTTP API endpoint (not available yet)"],
-        ["db", None, None, "sp: SQLite database (not available yet)"],
+        ["http", None, None, "sp: HTTP API endpoint [default: tcp:8080:interface=127.0.0.1]"],
+        ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168]"],
     ]
 
@@ -82,13 +81,18 @@ class Options(usage.Options):
             raise usage.UsageError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
         if role in NOT_YET:
             raise usage.UsageError(NOT_YET[role])
-        for opt in ("http", "db"):
-            if self[opt] is not None:
-                raise usage.UsageError(f"--{opt} is not available yet in this release")
         try:
             self["loaded"] = load_config(self["config"])
         except (ConfigError, OSError) as e:
             raise usage.UsageError(str(e)) from None
+        if role == "sp":
+            from smsgw.sp.service import UnsafeListen, check_listen
+
+            http = self["http"] or self["loaded"].http.listen
+            try:
+                check_listen(http, self["loaded"].api_keys)
+            except UnsafeListen as e:
+                raise usage.UsageError(f"--http: {e}") from None
 
 
 def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IService:
@@ -168,71 +172,13 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
 
 
 def make_sp(options: Any, config: Config, reactor: Any) -> IService:
-    """The SP role: one channel per upstream, or a built-in simulator."""
-    top = MultiService()
-    upstreams: list[UpstreamConfig] = [*options.get("upstreams", []), *config.upstreams]
-    if not upstreams:
-        BuiltinUpstream(config, reactor).setServiceParent(top)
-    for url in upstreams:
-        _channel(url, reactor).setServiceParent(top)
-    log.warn("sp: the HTTP API and the store are not available yet; deliveries are only logged")
-    return top
+    """The SP role: store, channels (or the built-in simulator), gateway, HTTP API."""
+    from smsgw.sp.service import SpService
 
-
-def _log_event(event: Any) -> None:
-    from smsgw.sp.clients import ReportEvent
-
-    if isinstance(event, ReportEvent):
-        log.info("{channel}: report for {msg_id}: {stat}", channel=event.channel,
-                 msg_id=event.msg_id, stat=event.stat)  # fmt: skip
-    else:
-        log.info("{channel}: MO to {dest} ({n} bytes)", channel=event.channel, dest=event.to,
-                 n=len(event.content))  # fmt: skip
-
-
-def _channel(url: UpstreamConfig, reactor: Any) -> Service:
-    from smsgw.sp.channel import Channel
-
-    log.info("sp: upstream {url}", url=url.redacted())
-    return Channel(url, reactor, on_event=_log_event)
-
-
-class BuiltinUpstream(MultiService):
-    """A simulator on a free loopback port in this process, and a channel to it."""
-
-    def __init__(self, config: Config, reactor: Any) -> None:
-        super().__init__()
-        self.config = config
-        self.reactor = reactor
-        self.simulator: Any = None
-        self.port: Any = None
-
-    def startService(self) -> None:
-        self.simulator = build_simulator([], self.config, self.reactor)
-        ep = serverFromString(self.reactor, "tcp:0:interface=127.0.0.1")
-        d = ep.listen(self.simulator.cmpp_factory())
-        d.addCallback(self._listening)
-        super().startService()
-
-    def _listening(self, port: Any) -> None:
-        self.port = port
-        addr = port.getHost()
-        account = next(iter(self.simulator.accounts.values()))
-        log.info(
-            "sp: no upstream configured; started the built-in simulator on "
-            "{host}:{port} and connected to it",
-            host=addr.host,
-            port=addr.port,
-        )
-        url = parse_upstream_url(
-            f"cmpp://{account.id}:{account.secret.decode()}@{addr.host}:{addr.port}"
-            "?src_id=1065012345"
-        )
-        _channel(url, self.reactor).setServiceParent(self)
-
-    def stopService(self) -> Any:
-        d = super().stopService()
-        if self.port is not None:
-            port, self.port = self.port, None
-            d.addBoth(lambda _: port.stopListening())
-        return d
+    return SpService(
+        config,
+        list(options.get("upstreams", [])),
+        options.get("http") or config.http.listen,
+        options.get("db") or config.store.path,
+        reactor,
+    )

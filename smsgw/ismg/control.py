@@ -49,7 +49,7 @@ MAX_SUBMITS_LIMIT = 100_000
 """Largest ``limit`` accepted by ``GET /v1/submits``."""
 
 _NUMBER = re.compile(r"\+?[0-9]+")
-_MO_FIELDS = ("account", "from", "to", "content")
+_MO_FIELDS = ("account", "from", "to", "content", "protocol")
 
 
 class _Submits(JsonResource):
@@ -99,8 +99,10 @@ class _Mo(JsonResource):
                 )
         if not content:
             raise JsonError(400, "bad_field", "'content' must not be empty", field="content")
+        protocol = require_field(body, "protocol", str, optional=True)
+        args = (account, sender, to, content) + ((protocol,) if protocol else ())
         try:
-            result = await maybeDeferred(self._sim.inject_mo, account, sender, to, content)
+            result = await maybeDeferred(self._sim.inject_mo, *args)
         except KeyError:
             raise JsonError(
                 404, "unknown_account", f"no account {account!r}", field="account"

@@ -1,0 +1,560 @@
+"""The SP gateway: accept messages, send them through channels, take reports and MOs back.
+
+Flow (DESIGN.md §3): :meth:`Gateway.accept` validates a request, renders
+each recipient's text, splits it, picks the channel by number segment and
+writes the message to the store.  The pump claims due segments per channel
+(never more than the channel can have in flight), SUBMITs them (report-less
+segments to up to 99 numbers at once) and records every SUBMIT_RESP.
+Reports and MOs arrive as channel events; they are stored before the
+DELIVER_RESP goes back, and pushed to the application's callbacks.
+
+Modes: ``queue`` answers once the message is committed; ``async`` answers at
+once and commits in the background (a crash in those milliseconds can lose
+it); ``sync`` answers after every segment's SUBMIT_RESP.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsgw.protocols.cmpp.auth import BEIJING
+from smsgw.sp.channel import Channel
+from smsgw.sp.clients import Event, MoEvent, ReportEvent
+from smsgw.sp.numbers import InvalidNumber, normalize_msisdn
+from smsgw.sp.routing import NoRoute, Router
+from smsgw.sp.templates import TemplateError, render
+from smsgw.store.model import (
+    Inbound,
+    InboundKind,
+    Message,
+    Mode,
+    Recipient,
+    ReportMatch,
+    Segment,
+    SegmentWork,
+    SubmitRecord,
+    new_message_id,
+)
+from smsgw.text import Reassembler, choose_fmt, decode_text, split_text
+from smsgw.text.longsms import Segment as TextSegment
+
+#: Stats that are not final: the store records final reports only.
+INTERMEDIATE_STATS = frozenset({"ACCEPTD"})
+#: Most segments one recipient's text may take.
+MAX_SEGMENTS = 10
+#: How long a repeated external_id returns the first message.
+IDEMPOTENCY_WINDOW_S = 24 * 3600.0
+
+
+class RequestError(ValueError):
+    """A send request the gateway refuses; ``field`` names what is wrong."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+@attrs.frozen
+class Item:
+    """One recipient of a request, with its own content or params if given."""
+
+    to: str
+    content: str | None = None
+    params: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
+class SendRequest:
+    """A validated-in-shape ``POST /v1/sms`` body (DESIGN.md §4.3)."""
+
+    items: tuple[Item, ...]
+    content: str | None = None
+    template: str | None = None
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    report: bool = True
+    src_ext: str = ""
+    mode: Mode = Mode.QUEUE
+    send_at: float | None = None
+    channel: str | None = None
+    external_id: str | None = None
+
+
+@attrs.frozen
+class Accepted:
+    """What :meth:`Gateway.accept` did: the message and the recipients it refused."""
+
+    message: Message
+    rejected: tuple[tuple[str, str], ...] = ()
+    #: True when an earlier message with the same external_id was returned.
+    repeated: bool = False
+    #: sync mode: False when the wait for SUBMIT_RESPs timed out.
+    complete: bool = True
+
+
+def _done_at(text: str, now: float) -> float:
+    """A report's ``YYMMDDHHMM`` Done_time in Beijing time as POSIX seconds (or *now*)."""
+    try:
+        return datetime.strptime(text[:10], "%y%m%d%H%M").replace(tzinfo=BEIJING).timestamp()
+    except ValueError:
+        return now
+
+
+class Gateway(MultiService):
+    """Accept, queue, send, correlate: the SP role's core.
+
+    :param store: an :class:`~smsgw.store.interface.IMessageStore`.
+    :param channels: name → :class:`Channel`; the gateway becomes their
+        event handler.
+    :param router: picks the channel of each number.
+    :param clock: the reactor.
+    :param callbacks: a :class:`~smsgw.sp.callbacks.CallbackSender` or None.
+    :param metrics: a :class:`~smsgw.metrics.Metrics` or None.
+    """
+
+    log = Logger()
+
+    pump_interval_s = 0.2
+    expire_interval_s = 60.0
+
+    def __init__(
+        self,
+        store: Any,
+        channels: Mapping[str, Channel],
+        router: Router,
+        clock: Any,
+        *,
+        callbacks: Any = None,
+        metrics: Any = None,
+        report_wait_s: float = 48 * 3600.0,
+        sync_timeout_s: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.channels = dict(channels)
+        self.router = router
+        self.clock = clock
+        self.callbacks = callbacks
+        self.metrics = metrics
+        self.report_wait_s = report_wait_s
+        self.sync_timeout_s = sync_timeout_s
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.reassembler = Reassembler(timeout_s=600.0)
+        self._waiters: dict[str, list[tuple[int, Deferred[None]]]] = defaultdict(list)
+        self._done_segments: dict[str, int] = defaultdict(int)
+        self._pumping = False
+        self._again = False
+        self._reference = 0
+        self._loops: list[LoopingCall] = []
+        for channel in self.channels.values():
+            channel.on_event = self._event
+            channel.setServiceParent(self)
+
+    # -- life --------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        d = self.store.requeue_submitting()
+        d.addCallback(self._started)
+        d.addErrback(lambda f: self.log.failure("gateway: cannot start the queue", f))
+
+    def _started(self, requeued: int) -> None:
+        if requeued:
+            self.log.warn(
+                "gateway: {n} segments were in flight at the last stop; they are sent again",
+                n=requeued,
+            )
+        for fn, period in (
+            (self.kick, self.pump_interval_s),
+            (lambda: Deferred.fromCoroutine(self._expire()), self.expire_interval_s),
+        ):
+            loop = LoopingCall(fn)
+            loop.clock = self.clock
+            loop.start(period, now=True).addErrback(
+                lambda f: self.log.failure("gateway loop failed", f)
+            )
+            self._loops.append(loop)
+
+    def stopService(self) -> Deferred[None]:
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        self._loops.clear()
+        return super().stopService()  # type: ignore[no-any-return]
+
+    # -- accepting ---------------------------------------------------------
+
+    async def accept(self, request: SendRequest) -> Accepted:
+        """Validate, render, split, route and store one request.
+
+        :raises RequestError: naming the field, when nothing can be sent.
+        """
+        now = self.clock.seconds()
+        if request.external_id:
+            earlier = await self.store.find_by_external_id(
+                request.external_id, now - IDEMPOTENCY_WINDOW_S
+            )
+            if earlier is not None:
+                return Accepted(earlier, repeated=True)
+        if request.send_at is not None and request.send_at < now - 1:
+            raise RequestError("bad_field", "send_at is in the past", "send_at")
+        if request.mode is Mode.SYNC and request.send_at is not None and request.send_at > now:
+            raise RequestError("bad_field", "sync mode cannot wait for send_at", "mode")
+        if request.channel is not None and request.channel not in self.channels:
+            raise RequestError("unknown_channel", f"no channel {request.channel!r}", "channel")
+        template = None
+        if request.template is not None:
+            template = await self.store.get_template(request.template)
+            if template is None:
+                raise RequestError(
+                    "unknown_template", f"no template {request.template!r}", "template", 404
+                )
+        recipients: list[Recipient] = []
+        rejected: list[tuple[str, str]] = []
+        for i, item in enumerate(request.items):
+            try:
+                recipients.append(self._recipient(request, item, template))
+            except (InvalidNumber, NoRoute) as e:
+                rejected.append((item.to, str(e)))
+            except TemplateError as e:
+                field = e.field or "params"
+                if len(request.items) > 1:
+                    field = f"items[{i}].{field}"
+                raise RequestError("bad_template_params", str(e), field) from None
+        if not recipients:
+            field = "to" if len(request.items) == 1 else "items"
+            raise RequestError(
+                "no_valid_recipient",
+                "no recipient can be sent to: "
+                + "; ".join(f"{to}: {why}" for to, why in rejected[:5]),
+                field,
+            )
+        message = Message(
+            id=new_message_id(now),
+            created_at=now,
+            recipients=tuple(recipients),
+            mode=request.mode,
+            send_at=request.send_at,
+            channel=request.channel,
+            report=request.report,
+            src_ext=request.src_ext,
+            external_id=request.external_id,
+        )
+        if self.metrics is not None:
+            self.metrics.accepted.labels(mode=str(request.mode)).inc()
+        if request.mode is Mode.ASYNC:
+            # Answer first; the write commits in the background (DESIGN.md §4.3).
+            self.store.add_message(message).addCallbacks(
+                lambda _: self.kick(),
+                lambda f: self.log.failure("async message {id} not stored", f, id=message.id),
+            )
+            return Accepted(message, tuple(rejected))
+        await self.store.add_message(message)
+        self.kick()
+        if request.mode is Mode.SYNC:
+            complete = await self._wait_submitted(message)
+            stored = await self.store.get_message(message.id)
+            return Accepted(stored or message, tuple(rejected), complete=complete)
+        return Accepted(message, tuple(rejected))
+
+    def _recipient(self, request: SendRequest, item: Item, template: Any) -> Recipient:
+        to = normalize_msisdn(item.to)
+        channel = self.router.choose(to, request.channel)
+        if item.content is not None:
+            text = item.content
+        elif request.content is not None and template is None:
+            text = request.content
+        else:
+            params = {**request.params, **(item.params or {})}
+            text = render(str(template.engine), template.body, params, to)
+        if not text:
+            raise RequestError("bad_field", "the content is empty", "content")
+        fmt = choose_fmt(text)
+        self._reference = (self._reference + 1) & 0xFF
+        parts = split_text(text, fmt, self._reference)
+        if len(parts) > MAX_SEGMENTS:
+            raise RequestError(
+                "too_long",
+                f"the text takes {len(parts)} segments; at most {MAX_SEGMENTS}",
+                "content",
+            )
+        return Recipient(
+            to=to,
+            channel=channel,
+            segments=tuple(
+                Segment(
+                    pk_number=s.pk_number,
+                    pk_total=s.pk_total,
+                    content=s.content,
+                    msg_fmt=s.msg_fmt,
+                    tp_udhi=bool(s.tp_udhi),
+                )
+                for s in parts
+            ),
+        )
+
+    def _wait_submitted(self, message: Message) -> Deferred[bool]:
+        total = sum(len(r.segments) for r in message.recipients)
+        d: Deferred[None] = Deferred()
+        self._waiters[message.id].append((total, d))
+        self._check_waiters(message.id)
+        d.addTimeout(self.sync_timeout_s, self.clock)
+        result: Deferred[bool] = Deferred()
+        d.addCallbacks(lambda _: result.callback(True), lambda f: result.callback(False))
+        return result
+
+    def _check_waiters(self, message_id: str) -> None:
+        done = self._done_segments.get(message_id, 0)
+        waiters = self._waiters.get(message_id)
+        if not waiters:
+            return
+        still = []
+        for total, d in waiters:
+            if done >= total:
+                if not d.called:
+                    d.callback(None)
+            else:
+                still.append((total, d))
+        if still:
+            self._waiters[message_id] = still
+        else:
+            self._waiters.pop(message_id, None)
+            self._done_segments.pop(message_id, None)
+
+    # -- the pump ----------------------------------------------------------
+
+    def capacity(self, channel: Channel) -> int:
+        """Segments the gateway lets one channel have in flight."""
+        return max(1, channel.config.sessions * channel.config.window * 2)
+
+    def kick(self) -> None:
+        """Claim and send whatever is due, now (coalesced while a pass runs)."""
+        if self._pumping:
+            self._again = True
+            return
+        self._pumping = True
+        d = Deferred.fromCoroutine(self._pump())
+
+        def finished(result: object) -> None:
+            self._pumping = False
+            if isinstance(result, Failure):
+                self.log.failure("gateway: pump failed", result)
+            if self._again:
+                self._again = False
+                self.clock.callLater(0, self.kick)
+
+        d.addBoth(finished)
+
+    async def _pump(self) -> None:
+        now = self.clock.seconds()
+        for name, channel in self.channels.items():
+            free = self.capacity(channel) - self.in_flight[name]
+            if free <= 0 or not channel.sessions:
+                continue
+            works = await self.store.claim_due(now, free, channel=name)
+            for group in _group(works):
+                self._send(channel, group)
+        if self.metrics is not None:
+            self.metrics.queue_depth.set(await self.store.queue_depth())
+
+    def _send(self, channel: Channel, group: list[SegmentWork]) -> None:
+        name = channel.name
+        first = group[0]
+        self.in_flight[name] += len(group)
+        if self.metrics is not None:
+            self.metrics.in_flight.labels(channel=name).set(self.in_flight[name])
+        segment = TextSegment(
+            pk_total=first.pk_total,
+            pk_number=first.pk_number,
+            tp_udhi=1 if first.tp_udhi else 0,
+            content=first.content,
+            msg_fmt=first.msg_fmt,
+        )
+        d = channel.submit_segment(
+            tuple(w.to for w in group), segment, report=first.report, src_ext=first.src_ext
+        )
+        d.addCallbacks(
+            lambda r: Deferred.fromCoroutine(self._submitted(r, channel, group)),
+            lambda f: Deferred.fromCoroutine(self._not_submitted(f, channel, group)),
+        )
+        d.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
+
+    async def _submitted(self, result: Any, channel: Channel, group: list[SegmentWork]) -> None:
+        now = self.clock.seconds()
+        msg_id = result.msg_id if result.result == 0 else None
+        records = [SubmitRecord(w.key, result.result, msg_id, now) for w in group]
+        try:
+            outcomes = await self.store.segment_submitted_many(records)
+        finally:
+            self._release(channel, group)
+        if self.metrics is not None:
+            self.metrics.submitted.labels(channel=channel.name, result=str(result.result)).inc(
+                len(group)
+            )
+        for outcome in outcomes:
+            self._report_matched(outcome)
+
+    async def _not_submitted(
+        self, failure: Failure, channel: Channel, group: list[SegmentWork]
+    ) -> None:
+        now = self.clock.seconds()
+        reason = failure.getErrorMessage()
+        self.log.warn("{channel}: SUBMIT failed: {why}", channel=channel.name, why=reason)
+        try:
+            for w in group:
+                await self.store.segment_failed(w.key, reason, now)
+        finally:
+            self._release(channel, group)
+
+    def _release(self, channel: Channel, group: list[SegmentWork]) -> None:
+        self.in_flight[channel.name] -= len(group)
+        if self.metrics is not None:
+            self.metrics.in_flight.labels(channel=channel.name).set(self.in_flight[channel.name])
+        for w in group:
+            self._done_segments[w.key.message_id] += 1
+            self._check_waiters(w.key.message_id)
+        self.kick()
+
+    async def _expire(self) -> None:
+        now = self.clock.seconds()
+        expired = await self.store.expire_reports(now - self.report_wait_s)
+        await self.store.drop_held_reports(now - self.report_wait_s)
+        if expired:
+            self.log.info("gateway: {n} segments expired without a report", n=expired)
+        for incomplete in self.reassembler.expire(now):
+            await self._store_mo(
+                incomplete.key,
+                decode_text(b"".join(incomplete.payloads), incomplete.msg_fmt),
+                now,
+                missing=list(incomplete.missing),
+            )
+
+    # -- reports and MOs ----------------------------------------------------
+
+    def _event(self, event: Event) -> Deferred[None]:
+        return Deferred.fromCoroutine(self.on_event(event))
+
+    async def on_event(self, event: Event) -> None:
+        """Store a report or MO; the channel answers the gateway only after this."""
+        now = self.clock.seconds()
+        if isinstance(event, ReportEvent):
+            if self.metrics is not None:
+                self.metrics.reports.labels(channel=event.channel, stat=event.stat).inc()
+            if event.stat in INTERMEDIATE_STATS:
+                return
+            outcome = await self.store.record_report(
+                event.channel,
+                event.msg_id,
+                event.stat,
+                _done_at(event.done_time, now),
+                to=event.dest or None,
+                now=now,
+            )
+            self._report_matched(outcome)
+        elif isinstance(event, MoEvent):
+            key = (event.channel, event.sender, event.to)
+            done = self.reassembler.add(key, event.content, event.tp_udhi, event.msg_fmt, now)
+            if done is not None:
+                await self._store_mo(key, done.text, now, msg_id=event.msg_id)
+
+    async def _store_mo(
+        self, key: Any, text: str, now: float, *, msg_id: str = "", missing: Sequence[int] = ()
+    ) -> None:
+        channel, sender, to = key
+        fields = {"from": sender, "to": to, "text": text, "received_at": now}
+        if missing:
+            fields["missing_parts"] = list(missing)
+        item_id = await self.store.add_inbound(
+            Inbound(InboundKind.MO, channel, fields, now, dedup_key=msg_id or None)
+        )
+        if item_id is not None and self.callbacks is not None:
+            await self.callbacks.enqueue(InboundKind.MO, {"type": "mo", "channel": channel,
+                                                           **fields})  # fmt: skip
+
+    def _report_matched(self, outcome: Any) -> None:
+        if outcome.match is not ReportMatch.MATCHED or self.callbacks is None:
+            return
+        payload = {
+            "type": "report",
+            "channel": outcome.channel,
+            "message_id": outcome.message_id,
+            "msg_id": outcome.msg_id,
+            "stat": outcome.stat,
+            "status": str(outcome.message_status) if outcome.message_status else None,
+        }
+        self.callbacks.enqueue(InboundKind.REPORT, payload).addErrback(
+            lambda f: self.log.failure("gateway: report callback not queued", f)
+        )
+
+    # -- views -------------------------------------------------------------
+
+    async def message_view(self, message_id: str) -> dict[str, Any] | None:
+        """``GET /v1/sms/{id}``'s body, or None."""
+        message = await self.store.get_message(message_id)
+        return None if message is None else view(message)
+
+
+def _group(works: list[SegmentWork]) -> list[list[SegmentWork]]:
+    """Report-less segments with the same bytes go out together, 99 numbers a SUBMIT."""
+    groups: list[list[SegmentWork]] = []
+    shared: dict[tuple[Any, ...], list[SegmentWork]] = {}
+    for w in works:
+        if w.report:
+            groups.append([w])
+            continue
+        key = (w.channel, w.content, w.msg_fmt, w.tp_udhi, w.pk_number, w.pk_total, w.src_ext)
+        group = shared.get(key)
+        if group is None or len(group) >= 99:
+            group = shared[key] = []
+            groups.append(group)
+        group.append(w)
+    return groups
+
+
+def view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """A message as the HTTP API shows it (DESIGN.md §4.3)."""
+    from smsgw.store.model import derive_status
+
+    body: dict[str, Any] = {
+        "id": message.id,
+        "status": str(message.status),
+        "created_at": message.created_at,
+        "mode": str(message.mode),
+        "send_at": message.send_at,
+        "external_id": message.external_id,
+        "recipients": [
+            {
+                "to": r.to,
+                "channel": r.channel,
+                "status": str(derive_status(s.state for s in r.segments)),
+                "segments": [
+                    {
+                        "pk_number": s.pk_number,
+                        "pk_total": s.pk_total,
+                        "msg_id": s.msg_id,
+                        "result": s.result,
+                        "stat": s.stat,
+                        "state": str(s.state),
+                        **({"error": s.error} if s.error else {}),
+                    }
+                    for s in r.segments
+                ],
+            }
+            for r in message.recipients
+        ],
+    }
+    if rejected:
+        body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
+    return body

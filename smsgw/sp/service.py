@@ -1,0 +1,180 @@
+"""The SP role's service tree: store, channels, gateway, callbacks, HTTP API.
+
+:class:`SpService` starts in order (STYLE.md §4): the store opens, the
+built-in simulator starts when no upstream is configured, the channels log
+in, the gateway requeues what a crash left in flight and starts pumping,
+and the HTTP API listens last.  Stopping runs in reverse, so links drain
+before the store closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.web.server import Site
+
+from smsgw.config import Config, UpstreamConfig, parse_upstream_url
+from smsgw.sp.channel import Channel
+from smsgw.sp.routing import Router, RouteSpec
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class UnsafeListen(ValueError):
+    """An HTTP endpoint beyond loopback with no API key configured."""
+
+
+def check_listen(endpoint: str, api_keys: Any) -> None:
+    """Refuse to serve the API beyond loopback without API keys (DESIGN.md §4.3)."""
+    if api_keys:
+        return
+    if endpoint.startswith(("unix:", "systemd:")):
+        return
+    interface = None
+    for part in endpoint.split(":")[1:]:
+        if part.startswith("interface="):
+            interface = part.split("=", 1)[1].strip("[]").replace("\\", "")
+    if interface not in _LOOPBACK:
+        raise UnsafeListen(
+            f"the HTTP API endpoint {endpoint!r} listens beyond loopback and no [[api_key]] "
+            "is configured; add interface=127.0.0.1 or configure API keys"
+        )
+
+
+class SpService(MultiService):
+    """Everything ``twistd smsgw --role=sp`` runs.
+
+    :param config: the loaded configuration.
+    :param upstreams: channels from the command line (added to the config's).
+    :param http: the HTTP API endpoint.
+    :param db: the SQLite file.
+    :param reactor: the reactor.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Config,
+        upstreams: list[UpstreamConfig],
+        http: str,
+        db: str,
+        reactor: Any,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.upstreams = [*upstreams, *config.upstreams]
+        self.http = http
+        self.db = db
+        self.reactor = reactor
+        self.store: Any = None
+        self.gateway: Any = None
+        self.simulator: Any = None
+        self.metrics: Any = None
+        self._sim_port: Any = None
+        self._web: StreamServerEndpointService | None = None
+        self.ready: Deferred[None] = Deferred()
+        check_listen(http, config.api_keys)
+
+    def startService(self) -> None:
+        super().startService()
+        d = Deferred.fromCoroutine(self._start())
+        d.addCallbacks(self.ready.callback, self._failed)
+
+    def _failed(self, failure: Any) -> None:
+        self.log.failure("sp: start-up failed; stopping", failure)
+        self.ready.errback(failure)
+        if self.reactor.running:
+            self.reactor.stop()
+
+    async def _start(self) -> None:
+        from smsgw.metrics import Metrics
+        from smsgw.sp.gateway import Gateway
+        from smsgw.store.sqlite import SqliteStore
+        from smsgw.web.api import api_resource
+
+        self.store = await SqliteStore.open(self.db, reactor=self.reactor)
+        self.log.info("sp: store {db} open", db=self.db)
+        upstreams = list(self.upstreams)
+        if not upstreams:
+            upstreams.append(await self._builtin_simulator())
+        self.metrics = Metrics()
+        channels: dict[str, Channel] = {}
+        for url in upstreams:
+            name = url.name or url.account
+            if name in channels:
+                name = f"{name}-{len(channels)}"
+            self.log.info("sp: channel {name}: {url}", name=name, url=url.redacted())
+            channels[name] = Channel(url, self.reactor, name=name)
+        router = Router(
+            [RouteSpec(name, ch.config.scheme, ch.config.routes) for name, ch in channels.items()]
+        )
+        callbacks = self._callbacks()
+        self.gateway = Gateway(
+            self.store, channels, router, self.reactor, callbacks=callbacks, metrics=self.metrics
+        )
+        self.gateway.setServiceParent(self)
+        if callbacks is not None:
+            callbacks.start()
+        keys = [k.key for k in self.config.api_keys]
+        site = Site(api_resource(self.gateway, self.metrics, keys))
+        site.noisy = False
+        self._web = StreamServerEndpointService(serverFromString(self.reactor, self.http), site)
+        self._web.setServiceParent(self)
+        self.log.info("sp: HTTP API on {http}", http=self.http)
+
+    def _callbacks(self) -> Any:
+        cb = self.config.callbacks
+        if not (cb.report_url or cb.mo_url):
+            return None
+        import treq
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        from smsgw.sp.callbacks import CallbackSender
+        from smsgw.store.model import InboundKind
+
+        pool = HTTPConnectionPool(self.reactor, persistent=True)
+        pool.maxPersistentPerHost = 4
+        http = treq.client.HTTPClient(Agent(self.reactor, pool=pool))
+        urls = {}
+        if cb.report_url:
+            urls[InboundKind.REPORT] = cb.report_url
+        if cb.mo_url:
+            urls[InboundKind.MO] = cb.mo_url
+        return CallbackSender(self.store, self.reactor, urls, http, self.metrics)
+
+    async def _builtin_simulator(self) -> UpstreamConfig:
+        from smsgw.tap import build_simulator
+
+        self.simulator = build_simulator([], self.config, self.reactor)
+        ep = serverFromString(self.reactor, "tcp:0:interface=127.0.0.1")
+        self._sim_port = await ep.listen(self.simulator.cmpp_factory())
+        addr = self._sim_port.getHost()
+        account = next(iter(self.simulator.accounts.values()))
+        self.log.info(
+            "sp: no upstream configured; started the built-in CMPP simulator on "
+            "{host}:{port} (demo account {account})",
+            host=addr.host,
+            port=addr.port,
+            account=account.id,
+        )
+        return parse_upstream_url(
+            f"cmpp://{account.id}:{account.secret.decode()}@{addr.host}:{addr.port}"
+            "?src_id=1065012345"
+        )
+
+    def stopService(self) -> Deferred[None]:
+        d: Deferred[None] = super().stopService()  # type: ignore[assignment]
+
+        async def after(_: object) -> None:
+            if self._sim_port is not None:
+                await self._sim_port.stopListening()
+            if self.store is not None:
+                await self.store.close()
+
+        return d.addBoth(lambda r: Deferred.fromCoroutine(after(r)))
