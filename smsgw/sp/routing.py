@@ -1,0 +1,183 @@
+"""Which upstream channel sends a message (DESIGN.md §2 "SP gateway", §4.2, §4.3).
+
+The order of choice, first match wins:
+
+1. the channel the request names (``"channel"`` in ``POST /v1/sms``);
+2. the longest number prefix among the channels' ``routes``
+   (``[[upstream]] routes`` in the configuration file);
+3. the number's carrier (:mod:`smsgw.sp.numbers`): a ``cmpp``/``cmpp3``
+   channel for China Mobile, ``sgip`` for China Unicom, ``smgp`` for China
+   Telecom, the first configured of its kind;
+4. the only channel, when there is exactly one.
+
+Pure code, no Twisted imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from smsgw.config import UpstreamConfig
+from smsgw.sp.numbers import (
+    DEFAULT_TABLE,
+    Carrier,
+    PrefixTable,
+    mask_msisdn,
+    normalize_msisdn,
+)
+
+__all__ = ["SCHEME_CARRIERS", "NoRoute", "RouteSpec", "Router"]
+
+SCHEME_CARRIERS: Mapping[str, Carrier] = {
+    "cmpp": Carrier.MOBILE,
+    "cmpp3": Carrier.MOBILE,
+    "sgip": Carrier.UNICOM,
+    "smgp": Carrier.TELECOM,
+}
+"""The carrier whose numbers a channel of each scheme serves when no route
+prefix matches.  Other schemes (HTTP vendors) serve numbers only through
+their ``routes``, an explicit choice, or as the only channel."""
+
+
+class NoRoute(ValueError):
+    """No channel can take the message.
+
+    :ivar channel: the unknown channel name asked for, or ``None``.
+    :ivar number: the recipient (normalised when it could be), or ``None``.
+    :ivar carrier: the recipient's carrier, or ``None`` when not looked up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str | None = None,
+        number: str | None = None,
+        carrier: Carrier | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.number = number
+        self.carrier = carrier
+
+
+def _routes(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        # tuple("138") would silently become three one-digit routes.
+        raise TypeError(f"routes must be a sequence of prefixes, not the string {value!r}")
+    return tuple(value)
+
+
+@attrs.frozen
+class RouteSpec:
+    """What the router needs to know about one channel.
+
+    :ivar name: the channel's name, unique among the channels.
+    :ivar scheme: its protocol: ``cmpp``, ``cmpp3``, ``sgip``, ``smgp``, or
+        an HTTP vendor's name.
+    :ivar routes: number prefixes (digits) this channel takes, from the
+        ``[[upstream]] routes`` key.
+    """
+
+    name: str
+    scheme: str
+    routes: tuple[str, ...] = attrs.field(default=(), converter=_routes)
+
+    @classmethod
+    def from_upstream(cls, upstream: UpstreamConfig) -> RouteSpec:
+        """The route spec of a configured ``[[upstream]]`` channel."""
+        return cls(
+            name=upstream.name or upstream.account, scheme=upstream.scheme, routes=upstream.routes
+        )
+
+
+class Router:
+    """Chooses a channel for each recipient.
+
+    :param channels: the channels, in configuration order (which breaks ties
+        between channels of one kind in the carrier rule).
+    :param prefixes: the number-segment table for the carrier rule.
+    :raises ValueError: two channels share a name or a route prefix, or a
+        route is not 1 to 11 digits.
+    """
+
+    def __init__(
+        self, channels: Sequence[RouteSpec], prefixes: PrefixTable = DEFAULT_TABLE
+    ) -> None:
+        self.channels: tuple[RouteSpec, ...] = tuple(channels)
+        self.prefixes = prefixes
+        self._names: set[str] = set()
+        self._routes: dict[str, str] = {}
+        for spec in self.channels:
+            if spec.name in self._names:
+                raise ValueError(f"channel {spec.name!r} is configured twice")
+            self._names.add(spec.name)
+            for prefix in spec.routes:
+                if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 11):
+                    raise ValueError(
+                        f"channel {spec.name!r}: route {prefix!r} is not a number prefix "
+                        "(1 to 11 digits)"
+                    )
+                other = self._routes.setdefault(prefix, spec.name)
+                if other != spec.name:
+                    raise ValueError(
+                        f"route {prefix!r} is given to both channel {other!r} "
+                        f"and channel {spec.name!r}"
+                    )
+        self._route_lengths = sorted({len(prefix) for prefix in self._routes}, reverse=True)
+        self._by_carrier: dict[Carrier, str] = {}
+        for spec in self.channels:
+            carrier = SCHEME_CARRIERS.get(spec.scheme)
+            if carrier is not None:
+                self._by_carrier.setdefault(carrier, spec.name)
+
+    @classmethod
+    def from_upstreams(
+        cls, upstreams: Iterable[UpstreamConfig], prefixes: PrefixTable = DEFAULT_TABLE
+    ) -> Router:
+        """A router over the configured ``[[upstream]]`` channels."""
+        return cls([RouteSpec.from_upstream(upstream) for upstream in upstreams], prefixes)
+
+    def choose(self, number: str, explicit: str | None = None) -> str:
+        """The name of the channel that sends to ``number``.
+
+        :param number: the recipient, in any form
+            :func:`~smsgw.sp.numbers.normalize_msisdn` accepts (not checked
+            when ``explicit`` names a channel).
+        :param explicit: a channel the caller asked for by name.
+        :returns: a channel name.
+        :raises NoRoute: ``explicit`` names no channel, or no rule gives one.
+        :raises InvalidNumber: ``number`` is not a mainland mobile number.
+        """
+        if explicit is not None:
+            if explicit in self._names:
+                return explicit
+            known = ", ".join(repr(spec.name) for spec in self.channels) or "none"
+            raise NoRoute(f"no channel named {explicit!r} (configured: {known})", channel=explicit)
+        national = normalize_msisdn(number)
+        for length in self._route_lengths:
+            name = self._routes.get(national[:length])
+            if name is not None:
+                return name
+        carrier = self.prefixes.carrier_of(national)
+        name = self._by_carrier.get(carrier)
+        if name is not None:
+            return name
+        if len(self.channels) == 1:
+            return self.channels[0].name
+        if not self.channels:
+            reason = "no channels are configured"
+        elif carrier is Carrier.UNKNOWN:
+            reason = "its segment belongs to no known carrier and no route prefix matches"
+        else:
+            schemes = "/".join(
+                scheme for scheme, served in SCHEME_CARRIERS.items() if served is carrier
+            )
+            reason = f"no route prefix matches and no {schemes} channel is configured"
+        raise NoRoute(
+            f"no channel for {mask_msisdn(national)} (carrier: {carrier.value}): {reason}",
+            number=national,
+            carrier=carrier,
+        )
