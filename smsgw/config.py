@@ -194,6 +194,25 @@ def _networks(items: Iterable[str]) -> Iterable[ipaddress.IPv4Network | ipaddres
 
 
 @attrs.frozen
+class PeerConfig:
+    """``[[simulator.peer]]``: another ISMG for CMPP_FWD.
+
+    :ivar code: its 6-digit ISMG code.
+    :ivar host: where its forwarding listener is.
+    :ivar secret: the secret shared with it (not in ``repr``).
+    :ivar prefixes: number segments it homes (static MT routes).
+    :ivar sp_codes: SP service codes attached to it (static MO routes).
+    """
+
+    code: str
+    host: str
+    port: int
+    secret: str = attrs.field(repr=False)
+    prefixes: tuple[str, ...] = ()
+    sp_codes: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class SimulatorConfig:
     """``[simulator]``: the fake carrier's listeners, accounts and policy.
 
@@ -215,6 +234,17 @@ class SimulatorConfig:
     smgp_code: int = 100610
     accounts: tuple[AccountConfig, ...] = ()
     policy: Policy = attrs.field(factory=Policy)
+    #: CMPP_FWD: the listener for other ISMGs (port 7930 semantics), or None.
+    fwd: str | None = None
+    #: Number segments this ISMG delivers itself; empty = every number.
+    home_prefixes: tuple[str, ...] = ()
+    #: ``[[simulator.peer]]``: ISMGs known without asking the GNS.
+    peers: tuple[PeerConfig, ...] = ()
+    #: The GNS to ask for routes: a client endpoint string, or None.
+    gns: str | None = None
+    gns_secret: str = attrs.field(default="", repr=False)
+    #: The secret shared with ISMGs learned from the GNS.
+    peer_secret: str = attrs.field(default="", repr=False)
 
     @property
     def gateway_code_int(self) -> int:
@@ -645,6 +675,13 @@ def _read_simulator(table: _Table) -> SimulatorConfig:
     account_tables = table.tables("account")
     accounts = tuple(_read_account(account) for account in account_tables)
     _unique(accounts, account_tables, "id", lambda account: account.id, "account id")
+    fwd = table.optional_string("fwd")
+    home_prefixes = table.strings("home_prefixes", _DIGITS.fullmatch, "digit prefixes")
+    peer_tables = table.tables("peer")
+    peers = tuple(_read_peer(peer) for peer in peer_tables)
+    gns = table.optional_string("gns")
+    gns_secret = table.string("gns_secret", "")
+    peer_secret = table.string("peer_secret", "")
     policy_data = table.raw_table("policy")
     try:
         policy = Policy.from_json(policy_data)
@@ -660,7 +697,28 @@ def _read_simulator(table: _Table) -> SimulatorConfig:
         smgp_code=smgp_code,
         accounts=accounts,
         policy=policy,
+        fwd=fwd,
+        home_prefixes=home_prefixes,
+        peers=peers,
+        gns=gns,
+        gns_secret=gns_secret,
+        peer_secret=peer_secret,
     )
+
+
+def _read_peer(table: _Table) -> PeerConfig:
+    code = table.required_string("code")
+    if not (len(code) == 6 and _DIGITS.fullmatch(code)):
+        raise table.error("code", "expected a string of 6 digits")
+    host = table.string("host", "127.0.0.1", empty=False)
+    port = table.integer("port", 7930, minimum=1)
+    if port > 65535:
+        raise table.error("port", "expected a TCP port")
+    secret = table.required_string("secret")
+    prefixes = table.strings("prefixes", _DIGITS.fullmatch, "digit prefixes")
+    sp_codes = table.strings("sp_codes", _DIGITS.fullmatch, "digit prefixes")
+    table.done()
+    return PeerConfig(code, host, port, secret, prefixes, sp_codes)
 
 
 def _read_config(document: Mapping[str, Any], source: str) -> Config:

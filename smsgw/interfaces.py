@@ -21,7 +21,9 @@ class ISimulatorControl(Interface):
         text, msg_fmt, pk_total, pk_number, registered_delivery, time (ISO-8601)``.
         """
 
-    def inject_mo(account: str, sender: str, to: str, content: str, protocol: str | None) -> Any:
+    def inject_mo(
+        account: str | None, sender: str, to: str, content: str, protocol: str | None
+    ) -> Any:
         """Send an MO to *account*'s sessions (split into UDH segments when long).
 
         *protocol* (``cmpp2``, ``cmpp3``, ``sgip``, ``smgp``) picks the
@@ -37,6 +39,9 @@ class ISimulatorControl(Interface):
 
     def set_policy(policy: Any) -> None:
         """Install a validated :class:`smsgw.ismg.policy.Policy`."""
+
+    def forwarding() -> dict[str, Any]:
+        """Per-ISMG CMPP_FWD counters (issue 6), or ``{"enabled": false}``."""
 
     def stats() -> dict[str, Any]:
         """Counters: sessions, submits, reports sent, MOs, throttled, per account."""

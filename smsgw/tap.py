@@ -155,6 +155,11 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
         "sgip": (options.get("sgip") or cfg.sgip, lambda: sim.sgip_factory(cfg.sgip_node_id)),
         "smgp": (options.get("smgp") or cfg.smgp, lambda: sim.smgp_factory(cfg.smgp_code)),
     }
+    from smsgw.ismg.forward import build_forwarder
+
+    forwarder = build_forwarder(sim, cfg, reactor)
+    if forwarder is not None:
+        listeners["fwd"] = (cfg.fwd, forwarder.factory)
     for name, (endpoint, factory) in listeners.items():
         if endpoint:
             svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())

@@ -88,7 +88,9 @@ class _Mo(JsonResource):
         """
         body = require_object(read_json(request))
         reject_unknown_fields(body, _MO_FIELDS)
-        account = require_field(body, "account", str)
+        # Without an account the SP is found by its service code ("to"), or
+        # the MO is forwarded to the ISMG it is attached to (CMPP_FWD type 1).
+        account = require_field(body, "account", str, optional=True)
         sender = require_field(body, "from", str)
         to = require_field(body, "to", str)
         content = require_field(body, "content", str)
@@ -140,6 +142,18 @@ class _Policy(JsonResource):
         return policy.to_json()
 
 
+class _Forwarding(JsonResource):
+    """``GET /v1/forwarding``: per-ISMG CMPP_FWD counters."""
+
+    def __init__(self, sim: ISimulatorControl) -> None:
+        super().__init__()
+        self._sim = sim
+
+    def json_GET(self, request: Request) -> Any:
+        """The forwarder's counters, or ``{"enabled": false}``."""
+        return self._sim.forwarding()
+
+
 class _Stats(JsonResource):
     """``GET /v1/stats``."""
 
@@ -167,6 +181,7 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     v1.putChild(b"mo", _Mo(sim))
     v1.putChild(b"policy", _Policy(sim))
     v1.putChild(b"stats", _Stats(sim))
+    v1.putChild(b"forwarding", _Forwarding(sim))
     root = JsonResource()
     root.putChild(b"v1", v1)
     root.putChild(b"healthz", _Health())

@@ -223,6 +223,8 @@ class Simulator:
         )
         self.totals: dict[str, int] = defaultdict(int)
         self.faces: dict[str, Face] = {}
+        #: ISMG-to-ISMG forwarding (:class:`smsgw.ismg.forward.Forwarder`), if set up.
+        self.forwarder: Any = None
         self._throttle: TokenBucket | None = None
         self._mo_reference = self.rng.randrange(256)
         for account in self.accounts.values():
@@ -279,12 +281,32 @@ class Simulator:
         return [_render_submit(*rec) for rec in (out[-limit:] if limit else out)]
 
     def inject_mo(
-        self, account: str, sender: str, to: str, content: str, protocol: str | None = None
+        self,
+        account: str | None,
+        sender: str,
+        to: str,
+        content: str,
+        protocol: str | None = None,
     ) -> Deferred[Any]:
-        """Send an MO to *account*, over *protocol* or the one it is logged in with."""
-        acct = self.accounts[account]
+        """Send an MO to *account*, over *protocol* or the one it is logged in with.
+
+        With no *account*, the SP is found by its service code (*to* starts
+        with the account's ``src_prefix``); an SP attached to another ISMG
+        gets it forwarded (FWD type 1) when forwarding is set up.
+        """
         if not content:
             raise ValueError("content is empty")
+        if account is None:
+            local = [
+                a for a in self.accounts.values() if a.src_prefix and to.startswith(a.src_prefix)
+            ]
+            if local:
+                account = local[0].id
+            elif self.forwarder is not None:
+                return self._forward_mo(sender, to, content)
+            else:
+                raise KeyError(to)
+        acct = self.accounts[account]
         face = self._face_for(acct, protocol)
         fmt = choose_fmt(content)
         self._mo_reference = (self._mo_reference + 1) & 0xFF
@@ -296,6 +318,24 @@ class Simulator:
             self.deliver(acct, face, pdu)
         ids = [str(getattr(pdu, "msg_id", "")) for pdu in pdus]
         return succeed({"protocol": face.protocol, "segments": len(pdus), "msg_ids": ids})
+
+    def _forward_mo(self, sender: str, to: str, content: str) -> Deferred[Any]:
+        from twisted.internet.defer import gatherResults
+
+        self._mo_reference = (self._mo_reference + 1) & 0xFF
+        segments = split_text(content, choose_fmt(content), self._mo_reference)
+        forwarder = self.forwarder
+        d = gatherResults(
+            [forwarder.forward_mo(sender, to, s.content, s.msg_fmt, s.tp_udhi) for s in segments],
+            consumeErrors=True,
+        )
+        return d.addCallback(lambda rs: {"protocol": "fwd", "segments": len(rs), "forwarded": rs})
+
+    def forwarding(self) -> dict[str, Any]:
+        """Per-ISMG forwarding counters, or ``{"enabled": false}``."""
+        if self.forwarder is None:
+            return {"enabled": False}
+        return {"enabled": True, **self.forwarder.stats()}
 
     def _face_for(self, account: Account, protocol: str | None) -> Face:
         if protocol is not None:
@@ -387,8 +427,15 @@ class Simulator:
             counters["mt_tlmsg"] += 1
             counters["mt_tlusr"] += n
             counters["mt_wt" if mt.report else "mt_scs"] += n
-        if mt.report:
-            for index in range(n):
+        forwarder = self.forwarder
+        for index in range(n):
+            if (
+                forwarder is not None
+                and mt.protocol.startswith("cmpp")
+                and not forwarder.homes(mt.dests[index])
+            ):
+                forwarder.forward_mt(account, mt, index, face)
+            elif mt.report:
                 self._schedule_report(account, mt, index, face, now)
 
     def _schedule_report(
