@@ -1,0 +1,379 @@
+"""``--role=gns-sim``: the ``[gns]`` configuration and the service tree (DESIGN.md §4.1, §4.2).
+
+::
+
+    [gns]
+    listen = "tcp:9168"                          # the ISMGs' endpoint (seed 002 §7.3)
+    control = "tcp:8082:interface=127.0.0.1"     # the JSON control API
+    gateway_code = "000001"                      # the GNS's own code, used when pushing
+    auto_confirm = false                         # apply valid ISMG updates at once
+
+    [[gns.ismg]]
+    code = "001001"                              # 6 digits: CONNECT Source_Addr
+    secret = "…"
+    push_host = "10.1.1.1"                       # optional: where pushes go
+    push_port = 9168
+
+    [[gns.mt_route]]
+    route_id = 0                                 # optional; assigned in order otherwise
+    ismg_code = "001001"
+    gateway_ip = "10.1.1.1"
+    gateway_port = 7890
+    start_id = "139000"                          # number segments: smsgw.gns.routes
+    end_id = "139499"
+    area_code = "010"
+
+    [[gns.mo_route]]
+    ismg_code = "001001"
+    gateway_ip = "10.1.1.1"
+    gateway_port = 7890
+    sp_code = "1065901234"
+    service_id = ""                              # optional, with start_code/end_code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.web.server import Site
+
+from smsgw.config import AccountConfig, ConfigError
+from smsgw.gns.control import control_resource
+from smsgw.gns.routes import MoRoute, MtRoute, RouteError, RouteTable
+from smsgw.gns.server import GnsServer, IsmgAccount
+from smsgw.protocols.cmpp.constants import PORT_GNS
+
+__all__ = [
+    "DEFAULT_GNS_CONTROL",
+    "DEFAULT_GNS_LISTEN",
+    "GnsConfig",
+    "demo_ismgs",
+    "demo_routes",
+    "ismg_account",
+    "make_gns_sim",
+    "parse_gns_config",
+]
+
+DEFAULT_GNS_LISTEN = "tcp:9168"
+"""The GNS's CMPP endpoint (DESIGN.md §4.1; seed 002 §7.3: port 9168)."""
+
+DEFAULT_GNS_CONTROL = "tcp:8082:interface=127.0.0.1"
+"""The GNS control API: next to the ISMG simulator's 8081, so both can run on one host."""
+
+DEFAULT_GATEWAY_CODE = "000001"
+"""The GNS's own code when the configuration names none."""
+
+log = Logger()
+
+
+@attrs.frozen
+class GnsConfig:
+    """The ``[gns]`` table, validated.
+
+    :ivar listen: the CMPP listener, a Twisted server endpoint string.
+    :ivar control: the control API's endpoint.
+    :ivar gateway_code: the GNS's own 6-digit code (Source_Addr of its pushes).
+    :ivar auto_confirm: apply every valid ISMG update at once.
+    :ivar ismgs: the ISMG accounts.
+    :ivar mt_routes: the initial MT routes.
+    :ivar mo_routes: the initial MO routes.
+    """
+
+    listen: str = DEFAULT_GNS_LISTEN
+    control: str = DEFAULT_GNS_CONTROL
+    gateway_code: str = DEFAULT_GATEWAY_CODE
+    auto_confirm: bool = False
+    ismgs: tuple[IsmgAccount, ...] = ()
+    mt_routes: tuple[MtRoute, ...] = ()
+    mo_routes: tuple[MoRoute, ...] = ()
+
+
+_REQUIRED: Any = object()
+
+
+def _six_digits(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _non_empty(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _non_negative(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _port(value: object) -> bool:
+    return _non_negative(value) and 1 <= value <= 65535  # type: ignore[operator]
+
+
+class _Reader:
+    """Typed reads from one TOML table, refusing keys nobody read (as :mod:`smsgw.config`)."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, source: str) -> None:
+        self._data = data
+        self._path = path
+        self._source = source
+        self._known: list[str] = []
+
+    def error(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(reason, key=f"{self._path}.{key}", source=self._source)
+
+    def has(self, key: str) -> bool:
+        return key in self._data
+
+    def value(
+        self, key: str, accept: Callable[[Any], bool], expected: str, default: Any = _REQUIRED
+    ) -> Any:
+        """The value of *key* if *accept* takes it; *default* when absent (required without)."""
+        self._known.append(key)
+        if key not in self._data:
+            if default is _REQUIRED:
+                raise self.error(key, "required")
+            return default
+        value = self._data[key]
+        if not accept(value):
+            raise self.error(key, f"expected {expected}")
+        return value
+
+    def tables(self, key: str) -> list[_Reader]:
+        """An array of tables ``[[path.key]]``; empty when absent."""
+        items = self.value(key, lambda v: isinstance(v, list), "an array of tables", [])
+        readers = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise self.error(f"{key}[{index}]", "expected a table")
+            readers.append(_Reader(item, f"{self._path}.{key}[{index}]", self._source))
+        return readers
+
+    def done(self) -> None:
+        unknown = [key for key in self._data if key not in self._known]
+        if unknown:
+            allowed = ", ".join(sorted(set(self._known)))
+            raise self.error(str(unknown[0]), f"unknown key (allowed: {allowed})")
+
+
+def _read_ismg(table: _Reader) -> IsmgAccount:
+    code = table.value("code", _six_digits, "a string of 6 digits")
+    secret = table.value("secret", _non_empty, "a non-empty string")
+    push_host = table.value("push_host", _non_empty, "a host name or address", None)
+    if table.has("push_port") and push_host is None:
+        raise table.error("push_port", "given without push_host")
+    push_port = table.value("push_port", _port, "an integer from 1 to 65535", PORT_GNS)
+    table.done()
+    return IsmgAccount(code, secret.encode("utf-8"), push_host, push_port)
+
+
+#: Route keys: (name, check, expected, default or required).
+_Field = tuple[str, Callable[[Any], bool], str, Any]
+_COMMON: tuple[_Field, ...] = (
+    ("ismg_code", _is_str, "a string", _REQUIRED),
+    ("gateway_ip", _is_str, "a string", _REQUIRED),
+    ("gateway_port", _non_negative, "an integer", _REQUIRED),
+)
+_MT_FIELDS: tuple[_Field, ...] = (
+    *_COMMON,
+    ("start_id", _is_str, "a string", _REQUIRED),
+    ("end_id", _is_str, "a string", _REQUIRED),
+    ("area_code", _is_str, "a string", ""),
+)
+_MO_FIELDS: tuple[_Field, ...] = (
+    *_COMMON,
+    ("sp_code", _is_str, "a string", _REQUIRED),
+    ("service_id", _is_str, "a string", ""),
+    ("start_code", _non_negative, "an integer >= 0", 0),
+    ("end_code", _non_negative, "an integer >= 0", 0),
+)
+
+
+def _read_routes(tables: list[_Reader], kind: type[MtRoute] | type[MoRoute]) -> list[Any]:
+    """The routes of ``[[gns.mt_route]]`` or ``[[gns.mo_route]]``.
+
+    A ``route_id`` is optional; routes without one take the lowest ids that
+    no route names, in file order.
+    """
+    fields = _MT_FIELDS if kind is MtRoute else _MO_FIELDS
+    read: list[tuple[_Reader, int | None, dict[str, Any]]] = []
+    named: set[int] = set()
+    for table in tables:
+        route_id = table.value("route_id", _non_negative, "an integer >= 0", None)
+        if route_id is not None:
+            if route_id in named:
+                raise table.error("route_id", "duplicate route id")
+            named.add(route_id)
+        values = {name: table.value(name, check, what, d) for name, check, what, d in fields}
+        table.done()
+        read.append((table, route_id, values))
+    routes = []
+    free = 0
+    for table, route_id, values in read:
+        if route_id is None:
+            while free in named:
+                free += 1
+            route_id = free
+            free += 1
+        try:
+            routes.append(kind(route_id=route_id, **values))
+        except RouteError as error:
+            raise table.error(error.field, error.reason) from None
+    return routes
+
+
+def parse_gns_config(raw: Mapping[str, Any], source: str = "<config>") -> GnsConfig:
+    """The ``[gns]`` table *raw* (as :class:`smsgw.config.Config` keeps it), validated.
+
+    :param source: the file name, for messages.
+    :raises ConfigError: (a ``ValueError``) naming the file and the dotted key,
+        e.g. ``smsgw.toml: gns.mt_route[1].end_id: must not be below start_id``;
+        unknown keys are refused by name.  Secrets are never quoted.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError("expected a table", key="gns", source=source)
+    table = _Reader(raw, "gns", source)
+    endpoint = "a non-empty endpoint string"
+    listen = table.value("listen", _non_empty, endpoint, DEFAULT_GNS_LISTEN)
+    control = table.value("control", _non_empty, endpoint, DEFAULT_GNS_CONTROL)
+    gateway_code = table.value(
+        "gateway_code", _six_digits, "a string of 6 digits", DEFAULT_GATEWAY_CODE
+    )
+    auto_confirm = table.value("auto_confirm", _is_bool, "true or false", False)
+    ismg_tables = table.tables("ismg")
+    ismgs = [_read_ismg(t) for t in ismg_tables]
+    seen: set[str] = set()
+    for ismg, t in zip(ismgs, ismg_tables, strict=True):
+        if ismg.code in seen:
+            raise t.error("code", "duplicate ISMG code")
+        seen.add(ismg.code)
+    mt = _read_routes(table.tables("mt_route"), MtRoute)
+    mo = _read_routes(table.tables("mo_route"), MoRoute)
+    table.done()
+    return GnsConfig(
+        listen=listen,
+        control=control,
+        gateway_code=gateway_code,
+        auto_confirm=auto_confirm,
+        ismgs=tuple(ismgs),
+        mt_routes=tuple(mt),
+        mo_routes=tuple(mo),
+    )
+
+
+# -- the demo ------------------------------------------------------------------------------
+
+
+def demo_ismgs() -> list[IsmgAccount]:
+    """The ISMG a GNS started with no configured ISMG accepts (no push endpoint)."""
+    return [IsmgAccount("001001", b"123456")]
+
+
+def demo_routes() -> tuple[list[MtRoute], list[MoRoute]]:
+    """A small table: three provinces' ISMGs, a nested segment, SP routes with a service."""
+    mt = [
+        MtRoute(0, "001001", "127.0.0.1", 7890, "139000", "139499", "010"),
+        MtRoute(1, "002001", "10.0.2.1", 7890, "139500", "139999", "021"),
+        MtRoute(2, "003001", "10.0.3.1", 7890, "138", "138", "020"),
+        MtRoute(3, "001001", "127.0.0.1", 7890, "138001", "138001", "010"),
+    ]
+    mo = [
+        MoRoute(0, "001001", "127.0.0.1", 7890, "1065901234"),
+        MoRoute(1, "002001", "10.0.2.1", 7890, "10659012", "TPCQ", 1000, 2000),
+        MoRoute(2, "003001", "10.0.3.1", 7890, "10658"),
+    ]
+    return mt, mo
+
+
+# -- the service tree ----------------------------------------------------------------------
+
+
+def ismg_account(account: IsmgAccount | AccountConfig) -> IsmgAccount:
+    """An ISMG account from ``--account CODE:SECRET`` (:func:`smsgw.config.parse_account`).
+
+    Such an ISMG gets no pushes (no push endpoint).
+
+    :raises ConfigError: naming ``--account`` when the id is not a 6-digit code.
+    """
+    if isinstance(account, IsmgAccount):
+        return account
+    if not _six_digits(account.id):
+        raise ConfigError("a GNS account id is a 6-digit ISMG code", key="--account")
+    return IsmgAccount(account.id, account.secret.encode("utf-8"))
+
+
+def make_gns_sim(
+    listen: str | None,
+    control: str | None,
+    accounts: Sequence[IsmgAccount | AccountConfig],
+    config: GnsConfig,
+    reactor: Any,
+) -> MultiService:
+    """The fake GNS: the CMPP listener (named ``"gns"``) and the control API (``"control"``).
+
+    :param listen: the CMPP endpoint; ``None`` for ``config.listen``.
+    :param control: the control API endpoint; ``None`` for ``config.control``.
+    :param accounts: ISMG accounts in addition to ``config.ismgs`` (an
+        :class:`~smsgw.config.AccountConfig` from ``--account`` becomes one
+        through :func:`ismg_account`); with none at all the demo ISMG of
+        :func:`demo_ismgs` is served (its code is logged, never its secret).
+    :param config: the parsed ``[gns]`` table (:func:`parse_gns_config`);
+        with no route configured the table starts as :func:`demo_routes`.
+    :param reactor: the reactor: endpoints, timers and push connections.
+    :returns: a ``MultiService`` whose ``gns`` attribute is the
+        :class:`~smsgw.gns.server.GnsServer`.
+    """
+    ismgs = [*config.ismgs, *(ismg_account(a) for a in accounts)]
+    if not ismgs:
+        ismgs = demo_ismgs()
+        log.info(
+            "gns-sim: no ISMG configured; serving the demo ISMG {code} "
+            "(its secret is in the README)",
+            code=ismgs[0].code,
+        )
+    mt: Sequence[MtRoute] = config.mt_routes
+    mo: Sequence[MoRoute] = config.mo_routes
+    if not mt and not mo:
+        mt, mo = demo_routes()
+        log.info("gns-sim: no route configured; starting with the demo table")
+    table = RouteTable(mt, mo, now=reactor.seconds)
+    server = GnsServer(
+        reactor,
+        table,
+        ismgs,
+        gateway_code=config.gateway_code,
+        auto_confirm=config.auto_confirm,
+    )
+    top = MultiService()
+    top.gns = server  # type: ignore[attr-defined]
+    listen = listen or config.listen
+    svc = StreamServerEndpointService(serverFromString(reactor, listen), server.factory())
+    svc.setName("gns")
+    svc.setServiceParent(top)
+    control = control or config.control
+    site = Site(control_resource(server))
+    site.noisy = False
+    web = StreamServerEndpointService(serverFromString(reactor, control), site)
+    web.setName("control")
+    web.setServiceParent(top)
+    log.info(
+        "gns-sim: CMPP 2.0 on {listen} (GNS code {code}), control API on {control}; "
+        "{mt} MT and {mo} MO routes",
+        listen=listen,
+        code=config.gateway_code,
+        control=control,
+        mt=len(mt),
+        mo=len(mo),
+    )
+    return top
