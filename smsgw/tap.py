@@ -21,10 +21,6 @@ from smsgw.config import (
 )
 
 ROLES = ("sp", "ismg-sim", "gns-sim")
-#: Roles and options that later issues build; asking for them is an error, not a no-op.
-NOT_YET = {
-    "gns-sim": "the gns-sim role is not available yet (GNS and CMPP_FWD come in a later release)",
-}
 
 log = Logger()
 
@@ -79,12 +75,17 @@ class Options(usage.Options):
         role = self["role"]
         if role not in ROLES:
             raise usage.UsageError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
-        if role in NOT_YET:
-            raise usage.UsageError(NOT_YET[role])
         try:
             self["loaded"] = load_config(self["config"])
         except (ConfigError, OSError) as e:
             raise usage.UsageError(str(e)) from None
+        if role == "gns-sim":
+            from smsgw.gns.service import parse_gns_config
+
+            try:
+                self["gns"] = parse_gns_config(self["loaded"].gns, self["config"] or "<config>")
+            except (ConfigError, ValueError) as e:
+                raise usage.UsageError(str(e)) from None
         if role == "sp":
             from smsgw.sp.service import UnsafeListen, check_listen
 
@@ -104,6 +105,17 @@ def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IServ
     config: Config = options.get("loaded") or load_config(None)
     if options["role"] == "ismg-sim":
         return make_ismg_sim(options, config, reactor)
+    if options["role"] == "gns-sim":
+        from smsgw.gns.service import make_gns_sim, parse_gns_config
+
+        gns = options.get("gns") or parse_gns_config(config.gns, "<config>")
+        return make_gns_sim(
+            options.get("listen"),
+            options.get("control"),
+            list(options.get("accounts", [])),
+            gns,
+            reactor,
+        )
     return make_sp(options, config, reactor)
 
 

@@ -11,13 +11,13 @@
     [[gns.ismg]]
     code = "001001"                              # 6 digits: CONNECT Source_Addr
     secret = "…"
-    push_host = "10.1.1.1"                       # optional: where pushes go
+    push_host = "127.0.0.1"                       # optional: where pushes go
     push_port = 9168
 
     [[gns.mt_route]]
     route_id = 0                                 # optional; assigned in order otherwise
     ismg_code = "001001"
-    gateway_ip = "10.1.1.1"
+    gateway_ip = "127.0.0.1"
     gateway_port = 7890
     start_id = "139000"                          # number segments: smsgw.gns.routes
     end_id = "139499"
@@ -25,7 +25,7 @@
 
     [[gns.mo_route]]
     ismg_code = "001001"
-    gateway_ip = "10.1.1.1"
+    gateway_ip = "127.0.0.1"
     gateway_port = 7890
     sp_code = "1065901234"
     service_id = ""                              # optional, with start_code/end_code
@@ -284,14 +284,14 @@ def demo_routes() -> tuple[list[MtRoute], list[MoRoute]]:
     """A small table: three provinces' ISMGs, a nested segment, SP routes with a service."""
     mt = [
         MtRoute(0, "001001", "127.0.0.1", 7890, "139000", "139499", "010"),
-        MtRoute(1, "002001", "10.0.2.1", 7890, "139500", "139999", "021"),
-        MtRoute(2, "003001", "10.0.3.1", 7890, "138", "138", "020"),
+        MtRoute(1, "002001", "127.0.0.1", 7932, "139500", "139999", "021"),
+        MtRoute(2, "003001", "127.0.0.1", 7933, "138", "138", "020"),
         MtRoute(3, "001001", "127.0.0.1", 7890, "138001", "138001", "010"),
     ]
     mo = [
         MoRoute(0, "001001", "127.0.0.1", 7890, "1065901234"),
-        MoRoute(1, "002001", "10.0.2.1", 7890, "10659012", "TPCQ", 1000, 2000),
-        MoRoute(2, "003001", "10.0.3.1", 7890, "10658"),
+        MoRoute(1, "002001", "127.0.0.1", 7932, "10659012", "TPCQ", 1000, 2000),
+        MoRoute(2, "003001", "127.0.0.1", 7933, "10658"),
     ]
     return mt, mo
 
