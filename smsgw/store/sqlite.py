@@ -1,0 +1,1022 @@
+"""The SQLite :class:`~smsgw.store.interface.IMessageStore` (DESIGN.md §2 store, STYLE.md §5).
+
+One database file (default ``smsgw.sqlite3``) in WAL mode, used through
+``twisted.enterprise.adbapi`` with a pool of exactly one connection: one
+database thread does every read and write, in call order, so there is no
+lock contention inside the process and no ``database is locked`` between
+our own calls.
+
+**Durability.**  ``PRAGMA synchronous=FULL``: in WAL mode every COMMIT
+fsyncs the WAL, so a transaction that committed survives a power cut or an
+OS crash, not only a process kill.  ``NORMAL`` would only guarantee the
+latter; since "accepted means written" (DESIGN.md §2) is the product's
+promise and the Deferred of :meth:`~SqliteStore.add_message` is what the
+HTTP API waits for before it answers, we pay one fsync per commit and win
+it back by batching.
+
+**Batching (group commit).**  Every call becomes a job on one queue.  Jobs
+made within :attr:`~SqliteStore.batch_window_s` of the first one (or while
+the previous batch is committing) run together in ONE transaction, each
+inside its own SAVEPOINT, so one job's error rolls back only that job; then
+the batch commits (one fsync) and only then do the jobs' Deferreds fire.
+``add_messages`` and ``segment_submitted_many`` are single jobs, hence all
+or nothing.  Reads go through the same queue, so they see every earlier
+call's effect.
+
+Times are stored as REAL POSIX seconds, enums as their text, message
+content as BLOB, inbound fields and callback payloads as JSON text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import attrs
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.interfaces import IDelayedCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from smsgw.store.interface import (
+    DuplicateMessage,
+    IMessageStore,
+    InvalidTransition,
+    StoreClosed,
+    TemplateExists,
+    UnknownCallback,
+    UnknownSegment,
+)
+from smsgw.store.migrations import migrate
+from smsgw.store.model import (
+    CallbackAttempt,
+    CallbackState,
+    Inbound,
+    InboundKind,
+    Message,
+    MessageStatus,
+    Mode,
+    Recipient,
+    ReportMatch,
+    ReportOutcome,
+    Segment,
+    SegmentKey,
+    SegmentState,
+    SegmentWork,
+    SubmitRecord,
+    Template,
+    TemplateEngine,
+    derive_status,
+    report_fields,
+    segment_state_for_stat,
+    validate_message,
+)
+
+__all__ = ["DEFAULT_PATH", "SqliteStore"]
+
+#: DESIGN.md §4.1: ``smsgw.sqlite3`` in the working directory.
+DEFAULT_PATH = "smsgw.sqlite3"
+
+_T = TypeVar("_T")
+_Conn = Any  # an adbapi Connection wrapping sqlite3.Connection (isolation_level=None)
+_Job = tuple[Callable[..., Any], tuple[Any, ...]]
+
+#: ``OFF`` is not offered: it would break "accepted means written" on any OS crash.
+_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+_SEGMENT_COLUMNS = (
+    "recipient, pk_number, pk_total, content, msg_fmt, tp_udhi, state, result, msg_id,"
+    " stat, error, attempts, submitted_at, done_at, reported_at"
+)
+
+
+# -- connection set-up (database thread) --------------------------------------
+
+
+def _open_connection(conn: sqlite3.Connection, synchronous: str, busy_timeout_ms: int) -> None:
+    """``cp_openfun``: the pragmas every connection needs."""
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        SqliteStore.log.warn("SQLite journal_mode is {mode}, not wal", mode=mode)
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys=ON")
+
+
+def _run_batch(conn: _Conn, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+    """Run *jobs* in one transaction, each in a SAVEPOINT; ``(ok, value or exception)`` each."""
+    results: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for fn, args in jobs:
+            conn.execute("SAVEPOINT job")
+            try:
+                value = fn(conn, *args)
+            except Exception as e:
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                results.append((False, e))
+            else:
+                conn.execute("RELEASE job")
+                results.append((True, value))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+# -- reading rows (database thread) -------------------------------------------
+
+
+def _segment(row: sqlite3.Row | tuple[Any, ...]) -> Segment:
+    (_, pk_number, pk_total, content, msg_fmt, tp_udhi, state, result, msg_id, stat, error,
+     attempts, submitted_at, done_at, reported_at) = row  # fmt: skip
+    return Segment(
+        pk_number=pk_number,
+        pk_total=pk_total,
+        content=bytes(content),
+        msg_fmt=msg_fmt,
+        tp_udhi=bool(tp_udhi),
+        state=SegmentState(state),
+        result=result,
+        msg_id=msg_id,
+        stat=stat,
+        error=error,
+        attempts=attempts,
+        submitted_at=submitted_at,
+        done_at=done_at,
+        reported_at=reported_at,
+    )
+
+
+def _load_message(conn: _Conn, where: str, *params: Any) -> Message | None:
+    row = conn.execute(
+        "SELECT seq, id, created_at, send_at, mode, channel, report, src_ext, external_id"
+        f" FROM messages WHERE {where}",
+        params,
+    ).fetchone()
+    if row is None:
+        return None
+    seq, message_id, created_at, send_at, mode, channel, report, src_ext, external_id = row
+    segments: dict[int, list[Segment]] = {}
+    for srow in conn.execute(
+        f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE message_seq = ?"
+        " ORDER BY recipient, pk_number",
+        (seq,),
+    ):
+        segments.setdefault(srow[0], []).append(_segment(srow))
+    recipients = [
+        Recipient(dest, channel_, tuple(segments.get(idx, ())))
+        for idx, dest, channel_ in conn.execute(
+            "SELECT idx, dest, channel FROM recipients WHERE message_seq = ? ORDER BY idx", (seq,)
+        )
+    ]
+    return Message(
+        id=message_id,
+        created_at=created_at,
+        recipients=tuple(recipients),
+        mode=Mode(mode),
+        send_at=send_at,
+        channel=channel,
+        report=bool(report),
+        src_ext=src_ext,
+        external_id=external_id,
+    )
+
+
+def _refresh_status(conn: _Conn, seqs: set[int] | list[int]) -> None:
+    """Keep ``messages.status`` equal to :func:`derive_status` of the segments."""
+    for seq in seqs:
+        states = [
+            SegmentState(s)
+            for (s,) in conn.execute("SELECT state FROM segments WHERE message_seq = ?", (seq,))
+        ]
+        conn.execute(
+            "UPDATE messages SET status = ? WHERE seq = ?", (str(derive_status(states)), seq)
+        )
+
+
+@attrs.frozen
+class _SegmentRow:
+    """What the write paths need to know about one segment."""
+
+    id: int
+    message_seq: int
+    key: SegmentKey
+    state: SegmentState
+    result: int | None
+    msg_id: str | None
+    stat: str | None
+    channel: str
+    to: str
+
+
+_SEGMENT_ROW = (
+    "SELECT s.id, s.message_seq, m.id, s.recipient, s.pk_number, s.state, s.result, s.msg_id,"
+    " s.stat, s.channel, r.dest"
+    " FROM segments s JOIN messages m ON m.seq = s.message_seq"
+    " JOIN recipients r ON r.message_seq = s.message_seq AND r.idx = s.recipient"
+)
+
+
+def _segment_row(row: tuple[Any, ...]) -> _SegmentRow:
+    sid, seq, message_id, recipient, pk_number, state, result, msg_id, stat, channel, to = row
+    return _SegmentRow(
+        sid,
+        seq,
+        SegmentKey(message_id, recipient, pk_number),
+        SegmentState(state),
+        result,
+        msg_id,
+        stat,
+        channel,
+        to,
+    )
+
+
+def _find_segment(conn: _Conn, key: SegmentKey) -> _SegmentRow:
+    row = conn.execute(
+        f"{_SEGMENT_ROW} WHERE m.id = ? AND s.recipient = ? AND s.pk_number = ?",
+        (key.message_id, key.recipient, key.pk_number),
+    ).fetchone()
+    if row is None:
+        raise UnknownSegment(key)
+    return _segment_row(row)
+
+
+# -- the operations (database thread) ----------------------------------------
+
+
+def _segment_values(s: Segment) -> tuple[Any, ...]:
+    """A segment's values for ``_SEGMENT_COLUMNS`` after ``recipient``."""
+    return (
+        s.pk_number,
+        s.pk_total,
+        s.content,
+        s.msg_fmt,
+        int(s.tp_udhi),
+        str(s.state),
+        s.result,
+        s.msg_id,
+        s.stat,
+        s.error,
+        s.attempts,
+        s.submitted_at,
+        s.done_at,
+        s.reported_at,
+    )
+
+
+def _add_message(conn: _Conn, message: Message) -> None:
+    if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message.id,)).fetchone():
+        raise DuplicateMessage(message.id)
+    cursor = conn.execute(
+        "INSERT INTO messages (id, created_at, send_at, mode, channel, report, src_ext,"
+        " external_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            message.id,
+            message.created_at,
+            message.send_at,
+            str(message.mode),
+            message.channel,
+            int(message.report),
+            message.src_ext,
+            message.external_id,
+            str(message.status),
+        ),
+    )
+    seq = cursor.lastrowid
+    conn.executemany(
+        "INSERT INTO recipients (message_seq, idx, dest, channel) VALUES (?, ?, ?, ?)",
+        [(seq, i, r.to, r.channel) for i, r in enumerate(message.recipients)],
+    )
+    due_at = message.due_at
+    conn.executemany(
+        "INSERT INTO segments (message_seq, channel, due_at, "
+        + _SEGMENT_COLUMNS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (seq, r.channel, due_at, i, *_segment_values(s))
+            for i, r in enumerate(message.recipients)
+            for s in r.segments
+        ],
+    )
+
+
+def _add_messages(conn: _Conn, messages: Sequence[Message]) -> None:
+    for message in messages:
+        _add_message(conn, message)
+
+
+def _find_by_external_id(conn: _Conn, external_id: str, since: float) -> Message | None:
+    return _load_message(
+        conn,
+        "external_id = ? AND created_at >= ? ORDER BY created_at DESC, seq DESC LIMIT 1",
+        external_id,
+        since,
+    )
+
+
+def _work(row: tuple[Any, ...]) -> SegmentWork:
+    (_, _, message_id, recipient, pk_number, pk_total, content, msg_fmt, tp_udhi, attempts, to,
+     channel, report, src_ext) = row  # fmt: skip
+    return SegmentWork(
+        key=SegmentKey(message_id, recipient, pk_number),
+        to=to,
+        channel=channel,
+        pk_number=pk_number,
+        pk_total=pk_total,
+        content=bytes(content),
+        msg_fmt=msg_fmt,
+        tp_udhi=bool(tp_udhi),
+        report=bool(report),
+        src_ext=src_ext,
+        attempts=attempts + 1,
+    )
+
+
+def claim_query(by_channel: bool) -> str:
+    """The SELECT of :meth:`SqliteStore.claim_due` (parameters: now, [channel], limit).
+
+    Walks the ``segments_queue`` index; public for the query-plan test.
+    """
+    channel = " AND s.channel = ?" if by_channel else ""
+    return (
+        "SELECT s.id, s.message_seq, m.id, s.recipient, s.pk_number, s.pk_total, s.content,"
+        " s.msg_fmt, s.tp_udhi, s.attempts, r.dest, s.channel, m.report, m.src_ext"
+        " FROM segments s JOIN messages m ON m.seq = s.message_seq"
+        " JOIN recipients r ON r.message_seq = s.message_seq AND r.idx = s.recipient"
+        f" WHERE s.state = 'queued' AND s.due_at <= ?{channel} ORDER BY s.due_at, s.id LIMIT ?"
+    )
+
+
+def report_query(by_dest: bool) -> str:
+    """The SELECT matching a report to segments (parameters: channel, msg_id, [to]).
+
+    Uses the ``segments_msg_id`` index; public for the query-plan test.
+    """
+    dest = " AND r.dest = ?" if by_dest else ""
+    return (
+        f"{_SEGMENT_ROW} WHERE s.channel = ? AND s.msg_id = ? AND s.state != 'failed'{dest}"
+        " ORDER BY s.id"
+    )
+
+
+def _claim_due(conn: _Conn, now: float, limit: int, channel: str | None) -> list[SegmentWork]:
+    params = (now, max(limit, 0)) if channel is None else (now, channel, max(limit, 0))
+    rows = conn.execute(claim_query(channel is not None), params).fetchall()
+    conn.executemany(
+        "UPDATE segments SET state = 'submitting', attempts = attempts + 1 WHERE id = ?",
+        [(row[0],) for row in rows],
+    )
+    _refresh_status(conn, {row[1] for row in rows})
+    return [_work(row) for row in rows]
+
+
+def _apply_report(
+    conn: _Conn,
+    channel: str,
+    rows: list[_SegmentRow],
+    msg_id: str,
+    stat: str,
+    done_at: float,
+    received_at: float,
+    now: float,
+) -> ReportOutcome:
+    """Set the report on *rows* (one message) and write one inbound ``report`` item each."""
+    state = segment_state_for_stat(stat)
+    conn.executemany(
+        "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ? WHERE id = ?",
+        [(str(state), stat, done_at, received_at, row.id) for row in rows],
+    )
+    seq = rows[0].message_seq
+    _refresh_status(conn, [seq])
+    message = _load_message(conn, "seq = ?", seq)
+    assert message is not None
+    keys = [row.key for row in rows]
+    for key in keys:
+        _put_inbound(
+            conn,
+            Inbound(
+                InboundKind.REPORT,
+                channel,
+                report_fields(message, key, msg_id, stat, done_at),
+                now,
+            ),
+        )
+    return ReportOutcome(
+        ReportMatch.MATCHED, channel, msg_id, stat, message.id, keys, message.status
+    )
+
+
+def _submitted(conn: _Conn, record: SubmitRecord) -> list[ReportOutcome]:
+    row = _find_segment(conn, record.key)
+    if row.state not in (SegmentState.QUEUED, SegmentState.SUBMITTING):
+        if (row.result, row.msg_id) == (record.result, record.msg_id):
+            return []
+        raise InvalidTransition(f"{record.key}: SUBMIT_RESP for a {row.state} segment")
+    if record.result != 0:
+        conn.execute(
+            "UPDATE segments SET state = 'failed', result = ?, msg_id = ?, error = ?,"
+            " submitted_at = ? WHERE id = ?",
+            (record.result, record.msg_id, f"result {record.result}", record.now, row.id),
+        )
+        _refresh_status(conn, [row.message_seq])
+        return []
+    if record.msg_id is None:
+        raise ValueError(f"{record.key}: Result 0 without a msg_id")
+    conn.execute(
+        "UPDATE segments SET state = 'submitted', result = 0, msg_id = ?, submitted_at = ?"
+        " WHERE id = ?",
+        (record.msg_id, record.now, row.id),
+    )
+    _refresh_status(conn, [row.message_seq])
+    held = conn.execute(
+        "SELECT id, stat, done_at, received_at FROM held_reports"
+        " WHERE channel = ? AND msg_id = ? AND (dest IS NULL OR dest = ?) ORDER BY id LIMIT 1",
+        (row.channel, record.msg_id, row.to),
+    ).fetchone()
+    if held is None:
+        return []
+    held_id, stat, done_at, received_at = held
+    # The report that overtook its SUBMIT_RESP, and any copy of it for this number.
+    conn.execute(
+        "DELETE FROM held_reports WHERE id = ? OR (channel = ? AND msg_id = ? AND dest = ?)",
+        (held_id, row.channel, record.msg_id, row.to),
+    )
+    return [
+        _apply_report(
+            conn,
+            row.channel,
+            [attrs.evolve(row, state=SegmentState.SUBMITTED, msg_id=record.msg_id)],
+            record.msg_id,
+            stat,
+            done_at,
+            received_at,
+            record.now,
+        )
+    ]
+
+
+def _submitted_many(conn: _Conn, records: Sequence[SubmitRecord]) -> list[ReportOutcome]:
+    return [outcome for record in records for outcome in _submitted(conn, record)]
+
+
+def _segment_failed(conn: _Conn, key: SegmentKey, reason: str, now: float) -> None:
+    row = _find_segment(conn, key)
+    if row.state is SegmentState.FAILED:
+        return
+    if row.state not in (SegmentState.QUEUED, SegmentState.SUBMITTING):
+        raise InvalidTransition(f"{key}: cannot fail a {row.state} segment")
+    conn.execute(
+        "UPDATE segments SET state = 'failed', error = ?, submitted_at = ? WHERE id = ?",
+        (reason, now, row.id),
+    )
+    _refresh_status(conn, [row.message_seq])
+
+
+def _requeue_submitting(conn: _Conn) -> int:
+    seqs = {
+        seq
+        for (seq,) in conn.execute(
+            "SELECT DISTINCT message_seq FROM segments WHERE state = 'submitting'"
+        )
+    }
+    count = conn.execute("UPDATE segments SET state = 'queued' WHERE state = 'submitting'").rowcount
+    _refresh_status(conn, seqs)
+    return int(count)
+
+
+def _queue_depth(conn: _Conn) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM segments WHERE state = 'queued'").fetchone()[0])
+
+
+def _record_report(
+    conn: _Conn,
+    channel: str,
+    msg_id: str,
+    stat: str,
+    done_at: float,
+    raw: bytes,
+    to: str | None,
+    received_at: float,
+) -> ReportOutcome:
+    params = (channel, msg_id) if to is None else (channel, msg_id, to)
+    rows = [_segment_row(r) for r in conn.execute(report_query(to is not None), params)]
+    if not rows:
+        if conn.execute(
+            "SELECT 1 FROM held_reports WHERE channel = ? AND msg_id = ? AND dest IS ?",
+            (channel, msg_id, to),
+        ).fetchone():
+            return ReportOutcome(ReportMatch.DUPLICATE, channel, msg_id, stat)
+        conn.execute(
+            "INSERT INTO held_reports (channel, msg_id, dest, stat, done_at, raw, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (channel, msg_id, to, stat, done_at, bytes(raw), received_at),
+        )
+        return ReportOutcome(ReportMatch.HELD, channel, msg_id, stat)
+    # A Msg_Id reused by the upstream: the newest message owns it.
+    newest = max(row.message_seq for row in rows)
+    rows = sorted(
+        (row for row in rows if row.message_seq == newest),
+        key=lambda row: (row.key.recipient, row.key.pk_number),
+    )
+    fresh = [
+        row
+        for row in rows
+        if row.stat is None and row.state in (SegmentState.SUBMITTED, SegmentState.EXPIRED)
+    ]
+    if not fresh:
+        (status,) = conn.execute("SELECT status FROM messages WHERE seq = ?", (newest,)).fetchone()
+        return ReportOutcome(
+            ReportMatch.DUPLICATE,
+            channel,
+            msg_id,
+            stat,
+            rows[0].key.message_id,
+            [row.key for row in rows],
+            MessageStatus(status),
+        )
+    return _apply_report(conn, channel, fresh, msg_id, stat, done_at, received_at, received_at)
+
+
+def _drop_held_reports(conn: _Conn, older_than: float) -> int:
+    return int(
+        conn.execute("DELETE FROM held_reports WHERE received_at < ?", (older_than,)).rowcount
+    )
+
+
+def _expire_reports(conn: _Conn, older_than: float) -> int:
+    rows = conn.execute(
+        "SELECT s.id, s.message_seq FROM segments s JOIN messages m ON m.seq = s.message_seq"
+        " WHERE s.state = 'submitted' AND s.stat IS NULL AND s.submitted_at < ?"
+        " AND m.report = 1",
+        (older_than,),
+    ).fetchall()
+    conn.executemany(
+        "UPDATE segments SET state = 'expired' WHERE id = ?", [(sid,) for sid, _ in rows]
+    )
+    _refresh_status(conn, {seq for _, seq in rows})
+    return len(rows)
+
+
+def _put_inbound(conn: _Conn, item: Inbound) -> int | None:
+    if (
+        item.dedup_key is not None
+        and conn.execute(
+            "SELECT 1 FROM inbound WHERE kind = ? AND channel = ? AND dedup_key = ?",
+            (str(item.kind), item.channel, item.dedup_key),
+        ).fetchone()
+    ):
+        return None
+    cursor = conn.execute(
+        "INSERT INTO inbound (kind, channel, fields, created_at, dedup_key) VALUES (?, ?, ?, ?, ?)",
+        (
+            str(item.kind),
+            item.channel,
+            json.dumps(dict(item.fields), ensure_ascii=False, separators=(",", ":")),
+            item.created_at,
+            item.dedup_key,
+        ),
+    )
+    return int(cursor.lastrowid)
+
+
+def _fetch_inbound(conn: _Conn, limit: int) -> list[Inbound]:
+    rows = conn.execute(
+        "SELECT id, kind, channel, fields, created_at, dedup_key FROM inbound"
+        " WHERE fetched = 0 ORDER BY id LIMIT ?",
+        (max(limit, 0),),
+    ).fetchall()
+    conn.executemany("UPDATE inbound SET fetched = 1 WHERE id = ?", [(row[0],) for row in rows])
+    return [
+        Inbound(InboundKind(kind), channel, json.loads(fields), created_at, dedup_key, item_id)
+        for item_id, kind, channel, fields, created_at, dedup_key in rows
+    ]
+
+
+def _template(row: tuple[Any, ...]) -> Template:
+    name, engine, body, created_at, updated_at = row
+    return Template(name, TemplateEngine(engine), body, created_at, updated_at)
+
+
+_TEMPLATE = "SELECT name, engine, body, created_at, updated_at FROM templates"
+
+
+def _put_template(conn: _Conn, template: Template, replace: bool) -> bool:
+    exists = conn.execute("SELECT 1 FROM templates WHERE name = ?", (template.name,)).fetchone()
+    if exists and not replace:
+        raise TemplateExists(template.name)
+    if exists:
+        conn.execute(
+            "UPDATE templates SET engine = ?, body = ?, updated_at = ? WHERE name = ?",
+            (str(template.engine), template.body, template.updated_at, template.name),
+        )
+        return False
+    conn.execute(
+        "INSERT INTO templates (name, engine, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (
+            template.name,
+            str(template.engine),
+            template.body,
+            template.created_at,
+            template.updated_at,
+        ),
+    )
+    return True
+
+
+def _get_template(conn: _Conn, name: str) -> Template | None:
+    row = conn.execute(f"{_TEMPLATE} WHERE name = ?", (name,)).fetchone()
+    return None if row is None else _template(row)
+
+
+def _list_templates(conn: _Conn) -> list[Template]:
+    return [_template(row) for row in conn.execute(f"{_TEMPLATE} ORDER BY name")]
+
+
+def _delete_template(conn: _Conn, name: str) -> bool:
+    return bool(conn.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount)
+
+
+_CALLBACK = (
+    "SELECT id, kind, url, payload, state, next_at, attempts, last_error, done_at FROM callbacks"
+)
+
+
+def _callback(row: tuple[Any, ...]) -> CallbackAttempt:
+    callback_id, kind, url, payload, state, next_at, attempts, last_error, done_at = row
+    return CallbackAttempt(
+        callback_id,
+        InboundKind(kind),
+        url,
+        payload,
+        CallbackState(state),
+        next_at,
+        attempts,
+        last_error,
+        done_at,
+    )
+
+
+def _add_callback(conn: _Conn, kind: InboundKind, url: str, payload: str, next_at: float) -> int:
+    cursor = conn.execute(
+        "INSERT INTO callbacks (kind, url, payload, state, next_at) VALUES (?, ?, ?, ?, ?)",
+        (str(kind), url, payload, str(CallbackState.PENDING), next_at),
+    )
+    return int(cursor.lastrowid)
+
+
+def _get_callback(conn: _Conn, callback_id: int) -> CallbackAttempt | None:
+    row = conn.execute(f"{_CALLBACK} WHERE id = ?", (callback_id,)).fetchone()
+    return None if row is None else _callback(row)
+
+
+def _due_callbacks(conn: _Conn, now: float, limit: int) -> list[CallbackAttempt]:
+    return [
+        _callback(row)
+        for row in conn.execute(
+            f"{_CALLBACK} WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+            (now, max(limit, 0)),
+        )
+    ]
+
+
+def _pending_callback(conn: _Conn, callback_id: int) -> CallbackAttempt:
+    callback = _get_callback(conn, callback_id)
+    if callback is None:
+        raise UnknownCallback(callback_id)
+    if callback.state is not CallbackState.PENDING:
+        raise InvalidTransition(f"callback {callback_id} is {callback.state}")
+    return callback
+
+
+def _callback_done(conn: _Conn, callback_id: int, now: float) -> None:
+    _pending_callback(conn, callback_id)
+    conn.execute(
+        "UPDATE callbacks SET state = 'done', attempts = attempts + 1, next_at = NULL,"
+        " done_at = ? WHERE id = ?",
+        (now, callback_id),
+    )
+
+
+def _callback_failed(conn: _Conn, callback_id: int, error: str, next_at: float | None) -> None:
+    _pending_callback(conn, callback_id)
+    state = CallbackState.PENDING if next_at is not None else CallbackState.FAILED
+    conn.execute(
+        "UPDATE callbacks SET state = ?, attempts = attempts + 1, next_at = ?, last_error = ?"
+        " WHERE id = ?",
+        (str(state), next_at, error, callback_id),
+    )
+
+
+# -- the store (reactor thread) ----------------------------------------------
+
+
+@attrs.define
+class _Pending:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    deferred: Deferred[Any]
+
+
+@implementer(IMessageStore)
+class SqliteStore:
+    """:class:`IMessageStore` on one SQLite file; create it with :meth:`open`.
+
+    :ivar batch_window_s: how long the first call of a batch waits for
+        company before the batch runs (calls made while a batch commits
+        join the next one anyway).
+    :ivar max_batch: calls per transaction at most; 1 turns batching off.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        pool: adbapi.ConnectionPool,
+        reactor: Any,
+        *,
+        batch_window_s: float = 0.002,
+        max_batch: int = 512,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._pool = pool
+        self._reactor = reactor
+        self.batch_window_s = batch_window_s
+        self.max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._timer: IDelayedCall | None = None
+        self._running = False
+        self._closing = False
+        self._pool_closed = False
+        self._close_waiters: list[Deferred[None]] = []
+        #: How many transactions ran, and how many calls they held (for tests and metrics).
+        self.batches = 0
+        self.batched_calls = 0
+
+    @classmethod
+    def open(
+        cls,
+        path: str = DEFAULT_PATH,
+        *,
+        reactor: Any = None,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+        batch_window_s: float = 0.002,
+        max_batch: int = 512,
+    ) -> Deferred[SqliteStore]:
+        """Open (creating if needed) and migrate the database at *path*.
+
+        Fires once the schema is current; fails with
+        :class:`~smsgw.store.interface.SchemaTooNew` for a database written
+        by a newer smsgw.  The pool starts with the reactor.
+
+        :param synchronous: ``FULL`` (default, see the module docstring) or
+            ``NORMAL`` (survives a process crash but maybe not a power cut).
+        """
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = global_reactor
+        pool = adbapi.ConnectionPool(
+            "sqlite3",
+            path,
+            check_same_thread=False,
+            isolation_level=None,
+            cp_min=1,
+            cp_max=1,
+            cp_reactor=reactor,
+            cp_openfun=functools.partial(
+                _open_connection,
+                synchronous=synchronous.upper(),
+                busy_timeout_ms=busy_timeout_ms,
+            ),
+        )
+        now = reactor.seconds()
+        d: Deferred[tuple[int, int]] = pool.runWithConnection(lambda conn: migrate(conn, now))
+
+        def migrated(versions: tuple[int, int]) -> SqliteStore:
+            before, after = versions
+            if before != after:
+                cls.log.info(
+                    "store {path}: schema {old} -> {new}", path=path, old=before, new=after
+                )
+            return cls(pool, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
+
+        def failed(failure: Failure) -> Failure:
+            pool.close()
+            return failure
+
+        return d.addCallbacks(migrated, failed)
+
+    # -- the batcher -------------------------------------------------------
+
+    def _submit(self, fn: Callable[..., _T], *args: Any) -> Deferred[_T]:
+        if self._closing:
+            return fail(StoreClosed("the store is closed"))
+        d: Deferred[_T] = Deferred()
+        self._pending.append(_Pending(fn, args, d))
+        if not self._running:
+            if len(self._pending) >= self.max_batch:
+                self._flush()
+            elif self._timer is None:
+                self._timer = self._reactor.callLater(self.batch_window_s, self._flush)
+        return d
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        if not batch:
+            self._idle()
+            return
+        self._running = True
+        self.batches += 1
+        self.batched_calls += len(batch)
+        d = self._pool.runWithConnection(_run_batch, [(job.fn, job.args) for job in batch])
+        d.addBoth(self._finished, batch)
+
+    def _finished(self, results: list[tuple[bool, Any]] | Failure, batch: list[_Pending]) -> None:
+        # Still "running" while the Deferreds fire: calls made from their
+        # callbacks queue up and go in the next batch, which starts at once.
+        # (A caller that cancelled its Deferred is ignored by Twisted here;
+        # its change was made all the same.)
+        try:
+            if isinstance(results, Failure):
+                # The transaction itself failed (e.g. COMMIT on a full disk): nothing was kept.
+                self.log.failure("store: a batch of {n} calls failed", results, n=len(batch))
+                for job in batch:
+                    job.deferred.errback(results)
+            else:
+                for job, (ok, value) in zip(batch, results, strict=True):
+                    if ok:
+                        job.deferred.callback(value)
+                    else:
+                        job.deferred.errback(Failure(value, type(value), value.__traceback__))
+        finally:
+            self._running = False
+            if self._pending:
+                self._flush()
+            else:
+                self._idle()
+
+    def _idle(self) -> None:
+        if self._closing and not self._running and not self._pending and not self._pool_closed:
+            self._pool_closed = True
+            self._pool.close()
+            waiters, self._close_waiters = self._close_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    # -- messages ----------------------------------------------------------
+
+    def add_message(self, message: Message) -> Deferred[None]:
+        try:
+            validate_message(message)
+        except ValueError:
+            return fail()
+        return self._submit(_add_message, message)
+
+    def add_messages(self, messages: Sequence[Message]) -> Deferred[None]:
+        try:
+            for message in messages:
+                validate_message(message)
+        except ValueError:
+            return fail()
+        return self._submit(_add_messages, list(messages))
+
+    def get_message(self, message_id: str) -> Deferred[Message | None]:
+        return self._submit(_load_message, "id = ?", message_id)
+
+    def find_by_external_id(self, external_id: str, since: float) -> Deferred[Message | None]:
+        return self._submit(_find_by_external_id, external_id, since)
+
+    # -- the send queue ----------------------------------------------------
+
+    def claim_due(
+        self, now: float, limit: int, channel: str | None = None
+    ) -> Deferred[list[SegmentWork]]:
+        return self._submit(_claim_due, now, limit, channel)
+
+    def segment_submitted(
+        self, key: SegmentKey, result: int, msg_id: str | None, now: float
+    ) -> Deferred[list[ReportOutcome]]:
+        return self._submit(_submitted, SubmitRecord(key, result, msg_id, now))
+
+    def segment_submitted_many(
+        self, records: Sequence[SubmitRecord]
+    ) -> Deferred[list[ReportOutcome]]:
+        return self._submit(_submitted_many, list(records))
+
+    def segment_failed(self, key: SegmentKey, reason: str, now: float) -> Deferred[None]:
+        return self._submit(_segment_failed, key, reason, now)
+
+    def requeue_submitting(self) -> Deferred[int]:
+        return self._submit(_requeue_submitting)
+
+    def queue_depth(self) -> Deferred[int]:
+        return self._submit(_queue_depth)
+
+    # -- status reports ----------------------------------------------------
+
+    def record_report(
+        self,
+        channel: str,
+        msg_id: str,
+        stat: str,
+        done_at: float,
+        raw: bytes = b"",
+        *,
+        to: str | None = None,
+        now: float | None = None,
+    ) -> Deferred[ReportOutcome]:
+        received_at = done_at if now is None else now
+        return self._submit(_record_report, channel, msg_id, stat, done_at, raw, to, received_at)
+
+    def drop_held_reports(self, older_than: float) -> Deferred[int]:
+        return self._submit(_drop_held_reports, older_than)
+
+    def expire_reports(self, older_than: float) -> Deferred[int]:
+        return self._submit(_expire_reports, older_than)
+
+    # -- inbound items -----------------------------------------------------
+
+    def add_inbound(self, item: Inbound) -> Deferred[int | None]:
+        try:
+            json.dumps(dict(item.fields))
+        except (TypeError, ValueError):
+            return fail()
+        return self._submit(_put_inbound, item)
+
+    def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
+        return self._submit(_fetch_inbound, limit)
+
+    # -- templates ---------------------------------------------------------
+
+    def put_template(self, template: Template, replace: bool = True) -> Deferred[bool]:
+        return self._submit(_put_template, template, replace)
+
+    def get_template(self, name: str) -> Deferred[Template | None]:
+        return self._submit(_get_template, name)
+
+    def list_templates(self) -> Deferred[list[Template]]:
+        return self._submit(_list_templates)
+
+    def delete_template(self, name: str) -> Deferred[bool]:
+        return self._submit(_delete_template, name)
+
+    # -- callback attempts -------------------------------------------------
+
+    def add_callback(
+        self, kind: InboundKind, url: str, payload: str, next_at: float
+    ) -> Deferred[int]:
+        try:
+            json.loads(payload)
+        except ValueError:
+            return fail()
+        return self._submit(_add_callback, InboundKind(kind), url, payload, next_at)
+
+    def get_callback(self, callback_id: int) -> Deferred[CallbackAttempt | None]:
+        return self._submit(_get_callback, callback_id)
+
+    def due_callbacks(self, now: float, limit: int) -> Deferred[list[CallbackAttempt]]:
+        return self._submit(_due_callbacks, now, limit)
+
+    def callback_done(self, callback_id: int, now: float) -> Deferred[None]:
+        return self._submit(_callback_done, callback_id, now)
+
+    def callback_failed(
+        self, callback_id: int, error: str, next_at: float | None
+    ) -> Deferred[None]:
+        return self._submit(_callback_failed, callback_id, error, next_at)
+
+    # -- life --------------------------------------------------------------
+
+    def close(self) -> Deferred[None]:
+        """Run the calls already made, commit, then close the connection."""
+        if self._pool_closed:
+            return succeed(None)
+        d: Deferred[None] = Deferred()
+        self._close_waiters.append(d)
+        if not self._closing:
+            self._closing = True
+            if self._timer is not None:
+                self._flush()
+            else:
+                self._idle()
+        return d

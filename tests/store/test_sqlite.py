@@ -1,0 +1,414 @@
+"""What only :class:`~smsgw.store.sqlite.SqliteStore` has: schema versions, WAL,
+durability across reopen and kill, batched commits and query plans.
+
+Real reactor and real files (STYLE.md §6: the one place that needs them).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import textwrap
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import CancelledError, Deferred, fail, gatherResults
+from twisted.internet.utils import getProcessOutputAndValue
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from smsgw.config import DEFAULT_STORE
+from smsgw.store.interface import DuplicateMessage, SchemaTooNew, UnknownSegment
+from smsgw.store.migrations import MIGRATIONS, current_version, latest_version, migrate
+from smsgw.store.model import (
+    Inbound,
+    InboundKind,
+    MessageStatus,
+    SegmentState,
+    Template,
+    TemplateEngine,
+)
+from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore, claim_query, report_query
+from tests.store.test_contract import NOW, key, make_message
+
+#: The checkout, so that a child process can import ``tests`` (never installed).
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _raw(path: str) -> sqlite3.Connection:
+    """A second, plain connection to the database file (autocommit)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    return conn
+
+
+class MigrationTests(SynchronousTestCase):
+    """:mod:`smsgw.store.migrations` on plain sqlite3 connections."""
+
+    def setUp(self) -> None:
+        self.conn = sqlite3.connect(self.mktemp(), isolation_level=None)
+        self.addCleanup(self.conn.close)
+
+    def test_fresh(self) -> None:
+        """An empty database gets every migration and one schema_version row each."""
+        self.assertEqual(current_version(self.conn), 0)
+        self.assertEqual(migrate(self.conn, NOW), (0, latest_version()))
+        rows = self.conn.execute("SELECT version, applied_at FROM schema_version").fetchall()
+        self.assertEqual(rows, [(v, NOW) for v, _ in MIGRATIONS])
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        for table in ("messages", "recipients", "segments", "held_reports", "inbound",
+                      "templates", "callbacks", "schema_version"):  # fmt: skip
+            self.assertIn(table, tables)
+
+    def test_idempotent(self) -> None:
+        """Migrating an up-to-date database does nothing."""
+        migrate(self.conn, NOW)
+        self.assertEqual(migrate(self.conn, NOW + 1), (latest_version(), latest_version()))
+        self.assertEqual(
+            self.conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0],
+            len(MIGRATIONS),
+        )
+
+    def test_step_by_step(self) -> None:
+        """A database at version 1 gets only the newer migrations."""
+        steps = [(1, "CREATE TABLE a (x);"), (2, "CREATE TABLE b (y);\nINSERT INTO b VALUES (1);")]
+        self.assertEqual(migrate(self.conn, NOW, steps[:1]), (0, 1))
+        self.assertEqual(migrate(self.conn, NOW, steps), (1, 2))
+        self.assertEqual(self.conn.execute("SELECT y FROM b").fetchall(), [(1,)])
+
+    def test_failure_rolls_back(self) -> None:
+        """A migration that fails half-way leaves the previous version whole."""
+        steps = [
+            (1, "CREATE TABLE a (x);"),
+            (2, "CREATE TABLE b (y);\nINSERT INTO nowhere VALUES (1);"),
+        ]
+        self.assertRaises(sqlite3.OperationalError, migrate, self.conn, NOW, steps)
+        self.assertEqual(current_version(self.conn), 1)
+        self.assertFalse(self.conn.in_transaction)
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        self.assertIn("a", names)
+        self.assertNotIn("b", names)
+
+    def test_too_new(self) -> None:
+        """A database newer than the code is refused, untouched."""
+        migrate(self.conn, NOW, [(1, "CREATE TABLE a (x);"), (2, "CREATE TABLE b (y);")])
+        error = self.assertRaises(
+            SchemaTooNew, migrate, self.conn, NOW, [(1, "CREATE TABLE a (x);")]
+        )
+        self.assertIn("version 2", str(error))
+        self.assertEqual(current_version(self.conn), 2)
+
+    def test_versions_checked(self) -> None:
+        """Migration versions must run 1..N without gaps."""
+        for steps in ([(2, "")], [(1, ""), (3, "")], [(1, ""), (1, "")]):
+            self.assertRaises(ValueError, migrate, self.conn, NOW, steps)
+
+    def test_default_path(self) -> None:
+        """The store's default file is the one DESIGN.md §4.1 and the config name."""
+        self.assertEqual(DEFAULT_PATH, "smsgw.sqlite3")
+        self.assertEqual(DEFAULT_STORE, DEFAULT_PATH)
+
+
+class SqliteTests(TestCase):
+    """The SQLite store's own behaviour."""
+
+    async def open(self, path: str | None = None, **kwargs: Any) -> SqliteStore:
+        self.path = path or getattr(self, "path", None) or self.mktemp()
+        store = await SqliteStore.open(self.path, reactor=reactor, **kwargs)
+        self.addCleanup(store.close)
+        return store
+
+    async def pragma(self, store: SqliteStore, name: str) -> Any:
+        """A pragma's value on the store's own connection."""
+        return await store._submit(lambda conn: conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+    # -- set-up ------------------------------------------------------------
+
+    async def test_wal_and_pragmas(self) -> None:
+        """The database is in WAL mode, synchronous FULL, with a busy timeout and foreign keys."""
+        store = await self.open()
+        self.assertEqual(str(await self.pragma(store, "journal_mode")).lower(), "wal")
+        self.assertEqual(await self.pragma(store, "synchronous"), 2)  # FULL
+        self.assertEqual(await self.pragma(store, "busy_timeout"), 5000)
+        self.assertEqual(await self.pragma(store, "foreign_keys"), 1)
+        await store.add_message(make_message())
+        self.assertTrue(os.path.exists(self.path + "-wal"))
+        conn = _raw(self.path)
+        self.addCleanup(conn.close)
+        self.assertEqual(conn.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+
+    async def test_synchronous_normal(self) -> None:
+        """synchronous=NORMAL can be chosen; OFF and nonsense cannot."""
+        store = await self.open(synchronous="normal", busy_timeout_ms=250)
+        self.assertEqual(await self.pragma(store, "synchronous"), 1)
+        self.assertEqual(await self.pragma(store, "busy_timeout"), 250)
+        self.assertRaises(ValueError, SqliteStore.open, self.mktemp(), synchronous="sometimes")
+        self.assertRaises(ValueError, SqliteStore.open, self.mktemp(), synchronous="OFF")
+        self.assertRaises(ValueError, SqliteStore.open, self.mktemp(), max_batch=0)
+
+    async def test_open_migrates(self) -> None:
+        """Opening a new file creates the schema at the latest version."""
+        store = await self.open()
+        await store.close()
+        conn = _raw(self.path)
+        self.addCleanup(conn.close)
+        self.assertEqual(current_version(conn), latest_version())
+
+    async def test_open_too_new(self) -> None:
+        """Opening a database from a newer smsgw fails with SchemaTooNew."""
+        await (await self.open()).close()
+        conn = _raw(self.path)
+        conn.execute("INSERT INTO schema_version VALUES (?, ?)", (latest_version() + 7, NOW))
+        conn.close()
+        try:
+            await SqliteStore.open(self.path, reactor=reactor)
+        except SchemaTooNew as e:
+            self.assertIn(f"version {latest_version() + 7}", str(e))
+        else:
+            self.fail("opened a database from the future")
+
+    # -- durability --------------------------------------------------------
+
+    async def test_reopen_keeps_data(self) -> None:
+        """Everything stored is there after close and reopen."""
+        store = await self.open()
+        message = make_message(to=("13800138000", "13900139000"), segments=2, external_id="e")
+        await store.add_message(message)
+        await store.claim_due(NOW, 10)
+        await store.segment_submitted(key(), 0, "1", NOW + 1)
+        await store.record_report("cm", "1", "DELIVRD", NOW + 2)
+        await store.record_report("cm", "2", "DELIVRD", NOW + 2)  # held
+        await store.add_inbound(Inbound(InboundKind.MO, "cm", {"content": "ok"}, NOW, "mo1"))
+        template = Template("t", TemplateEngine.SIMPLE, "{A}", NOW, NOW)
+        await store.put_template(template)
+        callback = await store.add_callback(InboundKind.MO, "http://a", "{}", NOW)
+        before = await store.get_message("m1")
+        await store.close()
+
+        store = await self.open()
+        self.assertEqual(await store.get_message("m1"), before)
+        self.assertEqual((await store.find_by_external_id("e", 0)).id, "m1")
+        self.assertEqual(await store.get_template("t"), template)
+        self.assertEqual((await store.get_callback(callback)).url, "http://a")
+        self.assertEqual(len(await store.fetch_inbound(10)), 2)  # the report and the MO
+        self.assertIsNone(await store.add_inbound(Inbound(InboundKind.MO, "cm", {}, NOW, "mo1")))
+        # The held report survived too.
+        outcomes = await store.segment_submitted(key(pk_number=2), 0, "2", NOW + 3)
+        self.assertEqual([o.message_status for o in outcomes], [MessageStatus.SUBMITTING])
+
+    async def test_restart_requeues(self) -> None:
+        """Segments claimed when the process stopped are sent again after requeue_submitting."""
+        store = await self.open()
+        await store.add_message(make_message(segments=2))
+        await store.claim_due(NOW, 10)
+        await store.segment_submitted(key(), 0, "1", NOW)
+        await store.close()
+
+        store = await self.open()
+        self.assertEqual(await store.requeue_submitting(), 1)
+        work = await store.claim_due(NOW, 10)
+        self.assertEqual([(w.key, w.attempts) for w in work], [(key(pk_number=2), 2)])
+
+    async def test_survives_kill(self) -> None:
+        """A message whose add_message fired survives the process being killed right after."""
+        path = os.path.abspath(self.mktemp())
+        script = textwrap.dedent(
+            f"""
+            import os, sys
+            from twisted.internet import reactor
+            from smsgw.store.sqlite import SqliteStore
+            from tests.store.test_contract import make_message
+
+            def opened(store):
+                def added(_):
+                    sys.stdout.write("acknowledged\\n")
+                    sys.stdout.flush()
+                    os._exit(9)  # no close, no clean shutdown
+                return store.add_message(make_message("killed")).addCallback(added)
+
+            SqliteStore.open({path!r}, reactor=reactor).addCallback(opened)
+            reactor.run()
+            """
+        )
+        out, err, code = await getProcessOutputAndValue(
+            sys.executable, ["-c", script], env=os.environ, path=_REPO
+        )
+        self.assertEqual((out, code), (b"acknowledged\n", 9), err)
+        store = await self.open(path)
+        self.assertEqual(await store.get_message("killed"), make_message("killed"))
+
+    async def test_close_finishes_pending(self) -> None:
+        """Calls made just before close are committed before it fires."""
+        store = await self.open()
+        added = store.add_message(make_message())
+        closed = store.close()
+        self.assertIsNone(await added)
+        await closed
+        store = await self.open()
+        self.assertIsNotNone(await store.get_message("m1"))
+
+    async def test_status_column(self) -> None:
+        """messages.status always equals the status derived from the segments."""
+        store = await self.open()
+        await store.add_message(make_message("m1", segments=3))
+        await store.add_message(make_message("m2", to=("13800138000", "13900139000")))
+        await store.add_message(make_message("m3"))
+        await store.claim_due(NOW, 10)
+        await store.segment_submitted(key("m1", 0, 1), 0, "a", NOW)
+        await store.segment_submitted(key("m1", 0, 2), 0, "b", NOW)
+        await store.segment_failed(key("m1", 0, 3), "x", NOW)
+        await store.record_report("cm", "a", "DELIVRD", NOW)
+        await store.segment_submitted(key("m2", 0), 0, "c", NOW)
+        await store.segment_submitted(key("m2", 1), 0, "d", NOW)
+        await store.expire_reports(NOW + 1)
+        await store.record_report("cm", "d", "DELIVRD", NOW)
+        derived = {m: (await store.get_message(m)).status for m in ("m1", "m2", "m3")}
+        stored = dict(
+            await store._submit(
+                lambda conn: conn.execute("SELECT id, status FROM messages").fetchall()
+            )
+        )
+        self.assertEqual(stored, {m: str(s) for m, s in derived.items()})
+        self.assertEqual(
+            derived,
+            {
+                "m1": MessageStatus.PARTIALLY_DELIVERED,
+                "m2": MessageStatus.PARTIALLY_DELIVERED,
+                "m3": MessageStatus.SUBMITTING,
+            },
+        )
+
+    # -- batching ----------------------------------------------------------
+
+    async def test_batched_commit(self) -> None:
+        """Calls made in the same reactor turn are committed in one transaction."""
+        store = await self.open()
+        batches = store.batches
+        await gatherResults([store.add_message(make_message(f"m{i}")) for i in range(100)])
+        self.assertEqual(store.batches - batches, 1)
+        self.assertEqual(await store.queue_depth(), 100)
+
+    async def test_max_batch(self) -> None:
+        """max_batch bounds a transaction; max_batch=1 commits every call on its own."""
+        for max_batch, expected in ((10, 10), (1, 100)):
+            store = await self.open(self.mktemp(), max_batch=max_batch)
+            batches = store.batches
+            await gatherResults([store.add_message(make_message(f"m{i}")) for i in range(100)])
+            self.assertEqual(store.batches - batches, expected)
+            self.assertEqual(await store.queue_depth(), 100)
+
+    async def test_batch_isolates_errors(self) -> None:
+        """A failing call in a batch fails alone; the others in its transaction commit."""
+        store = await self.open()
+        batches = store.batches
+        results: list[Any] = []
+        calls = [
+            store.add_message(make_message("m1")),
+            store.add_message(make_message("m1", to=("13900139000",))),
+            store.segment_failed(key("m9"), "x", NOW),
+            store.add_message(make_message("m2")),
+        ]
+        for d in calls:
+            d.addBoth(results.append)
+        await gatherResults(calls, consumeErrors=True).addErrback(lambda f: None)
+        self.assertEqual(store.batches - batches, 1)
+        self.assertIsNone(results[0])
+        results[1].trap(DuplicateMessage)
+        results[2].trap(UnknownSegment)
+        self.assertIsNone(results[3])
+        self.assertEqual((await store.get_message("m1")).recipients[0].to, "13800138000")
+        self.assertIsNotNone(await store.get_message("m2"))
+
+    async def test_calls_during_commit_join_next_batch(self) -> None:
+        """Calls made while a batch commits (e.g. from its callbacks) share the next one."""
+        store = await self.open()
+        batches = store.batches
+        more: list[Deferred[None]] = []
+
+        def then(_: None) -> None:
+            more.extend(store.add_message(make_message(f"n{i}")) for i in range(20))
+
+        await store.add_message(make_message("m1")).addCallback(then)
+        await gatherResults(more)
+        self.assertEqual(store.batches - batches, 2)
+
+    async def test_commit_failure(self) -> None:
+        """When the transaction itself fails, every call of the batch fails with it."""
+        store = await self.open()
+        run = store._pool.runWithConnection
+        store._pool.runWithConnection = lambda *a, **k: fail(  # type: ignore[method-assign]
+            sqlite3.OperationalError("disk I/O error")
+        )
+        calls = [store.add_message(make_message(f"m{i}")) for i in range(3)]
+        for d in calls:
+            try:
+                await d
+            except sqlite3.OperationalError as e:
+                self.assertEqual(str(e), "disk I/O error")
+            else:
+                self.fail("a failed commit acknowledged a call")
+        self.flushLoggedErrors(sqlite3.OperationalError)
+        store._pool.runWithConnection = run  # type: ignore[method-assign]
+        self.assertIsNone(await store.get_message("m0"))
+
+    async def test_cancelled_call(self) -> None:
+        """Cancelling a call's Deferred does not jam the queue (the change is still made)."""
+        store = await self.open()
+        d = store.add_message(make_message())
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        self.assertIsNotNone(await store.get_message("m1"))
+        await store.add_message(make_message("m2"))
+
+    # -- indices -----------------------------------------------------------
+
+    async def test_query_plans(self) -> None:
+        """The hot lookups use their indices rather than scanning a table."""
+        await (await self.open()).close()
+        conn = _raw(self.path)
+        self.addCleanup(conn.close)
+
+        def plan(sql: str, params: tuple[Any, ...]) -> str:
+            rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            return " | ".join(str(r[-1]) for r in rows)
+
+        self.assertIn("segments_queue", plan(claim_query(False), (NOW, 10)))
+        self.assertIn("segments_queue", plan(claim_query(True), (NOW, "cm", 10)))
+        self.assertIn("segments_msg_id", plan(report_query(False), ("cm", "1")))
+        self.assertIn("segments_msg_id", plan(report_query(True), ("cm", "1", "138")))
+        self.assertIn(
+            "held_reports_msg_id",
+            plan("SELECT 1 FROM held_reports WHERE channel = ? AND msg_id = ?", ("cm", "1")),
+        )
+        self.assertIn(
+            "inbound_unfetched",
+            plan("SELECT id FROM inbound WHERE fetched = 0 ORDER BY id LIMIT 5", ()),
+        )
+        self.assertIn(
+            "messages_external_id",
+            plan(
+                "SELECT seq FROM messages WHERE external_id = ? AND created_at >= ?"
+                " ORDER BY created_at DESC, seq DESC LIMIT 1",
+                ("e", NOW),
+            ),
+        )
+        self.assertIn(
+            "inbound_dedup",
+            plan(
+                "SELECT 1 FROM inbound WHERE kind = ? AND channel = ? AND dedup_key = ?",
+                ("mo", "cm", "1"),
+            ),
+        )
+        self.assertIn("callbacks_due", plan(
+            "SELECT id FROM callbacks WHERE state = 'pending' AND next_at <= ?"
+            " ORDER BY next_at, id LIMIT 5", (NOW,)))  # fmt: skip
+        for sql in (claim_query(False), report_query(False)):
+            self.assertNotIn("SCAN s", plan(sql, (NOW, 10) if "due_at" in sql else ("cm", "1")))
+
+    async def test_segment_state_values(self) -> None:
+        """States are stored as their API text, readable with the sqlite3 shell."""
+        store = await self.open()
+        await store.add_message(make_message())
+        rows = await store._submit(
+            lambda conn: conn.execute("SELECT state FROM segments").fetchall()
+        )
+        self.assertEqual(rows, [(SegmentState.QUEUED.value,)])
