@@ -17,8 +17,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import AccountConfig, Config, UpstreamConfig
 from smsgw.ismg.simulator import Simulator
-from smsgw.sp.channel import CmppChannel
-from smsgw.tap import BuiltinUpstream, Options, makeService
+from smsgw.sp.service import SpService
+from smsgw.tap import Options, makeService
 
 UPSTREAM = "cmpp://901234:s3cret@10.1.2.3:7891?src_id=1065901234&window=8&tps=50&sessions=2"
 
@@ -49,15 +49,18 @@ class OptionsTests(SynchronousTestCase):
         """An unknown role is a UsageError listing the roles."""
         self.assert_usage_error("--role=smsc", mentions="--role must be one of")
 
-    def test_gns_sim_not_yet(self) -> None:
-        """--role=gns-sim says it is not available yet."""
-        self.assert_usage_error("--role=gns-sim", mentions="not available yet")
+    def test_gns_sim(self) -> None:
+        """--role=gns-sim parses, with --listen and its [gns] configuration."""
+        options = _parse("--role=gns-sim", "--listen", "tcp:9168:interface=127.0.0.1")
+        self.assertEqual(options["listen"], "tcp:9168:interface=127.0.0.1")
+        self.assertIsNotNone(options["gns"])
 
-    def test_options_not_yet(self) -> None:
-        """--http and --db are refused, naming the option."""
-        for option, value in (("--http", "tcp:8080"), ("--db", "x.sqlite3")):
-            error = self.assert_usage_error(option, value, mentions=option)
-            self.assertIn("not available yet", str(error))
+    def test_http_and_db(self) -> None:
+        """--http and --db are taken; an API beyond loopback without API keys is refused."""
+        options = _parse("--http", "tcp:8080:interface=127.0.0.1", "--db", "x.sqlite3")
+        self.assertEqual((options["http"], options["db"]), ("tcp:8080:interface=127.0.0.1",
+                                                             "x.sqlite3"))  # fmt: skip
+        self.assert_usage_error("--http", "tcp:8080", mentions="--http")
 
     def test_listener_options(self) -> None:
         """--cmpp3, --sgip and --smgp are accepted (DESIGN.md §4.1)."""
@@ -240,22 +243,17 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(sim.next_msg_id.gateway, 2047)
 
     def test_sp_with_upstream(self) -> None:
-        """--role=sp with --upstream builds one channel per URL that connects to it."""
+        """--role=sp with --upstream keeps the URL for the channel it builds at start-up."""
         top = self.build("--role=sp", "--upstream", UPSTREAM)
-        [channel] = list(top)
-        self.assertIsInstance(channel, CmppChannel)
-        assert isinstance(channel, CmppChannel)
-        self.assertEqual(channel.config.account, "901234")
-        top.startService()
-        self.addCleanup(top.stopService)
-        self.assertEqual((channel.config.host, channel.config.port), ("10.1.2.3", 7891))
-        # sessions=2: two links to the upstream's port (the memory reactor's
-        # name resolver answers 127.0.0.1 for every host).
-        self.assertEqual([port for _, port, *_ in self.reactor.tcpClients], [7891, 7891])
+        self.assertIsInstance(top, SpService)
+        assert isinstance(top, SpService)
+        [url] = top.upstreams
+        self.assertEqual((url.account, url.host, url.port), ("901234", "10.1.2.3", 7891))
 
     def test_sp_without_upstream(self) -> None:
-        """--role=sp with no upstream builds the built-in simulator (started in test_live)."""
+        """--role=sp with no upstream builds an SpService that starts the built-in simulator."""
         top = self.build("--role=sp")
-        [builtin] = list(top)
-        self.assertIsInstance(builtin, BuiltinUpstream)
-        self.assertIs(builtin.reactor, self.reactor)
+        self.assertIsInstance(top, SpService)
+        assert isinstance(top, SpService)
+        self.assertEqual(top.upstreams, [])
+        self.assertIs(top.reactor, self.reactor)

@@ -316,11 +316,11 @@ class Simulator:
         self.daily[_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
             self.deliver(acct, face, pdu)
-        ids = [str(getattr(pdu, "msg_id", "")) for pdu in pdus]
+        ids = [_json_msg_id(getattr(pdu, "msg_id", "")) for pdu in pdus]
         return succeed({"protocol": face.protocol, "segments": len(pdus), "msg_ids": ids})
 
     def _forward_mo(self, sender: str, to: str, content: str) -> Deferred[Any]:
-        from twisted.internet.defer import gatherResults
+        from twisted.internet.defer import FirstError, gatherResults
 
         self._mo_reference = (self._mo_reference + 1) & 0xFF
         segments = split_text(content, choose_fmt(content), self._mo_reference)
@@ -329,6 +329,8 @@ class Simulator:
             [forwarder.forward_mo(sender, to, s.content, s.msg_fmt, s.tp_udhi) for s in segments],
             consumeErrors=True,
         )
+        # The first segment's own error (KeyError: no route), not FirstError.
+        d.addErrback(lambda f: f.value.subFailure if isinstance(f.value, FirstError) else f)
         return d.addCallback(lambda rs: {"protocol": "fwd", "segments": len(rs), "forwarded": rs})
 
     def forwarding(self) -> dict[str, Any]:
@@ -571,6 +573,11 @@ class Simulator:
         account = self.accounts.get(session.account) if session.account else None
         if account is not None and session in account.sessions:
             account.sessions.remove(session)
+
+
+def _json_msg_id(msg_id: object) -> str:
+    """A pushed PDU's message id as JSON shows it (DESIGN.md §4.3): SMGP's 10 bytes in hex."""
+    return msg_id.hex() if isinstance(msg_id, bytes) else str(msg_id)
 
 
 def _is_mo(pdu: Any) -> bool:

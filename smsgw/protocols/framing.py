@@ -37,11 +37,19 @@ class Framer:
         """Bytes received that do not make a whole frame yet."""
         return len(self._buffer)
 
+    @property
+    def error(self) -> FramingError | None:
+        """The framing error met so far, if any: the link must close."""
+        return self._broken
+
     def feed(self, data: bytes) -> list[bytes]:
         """Add *data*; return every frame it completes, in order.
 
-        :raises FramingError: a length field is out of range; every later
-            call raises it again.
+        Frames before a bad length field are still returned (check
+        :attr:`error` afterwards), as ``IntNStringReceiver`` delivers them.
+
+        :raises FramingError: a length field is out of range and no whole
+            frame came before it; every later call raises it again.
         """
         if self._broken is not None:
             raise self._broken
@@ -58,6 +66,8 @@ class Framer:
                     field="length",
                 )
                 self._buffer = b""
+                if frames:
+                    return frames
                 raise self._broken
             if end - off < length:
                 break

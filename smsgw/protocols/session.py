@@ -263,6 +263,11 @@ class Session(protocol.Protocol):
                     )
             else:
                 self._request(header, pdu)
+        if self.framer.error is not None and not self._aborted:
+            # The good frames before a bad length field were handled above.
+            self.log.warn("closing {peer}: bad framing: {error}", peer=self.peer,
+                          error=str(self.framer.error))  # fmt: skip
+            self._abort()
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         self._transition(Event.LOST)

@@ -90,6 +90,8 @@ class SendRequest:
     send_at: float | None = None
     channel: str | None = None
     external_id: str | None = None
+    #: Whether the recipients came as ``items`` (errors then name ``items[i]``), not ``to``.
+    from_items: bool = False
 
 
 @attrs.frozen
@@ -171,6 +173,10 @@ class Gateway(MultiService):
         d.addErrback(lambda f: self.log.failure("gateway: cannot start the queue", f))
 
     def _started(self, requeued: int) -> None:
+        if not self.running:
+            # Stopped before the store answered: starting the loops now would
+            # leave them running against a closed store.
+            return
         if requeued:
             self.log.warn(
                 "gateway: {n} segments were in flight at the last stop; they are sent again",
@@ -230,11 +236,11 @@ class Gateway(MultiService):
                 rejected.append((item.to, str(e)))
             except TemplateError as e:
                 field = e.field or "params"
-                if len(request.items) > 1:
+                if request.from_items and item.params is not None:
                     field = f"items[{i}].{field}"
                 raise RequestError("bad_template_params", str(e), field) from None
         if not recipients:
-            field = "to" if len(request.items) == 1 else "items"
+            field = "items" if request.from_items else "to"
             raise RequestError(
                 "no_valid_recipient",
                 "no recipient can be sent to: "

@@ -9,6 +9,7 @@ before the store closes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -36,7 +37,8 @@ def check_listen(endpoint: str, api_keys: Any) -> None:
     if endpoint.startswith(("unix:", "systemd:")):
         return
     interface = None
-    for part in endpoint.split(":")[1:]:
+    # Split on unescaped colons only: "interface=\:\:1" is IPv6 loopback.
+    for part in re.split(r"(?<!\\):", endpoint)[1:]:
         if part.startswith("interface="):
             interface = part.split("=", 1)[1].strip("[]").replace("\\", "")
     if interface not in _LOOPBACK:

@@ -28,6 +28,7 @@ from twisted.web.server import Request
 
 from smsgw.sp.gateway import Gateway, Item, RequestError, SendRequest, view
 from smsgw.sp.templates import TemplateError, validate_template
+from smsgw.store.interface import TemplateExists
 from smsgw.store.model import Mode, Template, TemplateEngine
 from smsgw.web.jsonapi import (
     JsonError,
@@ -134,6 +135,7 @@ def parse_send_request(body: Any) -> SendRequest:
         send_at=_parse_time(send_at_text) if send_at_text else None,
         channel=require_field(obj, "channel", str, optional=True),
         external_id=require_field(obj, "external_id", str, optional=True),
+        from_items=items_raw is not None,
     )
 
 
@@ -239,9 +241,12 @@ class _Templates(JsonResource):
 
     async def json_POST(self, request: Request) -> tuple[int, Any]:
         template = _read_template(request, None, self.gateway.clock.seconds())
-        if not await self.gateway.store.put_template(template, replace=False):
+        try:
+            # IMessageStore.put_template raises TemplateExists for a taken name.
+            await self.gateway.store.put_template(template, replace=False)
+        except TemplateExists:
             raise JsonError(409, "template_exists", f"template {template.name!r} exists",
-                            field="name")  # fmt: skip
+                            field="name") from None  # fmt: skip
         return 201, _template_json(template)
 
 

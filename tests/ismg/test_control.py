@@ -38,7 +38,8 @@ class FakeSimulator:
 
     def __init__(self) -> None:
         self.submit_calls: list[tuple[str | None, str | None, int]] = []
-        self.mo_calls: list[tuple[str, str, str, str]] = []
+        self.mo_calls: list[tuple[str | None, str, str, str]] = []
+        self.protocols: list[str] = []
         self.policy = Policy()
         self.policies: list[Policy] = []
         self.answer_mo: Callable[[], Any] = lambda: succeed({"segments": 1, "msg_ids": ["42"]})
@@ -48,9 +49,16 @@ class FakeSimulator:
         self.submit_calls.append((account, dest, limit))
         return [SUBMIT]
 
-    def inject_mo(self, account: str, sender: str, to: str, content: str) -> Any:
+    def inject_mo(
+        self, account: str | None, sender: str, to: str, content: str, protocol: str | None = None
+    ) -> Any:
         self.mo_calls.append((account, sender, to, content))
+        if protocol is not None:
+            self.protocols.append(protocol)
         return self.answer_mo()
+
+    def forwarding(self) -> dict[str, Any]:
+        return {"enabled": False}
 
     def get_policy(self) -> dict[str, Any]:
         return self.policy.to_json()
@@ -192,16 +200,31 @@ class MoTests(_ControlTestCase):
         self.assertEqual(response.json()["message"], "content too long: 300 segments")
 
     def test_missing_fields(self) -> None:
-        """Each missing field is a 400 naming it."""
-        for name in MO:
+        """Each missing required field is a 400 naming it."""
+        for name in ("from", "to", "content"):
             body = {key: value for key, value in MO.items() if key != name}
             self.assert_error(self.post(body), 400, "bad_field", name)
         self.assertEqual(self.sim.mo_calls, [])
 
+    def test_without_account(self) -> None:
+        """Without an account the simulator finds the SP by service code (or forwards)."""
+        body = {key: value for key, value in MO.items() if key != "account"}
+        self.assertEqual(self.post(body).status, 202)
+        self.assertEqual(self.sim.mo_calls[0][0], None)
+
+    def test_protocol(self) -> None:
+        """An optional protocol picks the listener the MO goes out on."""
+        self.assertEqual(self.post({**MO, "protocol": "smgp"}).status, 202)
+        self.assertEqual(self.sim.protocols, ["smgp"])
+        self.assert_error(self.post({**MO, "protocol": 8}), 400, "bad_field", "protocol")
+
     def test_wrong_types(self) -> None:
         """Each field that is not a string is a 400 naming it."""
         for name in MO:
-            for value in (13800138000, None, ["x"], True):
+            values = (13800138000, ["x"], True) if name == "account" else (
+                13800138000, None, ["x"], True
+            )
+            for value in values:
                 self.assert_error(self.post({**MO, name: value}), 400, "bad_field", name)
         self.assertEqual(self.sim.mo_calls, [])
 

@@ -33,7 +33,8 @@ from smsgw.protocols.cmpp.auth import authenticator_source, connect_timestamp
 from smsgw.protocols.cmpp.codec import CMPP20, decode_report
 from smsgw.protocols.cmpp.constants import CommandId, Result
 from smsgw.protocols.framing import Framer
-from smsgw.tap import BuiltinUpstream, Options, makeService
+from smsgw.sp.service import SpService
+from smsgw.tap import Options, makeService
 from smsgw.text import decode_text
 from tests.sp.test_channel import (
     SECRET,
@@ -212,14 +213,15 @@ class SpServiceTests(_ServiceTestCase):
 
     async def test_builtin_upstream(self) -> None:
         """The built-in simulator listens on loopback and the channel logs in to it."""
-        top = self.start(["--role=sp"])
-        [builtin] = [s for s in top if isinstance(s, BuiltinUpstream)]
-        sim = builtin.simulator
+        db = self.mktemp()
+        top = self.start(["--role=sp", f"--db={db}", "--http=tcp:0:interface=127.0.0.1"])
+        assert isinstance(top, SpService)
+        await within(top.ready)
+        sim = top.simulator
         await wait_until(lambda: sim.stats()["sessions"] == 1, "the built-in login")
-        self.assertEqual(builtin.port.getHost().host, "127.0.0.1")
+        self.assertEqual(top._sim_port.getHost().host, "127.0.0.1")
         await within(top.stopService())
         await wait_until(lambda: sim.stats()["sessions"] == 0, "the built-in link to close")
-        self.assertIsNone(builtin.port)
 
 
 class BadInputTests(_LiveTestCase):

@@ -271,6 +271,8 @@ def decode(frame: bytes) -> tuple[Header, Any]:
 
 def encode_report(report: p.Report, *, dest_width: int = 21) -> bytes:
     """The 60-byte (``dest_width`` 21) or 71-byte (32, CMPP 3.0) report content."""
+    if dest_width not in (21, 32):
+        raise ValueError(f"dest_width must be 21 (CMPP 2.0) or 32 (CMPP 3.0), not {dest_width}")
     return (_REPORT_20 if dest_width == 21 else _REPORT_30).pack(report)
 
 
@@ -303,5 +305,7 @@ def decode_mo_report(content: bytes) -> p.MoReport:
         return _MO_REPORT.unpack(content)  # type: ignore[no-any-return]
     except DecodeError as e:
         e.pdu, e.field = "Fwd", f"msg_content.{e.field}" if e.field else "msg_content"
-        e.status = STATUSES[e.kind] if e.kind in STATUSES else 1
+        # A content that does not fit its layout is a structure error (1),
+        # as decode_report answers too.
+        e.status = STATUSES[ErrorKind.STRUCTURE]
         raise

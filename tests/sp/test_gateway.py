@@ -1,0 +1,559 @@
+"""The SP gateway's core (:class:`smsgw.sp.gateway.Gateway`) on a MemoryStore, a Clock and fakes.
+
+Every channel here is a :class:`FakeChannel`: it has the attributes of a
+:class:`~smsgw.sp.channel.Channel` that the gateway uses and records each
+``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
+itself.  Reports and MOs go in through the channel's ``on_event``, as a real
+channel hands them over (DESIGN.md §3 flows 1-4).
+
+The helpers (:class:`FakeChannel`, :class:`GatewayHarness`, :func:`request`)
+are shared with :mod:`tests.web.test_api` and :mod:`tests.sp.test_callbacks`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from smsgw.config import parse_upstream_url
+from smsgw.sp.channel import SegmentResult, SubmitFailed
+from smsgw.sp.clients import Event, MoEvent, ReportEvent
+from smsgw.sp.gateway import Accepted, Gateway, Item, RequestError, SendRequest
+from smsgw.sp.routing import Router, RouteSpec
+from smsgw.store.memory import MemoryStore
+from smsgw.store.model import Inbound, InboundKind, Message, MessageStatus, Mode, SegmentState
+from smsgw.text import MsgFmt, split_text
+from smsgw.text.longsms import Segment as TextSegment
+
+#: Clock start: 2025-06-15, so ISO-8601 times and Done_time look real.
+START = 1_750_000_000.0
+MOBILE = "13800138000"
+UNICOM = "13000130000"
+TELECOM = "13300133000"
+#: 400 ASCII characters: three segments of at most 153.
+LONG_TEXT = "".join(chr(ord("a") + i % 26) for i in range(400))
+
+
+def upstream_url(scheme: str, account: str, *, window: int = 4, sessions: int = 1) -> str:
+    """An upstream URL for a fake channel."""
+    return f"{scheme}://{account}:secret@127.0.0.1:7890?window={window}&sessions={sessions}"
+
+
+@attrs.define
+class SubmitCall:
+    """One ``submit_segment`` call a :class:`FakeChannel` received."""
+
+    dests: tuple[str, ...]
+    segment: TextSegment
+    report: bool
+    src_ext: str
+    deferred: Deferred[SegmentResult]
+    msg_id: str | None = None
+
+
+class FakeChannel(Service):
+    """A channel whose every SUBMIT the test answers (or fails) by hand.
+
+    :ivar calls: every ``submit_segment`` call, in order.
+    :ivar most_pending: the most segments ever submitted and not answered.
+    """
+
+    def __init__(
+        self, name: str, scheme: str = "cmpp", *, window: int = 4, sessions: int = 1
+    ) -> None:
+        self.setName(name)
+        self.config = parse_upstream_url(
+            upstream_url(scheme, name, window=window, sessions=sessions)
+        )
+        self.sessions: list[object] = [object()] * sessions
+        self.on_event: Callable[[Event], Any] = lambda event: None
+        self.calls: list[SubmitCall] = []
+        self.most_pending = 0
+        self._ids = itertools.count(1)
+
+    def submit_segment(
+        self,
+        dests: tuple[str, ...],
+        segment: TextSegment,
+        *,
+        report: bool = True,
+        src_ext: str = "",
+    ) -> Deferred[SegmentResult]:
+        call = SubmitCall(tuple(dests), segment, report, src_ext, Deferred())
+        self.calls.append(call)
+        self.most_pending = max(self.most_pending, len(self.pending()))
+        return call.deferred
+
+    def pending(self) -> list[SubmitCall]:
+        """The calls not answered yet."""
+        return [c for c in self.calls if not c.deferred.called]
+
+    def answer(self, call: SubmitCall, msg_id: str | None = None, result: int = 0) -> str:
+        """Fire *call* with a SUBMIT_RESP carrying *msg_id* (a fresh one by default)."""
+        call.msg_id = msg_id or f"{self.name}-{next(self._ids)}"
+        call.deferred.callback(
+            SegmentResult(
+                call.dests, call.segment.pk_number, call.segment.pk_total, call.msg_id, result
+            )
+        )
+        return call.msg_id
+
+    def answer_all(self) -> list[str]:
+        """Answer every pending call (and those they let in), in order; their msg ids."""
+        ids = []
+        while self.pending():
+            ids.append(self.answer(self.pending()[0]))
+        return ids
+
+    def report(self, msg_id: str, stat: str = "DELIVRD", dest: str = "") -> Deferred[Any]:
+        """Hand the gateway a status report, as a channel does after a DELIVER."""
+        d: Deferred[Any] = self.on_event(ReportEvent(self.name, msg_id, stat, dest))
+        return d
+
+    def mo(
+        self,
+        content: bytes,
+        *,
+        sender: str = MOBILE,
+        to: str = "1065901234",
+        msg_fmt: int = 0,
+        tp_udhi: int = 0,
+        msg_id: str = "",
+    ) -> Deferred[Any]:
+        """Hand the gateway an MO segment."""
+        event = MoEvent(self.name, sender, to, content, msg_fmt, tp_udhi, msg_id)
+        d: Deferred[Any] = self.on_event(event)
+        return d
+
+
+def three_channels() -> list[FakeChannel]:
+    """One fake channel per carrier: CMPP (Mobile), SGIP (Unicom), SMGP (Telecom)."""
+    return [
+        FakeChannel("mobile", "cmpp"),
+        FakeChannel("unicom", "sgip"),
+        FakeChannel("telecom", "smgp"),
+    ]
+
+
+def request(to: str | Sequence[str], content: str | None = "hello", **kwargs: Any) -> SendRequest:
+    """A send request to *to* (one number or several)."""
+    numbers = [to] if isinstance(to, str) else list(to)
+    return SendRequest(items=tuple(Item(n) for n in numbers), content=content, **kwargs)
+
+
+class GatewayHarness:
+    """A :class:`Gateway` over a :class:`MemoryStore`, a :class:`Clock` and fake channels.
+
+    Started (and stopped on cleanup) unless ``start=False``.
+    """
+
+    def __init__(
+        self,
+        case: SynchronousTestCase,
+        channels: list[FakeChannel] | None = None,
+        *,
+        store: Any = None,
+        start: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self.case = case
+        self.clock = Clock()
+        self.clock.advance(START)
+        self.store = store if store is not None else MemoryStore()
+        self.channels = channels if channels is not None else three_channels()
+        self.channel = {c.name: c for c in self.channels}
+        router = Router([RouteSpec(c.name, c.config.scheme) for c in self.channels])
+        self.gateway = Gateway(self.store, self.channel, router, self.clock, **kwargs)
+        if start:
+            self.gateway.startService()
+            case.addCleanup(self.stop)
+
+    def stop(self) -> None:
+        if self.gateway.running:
+            self.case.successResultOf(self.gateway.stopService())
+
+    def accept(self, send: SendRequest) -> Deferred[Accepted]:
+        """Start :meth:`Gateway.accept`; the Deferred may not have fired yet."""
+        return Deferred.fromCoroutine(self.gateway.accept(send))
+
+    def send(self, send: SendRequest) -> Accepted:
+        """:meth:`Gateway.accept`, which must be done at once."""
+        return self.case.successResultOf(self.accept(send))
+
+    def message(self, message_id: str) -> Message:
+        found = self.case.successResultOf(self.store.get_message(message_id))
+        assert found is not None
+        return found
+
+    def status(self, message_id: str) -> MessageStatus:
+        return self.message(message_id).status
+
+    def states(self, message_id: str) -> list[SegmentState]:
+        return [s.state for r in self.message(message_id).recipients for s in r.segments]
+
+    def inbound(self) -> list[Inbound]:
+        """Every inbound item not fetched yet (and marks them fetched)."""
+        return self.case.successResultOf(self.store.fetch_inbound(1000))
+
+    def settle(self) -> None:
+        """Run what the gateway scheduled for "now" (a coalesced pump pass)."""
+        for _ in range(5):
+            self.clock.advance(0)
+
+
+class RoutingTests(SynchronousTestCase):
+    """Each number goes to its carrier's channel (DESIGN.md §2 SP gateway)."""
+
+    def test_by_number_segment(self) -> None:
+        """1380… goes to the CMPP channel, 1300… to SGIP, 1330… to SMGP."""
+        h = GatewayHarness(self)
+        accepted = h.send(request([MOBILE, UNICOM, TELECOM]))
+        self.assertEqual(
+            [r.channel for r in accepted.message.recipients], ["mobile", "unicom", "telecom"]
+        )
+        self.assertEqual([c.dests for c in h.channel["mobile"].calls], [(MOBILE,)])
+        self.assertEqual([c.dests for c in h.channel["unicom"].calls], [(UNICOM,)])
+        self.assertEqual([c.dests for c in h.channel["telecom"].calls], [(TELECOM,)])
+
+    def test_numbers_are_normalised(self) -> None:
+        """+86 and separators are dropped before routing and sending."""
+        h = GatewayHarness(self)
+        accepted = h.send(request("+86 138-0013-8000"))
+        self.assertEqual(accepted.message.recipients[0].to, MOBILE)
+        self.assertEqual(h.channel["mobile"].calls[0].dests, (MOBILE,))
+
+    def test_explicit_channel(self) -> None:
+        """A channel named in the request wins over the number segment."""
+        h = GatewayHarness(self)
+        h.send(request(MOBILE, channel="telecom"))
+        self.assertEqual(h.channel["mobile"].calls, [])
+        self.assertEqual([c.dests for c in h.channel["telecom"].calls], [(MOBILE,)])
+
+    def test_no_channel_for_carrier_is_rejected(self) -> None:
+        """A number whose carrier has no channel is refused, the others sent."""
+        h = GatewayHarness(self, [FakeChannel("mobile"), FakeChannel("unicom", "sgip")])
+        accepted = h.send(request([MOBILE, TELECOM]))
+        self.assertEqual([r.to for r in accepted.message.recipients], [MOBILE])
+        self.assertEqual([to for to, _ in accepted.rejected], [TELECOM])
+
+
+class MassSendTests(SynchronousTestCase):
+    """One request to many numbers (DESIGN.md §3 flow 4)."""
+
+    def test_without_reports_groups_99(self) -> None:
+        """Without reports, up to 99 numbers share one SUBMIT."""
+        mobile = FakeChannel("mobile", window=128)
+        h = GatewayHarness(self, [mobile])
+        numbers = [f"138{i:08d}" for i in range(150)]
+        accepted = h.send(request(numbers, report=False))
+        self.assertEqual([len(c.dests) for c in mobile.calls], [99, 51])
+        self.assertEqual([d for c in mobile.calls for d in c.dests], numbers)
+        self.assertEqual({c.report for c in mobile.calls}, {False})
+        first, second = mobile.answer_all()
+        message = h.message(accepted.message.id)
+        ids = [r.segments[0].msg_id for r in message.recipients]
+        self.assertEqual(ids, [first] * 99 + [second] * 51)
+        self.assertEqual(message.status, MessageStatus.SUBMITTED)
+
+    def test_with_reports_one_number_per_submit(self) -> None:
+        """With reports wanted, each number gets its own SUBMIT."""
+        mobile = FakeChannel("mobile", window=128)
+        h = GatewayHarness(self, [mobile])
+        numbers = [f"138{i:08d}" for i in range(5)]
+        h.send(request(numbers, report=True))
+        self.assertEqual([c.dests for c in mobile.calls], [(n,) for n in numbers])
+        self.assertEqual({c.report for c in mobile.calls}, {True})
+
+    def test_per_number_content(self) -> None:
+        """Items with their own content are sent their own text."""
+        h = GatewayHarness(self)
+        h.send(SendRequest(items=(Item(MOBILE, "for mobile"), Item(UNICOM, "for unicom"))))
+        self.assertEqual(h.channel["mobile"].calls[0].segment.content, b"for mobile")
+        self.assertEqual(h.channel["unicom"].calls[0].segment.content, b"for unicom")
+
+    def test_src_ext_and_report_flag_are_passed(self) -> None:
+        """src_ext and the report flag reach every SUBMIT."""
+        h = GatewayHarness(self)
+        h.send(request(MOBILE, src_ext="01", report=False))
+        [call] = h.channel["mobile"].calls
+        self.assertEqual((call.src_ext, call.report), ("01", False))
+
+
+class LongTextTests(SynchronousTestCase):
+    """A long text is N segments, each its own SUBMIT and report (DESIGN.md §3 flow 3)."""
+
+    def setUp(self) -> None:
+        self.h = GatewayHarness(self)
+        self.mobile = self.h.channel["mobile"]
+        self.message_id = self.h.send(request(MOBILE, LONG_TEXT)).message.id
+        self.ids = self.mobile.answer_all()
+
+    def test_one_submit_per_segment(self) -> None:
+        """Three segments, three SUBMITs numbered 1/3 to 3/3 with a UDH."""
+        calls = self.mobile.calls
+        self.assertEqual(
+            [(c.segment.pk_number, c.segment.pk_total) for c in calls], [(1, 3), (2, 3), (3, 3)]
+        )
+        self.assertEqual({c.segment.tp_udhi for c in calls}, {1})
+        self.assertEqual({c.segment.content[:3] for c in calls}, {b"\x05\x00\x03"})
+        self.assertEqual(b"".join(c.segment.content[6:] for c in calls), LONG_TEXT.encode())
+        self.assertEqual(len(set(self.ids)), 3)
+
+    def test_delivered_only_when_every_segment_is(self) -> None:
+        """The message stays submitted until the last segment's DELIVRD."""
+        for msg_id in self.ids[:2]:
+            self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.SUBMITTED)
+        self.mobile.report(self.ids[2], "DELIVRD", MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+
+    def test_mixed_reports_are_partially_delivered(self) -> None:
+        """Some DELIVRD, some not: partially_delivered."""
+        for msg_id, stat in zip(self.ids, ["DELIVRD", "UNDELIV", "DELIVRD"], strict=True):
+            self.mobile.report(msg_id, stat, MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.PARTIALLY_DELIVERED)
+
+    def test_all_failed_reports_are_undelivered(self) -> None:
+        """No segment delivered: undelivered."""
+        for msg_id, stat in zip(self.ids, ["UNDELIV", "EXPIRED", "REJECTD"], strict=True):
+            self.mobile.report(msg_id, stat, MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.UNDELIVERED)
+
+    def test_too_long_is_refused(self) -> None:
+        """More than 10 segments is a RequestError naming content."""
+        d = self.h.accept(request(MOBILE, "x" * (153 * 10 + 1)))
+        failure = self.failureResultOf(d, RequestError)
+        self.assertEqual((failure.value.code, failure.value.field), ("too_long", "content"))
+
+
+class ReportTests(SynchronousTestCase):
+    """Status reports are matched to their segments (DESIGN.md §3 flow 1)."""
+
+    def setUp(self) -> None:
+        self.h = GatewayHarness(self, report_wait_s=30.0)
+        self.mobile = self.h.channel["mobile"]
+        self.message_id = self.h.send(request(MOBILE)).message.id
+
+    def test_report_matched(self) -> None:
+        """A DELIVRD report delivers the message and leaves one inbound report."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.SUBMITTED)
+        self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        message = self.h.message(self.message_id)
+        self.assertEqual(message.status, MessageStatus.DELIVERED)
+        self.assertEqual(message.recipients[0].segments[0].stat, "DELIVRD")
+        [item] = self.h.inbound()
+        self.assertEqual(item.kind, InboundKind.REPORT)
+        self.assertEqual(
+            (item.fields["message_id"], item.fields["msg_id"]), (self.message_id, msg_id)
+        )
+
+    def test_report_before_submit_resp_is_held(self) -> None:
+        """A report that overtakes its SUBMIT_RESP is kept and matched when the id arrives."""
+        self.successResultOf(self.mobile.report("early-1", "DELIVRD", MOBILE))
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.SUBMITTING)
+        self.assertEqual(self.h.inbound(), [])
+        self.mobile.answer(self.mobile.calls[0], "early-1")
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+        [item] = self.h.inbound()
+        self.assertEqual(item.fields["msg_id"], "early-1")
+
+    def test_repeated_report_is_ignored(self) -> None:
+        """A second report for the same id changes nothing and adds no inbound item."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        self.mobile.report(msg_id, "UNDELIV", MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+        self.assertEqual(len(self.h.inbound()), 1)
+
+    def test_acceptd_is_not_final(self) -> None:
+        """ACCEPTD leaves the segment waiting; the DELIVRD after it counts."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.mobile.report(msg_id, "ACCEPTD", MOBILE)
+        segment = self.h.message(self.message_id).recipients[0].segments[0]
+        self.assertEqual((segment.state, segment.stat), (SegmentState.SUBMITTED, None))
+        self.assertEqual(self.h.inbound(), [])
+        self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+
+    def test_expires_after_report_wait(self) -> None:
+        """No report within report_wait_s: the message expires at the next expiry pass."""
+        self.mobile.answer(self.mobile.calls[0])
+        self.h.clock.advance(59)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.SUBMITTED)
+        self.h.clock.advance(1)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.EXPIRED)
+
+    def test_late_report_after_expiry_still_counts(self) -> None:
+        """A report arriving after expiry is still applied."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.h.clock.advance(60)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.EXPIRED)
+        self.mobile.report(msg_id, "DELIVRD", MOBILE)
+        self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+
+
+class SubmitTests(SynchronousTestCase):
+    """SUBMITs in flight, failures, restarts."""
+
+    def test_capacity_per_channel(self) -> None:
+        """Never more than sessions × window × 2 segments in flight on a channel."""
+        for sessions, window in ((1, 2), (3, 2)):
+            mobile = FakeChannel("mobile", window=window, sessions=sessions)
+            h = GatewayHarness(self, [mobile])
+            capacity = sessions * window * 2
+            self.assertEqual(h.gateway.capacity(mobile), capacity)  # type: ignore[arg-type]
+            numbers = [f"138{i:08d}" for i in range(capacity * 3)]
+            h.send(request(numbers))
+            self.assertEqual(len(mobile.pending()), capacity)
+            mobile.answer_all()
+            h.settle()
+            self.assertEqual(len(mobile.calls), len(numbers))
+            self.assertEqual(mobile.most_pending, capacity)
+            self.assertEqual(h.gateway.in_flight["mobile"], 0)
+
+    def test_capacity_counts_segments_of_a_group(self) -> None:
+        """A 99-number SUBMIT counts as 99 segments in flight."""
+        mobile = FakeChannel("mobile", window=4)
+        h = GatewayHarness(self, [mobile])
+        h.send(request([f"138{i:08d}" for i in range(20)], report=False))
+        self.assertEqual([len(c.dests) for c in mobile.calls], [8])
+        mobile.answer_all()
+        h.settle()
+        self.assertEqual([len(c.dests) for c in mobile.calls], [8, 8, 4])
+
+    def test_no_session_no_submit(self) -> None:
+        """A channel with no logged-in link gets nothing until one comes up."""
+        mobile = FakeChannel("mobile")
+        mobile.sessions = []
+        h = GatewayHarness(self, [mobile])
+        h.send(request(MOBILE))
+        self.assertEqual(mobile.calls, [])
+        mobile.sessions = [object()]
+        h.clock.advance(h.gateway.pump_interval_s)
+        self.assertEqual(len(mobile.calls), 1)
+
+    def test_submit_failed(self) -> None:
+        """A SubmitFailed fails the segment with the reason, and frees its slot."""
+        h = GatewayHarness(self)
+        mobile = h.channel["mobile"]
+        message_id = h.send(request(MOBILE)).message.id
+        mobile.calls[0].deferred.errback(SubmitFailed("SUBMIT failed after 8 attempts"))
+        message = h.message(message_id)
+        self.assertEqual(message.status, MessageStatus.FAILED)
+        self.assertIn("after 8 attempts", message.recipients[0].segments[0].error or "")
+        self.assertEqual(h.gateway.in_flight["mobile"], 0)
+
+    def test_refused_result_fails_segment(self) -> None:
+        """A SUBMIT_RESP with Result ≠ 0 fails the segment and records the result."""
+        h = GatewayHarness(self)
+        mobile = h.channel["mobile"]
+        message_id = h.send(request(MOBILE)).message.id
+        mobile.answer(mobile.calls[0], "0", result=10)
+        segment = h.message(message_id).recipients[0].segments[0]
+        self.assertEqual((segment.state, segment.result), (SegmentState.FAILED, 10))
+        self.assertEqual(h.status(message_id), MessageStatus.FAILED)
+
+    def test_restart_requeues_submitting(self) -> None:
+        """Segments left submitting at a stop are sent once more after the restart."""
+        store = MemoryStore()
+        first = GatewayHarness(self, [FakeChannel("mobile")], store=store)
+        message_id = first.send(request(MOBILE)).message.id
+        self.assertEqual(len(first.channel["mobile"].calls), 1)
+        first.stop()
+        self.assertEqual(first.states(message_id), [SegmentState.SUBMITTING])
+        second = GatewayHarness(self, [FakeChannel("mobile")], store=store)
+        mobile = second.channel["mobile"]
+        self.assertEqual([c.dests for c in mobile.calls], [(MOBILE,)])
+        mobile.answer(mobile.calls[0])
+        second.clock.advance(10)
+        self.assertEqual(len(mobile.calls), 1)
+        segment = second.message(message_id).recipients[0].segments[0]
+        self.assertEqual((segment.state, segment.attempts), (SegmentState.SUBMITTED, 2))
+
+    def test_stopped_before_requeue_answers(self) -> None:
+        """A gateway stopped before requeue_submitting answers starts no loops."""
+        store = MemoryStore()
+        answer: Deferred[int] = Deferred()
+        store.requeue_submitting = lambda: answer  # type: ignore[method-assign]
+        h = GatewayHarness(self, store=store)
+        h.stop()
+        answer.callback(0)
+        self.assertEqual(h.clock.getDelayedCalls(), [])
+
+    def test_send_at_holds_until_due(self) -> None:
+        """A message scheduled in the future is not sent before its time."""
+        h = GatewayHarness(self)
+        mobile = h.channel["mobile"]
+        h.send(request(MOBILE, send_at=START + 60))
+        h.clock.advance(59.5)
+        self.assertEqual(mobile.calls, [])
+        h.clock.advance(0.5)
+        self.assertEqual(len(mobile.calls), 1)
+
+    def test_sync_waits_for_every_submit_resp(self) -> None:
+        """sync: accept fires after the last SUBMIT_RESP, with the msg ids."""
+        h = GatewayHarness(self)
+        d = h.accept(request([MOBILE, UNICOM], mode=Mode.SYNC))
+        self.assertNoResult(d)
+        h.channel["mobile"].answer_all()
+        self.assertNoResult(d)
+        h.channel["unicom"].answer_all()
+        accepted = self.successResultOf(d)
+        self.assertTrue(accepted.complete)
+        self.assertEqual(accepted.message.status, MessageStatus.SUBMITTED)
+
+    def test_sync_times_out(self) -> None:
+        """sync: after sync_timeout_s accept fires with complete=False."""
+        h = GatewayHarness(self, sync_timeout_s=5.0)
+        d = h.accept(request([MOBILE, UNICOM], mode=Mode.SYNC))
+        h.channel["mobile"].answer_all()
+        h.clock.advance(5)
+        accepted = self.successResultOf(d)
+        self.assertFalse(accepted.complete)
+        self.assertEqual(accepted.message.status, MessageStatus.SUBMITTING)
+
+
+class MoTests(SynchronousTestCase):
+    """MOs become inbound items (DESIGN.md §3 flows 2 and 3)."""
+
+    def setUp(self) -> None:
+        self.h = GatewayHarness(self)
+        self.mobile = self.h.channel["mobile"]
+
+    def test_mo_stored(self) -> None:
+        """An MO is stored with its sender, destination and text."""
+        self.successResultOf(self.mobile.mo(b"TD", msg_id="mo-1"))
+        [item] = self.h.inbound()
+        self.assertEqual((item.kind, item.channel), (InboundKind.MO, "mobile"))
+        self.assertEqual(
+            (item.fields["from"], item.fields["to"], item.fields["text"]),
+            (MOBILE, "1065901234", "TD"),
+        )
+
+    def test_repeated_mo_stored_once(self) -> None:
+        """The same DELIVER sent twice (lost DELIVER_RESP) is one inbound item."""
+        self.mobile.mo(b"TD", msg_id="mo-1")
+        self.mobile.mo(b"TD", msg_id="mo-1")
+        self.assertEqual(len(self.h.inbound()), 1)
+
+    def test_long_mo_out_of_order(self) -> None:
+        """A three-part MO arriving 3, 1, 2 is stored once, whole."""
+        text = "长短信测试" * 30
+        parts = split_text(text, MsgFmt.UCS2, 0x42)
+        self.assertEqual(len(parts), 3)
+        for n, i in enumerate((2, 0, 1)):
+            part = parts[i]
+            self.mobile.mo(part.content, msg_fmt=8, tp_udhi=1, msg_id=f"mo-{i}")
+            if n < 2:
+                self.assertEqual(self.h.inbound(), [])
+        [item] = self.h.inbound()
+        self.assertEqual(item.fields["text"], text)

@@ -1,0 +1,135 @@
+"""The SP role's service tree (:class:`smsgw.sp.service.SpService`) end to end on loopback.
+
+No upstream is configured, so the service starts its built-in simulator;
+a real HTTP client sends through the API to the SQLite-backed gateway and
+reads the delivery back (DESIGN.md §3 flow 1, §4.1, §4.3).  Everything
+listens on ``127.0.0.1`` and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.client import Agent, HTTPConnectionPool
+
+from smsgw.config import ApiKeyConfig, Config
+from smsgw.sp.service import SpService, UnsafeListen, check_listen
+from smsgw.store.interface import StoreClosed
+from tests.sp.test_channel import peek, within
+
+LOOPBACK = "tcp:0:interface=127.0.0.1"
+MOBILE = "13800138000"
+
+
+class SpServiceTests(TestCase):
+    """A whole ``--role=sp`` tree over a temp SQLite file and the built-in simulator."""
+
+    timeout = 10
+
+    async def setUp(self) -> None:  # type: ignore[override]
+        self.db = self.mktemp()
+        self.service = SpService(Config(), [], LOOPBACK, self.db, reactor)
+        self.service.startService()
+
+        async def stop() -> None:
+            if self.service.running:
+                await within(self.service.stopService())
+
+        self.addCleanup(stop)
+        await within(peek(self.service.ready))
+        web = self.service._web
+        assert web is not None
+        port = await within(peek(web._waitingForPort))  # type: ignore[attr-defined]
+        self.base = f"http://127.0.0.1:{port.getHost().port}"
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.http = HTTPClient(Agent(reactor, pool=pool))
+        self.addCleanup(pool.closeCachedConnections)
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One request to the API; its status and JSON body."""
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs["data"] = json.dumps(body).encode()
+            kwargs["headers"] = {b"Content-Type": [b"application/json"]}
+        response = await within(self.http.request(method, self.base + path, **kwargs))
+        text = await within(response.text("utf-8"))
+        return response.code, json.loads(text) if text else None
+
+    async def test_send_and_deliver(self) -> None:
+        """POST /v1/sms reaches delivered through the built-in simulator; the report is inbound."""
+        self.assertIsNotNone(self.service.simulator)
+        code, body = await self.call("POST", "/v1/sms", {"to": MOBILE, "content": "hello"})
+        self.assertEqual(code, 202, body)
+        message_id = body["id"]
+
+        async def delivered() -> bool:
+            code, view = await self.call("GET", f"/v1/sms/{message_id}")
+            return code == 200 and view["status"] == "delivered"
+
+        await self._poll(delivered, "the message to be delivered")
+        [submit] = self.service.simulator.submits()
+        self.assertEqual(submit["text"], "hello")
+        code, inbound = await self.call("GET", "/v1/inbound")
+        self.assertEqual(code, 200)
+        [report] = inbound["items"]
+        self.assertEqual(
+            (report["type"], report["message_id"], report["stat"], report["to"]),
+            ("report", message_id, "DELIVRD", MOBILE),
+        )
+        code, health = await self.call("GET", "/healthz")
+        self.assertEqual((code, health["ok"]), (200, True))
+
+    async def test_stop_closes_store(self) -> None:
+        """stopService stops the simulator's listener and closes the store."""
+        store = self.service.store
+        await within(self.service.stopService())
+        failure = self.failureResultOf(store.get_message("x"))
+        failure.trap(StoreClosed)
+        self.assertFalse(self.service._sim_port.connected)
+        self.assertFalse(self.service.running)
+
+    async def _poll(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
+        """Await *check()* every 50 ms until it is true; fail after 8 s."""
+        deadline = reactor.seconds() + 8.0
+        while not await check():
+            if reactor.seconds() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await deferLater(reactor, 0.05, lambda: None)
+
+
+class CheckListenTests(SynchronousTestCase):
+    """The API is not served beyond loopback without API keys (DESIGN.md §4.3)."""
+
+    def test_refuses_all_interfaces_without_keys(self) -> None:
+        """tcp:8080 with no API key is refused."""
+        self.assertRaises(UnsafeListen, check_listen, "tcp:8080", ())
+
+    def test_refuses_public_interface_without_keys(self) -> None:
+        """An explicit non-loopback interface is refused too."""
+        self.assertRaises(UnsafeListen, check_listen, "tcp:8080:interface=0.0.0.0", ())
+
+    def test_allows_with_keys(self) -> None:
+        """tcp:8080 is allowed once API keys are configured."""
+        check_listen("tcp:8080", [ApiKeyConfig("k", "app")])
+
+    def test_allows_loopback(self) -> None:
+        """Loopback endpoints need no key."""
+        for endpoint in (
+            "tcp:8080:interface=127.0.0.1",
+            "tcp:8080:interface=\\:\\:1",
+            "unix:/tmp/smsgw.sock",
+        ):
+            with self.subTest(endpoint=endpoint):
+                check_listen(endpoint, ())
+
+    def test_service_refuses_at_construction(self) -> None:
+        """SpService itself refuses tcp:8080 without keys, and accepts it with keys."""
+        self.assertRaises(UnsafeListen, SpService, Config(), [], "tcp:8080", "x.db", reactor)
+        config = Config(api_keys=(ApiKeyConfig("k", "app"),))
+        SpService(config, [], "tcp:8080", "x.db", reactor)
