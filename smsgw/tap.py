@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IService, MultiService
+from twisted.application.service import IService, MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
@@ -172,6 +172,7 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     forwarder = build_forwarder(sim, cfg, reactor)
     if forwarder is not None:
         listeners["fwd"] = (cfg.fwd, forwarder.factory)
+        _OnStop(forwarder.close).setServiceParent(top)
     for name, (endpoint, factory) in listeners.items():
         if endpoint:
             svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
@@ -186,6 +187,17 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     web.setServiceParent(top)
     log.info("ismg-sim: control API on {control}", control=control)
     return top
+
+
+class _OnStop(Service):
+    """Runs a clean-up when the tree stops (e.g. closing ISMG-to-ISMG links)."""
+
+    def __init__(self, close: Any) -> None:
+        self.close = close
+
+    def stopService(self) -> Any:
+        super().stopService()
+        return self.close()
 
 
 def make_sp(options: Any, config: Config, reactor: Any) -> IService:

@@ -27,12 +27,13 @@ from collections import defaultdict, deque
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, DeferredList, fail, succeed
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
+from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Face, Mt, Simulator, beijing, text
+from smsgw.ismg.simulator import Account, Face, Mt, Simulator, _day, beijing, text
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import (
     decode_mo_report,
@@ -43,6 +44,7 @@ from smsgw.protocols.cmpp.codec import (
 from smsgw.protocols.cmpp.constants import FwdType, Result
 from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login, refuse
 from smsgw.protocols.codec import Header
+from smsgw.protocols.errors import DecodeError
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 
 #: Gateways a FWD may pass before it is refused as a loop.
@@ -120,6 +122,8 @@ class Forwarder:
         self.route_cache: dict[str, _Route] = {}
         #: Links by peer ISMG code (ours or theirs: both carry requests).
         self.links: dict[str, Session] = {}
+        #: Every open ISMG link, logged in or not.
+        self.sessions: set[Session] = set()
         self._connecting: dict[str, Deferred[Session]] = {}
         #: Our Msg_Id → the forwarded MT waiting for its report.
         self.forwarded: dict[int, _Forwarded] = {}
@@ -128,6 +132,8 @@ class Forwarder:
         self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         #: The secret for ISMGs learned from the GNS (not in the peers table).
         self.default_secret: bytes | None = None
+        #: Reports of MTs forwarded to us, not sent back yet.
+        self.report_timers: set[IDelayedCall] = set()
         sim.forwarder = self
 
     # -- routing -------------------------------------------------------
@@ -211,6 +217,9 @@ class Forwarder:
 
         def ready(_: object) -> Session:
             self.links[route.code] = session
+            # Reports kept for this ISMG go out on the new link too, not
+            # only when it logs in to us.
+            self._flush(route.code)
             return session
 
         def done(result: Any) -> Any:
@@ -232,7 +241,10 @@ class Forwarder:
         dest = mt.dests[index]
         msg_id = mt.report_keys[index]
         now = self.sim.clock.seconds()
-        self.forwarded[msg_id] = _Forwarded(account, mt, index, face, now)
+        if mt.report:
+            # Only an MT with a report has anything to wait for: ISMG2 sends
+            # no FWD type 2 for the others, which would stay here forever.
+            self.forwarded[msg_id] = _Forwarded(account, mt, index, face, now)
         pdu = p.Fwd(
             source_id=self.code.encode(),
             nodes_count=1,
@@ -275,6 +287,12 @@ class Forwarder:
         self._report_to_sp(entry, "REJECTD", self.sim.clock.seconds())
 
     def _report_to_sp(self, entry: _Forwarded, stat: str, done: float) -> None:
+        # QUERY's counters: accept() counted the MT as waiting for its report.
+        day = _day(entry.submitted)
+        for key in ((day, b""), (day, entry.mt.service_id.encode("ascii", "replace"))):
+            counters = self.sim.daily[key]
+            counters["mt_wt"] -= 1
+            counters["mt_scs" if stat == "DELIVRD" else "mt_fl"] += 1
         pdu = entry.face.report_pdu(entry.account, entry.mt, entry.index, stat, entry.submitted,
                                     done)  # fmt: skip
         self.sim._count(entry.account, "reports")
@@ -290,7 +308,8 @@ class Forwarder:
         async def go() -> dict[str, Any]:
             route = await self.mo_route(to)
             if route is None:
-                raise LookupError(f"no MO route for service code {to}")
+                # KeyError, as inject_mo raises for an SP it cannot find.
+                raise KeyError(f"no MO route for service code {to}")
             session = await self.link(route)
             msg_id = self.sim.next_msg_id()
             fwd = p.Fwd(
@@ -314,7 +333,8 @@ class Forwarder:
     # -- SessionHandler: FWD from peers ------------------------------------------
 
     def session_started(self, session: Session) -> None:
-        self.log.info("ISMG link from {peer}", peer=session.peer)
+        self.sessions.add(session)
+        self.log.info("ISMG link with {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         kind = type(pdu)
@@ -333,13 +353,17 @@ class Forwarder:
                 return None
             session.authenticated(code)
             self.links.setdefault(code, session)
+            # CONNECT_RESP first: a FWD ahead of it would reach a peer that
+            # is not logged in yet, which drops the link.
+            session.respond(check.response, header.sequence_id)
             self._flush(code)
-            return check.response
+            return None
         if kind is p.Fwd:
             return self._fwd(session, pdu)
         return None
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        self.sessions.discard(session)
         for code, link in list(self.links.items()):
             if link is session:
                 del self.links[code]
@@ -354,16 +378,24 @@ class Forwarder:
             return attrs.evolve(resp, result=Result.WRONG_GATEWAY)
         if pdu.msg_fwd_type == FwdType.MT:
             return self._mt_in(session, pdu, resp)
-        if pdu.msg_fwd_type == FwdType.MT_REPORT:
-            self._mt_report_in(pdu)
-            return resp
         if pdu.msg_fwd_type == FwdType.MO:
             return self._mo_in(pdu, resp)
-        if pdu.msg_fwd_type == FwdType.MO_REPORT:
-            report = decode_mo_report(pdu.msg_content)
-            counters[f"mo_report_{text(report.stat)}"] += 1
-            return resp
-        return attrs.evolve(resp, result=Result.STRUCTURE_ERROR)
+        if pdu.msg_fwd_type not in (FwdType.MT_REPORT, FwdType.MO_REPORT):
+            return attrs.evolve(resp, result=Result.STRUCTURE_ERROR)
+        # A report whose content does not decode is refused (1), not allowed
+        # to escape: the session would drop the whole ISMG link for it.
+        try:
+            if pdu.msg_fwd_type == FwdType.MT_REPORT:
+                self._mt_report_in(pdu, decode_report(pdu.msg_content))
+            else:
+                report = decode_mo_report(pdu.msg_content)
+                counters[f"mo_report_{text(report.stat)}"] += 1
+        except DecodeError as e:
+            counters["bad_reports"] += 1
+            self.log.warn("{peer}: FWD type {type} with bad content: {error}", peer=source,
+                          type=pdu.msg_fwd_type, error=str(e))  # fmt: skip
+            return attrs.evolve(resp, result=Result.STRUCTURE_ERROR)
+        return resp
 
     def _mt_in(self, session: Session, pdu: p.Fwd, resp: p.FwdResp) -> p.FwdResp:
         """An MT another ISMG forwards to us: deliver (the report policy) and report back."""
@@ -394,6 +426,7 @@ class Forwarder:
             source = text(pdu.source_id)
 
             def report() -> None:
+                self.report_timers.discard(call)
                 content = encode_report(
                     p.Report(
                         msg_id=pdu.msg_id,
@@ -418,15 +451,16 @@ class Forwarder:
                     ),
                 )
 
-            sim.clock.callLater(policy.draw_delay(sim.rng), report)
+            call = sim.clock.callLater(policy.draw_delay(sim.rng), report)
+            self.report_timers.add(call)
         return resp
 
-    def _mt_report_in(self, pdu: p.Fwd) -> None:
+    def _mt_report_in(self, pdu: p.Fwd, report: p.Report) -> None:
         """The report of an MT we forwarded: give it to the SP with its own Msg_Id."""
-        report = decode_report(pdu.msg_content)
         entry = self.forwarded.pop(report.msg_id, None)
         if entry is None:
-            self.log.warn("FWD report for unknown Msg_Id {msg_id}", msg_id=report.msg_id)
+            self.log.warn("{peer}: FWD type 2 for unknown Msg_Id {msg_id}, dropped",
+                          peer=text(pdu.source_id), msg_id=report.msg_id)  # fmt: skip
             return
         self.counters[text(pdu.source_id)]["reports_returned"] += 1
         self._report_to_sp(entry, text(report.stat), self.sim.clock.seconds())
@@ -508,6 +542,20 @@ class Forwarder:
         queued = self.outbox.pop(code, None)
         for pdu in queued or ():
             self._send_back(code, pdu)
+
+    def close(self) -> Deferred[None]:
+        """Cancel the reports not sent yet and terminate every ISMG link (and the GNS's).
+
+        Fires once every link is closed.
+        """
+        for call in self.report_timers:
+            if call.active():
+                call.cancel()
+        self.report_timers.clear()
+        closing: list[Deferred[Any]] = [s.terminate() for s in list(self.sessions)]
+        if self.gns is not None and hasattr(self.gns, "close"):
+            closing.append(self.gns.close())
+        return DeferredList(closing, consumeErrors=True).addCallback(lambda _: None)
 
     def stats(self) -> dict[str, Any]:
         """Per-ISMG forwarding counters (control API ``GET /v1/forwarding``)."""
