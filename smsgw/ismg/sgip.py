@@ -64,10 +64,7 @@ class SgipFace:
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         sim = self.sim
-        limit = sim.policy.faults.disconnect_after_pdus
-        if limit and session.frames_received >= limit:
-            # loseConnection, not abort: answers already written still go out.
-            session.transport.loseConnection()  # type: ignore[union-attr]
+        if sim.fault_disconnect(session):
             return None
         kind = type(pdu)
         if not session.bound:

@@ -405,6 +405,17 @@ class Simulator:
             return refusal, 0
         return None
 
+    def fault_disconnect(self, session: Session) -> bool:
+        """Apply the ``disconnect_after_pdus`` fault: True when *session* was dropped."""
+        limit = self.policy.faults.disconnect_after_pdus
+        if not limit or session.frames_received < limit:
+            return False
+        self.log.info("fault: dropping {peer} after {n} PDUs", peer=session.peer, n=limit)
+        # loseConnection, not abortConnection: the answers to the PDUs
+        # before the limit are already written and must still go out.
+        session.transport.loseConnection()  # type: ignore[union-attr]
+        return True
+
     def respond(self, account: Account, response: object) -> object | Deferred[Any] | None:
         """Apply the response faults (drop, delay) to a SUBMIT's response."""
         faults = self.policy.faults
@@ -655,13 +666,7 @@ class CmppServerHandler:
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         sim = self.sim
-        limit = sim.policy.faults.disconnect_after_pdus
-        if limit and session.frames_received >= limit:
-            self.log.info("fault: dropping {peer} after {n} PDUs", peer=session.peer, n=limit)
-            # loseConnection, not abortConnection: the answers to the PDUs
-            # before the limit are already written and must still go out,
-            # however the peer batched its requests into TCP segments.
-            session.transport.loseConnection()  # type: ignore[union-attr]
+        if sim.fault_disconnect(session):
             return None
         kind = type(pdu)
         if not session.bound:

@@ -14,8 +14,8 @@ codec → :class:`~smsgw.protocols.dispatch.Dispatcher` → :class:`Session`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Hashable
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, ClassVar, Protocol
 
 import attrs
 from twisted.internet import protocol
@@ -117,6 +117,50 @@ class Adapter(Protocol):
 
     def error_response(self, error: DecodeError) -> object | None:
         """The response to a request that failed to decode, or ``None`` to close."""
+
+
+class PduAdapter:
+    """An :class:`Adapter` whose keepalive and terminate are fixed PDUs.
+
+    Protocols set the class attributes; ``keepalive_request`` is ``None``
+    for a protocol without keepalive (SGIP).  A request that fails to decode
+    is answered by ``error_responses[command id](status)``, or the link
+    closes when its command has no entry.
+    """
+
+    codec: ProtocolCodec
+    keepalive_request: ClassVar[object | None] = None
+    keepalive_answer: ClassVar[object | None] = None
+    terminate_request: ClassVar[object]
+    terminate_answer: ClassVar[object]
+    error_responses: ClassVar[Mapping[int, Callable[[int], object]]] = {}
+    #: The status for a decode error that carries none.
+    default_status: ClassVar[int] = 1
+
+    def keepalive(self) -> object | None:
+        return self.keepalive_request
+
+    def is_keepalive(self, pdu: object) -> bool:
+        request = self.keepalive_request
+        return request is not None and type(pdu) is type(request)
+
+    def keepalive_response(self, pdu: object) -> object:
+        if self.keepalive_answer is None:
+            raise TypeError(f"{type(self).__name__} has no keepalive")
+        return self.keepalive_answer
+
+    def terminate(self) -> object:
+        return self.terminate_request
+
+    def is_terminate(self, pdu: object) -> bool:
+        return type(pdu) is type(self.terminate_request)
+
+    def terminate_response(self) -> object:
+        return self.terminate_answer
+
+    def error_response(self, error: DecodeError) -> object | None:
+        make = self.error_responses.get(error.command_id or 0)
+        return make(int(error.status or self.default_status)) if make else None
 
 
 class SessionHandler(Protocol):

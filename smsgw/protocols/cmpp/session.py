@@ -15,8 +15,7 @@ from smsgw.protocols.cmpp.auth import authenticator_ismg, authenticator_source, 
 from smsgw.protocols.cmpp.codec import CMPP20
 from smsgw.protocols.cmpp.constants import VERSION_20, CommandId, ConnectStatus
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.errors import DecodeError
-from smsgw.protocols.session import Session
+from smsgw.protocols.session import PduAdapter, Session
 
 log = Logger()
 
@@ -37,14 +36,15 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
     _C.PUSH_MO_ROUTE_UPDATE: lambda s: p.PushMoRouteUpdateResp(result=1),
 }
 
-_ACTIVE_TEST = p.ActiveTest()
-_ACTIVE_TEST_RESP = p.ActiveTestResp()
-_TERMINATE = p.Terminate()
-_TERMINATE_RESP = p.TerminateResp()
 
-
-class CmppAdapter:
+class CmppAdapter(PduAdapter):
     """CMPP for the session engine: Sequence_Id 1…2³²−1 wrapping, ACTIVE_TEST, TERMINATE."""
+
+    keepalive_request = p.ActiveTest()
+    keepalive_answer = p.ActiveTestResp()
+    terminate_request = p.Terminate()
+    terminate_answer = p.TerminateResp()
+    error_responses = _ERROR_RESPONSES
 
     def __init__(self, codec: ProtocolCodec = CMPP20, first_sequence: int = 1) -> None:
         self.codec = codec
@@ -53,28 +53,6 @@ class CmppAdapter:
     def next_sequence(self) -> int:
         self._sequence = self._sequence + 1 if self._sequence < 0xFFFFFFFF else 1
         return self._sequence
-
-    def keepalive(self) -> object:
-        return _ACTIVE_TEST
-
-    def is_keepalive(self, pdu: object) -> bool:
-        return type(pdu) is p.ActiveTest
-
-    def keepalive_response(self, pdu: object) -> object:
-        return _ACTIVE_TEST_RESP
-
-    def terminate(self) -> object:
-        return _TERMINATE
-
-    def is_terminate(self, pdu: object) -> bool:
-        return type(pdu) is p.Terminate
-
-    def terminate_response(self) -> object:
-        return _TERMINATE_RESP
-
-    def error_response(self, error: DecodeError) -> object | None:
-        make = _ERROR_RESPONSES.get(error.command_id or 0)
-        return make(error.status or 1) if make else None
 
 
 class LoginFailed(Exception):

@@ -17,8 +17,8 @@ import attrs
 from twisted.internet.defer import Deferred, fail
 
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.errors import DecodeError, EncodeError
-from smsgw.protocols.session import Session, SessionConfig
+from smsgw.protocols.errors import EncodeError
+from smsgw.protocols.session import PduAdapter, Session, SessionConfig
 from smsgw.protocols.sgip import pdus as p
 from smsgw.protocols.sgip.codec import SGIP12
 from smsgw.protocols.sgip.constants import CommandId, LoginType, Result
@@ -51,9 +51,6 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
     _C.DELETE_SMG: lambda s: p.DeleteSmgResp(result=s),
 }
 
-_UNBIND = p.Unbind()
-_UNBIND_RESP = p.UnbindResp()
-
 
 def sgip_session_config(**overrides: Any) -> SessionConfig:
     """The engine's :class:`SessionConfig` with SGIP's defaults (sgip12.md §2).
@@ -67,7 +64,7 @@ def sgip_session_config(**overrides: Any) -> SessionConfig:
     return attrs.evolve(config, **overrides) if overrides else config
 
 
-class SgipAdapter:
+class SgipAdapter(PduAdapter):
     """SGIP for the session engine: tuple sequence numbers, no keepalive, Unbind.
 
     :param node_id: this node's id (sgip12.md §3.1), the first part of every
@@ -77,6 +74,12 @@ class SgipAdapter:
     :param codec: the SGIP codec.
     :param counter: the first counter value.
     """
+
+    # SGIP has no keepalive PDU: idle links are closed instead.
+    terminate_request = p.Unbind()
+    terminate_answer = p.UnbindResp()
+    error_responses = _ERROR_RESPONSES
+    default_status = Result.PARAMETER_FORMAT_ERROR
 
     def __init__(
         self,
@@ -91,29 +94,6 @@ class SgipAdapter:
 
     def next_sequence(self) -> SequenceNumber:
         return self.sequence()
-
-    def keepalive(self) -> object | None:
-        """SGIP has no keepalive PDU: idle links are closed instead."""
-        return None
-
-    def is_keepalive(self, pdu: object) -> bool:
-        return False
-
-    def keepalive_response(self, pdu: object) -> object:
-        raise TypeError("SGIP has no keepalive")
-
-    def terminate(self) -> object:
-        return _UNBIND
-
-    def is_terminate(self, pdu: object) -> bool:
-        return type(pdu) is p.Unbind
-
-    def terminate_response(self) -> object:
-        return _UNBIND_RESP
-
-    def error_response(self, error: DecodeError) -> object | None:
-        make = _ERROR_RESPONSES.get(error.command_id or 0)
-        return make(int(error.status or Result.PARAMETER_FORMAT_ERROR)) if make else None
 
 
 class BindFailed(Exception):

@@ -12,8 +12,7 @@ from twisted.logger import Logger
 
 from smsgw.protocols.cmpp.auth import connect_timestamp, timestamp_text
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.errors import DecodeError
-from smsgw.protocols.session import Session
+from smsgw.protocols.session import PduAdapter, Session
 from smsgw.protocols.smgp import pdus as p
 from smsgw.protocols.smgp.codec import SMGP13, SMGP30, codec_for_version
 from smsgw.protocols.smgp.constants import (
@@ -79,19 +78,23 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
     _R.PUSH_UPDATE_SP_ROUTE: lambda s: p.PushUpdateSpRouteResp(status=s),
 }
 
-_ACTIVE_TEST = p.ActiveTest()
-_ACTIVE_TEST_RESP = p.ActiveTestResp()
-_EXIT = p.Exit()
-_EXIT_RESP = p.ExitResp()
 
-
-class SmgpAdapter:
+class SmgpAdapter(PduAdapter):
     """SMGP for the session engine: SequenceID wrapping over 0…2³²−1, Active_Test, Exit.
 
     :param codec: :data:`~smsgw.protocols.smgp.codec.SMGP30`, or ``SMGP13``
         for a 1.3 peer (:func:`login` switches by itself).
     :param first_sequence: the SequenceID of the first request.
     """
+
+    keepalive_request = p.ActiveTest()
+    keepalive_answer = p.ActiveTestResp()
+    terminate_request = p.Exit()
+    terminate_answer = p.ExitResp()
+    #: Unknown request ids (status 11, including 0x0A–0x0C) have no response
+    #: shape to carry the status, so their links close.
+    error_responses = _ERROR_RESPONSES
+    default_status = Status.STRUCTURE_ERROR
 
     def __init__(self, codec: ProtocolCodec = SMGP30, first_sequence: int = 1) -> None:
         self.codec = codec
@@ -103,33 +106,6 @@ class SmgpAdapter:
         # §3: 0x00000000–0xFFFFFFFF, +1 per request, wraps.
         self._sequence = (self._sequence + 1) & 0xFFFFFFFF
         return self._sequence
-
-    def keepalive(self) -> object:
-        return _ACTIVE_TEST
-
-    def is_keepalive(self, pdu: object) -> bool:
-        return type(pdu) is p.ActiveTest
-
-    def keepalive_response(self, pdu: object) -> object:
-        return _ACTIVE_TEST_RESP
-
-    def terminate(self) -> object:
-        return _EXIT
-
-    def is_terminate(self, pdu: object) -> bool:
-        return type(pdu) is p.Exit
-
-    def terminate_response(self) -> object:
-        return _EXIT_RESP
-
-    def error_response(self, error: DecodeError) -> object | None:
-        """The response carrying *error*'s status (10 or 11), or ``None`` to close.
-
-        Unknown request ids (status 11, including 0x0A–0x0C) have no
-        response shape to carry the status, so their links close.
-        """
-        make = _ERROR_RESPONSES.get(error.command_id or 0)
-        return make(error.status or Status.STRUCTURE_ERROR) if make else None
 
 
 def use_codec(session: Session, codec: ProtocolCodec) -> None:
