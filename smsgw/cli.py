@@ -1,16 +1,26 @@
-"""The ``smsgw`` console script: ``smsgw bench …`` (and ``smsgw send`` later)."""
+"""The ``smsgw`` console script: ``smsgw send …`` and ``smsgw bench …``."""
 
 from __future__ import annotations
 
 import sys
 
+USAGE = """\
+usage: smsgw bench [options]               (smsgw bench --help)
+       smsgw bench --http [options]        (smsgw bench --http --help)
+       smsgw bench codec [N]
+       smsgw send [--url URL] --to NUMBER... (--content TEXT | --template NAME) [options]
+       smsgw send --file numbers.csv ...   (smsgw send --help)"""
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in {"-h", "--help"}:
-        print("usage: smsgw bench [options]   (smsgw bench --help)\n"
-              "       smsgw bench codec [N]", file=sys.stderr)  # fmt: skip
+        print(USAGE, file=sys.stderr)
         return 2 if not args else 0
+    if args[0] == "send":
+        from smsgw import sendcli
+
+        return sendcli.main(args[1:])
     if args[0] == "bench":
         if args[1:2] == ["codec"]:
             from smsgw.bench import codec
@@ -19,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         from smsgw.bench import load
 
         return load.main(args[1:])
-    print(f"smsgw: unknown command {args[0]!r} (the send command is not available yet)",
-          file=sys.stderr)  # fmt: skip
+    print(f"smsgw: unknown command {args[0]!r}\n{USAGE}", file=sys.stderr)
     return 2
 
 

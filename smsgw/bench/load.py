@@ -5,7 +5,8 @@ ports and stops it at the end; ``--target cmpp://ID:SECRET@127.0.0.1:PORT``
 uses a running simulator instead (loopback only: this is a load test).
 The last line of output is one JSON object: ``submits_per_s``,
 ``reports_per_s``, ``p50_ms``, ``p99_ms``, ``errors`` (by result code or
-exception name).
+exception name).  ``smsgw bench --http …`` measures the SP HTTP API end to
+end instead (:mod:`smsgw.bench.http`).
 """
 
 from __future__ import annotations
@@ -24,17 +25,25 @@ import attrs
 from twisted.python import usage
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+#: ``--protocol`` values: the simulator's listener and the channel's URL scheme.
+PROTOCOLS = ("cmpp", "cmpp3", "sgip", "smgp")
+#: The bench SP's SGIP node id (sgip12.md §3.1), the first part of its message ids.
+_SGIP_NODE_ID = 3075500001
 
 
 class Options(usage.Options):
-    synopsis = "[--count N] [--window W] [--sessions S] [--reports] [--target URL]"
+    synopsis = (
+        "[--protocol cmpp|cmpp3|sgip|smgp] [--count N] [--window W] [--sessions S] [--reports]"
+        " [--target URL]"
+    )
     optParameters = [
+        ["protocol", "p", "cmpp", "cmpp, cmpp3, sgip or smgp (with --target: its scheme)"],
         ["count", "n", 100_000, "messages to send", int],
-        ["window", "w", 16, "window per session", int],
+        ["window", "w", 16, "window per session (SGIP: at most 32)", int],
         ["sessions", "s", 1, "sessions", int],
-        ["target", None, None, "cmpp://ID:SECRET@127.0.0.1:PORT of a running simulator"],
+        ["target", None, None, "SCHEME://ID:SECRET@127.0.0.1:PORT of a running simulator"],
         ["timeout", None, 600.0, "give up after this many seconds", float],
-        ["hold", None, 0, "instead of sending: hold this many logged-in sessions open", int],
+        ["hold", None, 0, "CMPP only: hold this many logged-in sessions open, send nothing", int],
         ["hold-s", None, 60.0, "with --hold: seconds to hold them", float],
         ["keepalive-s", None, 5.0, "with --hold: ACTIVE_TEST interval of each session", float],
     ]
@@ -42,6 +51,10 @@ class Options(usage.Options):
                 ["quiet", "q", "no progress bar"]]  # fmt: skip
 
     def postOptions(self) -> None:
+        if self["protocol"] not in PROTOCOLS:
+            raise usage.UsageError(f"--protocol must be one of {', '.join(PROTOCOLS)}")
+        if self["hold"] and self["protocol"] != "cmpp":
+            raise usage.UsageError("--hold is CMPP-only")
         if not 1 <= self["count"] <= 10_000_000:
             raise usage.UsageError("--count must be 1..10000000")
         if not 1 <= self["sessions"] <= 64 or not 1 <= self["window"] <= 1024:
@@ -67,20 +80,35 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.
     raise SystemExit("smsgw bench: the simulator did not start listening")
 
 
-def start_simulator(config_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Run ``twist smsgw --role=ismg-sim`` on free loopback ports."""
+def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess.Popen[bytes], str]:
+    """Run ``twist smsgw --role=ismg-sim`` serving *protocol* on free loopback ports.
+
+    :returns: the process and the upstream URL of its bench account.  For
+        SGIP the account's ``sgip_callback`` is a free port that the URL's
+        ``listen`` key makes the bench's channel serve (Deliver and Report
+        come that way, sgip12.md §2).
+    """
     port, control = _free_port(), _free_port()
+    account = '[[simulator.account]]\nid = "900001"\nsecret = "bench"\nmax_sessions = 100000\n'
+    query = ""
+    if protocol == "sgip":
+        callback = _free_port()
+        account += f'sgip_callback = "tcp:host=127.0.0.1:port={callback}"\n'
+        query = f"?listen=tcp:{callback}:interface=127.0.0.1&node_id={_SGIP_NODE_ID}"
     config = os.path.join(config_dir, "bench-sim.toml")
     with open(config, "w") as f:
-        f.write('[[simulator.account]]\nid = "900001"\nsecret = "bench"\nmax_sessions = 100000\n')
+        f.write(account)
     cmd = [
         sys.executable, "-m", "twisted", "smsgw", "--role=ismg-sim", f"--config={config}",
-        f"--cmpp=tcp:{port}:interface=127.0.0.1",
+        f"--{protocol}=tcp:{port}:interface=127.0.0.1",
         f"--control=tcp:{control}:interface=127.0.0.1",
     ]  # fmt: skip
+    if protocol != "cmpp":
+        # Otherwise the CMPP 2.0 listener takes its default port, 7890.
+        cmd.append(f"--cmpp=tcp:{_free_port()}:interface=127.0.0.1")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_port(port, proc)
-    return proc, f"cmpp://900001:bench@127.0.0.1:{port}"
+    return proc, f"{protocol}://900001:bench@127.0.0.1:{port}{query}"
 
 
 def _bar(done: int, total: int, reports: int, started: float) -> None:
@@ -95,17 +123,27 @@ def _bar(done: int, total: int, reports: int, started: float) -> None:
 
 
 def run(opts: Options, target: str) -> dict[str, Any]:
-    """Drive the reactor until every submit (and report) is in; return the summary."""
+    """Drive the reactor until every submit (and report) is in; return the summary.
+
+    The channel is the SP side's own :class:`~smsgw.sp.channel.Channel` for
+    the target's scheme; each message is one ``submit_segment`` and reports
+    are counted from its ``on_event`` :class:`~smsgw.sp.clients.ReportEvent`.
+    """
     from twisted.internet import reactor, task
     from twisted.internet.defer import Deferred
 
     from smsgw.config import parse_upstream_url
-    from smsgw.protocols.cmpp import pdus as p
-    from smsgw.sp.channel import CmppChannel
+    from smsgw.sp.channel import Channel, SegmentResult
+    from smsgw.sp.clients import ReportEvent
+    from smsgw.text.longsms import Segment
 
     url = parse_upstream_url(target)
     url = attrs.evolve(
-        url, window=opts["window"], sessions=opts["sessions"], src_id=url.src_id or "10650001"
+        url,
+        window=opts["window"],
+        sessions=opts["sessions"],
+        src_id=url.src_id or "10650001",
+        service_id=url.service_id or "BENCH",
     )
     if url.host not in _LOOPBACK:
         raise SystemExit("smsgw bench: --target must be a loopback address")
@@ -114,30 +152,23 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     state: dict[str, Any] = {"sent": 0, "done": 0, "reports": 0, "lat": [], "errors": Counter()}
     finished: Deferred[None] = Deferred()
 
-    def on_deliver(pdu: Any, session: Any) -> None:
-        if pdu.registered_delivery == 1:
+    def on_event(event: Any) -> None:
+        if isinstance(event, ReportEvent):
             state["reports"] += 1
             if state["reports"] == count and not finished.called:
                 state["t_reports"] = time.perf_counter()
                 finished.callback(None)
 
-    channel = CmppChannel(url, reactor, on_deliver)
+    channel = Channel(url, reactor, on_event=on_event, name=f"bench-{url.scheme}")
     content = "smsgw bench load test message".encode("ascii")
-    pdu = p.Submit(
-        registered_delivery=1 if want_reports else 0,
-        service_id=b"BENCH",
-        msg_src=url.account.encode("ascii"),
-        src_id=b"10650001",
-        msg_fmt=0,
-        dest_terminal_ids=(b"13800138000",),
-        msg_content=content,
-    )
+    segment = Segment(pk_total=1, pk_number=1, tp_udhi=0, content=content, msg_fmt=0)
+    dests = ("13800138000",)
     inflight_cap = opts["sessions"] * opts["window"] * 2
 
-    def one_done(resp: Any, t0: float) -> None:
+    def one_done(result: SegmentResult, t0: float) -> None:
         state["lat"].append(time.perf_counter() - t0)
-        if resp.result != 0:
-            state["errors"][str(resp.result)] += 1
+        if result.result != 0:
+            state["errors"][str(result.result)] += 1
         _next()
 
     def one_failed(f: Any) -> None:
@@ -156,7 +187,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     def _send() -> None:
         state["sent"] += 1
         t0 = time.perf_counter()
-        d = Deferred.fromCoroutine(channel.submit(pdu))
+        d = channel.submit_segment(dests, segment, report=want_reports)
         d.addCallbacks(one_done, one_failed, callbackArgs=(t0,))
 
     def start(_: Any) -> None:
@@ -197,6 +228,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
         return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 3) if lat else 0.0
 
     summary = {
+        "protocol": url.scheme,
         "count": count,
         "sessions": opts["sessions"],
         "window": opts["window"],
@@ -308,6 +340,10 @@ def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    if "--http" in argv:
+        from smsgw.bench import http
+
+        return http.main([a for a in argv if a != "--http"])
     opts = Options()
     try:
         opts.parseOptions(argv)
@@ -319,7 +355,7 @@ def main(argv: list[str]) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if target is None:
-                proc, target = start_simulator(tmp)
+                proc, target = start_simulator(tmp, opts["protocol"])
             if opts["hold"]:
                 summary = hold(opts, target, proc.pid if proc else None)
             else:

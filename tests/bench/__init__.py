@@ -1,0 +1,1 @@
+"""Tests for :mod:`smsgw.bench`: the load generators (functional only, never timed)."""
