@@ -66,7 +66,7 @@ SCHEMES = ("cmpp", "cmpp3", "sgip", "smgp")
 DEFAULT_PORTS = {"cmpp": 7890, "cmpp3": 7890, "sgip": 8801, "smgp": 8890}
 """Upstream port when the URL has none, per scheme."""
 
-_EXTRA_KEYS = ("node_id", "corp_id", "listen", "login_mode", "version")
+_EXTRA_KEYS = ("node_id", "corp_id", "listen", "login_mode", "version", "charset")
 """Protocol-specific URL keys, kept as text in :attr:`UpstreamConfig.extra`."""
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -267,7 +267,8 @@ class UpstreamConfig:
     :ivar retries: attempts for an unanswered request.
     :ivar keepalive_s: idle seconds before an active test.
     :ivar extra: protocol keys as text: ``node_id``, ``corp_id``, ``listen``,
-        ``login_mode``, ``version``.
+        ``login_mode``, ``version``, and ``charset`` (``gbk``: send non-ASCII
+        text as Msg_Fmt 15 instead of UCS2, for gateways that ask for it).
     """
 
     scheme: str
@@ -424,6 +425,8 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
             except ValueError as exc:
                 raise error(key, str(exc)) from None
         elif key in _EXTRA_KEYS:
+            if key == "charset" and value not in ("ucs2", "gbk"):
+                raise error(key, "expected ucs2 (Msg_Fmt 8, the default) or gbk (Msg_Fmt 15)")
             extra[key] = value
         else:
             allowed = ", ".join([*parsers, *_EXTRA_KEYS])

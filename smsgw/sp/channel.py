@@ -351,7 +351,7 @@ class Channel(MultiService):
         With a report wanted, each destination gets its own SUBMIT (seed 002:
         group sends carry no reports); otherwise up to 99 per SUBMIT.
         """
-        fmt = choose_fmt(text)
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
         segments = split_text(text, fmt, next(self._reference) & 0xFF)
         if report:
             groups = [(d,) for d in dests]

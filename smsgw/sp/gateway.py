@@ -287,7 +287,9 @@ class Gateway(MultiService):
             text = render(str(template.engine), template.body, params, to)
         if not text:
             raise RequestError("bad_field", "the content is empty", "content")
-        fmt = choose_fmt(text)
+        upstream = self.channels[channel].config if channel in self.channels else None
+        prefer_gb = upstream is not None and upstream.extra.get("charset") == "gbk"
+        fmt = choose_fmt(text, prefer_gb=prefer_gb)
         self._reference = (self._reference + 1) & 0xFF
         parts = split_text(text, fmt, self._reference)
         if len(parts) > MAX_SEGMENTS:
