@@ -19,6 +19,7 @@ from smsgw.config import (
     parse_account,
     parse_upstream_url,
 )
+from smsgw.web.jsonapi import access_log_line
 
 ROLES = ("sp", "ismg-sim", "gns-sim")
 
@@ -180,7 +181,7 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
             svc.setServiceParent(top)
             log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
     control = options.get("control") or config.simulator.control
-    site = Site(control_resource(sim))
+    site = Site(control_resource(sim), logFormatter=access_log_line)
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")

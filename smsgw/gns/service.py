@@ -48,6 +48,7 @@ from smsgw.gns.control import control_resource
 from smsgw.gns.routes import MoRoute, MtRoute, RouteError, RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount
 from smsgw.protocols.cmpp.constants import PORT_GNS
+from smsgw.web.jsonapi import access_log_line
 
 __all__ = [
     "DEFAULT_GNS_CONTROL",
@@ -362,7 +363,7 @@ def make_gns_sim(
     svc.setName("gns")
     svc.setServiceParent(top)
     control = control or config.control
-    site = Site(control_resource(server))
+    site = Site(control_resource(server), logFormatter=access_log_line)
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")

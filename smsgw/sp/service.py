@@ -22,6 +22,7 @@ from twisted.web.server import Site
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
 from smsgw.sp.channel import Channel
 from smsgw.sp.routing import Router, RouteSpec
+from smsgw.web.jsonapi import access_log_line
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -124,7 +125,7 @@ class SpService(MultiService):
         if callbacks is not None:
             callbacks.start()
         keys = [k.key for k in self.config.api_keys]
-        site = Site(api_resource(self.gateway, self.metrics, keys))
+        site = Site(api_resource(self.gateway, self.metrics, keys), logFormatter=access_log_line)
         site.noisy = False
         self._web = StreamServerEndpointService(serverFromString(self.reactor, self.http), site)
         self._web.setServiceParent(self)

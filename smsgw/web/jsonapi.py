@@ -398,3 +398,22 @@ class NotFoundResource(JsonResource):
     def render(self, request: Request) -> bytes:
         """Answer 404 ``not_found``."""
         return self._write_error(request, _not_found())
+
+
+def access_log_line(timestamp: str, request: Request) -> str:
+    """An access-log line without the query string, which may carry phone numbers.
+
+    For ``Site(..., logFormatter=access_log_line)``: the combined log format
+    of :func:`twisted.web.http.combinedLogFormatter`, less the query and the
+    referrer (STYLE.md §7: never log message bodies, mask numbers).
+    """
+    client = request.getClientAddress()
+    host = getattr(client, "host", "-")
+    method = (request.method or b"-").decode("latin-1")
+    path = (request.path or b"-").decode("latin-1")
+    protocol = (request.clientproto or b"-").decode("latin-1")
+    length = request.sentLength or "-"
+    agent = (request.getHeader(b"user-agent") or b"-").decode("latin-1").replace('"', "'")
+    return (
+        f'"{host}" - - {timestamp} "{method} {path} {protocol}" {request.code} {length} "{agent}"'
+    )

@@ -416,3 +416,24 @@ class QueryTests(SynchronousTestCase):
     def test_not_utf8(self) -> None:
         """An argument that is not UTF-8 is refused."""
         self.assert_bad("?name=%FF", "name")
+
+
+class AccessLogTests(SynchronousTestCase):
+    """The access log leaves out query strings, which may carry phone numbers."""
+
+    def test_no_query(self) -> None:
+        """The line has the method, the path and the status, never the query."""
+        from twisted.web.test.requesthelper import DummyRequest
+
+        from smsgw.web.jsonapi import access_log_line
+
+        request = DummyRequest([b"v1", b"submits"])
+        request.method = b"GET"
+        request.path = b"/v1/submits"
+        request.uri = b"/v1/submits?dest=13800138000"
+        request.clientproto = b"HTTP/1.1"
+        request.code = 200
+        request.sentLength = 12
+        line = access_log_line("[22/Nov/2026:02:00:00 +0000]", request)
+        self.assertIn('"GET /v1/submits HTTP/1.1" 200 12', line)
+        self.assertNotIn("13800138000", line)
