@@ -334,13 +334,23 @@ class _Compiler:
         return self.ns["encode"], self.ns["decode"]
 
     def construct(self, values: dict[str, str]) -> str:
-        """``_cls(...)`` with every attribute positional, off-wire ones as defaults."""
+        """An expression building the instance, off-wire attributes at their defaults.
+
+        For a plain slotted attrs class (no validators, converters, hooks or
+        frozen ``__setattr__``) the instance is built by :func:`_build`, a
+        generated function of slot stores: ``__init__``'s call with two dozen
+        arguments costs more than the stores themselves (docs/benchmarks.md).
+        """
         args = []
         for a in attrs.fields(self.layout.cls):
             if a.name in values:
                 args.append(values[a.name])
             else:
                 args.append(self.const(a.default))
+        if _plain_slotted(self.layout.cls):
+            if "_build" not in self.ns:
+                self.ns["_build"] = _slot_builder(self.layout.cls)
+            return f"_build({', '.join(args)})"
         return f"_cls({', '.join(args)})"
 
     # -- decoding -------------------------------------------------------
@@ -591,6 +601,31 @@ class _Shape:
             self.cache.clear()
         s = self.cache[key] = struct.Struct(fmt)
         return s
+
+
+def _plain_slotted(cls: type) -> bool:
+    """Whether ``cls.__init__`` only stores its arguments into slots."""
+    return (
+        "__slots__" in cls.__dict__
+        and cls.__setattr__ is object.__setattr__
+        and not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and all(
+            a.validator is None and a.converter is None and a.init and a.alias == a.name
+            for a in attrs.fields(cls)
+        )
+    )
+
+
+def _slot_builder(cls: type) -> Callable[..., Any]:
+    """A function ``(field values in order) -> instance`` that skips ``__init__``."""
+    names = [a.name for a in attrs.fields(cls)]
+    lines = [f"def build({', '.join(names)}):", "    o = _new(_cls)"]
+    lines += [f"    o.{n} = {n}" for n in names]
+    lines.append("    return o")
+    ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    exec(compile("\n".join(lines), f"<smsgw builder {cls.__name__}>", "exec"), ns)
+    return ns["build"]  # type: ignore[no-any-return]
 
 
 def _strip_expr(var: str, codec: UInt | Octets) -> str:
