@@ -15,6 +15,7 @@ it); ``sync`` answers after every segment's SUBMIT_RESP.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,7 +23,7 @@ from typing import Any
 
 import attrs
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -108,10 +109,17 @@ class Accepted:
 
 def _done_at(text: str, now: float) -> float:
     """A report's ``YYMMDDHHMM`` Done_time in Beijing time as POSIX seconds (or *now*)."""
+    done = _parse_done_time(text[:10])
+    return now if done is None else done
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_done_time(text: str) -> float | None:
+    # Cached: reports of one minute share their Done_time, and strptime is slow.
     try:
-        return datetime.strptime(text[:10], "%y%m%d%H%M").replace(tzinfo=BEIJING).timestamp()
+        return datetime.strptime(text, "%y%m%d%H%M").replace(tzinfo=BEIJING).timestamp()
     except ValueError:
-        return now
+        return None
 
 
 class Gateway(MultiService):
@@ -129,6 +137,8 @@ class Gateway(MultiService):
     log = Logger()
 
     pump_interval_s = 0.2
+    #: Claims one channel may have waiting for the store at once.
+    max_claims = 2
     expire_interval_s = 60.0
 
     def __init__(
@@ -156,8 +166,9 @@ class Gateway(MultiService):
         self.reassembler = Reassembler(timeout_s=600.0)
         self._waiters: dict[str, list[tuple[int, Deferred[None]]]] = defaultdict(list)
         self._done_segments: dict[str, int] = defaultdict(int)
-        self._pumping = False
-        self._again = False
+        self._claiming: dict[str, int] = defaultdict(int)
+        self._depth_at = float("-inf")
+        self._children: dict[tuple[Any, ...], Any] = {}
         self._reference = 0
         self._loops: list[LoopingCall] = []
         for channel in self.channels.values():
@@ -348,41 +359,51 @@ class Gateway(MultiService):
         return max(1, channel.config.sessions * channel.config.window * 2)
 
     def kick(self) -> None:
-        """Claim and send whatever is due, now (coalesced while a pass runs)."""
-        if self._pumping:
-            self._again = True
-            return
-        self._pumping = True
-        d = Deferred.fromCoroutine(self._pump())
+        """Claim and send whatever is due, now.
 
-        def finished(result: object) -> None:
-            self._pumping = False
-            if isinstance(result, Failure):
-                self.log.failure("gateway: pump failed", result)
-            if self._again:
-                self._again = False
-                self.clock.callLater(0, self.kick)
-
-        d.addBoth(finished)
-
-    async def _pump(self) -> None:
+        Each claim reserves its slots in :attr:`in_flight` before it asks the
+        store, so claims may overlap (a store round trip takes a commit)
+        without exceeding :meth:`capacity`; a channel claims only once half
+        its slots are free (or none is in flight), so that claims stay large.
+        """
         now = self.clock.seconds()
         for name, channel in self.channels.items():
-            free = self.capacity(channel) - self.in_flight[name]
-            if free <= 0 or not channel.sessions:
+            capacity = self.capacity(channel)
+            in_flight = self.in_flight[name]
+            free = capacity - in_flight
+            if free <= 0 or not channel.sessions or (in_flight and free < capacity // 2):
                 continue
-            works = await self.store.claim_due(now, free, channel=name)
-            for group in _group(works):
-                self._send(channel, group)
-        if self.metrics is not None:
-            self.metrics.queue_depth.set(await self.store.queue_depth())
+            if self._claiming[name] >= self.max_claims:
+                continue
+            self.in_flight[name] += free
+            self._claiming[name] += 1
+            d = self.store.claim_due(now, free, channel=name)
+            d.addBoth(self._claimed, channel, free)
+        if self.metrics is not None and now - self._depth_at >= self.pump_interval_s:
+            # A COUNT over the queue index: not on every kick (every SUBMIT_RESP kicks).
+            self._depth_at = now
+            self.store.queue_depth().addCallbacks(
+                self.metrics.queue_depth.set,
+                lambda f: self.log.failure("gateway: queue depth", f),
+            )
+
+    def _claimed(self, works: list[SegmentWork] | Failure, channel: Channel, reserved: int) -> None:
+        self._claiming[channel.name] -= 1
+        self.in_flight[channel.name] -= reserved
+        if isinstance(works, Failure):
+            self.log.failure("gateway: claiming from the queue failed", works)
+            return
+        for group in _group(works):
+            self._send(channel, group)
+        if not works and self.metrics is not None:
+            self._metric(self.metrics.in_flight, channel.name).set(self.in_flight[channel.name])
 
     def _send(self, channel: Channel, group: list[SegmentWork]) -> None:
         name = channel.name
         first = group[0]
         self.in_flight[name] += len(group)
         if self.metrics is not None:
-            self.metrics.in_flight.labels(channel=name).set(self.in_flight[name])
+            self._metric(self.metrics.in_flight, name).set(self.in_flight[name])
         segment = TextSegment(
             pk_total=first.pk_total,
             pk_number=first.pk_number,
@@ -393,26 +414,36 @@ class Gateway(MultiService):
         d = channel.submit_segment(
             tuple(w.to for w in group), segment, report=first.report, src_ext=first.src_ext
         )
+        # Plain callbacks, not coroutines: this runs for every SUBMIT.
         d.addCallbacks(
-            lambda r: Deferred.fromCoroutine(self._submitted(r, channel, group)),
+            self._submitted,
             lambda f: Deferred.fromCoroutine(self._not_submitted(f, channel, group)),
+            callbackArgs=(channel, group),
         )
         d.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
 
-    async def _submitted(self, result: Any, channel: Channel, group: list[SegmentWork]) -> None:
+    def _submitted(self, result: Any, channel: Channel, group: list[SegmentWork]) -> Deferred[None]:
         now = self.clock.seconds()
         msg_id = result.msg_id if result.result == 0 else None
         records = [SubmitRecord(w.key, result.result, msg_id, now) for w in group]
-        try:
-            outcomes = await self.store.segment_submitted_many(records)
-        finally:
-            self._release(channel, group)
-        if self.metrics is not None:
-            self.metrics.submitted.labels(channel=channel.name, result=str(result.result)).inc(
-                len(group)
-            )
-        for outcome in outcomes:
-            self._report_matched(outcome)
+        d = self.store.segment_submitted_many(records)
+        # The SUBMIT is answered: its slot is free for the next claim while the
+        # record commits (the segment stays ``submitting`` until then).
+        self._release(channel, group)
+
+        def recorded(outcomes: Any) -> Any:
+            self._recorded(group)
+            return outcomes
+
+        def matched(outcomes: list[Any]) -> None:
+            if self.metrics is not None:
+                self._metric(self.metrics.submitted, channel.name, str(result.result)).inc(
+                    len(group)
+                )
+            for outcome in outcomes:
+                self._report_matched(outcome)
+
+        return d.addBoth(recorded).addCallback(matched)
 
     async def _not_submitted(
         self, failure: Failure, channel: Channel, group: list[SegmentWork]
@@ -420,20 +451,25 @@ class Gateway(MultiService):
         now = self.clock.seconds()
         reason = failure.getErrorMessage()
         self.log.warn("{channel}: SUBMIT failed: {why}", channel=channel.name, why=reason)
+        self._release(channel, group)
         try:
             for w in group:
                 await self.store.segment_failed(w.key, reason, now)
         finally:
-            self._release(channel, group)
+            self._recorded(group)
 
     def _release(self, channel: Channel, group: list[SegmentWork]) -> None:
+        """*group*'s SUBMIT is over: free its slots and claim more."""
         self.in_flight[channel.name] -= len(group)
         if self.metrics is not None:
-            self.metrics.in_flight.labels(channel=channel.name).set(self.in_flight[channel.name])
+            self._metric(self.metrics.in_flight, channel.name).set(self.in_flight[channel.name])
+        self.kick()
+
+    def _recorded(self, group: list[SegmentWork]) -> None:
+        """*group*'s outcome is stored: sync-mode requests waiting for it may answer."""
         for w in group:
             self._done_segments[w.key.message_id] += 1
             self._check_waiters(w.key.message_id)
-        self.kick()
 
     async def _expire(self) -> None:
         now = self.clock.seconds()
@@ -452,25 +488,32 @@ class Gateway(MultiService):
     # -- reports and MOs ----------------------------------------------------
 
     def _event(self, event: Event) -> Deferred[None]:
+        if isinstance(event, ReportEvent):
+            return self._report(event)  # the hot path: no coroutine
         return Deferred.fromCoroutine(self.on_event(event))
+
+    def _report(self, event: ReportEvent) -> Deferred[None]:
+        """Store a report (final ones only); fires once it is committed."""
+        now = self.clock.seconds()
+        if self.metrics is not None:
+            self._metric(self.metrics.reports, event.channel, event.stat).inc()
+        if event.stat in INTERMEDIATE_STATS:
+            return succeed(None)
+        d = self.store.record_report(
+            event.channel,
+            event.msg_id,
+            event.stat,
+            _done_at(event.done_time, now),
+            to=event.dest or None,
+            now=now,
+        )
+        return d.addCallback(self._report_matched)
 
     async def on_event(self, event: Event) -> None:
         """Store a report or MO; the channel answers the gateway only after this."""
         now = self.clock.seconds()
         if isinstance(event, ReportEvent):
-            if self.metrics is not None:
-                self.metrics.reports.labels(channel=event.channel, stat=event.stat).inc()
-            if event.stat in INTERMEDIATE_STATS:
-                return
-            outcome = await self.store.record_report(
-                event.channel,
-                event.msg_id,
-                event.stat,
-                _done_at(event.done_time, now),
-                to=event.dest or None,
-                now=now,
-            )
-            self._report_matched(outcome)
+            await self._report(event)
         elif isinstance(event, MoEvent):
             key = (event.channel, event.sender, event.to)
             done = self.reassembler.add(key, event.content, event.tp_udhi, event.msg_fmt, now)
@@ -505,6 +548,14 @@ class Gateway(MultiService):
         self.callbacks.enqueue(InboundKind.REPORT, payload).addErrback(
             lambda f: self.log.failure("gateway: report callback not queued", f)
         )
+
+    def _metric(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once (labels() is slow on the hot paths)."""
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # -- views -------------------------------------------------------------
 

@@ -21,7 +21,15 @@ inside its own SAVEPOINT, so one job's error rolls back only that job; then
 the batch commits (one fsync) and only then do the jobs' Deferreds fire.
 ``add_messages`` and ``segment_submitted_many`` are single jobs, hence all
 or nothing.  Reads go through the same queue, so they see every earlier
-call's effect.
+call's effect.  The database thread goes from one batch straight to the
+next (the calls handed to it meanwhile) without a round trip through the
+reactor thread, which only fires the results.
+
+**Message status.**  ``messages.status`` is :func:`~smsgw.store.model.derive_status`
+of the message's segments, kept in step by every write.  Within a batch the
+segments' per-state counts of each touched message are read once (one
+``GROUP BY``) and then updated as segments change state, so a report or a
+SUBMIT_RESP costs a few single-row statements whatever the message's size.
 
 Times are stored as REAL POSIX seconds, enums as their text, message
 content as BLOB, inbound fields and callback payloads as JSON text.
@@ -32,6 +40,8 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -72,7 +82,6 @@ from smsgw.store.model import (
     Template,
     TemplateEngine,
     derive_status,
-    report_fields,
     segment_state_for_stat,
     validate_message,
 )
@@ -108,26 +117,64 @@ def _open_connection(conn: sqlite3.Connection, synchronous: str, busy_timeout_ms
     conn.execute("PRAGMA foreign_keys=ON")
 
 
+class _Tx:
+    """One batch's transaction: the connection, plus each touched message's segment counts.
+
+    ``counts[seq]`` maps a segment state to how many of message *seq*'s
+    segments are in it, as this transaction sees them; the write paths keep
+    it in step (:func:`_moved`), so a message's status is derived without
+    reading its segments again; ``status[seq]`` is the status its row holds,
+    so an unchanged status is not written again.  ``held`` says whether
+    ``held_reports`` may have a row (None: not looked yet), so that recording
+    a SUBMIT_RESP does not look for a held report when there is none.  All of
+    it lives for one batch only (the batch holds the write lock, so no other
+    connection changes those rows meanwhile), and a job rolled back to its
+    SAVEPOINT drops what it touched.
+    """
+
+    __slots__ = ("conn", "counts", "execute", "executemany", "held", "status", "touched")
+
+    def __init__(self, conn: _Conn) -> None:
+        self.conn = conn
+        self.execute = conn.execute
+        self.executemany = conn.executemany
+        self.counts: dict[int, Counter[str]] = {}
+        self.status: dict[int, MessageStatus] = {}
+        self.held: bool | None = None
+        self.touched: set[int] = set()
+
+    def forget_touched(self) -> None:
+        """The job was rolled back: what it counted may be wrong now."""
+        for seq in self.touched:
+            self.counts.pop(seq, None)
+            self.status.pop(seq, None)
+        self.touched.clear()
+
+
 def _run_batch(conn: _Conn, jobs: list[_Job]) -> list[tuple[bool, Any]]:
     """Run *jobs* in one transaction, each in a SAVEPOINT; ``(ok, value or exception)`` each."""
     results: list[tuple[bool, Any]] = []
-    conn.execute("BEGIN IMMEDIATE")
+    tx = _Tx(conn)
+    execute = conn.execute
+    execute("BEGIN IMMEDIATE")
     try:
         for fn, args in jobs:
-            conn.execute("SAVEPOINT job")
+            execute("SAVEPOINT job")
+            tx.touched.clear()
             try:
-                value = fn(conn, *args)
+                value = fn(tx, *args)
             except Exception as e:
-                conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
+                execute("ROLLBACK TO job")
+                execute("RELEASE job")
+                tx.forget_touched()
                 results.append((False, e))
             else:
-                conn.execute("RELEASE job")
+                execute("RELEASE job")
                 results.append((True, value))
-        conn.execute("COMMIT")
+        execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            execute("ROLLBACK")
         raise
     return results
 
@@ -191,16 +238,59 @@ def _load_message(conn: _Conn, where: str, *params: Any) -> Message | None:
     )
 
 
-def _refresh_status(conn: _Conn, seqs: set[int] | list[int]) -> None:
-    """Keep ``messages.status`` equal to :func:`derive_status` of the segments."""
-    for seq in seqs:
-        states = [
-            SegmentState(s)
-            for (s,) in conn.execute("SELECT state FROM segments WHERE message_seq = ?", (seq,))
-        ]
-        conn.execute(
-            "UPDATE messages SET status = ? WHERE seq = ?", (str(derive_status(states)), seq)
+def _counts(tx: _Tx, seq: int) -> Counter[str]:
+    """Message *seq*'s segments per state, as the transaction sees them now."""
+    counts = tx.counts.get(seq)
+    if counts is None:
+        counts = tx.counts[seq] = Counter(
+            dict(
+                tx.execute(
+                    "SELECT state, COUNT(*) FROM segments WHERE message_seq = ? GROUP BY state",
+                    (seq,),
+                ).fetchall()
+            )
         )
+    tx.touched.add(seq)
+    return counts
+
+
+def _moved(tx: _Tx, seq: int, moves: Sequence[tuple[str, str]]) -> None:
+    """Segments of message *seq* went ``(old, new)`` state each (already written)."""
+    counts = tx.counts.get(seq)
+    if counts is None:
+        _counts(tx, seq)  # read after the UPDATE: already counts the moves
+        return
+    tx.touched.add(seq)
+    for old, new in moves:
+        counts[old] -= 1
+        counts[new] += 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_for(counts: tuple[tuple[str, int], ...]) -> MessageStatus:
+    """:func:`derive_status` of segments counted per state (cached: it runs for every change)."""
+    return derive_status(SegmentState(state) for state, n in counts for _ in range(n))
+
+
+def _save_status(tx: _Tx, seq: int) -> MessageStatus:
+    """Write ``messages.status`` = :func:`derive_status` of the segments (if it changed)."""
+    counts = _counts(tx, seq)
+    status = _status_for(tuple(sorted((state, n) for state, n in counts.items() if n)))
+    if tx.status.get(seq) is not status:
+        tx.execute(
+            "UPDATE messages SET status = ? WHERE seq = ? AND status != ?",
+            (str(status), seq, str(status)),
+        )
+        tx.status[seq] = status
+    return status
+
+
+def _refresh_status(tx: _Tx, seqs: set[int] | list[int]) -> None:
+    """Recount and save the status of messages changed by a bulk UPDATE."""
+    for seq in seqs:
+        tx.counts.pop(seq, None)
+        tx.status.pop(seq, None)
+        _save_status(tx, seq)
 
 
 @attrs.frozen
@@ -216,18 +306,21 @@ class _SegmentRow:
     stat: str | None
     channel: str
     to: str
+    pk_total: int
+    external_id: str | None
 
 
 _SEGMENT_ROW = (
     "SELECT s.id, s.message_seq, m.id, s.recipient, s.pk_number, s.state, s.result, s.msg_id,"
-    " s.stat, s.channel, r.dest"
+    " s.stat, s.channel, r.dest, s.pk_total, m.external_id"
     " FROM segments s JOIN messages m ON m.seq = s.message_seq"
     " JOIN recipients r ON r.message_seq = s.message_seq AND r.idx = s.recipient"
 )
 
 
 def _segment_row(row: tuple[Any, ...]) -> _SegmentRow:
-    sid, seq, message_id, recipient, pk_number, state, result, msg_id, stat, channel, to = row
+    (sid, seq, message_id, recipient, pk_number, state, result, msg_id, stat, channel, to,
+     pk_total, external_id) = row  # fmt: skip
     return _SegmentRow(
         sid,
         seq,
@@ -238,6 +331,8 @@ def _segment_row(row: tuple[Any, ...]) -> _SegmentRow:
         stat,
         channel,
         to,
+        pk_total,
+        external_id,
     )
 
 
@@ -369,19 +464,22 @@ def report_query(by_dest: bool) -> str:
     )
 
 
-def _claim_due(conn: _Conn, now: float, limit: int, channel: str | None) -> list[SegmentWork]:
+def _claim_due(conn: _Tx, now: float, limit: int, channel: str | None) -> list[SegmentWork]:
     params = (now, max(limit, 0)) if channel is None else (now, channel, max(limit, 0))
     rows = conn.execute(claim_query(channel is not None), params).fetchall()
     conn.executemany(
         "UPDATE segments SET state = 'submitting', attempts = attempts + 1 WHERE id = ?",
         [(row[0],) for row in rows],
     )
-    _refresh_status(conn, {row[1] for row in rows})
+    claimed = Counter(row[1] for row in rows)
+    for seq, n in claimed.items():
+        _moved(conn, seq, [(SegmentState.QUEUED, SegmentState.SUBMITTING)] * n)
+        _save_status(conn, seq)
     return [_work(row) for row in rows]
 
 
 def _apply_report(
-    conn: _Conn,
+    conn: _Tx,
     channel: str,
     rows: list[_SegmentRow],
     msg_id: str,
@@ -390,33 +488,45 @@ def _apply_report(
     received_at: float,
     now: float,
 ) -> ReportOutcome:
-    """Set the report on *rows* (one message) and write one inbound ``report`` item each."""
+    """Set the report on *rows* (one message) and write one inbound ``report`` item each.
+
+    Reads nothing of the message beyond *rows*: its status comes from the
+    transaction's segment counts (:func:`_moved`).
+    """
     state = segment_state_for_stat(stat)
     conn.executemany(
         "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ? WHERE id = ?",
         [(str(state), stat, done_at, received_at, row.id) for row in rows],
     )
     seq = rows[0].message_seq
-    _refresh_status(conn, [seq])
-    message = _load_message(conn, "seq = ?", seq)
-    assert message is not None
-    keys = [row.key for row in rows]
-    for key in keys:
-        _put_inbound(
-            conn,
-            Inbound(
-                InboundKind.REPORT,
-                channel,
-                report_fields(message, key, msg_id, stat, done_at),
-                now,
-            ),
-        )
+    _moved(conn, seq, [(row.state, state) for row in rows])
+    status = _save_status(conn, seq)
+    for row in rows:
+        # The fields of model.report_fields(message after the report, key, ...).
+        fields = {
+            "message_id": row.key.message_id,
+            "external_id": row.external_id,
+            "to": row.to,
+            "msg_id": msg_id,
+            "stat": stat,
+            "done_at": done_at,
+            "pk_number": row.key.pk_number,
+            "pk_total": row.pk_total,
+            "status": str(status),
+        }
+        _put_inbound(conn, Inbound(InboundKind.REPORT, channel, fields, now))
     return ReportOutcome(
-        ReportMatch.MATCHED, channel, msg_id, stat, message.id, keys, message.status
+        ReportMatch.MATCHED,
+        channel,
+        msg_id,
+        stat,
+        rows[0].key.message_id,
+        [row.key for row in rows],
+        status,
     )
 
 
-def _submitted(conn: _Conn, record: SubmitRecord) -> list[ReportOutcome]:
+def _submitted(conn: _Tx, record: SubmitRecord) -> list[ReportOutcome]:
     row = _find_segment(conn, record.key)
     if row.state not in (SegmentState.QUEUED, SegmentState.SUBMITTING):
         if (row.result, row.msg_id) == (record.result, record.msg_id):
@@ -428,7 +538,8 @@ def _submitted(conn: _Conn, record: SubmitRecord) -> list[ReportOutcome]:
             " submitted_at = ? WHERE id = ?",
             (record.result, record.msg_id, f"result {record.result}", record.now, row.id),
         )
-        _refresh_status(conn, [row.message_seq])
+        _moved(conn, row.message_seq, [(row.state, SegmentState.FAILED)])
+        _save_status(conn, row.message_seq)
         return []
     if record.msg_id is None:
         raise ValueError(f"{record.key}: Result 0 without a msg_id")
@@ -437,7 +548,12 @@ def _submitted(conn: _Conn, record: SubmitRecord) -> list[ReportOutcome]:
         " WHERE id = ?",
         (record.msg_id, record.now, row.id),
     )
-    _refresh_status(conn, [row.message_seq])
+    _moved(conn, row.message_seq, [(row.state, SegmentState.SUBMITTED)])
+    _save_status(conn, row.message_seq)
+    if conn.held is None:
+        conn.held = bool(conn.execute("SELECT EXISTS (SELECT 1 FROM held_reports)").fetchone()[0])
+    if not conn.held:
+        return []
     held = conn.execute(
         "SELECT id, stat, done_at, received_at FROM held_reports"
         " WHERE channel = ? AND msg_id = ? AND (dest IS NULL OR dest = ?) ORDER BY id LIMIT 1",
@@ -465,11 +581,11 @@ def _submitted(conn: _Conn, record: SubmitRecord) -> list[ReportOutcome]:
     ]
 
 
-def _submitted_many(conn: _Conn, records: Sequence[SubmitRecord]) -> list[ReportOutcome]:
+def _submitted_many(conn: _Tx, records: Sequence[SubmitRecord]) -> list[ReportOutcome]:
     return [outcome for record in records for outcome in _submitted(conn, record)]
 
 
-def _segment_failed(conn: _Conn, key: SegmentKey, reason: str, now: float) -> None:
+def _segment_failed(conn: _Tx, key: SegmentKey, reason: str, now: float) -> None:
     row = _find_segment(conn, key)
     if row.state is SegmentState.FAILED:
         return
@@ -479,10 +595,11 @@ def _segment_failed(conn: _Conn, key: SegmentKey, reason: str, now: float) -> No
         "UPDATE segments SET state = 'failed', error = ?, submitted_at = ? WHERE id = ?",
         (reason, now, row.id),
     )
-    _refresh_status(conn, [row.message_seq])
+    _moved(conn, row.message_seq, [(row.state, SegmentState.FAILED)])
+    _save_status(conn, row.message_seq)
 
 
-def _requeue_submitting(conn: _Conn) -> int:
+def _requeue_submitting(conn: _Tx) -> int:
     seqs = {
         seq
         for (seq,) in conn.execute(
@@ -499,7 +616,7 @@ def _queue_depth(conn: _Conn) -> int:
 
 
 def _record_report(
-    conn: _Conn,
+    conn: _Tx,
     channel: str,
     msg_id: str,
     stat: str,
@@ -516,6 +633,7 @@ def _record_report(
             (channel, msg_id, to),
         ).fetchone():
             return ReportOutcome(ReportMatch.DUPLICATE, channel, msg_id, stat)
+        conn.held = True
         conn.execute(
             "INSERT INTO held_reports (channel, msg_id, dest, stat, done_at, raw, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -553,7 +671,7 @@ def _drop_held_reports(conn: _Conn, older_than: float) -> int:
     )
 
 
-def _expire_reports(conn: _Conn, older_than: float) -> int:
+def _expire_reports(conn: _Tx, older_than: float) -> int:
     rows = conn.execute(
         "SELECT s.id, s.message_seq FROM segments s JOIN messages m ON m.seq = s.message_seq"
         " WHERE s.state = 'submitted' AND s.stat IS NULL AND s.submitted_at < ?"
@@ -753,9 +871,21 @@ class SqliteStore:
         self._reactor = reactor
         self.batch_window_s = batch_window_s
         self.max_batch = max_batch
+        #: Calls waiting for the batch window (reactor thread only).
         self._pending: list[_Pending] = []
+        #: Calls handed to the database thread and not answered yet, in order.
+        self._sent: deque[_Pending] = deque()
         self._timer: IDelayedCall | None = None
-        self._running = False
+        # Shared with the database thread, under the lock: the jobs it is to
+        # run next, whether it is busy (then a new call goes straight to it),
+        # and whether it should stop once idle.
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._handoff: list[_Job] = []
+        self._busy = False
+        self._stop = False
+        self._loop: Deferred[None] | None = None
+        self._shutdown: Any = None
         self._closing = False
         self._pool_closed = False
         self._close_waiters: list[Deferred[None]] = []
@@ -823,17 +953,30 @@ class SqliteStore:
         return d.addCallbacks(migrated, failed)
 
     # -- the batcher -------------------------------------------------------
+    #
+    # The database thread runs :meth:`_db_loop`: it takes the jobs handed to
+    # it (at most max_batch), runs them as one transaction, posts the results
+    # to the reactor thread and goes straight on with the jobs handed over
+    # meanwhile, without waiting for the reactor thread to come round.  A call
+    # made while it is busy is handed over at once (it joins the next batch);
+    # a call made while it is idle waits batch_window_s for company.
 
     def _submit(self, fn: Callable[..., _T], *args: Any) -> Deferred[_T]:
         if self._closing:
             return fail(StoreClosed("the store is closed"))
         d: Deferred[_T] = Deferred()
-        self._pending.append(_Pending(fn, args, d))
-        if not self._running:
-            if len(self._pending) >= self.max_batch:
-                self._flush()
-            elif self._timer is None:
-                self._timer = self._reactor.callLater(self.batch_window_s, self._flush)
+        job = _Pending(fn, args, d)
+        if self._loop is not None:
+            with self._lock:
+                if self._busy:
+                    self._sent.append(job)
+                    self._handoff.append((fn, args))
+                    return d
+        self._pending.append(job)
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = self._reactor.callLater(self.batch_window_s, self._flush)
         return d
 
     def _flush(self) -> None:
@@ -841,25 +984,76 @@ class SqliteStore:
             if self._timer.active():
                 self._timer.cancel()
             self._timer = None
-        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-        if not batch:
+        if not self._pending:
             self._idle()
             return
-        self._running = True
-        self.batches += 1
-        self.batched_calls += len(batch)
-        d = self._pool.runWithConnection(_run_batch, [(job.fn, job.args) for job in batch])
-        d.addBoth(self._finished, batch)
+        jobs, self._pending = self._pending, []
+        self._sent.extend(jobs)
+        with self._lock:
+            self._handoff.extend((job.fn, job.args) for job in jobs)
+            self._busy = True
+            self._wake.notify()
+        if self._loop is None:
+            self._stop = False
+            # Before the pool's own shutdown trigger joins its thread, which
+            # would otherwise wait for work forever.
+            self._shutdown = self._reactor.addSystemEventTrigger(
+                "before", "shutdown", self._stop_loop
+            )
+            self._loop = self._pool.runWithConnection(self._db_loop)
+            self._loop.addBoth(self._loop_ended)
 
-    def _finished(self, results: list[tuple[bool, Any]] | Failure, batch: list[_Pending]) -> None:
-        # Still "running" while the Deferreds fire: calls made from their
-        # callbacks queue up and go in the next batch, which starts at once.
+    def _stop_loop(self) -> None:
+        """Let the database thread end once it has run what it was handed."""
+        with self._lock:
+            self._stop = True
+            self._wake.notify()
+
+    def _db_loop(self, conn: _Conn) -> None:
+        """The database thread: run handed-over jobs, batch after batch, until stopped."""
+        while True:
+            with self._lock:
+                while not self._handoff:
+                    self._busy = False
+                    if self._stop:
+                        return
+                    self._wake.wait()
+                jobs = self._handoff[: self.max_batch]
+                del self._handoff[: self.max_batch]
+            results: list[tuple[bool, Any]] | Failure
+            try:
+                results = _run_batch(conn, jobs)
+            except Exception:
+                results = Failure()
+            self._reactor.callFromThread(self._finished, results, len(jobs))
+
+    def _loop_ended(self, result: Failure | None) -> None:
+        # Stopped by _idle, or it could not run at all (e.g. the database is gone):
+        # whatever was handed over and not answered fails with it.
+        self._loop = None
+        if self._shutdown is not None:
+            self._reactor.removeSystemEventTrigger(self._shutdown)
+            self._shutdown = None
+        with self._lock:
+            self._handoff.clear()
+            self._busy = False
+        if isinstance(result, Failure):
+            self.log.failure("store: the database thread failed", result)
+            sent, self._sent = self._sent, deque()
+            for job in sent:
+                job.deferred.errback(result)
+        self._idle()
+
+    def _finished(self, results: list[tuple[bool, Any]] | Failure, count: int) -> None:
         # (A caller that cancelled its Deferred is ignored by Twisted here;
         # its change was made all the same.)
+        batch = [self._sent.popleft() for _ in range(count)]
+        self.batches += 1
+        self.batched_calls += count
         try:
             if isinstance(results, Failure):
                 # The transaction itself failed (e.g. COMMIT on a full disk): nothing was kept.
-                self.log.failure("store: a batch of {n} calls failed", results, n=len(batch))
+                self.log.failure("store: a batch of {n} calls failed", results, n=count)
                 for job in batch:
                     job.deferred.errback(results)
             else:
@@ -869,19 +1063,19 @@ class SqliteStore:
                     else:
                         job.deferred.errback(Failure(value, type(value), value.__traceback__))
         finally:
-            self._running = False
-            if self._pending:
-                self._flush()
-            else:
-                self._idle()
+            self._idle()
 
     def _idle(self) -> None:
-        if self._closing and not self._running and not self._pending and not self._pool_closed:
-            self._pool_closed = True
-            self._pool.close()
-            waiters, self._close_waiters = self._close_waiters, []
-            for waiter in waiters:
-                waiter.callback(None)
+        if not self._closing or self._pending or self._sent or self._pool_closed:
+            return
+        if self._loop is not None:
+            self._stop_loop()
+            return  # _loop_ended comes back here
+        self._pool_closed = True
+        self._pool.close()
+        waiters, self._close_waiters = self._close_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
 
     # -- messages ----------------------------------------------------------
 

@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
@@ -377,6 +377,28 @@ class ContractMixin:
         got = await self.store.get_message("m1")
         self.assertEqual(got.recipients[0].segments[0].state, S.SUBMITTING)
         self.assertIsNone(got.recipients[0].segments[0].msg_id)
+
+    async def test_status_after_failed_call(self) -> None:
+        """Calls made together with a failing one see the message as if it was never made."""
+        await self.store.add_message(make_message(to=(A, B, C)))
+        await self.store.claim_due(NOW, 10)
+        bad = [SubmitRecord(key("m1", 1), 0, "id1", NOW), SubmitRecord(key("m9"), 0, "x", NOW)]
+        calls = [
+            self.store.segment_submitted(key("m1", 0), 0, "id0", NOW),
+            self.store.segment_submitted_many(bad),
+            self.store.segment_submitted(key("m1", 2), 0, "id2", NOW),
+            self.store.record_report("cm", "id0", "DELIVRD", NOW + 1),
+        ]
+        results = await DeferredList(calls, consumeErrors=True)
+        self.assertFalse(results[1][0])
+        results[1][1].trap(UnknownSegment)
+        self.assertEqual(results[3][1].message_status, M.SUBMITTING)
+        self.assertEqual((await self.store.get_message("m1")).status, M.SUBMITTING)
+        await self.store.segment_submitted(key("m1", 1), 0, "id1", NOW)
+        for msg_id in ("id1", "id2"):
+            outcome = await self.store.record_report("cm", msg_id, "DELIVRD", NOW + 1)
+        self.assertEqual(outcome.message_status, M.DELIVERED)
+        self.assertEqual((await self.store.get_message("m1")).status, M.DELIVERED)
 
     async def test_failed(self) -> None:
         """segment_failed is final and keeps the reason; failing again is a no-op."""
