@@ -71,11 +71,16 @@ class Bind:
 
 
 @attrs.define
-class BindResp:
-    """Bind_Resp: Result (0 OK, 1 illegal login, 4 bad Login Type, ...) and Reserve."""
+class ResultResp:
+    """The shape of every SGIP response that is Result and Reserve (sgip12.md §6, Bind_Resp)."""
 
     result: int = 0
     reserve: bytes = b""
+
+
+@attrs.define
+class BindResp(ResultResp):
+    """Bind_Resp: Result (0 OK, 1 illegal login, 4 bad Login Type, ...) and Reserve."""
 
 
 @attrs.define
@@ -119,11 +124,8 @@ class Submit:
 
 
 @attrs.define
-class SubmitResp:
+class SubmitResp(ResultResp):
     """Submit_Resp: Result and Reserve; no message id (sgip12.md §10)."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -140,11 +142,8 @@ class Deliver:
 
 
 @attrs.define
-class DeliverResp:
+class DeliverResp(ResultResp):
     """Deliver_Resp: Result (0 accepted) and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -171,11 +170,8 @@ class Report:
 
 
 @attrs.define
-class ReportResp:
+class ReportResp(ResultResp):
     """Report_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -189,11 +185,8 @@ class UserRpt:
 
 
 @attrs.define
-class UserRptResp:
+class UserRptResp(ResultResp):
     """UserRpt_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -267,11 +260,8 @@ class AddSp:
 
 
 @attrs.define
-class AddSpResp:
+class AddSpResp(ResultResp):
     """AddSP_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -288,11 +278,8 @@ class ModifySp:
 
 
 @attrs.define
-class ModifySpResp:
+class ModifySpResp(ResultResp):
     """ModifySP_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -306,11 +293,8 @@ class DeleteSp:
 
 
 @attrs.define
-class DeleteSpResp:
+class DeleteSpResp(ResultResp):
     """DeleteSP_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -363,11 +347,8 @@ class AddTeleSeg:
 
 
 @attrs.define
-class AddTeleSegResp:
+class AddTeleSegResp(ResultResp):
     """AddTeleSeg_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -383,11 +364,8 @@ class ModifyTeleSeg:
 
 
 @attrs.define
-class ModifyTeleSegResp:
+class ModifyTeleSegResp(ResultResp):
     """ModifyTeleSeg_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -400,11 +378,8 @@ class DeleteTeleSeg:
 
 
 @attrs.define
-class DeleteTeleSegResp:
+class DeleteTeleSegResp(ResultResp):
     """DeleteTeleSeg_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -419,11 +394,8 @@ class AddSmg:
 
 
 @attrs.define
-class AddSmgResp:
+class AddSmgResp(ResultResp):
     """AddSMG_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -439,11 +411,8 @@ class ModifySmg:
 
 
 @attrs.define
-class ModifySmgResp:
+class ModifySmgResp(ResultResp):
     """ModifySMG_Resp (0x8000000E, not the spec's misprinted 0x0000000e): Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
 
 
 @attrs.define
@@ -455,8 +424,5 @@ class DeleteSmg:
 
 
 @attrs.define
-class DeleteSmgResp:
+class DeleteSmgResp(ResultResp):
     """DeleteSMG_Resp: Result and Reserve."""
-
-    result: int = 0
-    reserve: bytes = b""
