@@ -132,10 +132,11 @@ class _Tx:
     SAVEPOINT drops what it touched.
     """
 
-    __slots__ = ("conn", "counts", "execute", "executemany", "held", "status", "touched")
+    __slots__ = ("conn", "counts", "execute", "executemany", "held", "hot", "status", "touched")
 
-    def __init__(self, conn: _Conn) -> None:
+    def __init__(self, conn: _Conn, hot: _Hot | None = None) -> None:
         self.conn = conn
+        self.hot = _Hot() if hot is None else hot
         self.execute = conn.execute
         self.executemany = conn.executemany
         self.counts: dict[int, Counter[str]] = {}
@@ -151,10 +152,61 @@ class _Tx:
         self.touched.clear()
 
 
-def _run_batch(conn: _Conn, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+class _Hot:
+    """What the database thread remembers of segments between batches, to skip a SELECT.
+
+    ``claimed`` maps a claimed segment's key to its row (from the claim's
+    own SELECT) until its SUBMIT_RESP is recorded; ``awaiting`` maps
+    ``(channel, msg_id)`` to the row of a segment that was submitted alone
+    under that Msg_Id and wants a report, until the report comes.  Both are
+    hints, never the truth: every write made from them is an UPDATE whose
+    WHERE clause re-checks the row's identity and state, and when it matches
+    no row the full path (SELECT, checks, errors) runs instead.  So a hint
+    left stale by a rolled-back job, a requeue or an expiry costs one
+    statement and changes nothing.  Each map keeps at most :attr:`limit`
+    entries (the oldest go first): segments whose report never comes must
+    not grow it for ever.
+    """
+
+    __slots__ = ("awaiting", "claimed", "limit")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self.limit = limit
+        self.claimed: dict[SegmentKey, _SegmentRow] = {}
+        self.awaiting: dict[tuple[str, str], _SegmentRow] = {}
+
+    @staticmethod
+    def put(table: dict[Any, _SegmentRow], key: Any, row: _SegmentRow, limit: int) -> None:
+        if len(table) >= limit:
+            del table[next(iter(table))]
+        table[key] = row
+
+    def submitted(self, row: _SegmentRow, msg_id: str, alone: bool) -> None:
+        """*row* was submitted under *msg_id*: remember it if a report will be its alone.
+
+        The report path gives a Msg_Id to all of the newest message's segments
+        under it (see :func:`_record_report`).  So the hint is the row only
+        while it is the one such segment: a second segment of the same
+        message under that id drops the hint, an older message's never
+        replaces a newer one's.
+        """
+        key = (row.channel, msg_id)
+        old = self.awaiting.get(key)
+        if old is not None and old.message_seq > row.message_seq:
+            return
+        if not alone or (old is not None and old.message_seq == row.message_seq):
+            self.awaiting.pop(key, None)
+            return
+        self.put(
+            self.awaiting, key, attrs.evolve(row, state=SegmentState.SUBMITTED, msg_id=msg_id),
+            self.limit,
+        )  # fmt: skip
+
+
+def _run_batch(conn: _Conn, jobs: list[_Job], hot: _Hot | None = None) -> list[tuple[bool, Any]]:
     """Run *jobs* in one transaction, each in a SAVEPOINT; ``(ok, value or exception)`` each."""
     results: list[tuple[bool, Any]] = []
-    tx = _Tx(conn)
+    tx = _Tx(conn, hot)
     execute = conn.execute
     execute("BEGIN IMMEDIATE")
     try:
@@ -421,7 +473,7 @@ def _find_by_external_id(conn: _Conn, external_id: str, since: float) -> Message
 
 def _work(row: tuple[Any, ...]) -> SegmentWork:
     (_, _, message_id, recipient, pk_number, pk_total, content, msg_fmt, tp_udhi, attempts, to,
-     channel, report, src_ext) = row  # fmt: skip
+     channel, report, src_ext, _) = row  # fmt: skip
     return SegmentWork(
         key=SegmentKey(message_id, recipient, pk_number),
         to=to,
@@ -445,7 +497,7 @@ def claim_query(by_channel: bool) -> str:
     channel = " AND s.channel = ?" if by_channel else ""
     return (
         "SELECT s.id, s.message_seq, m.id, s.recipient, s.pk_number, s.pk_total, s.content,"
-        " s.msg_fmt, s.tp_udhi, s.attempts, r.dest, s.channel, m.report, m.src_ext"
+        " s.msg_fmt, s.tp_udhi, s.attempts, r.dest, s.channel, m.report, m.src_ext, m.external_id"
         " FROM segments s JOIN messages m ON m.seq = s.message_seq"
         " JOIN recipients r ON r.message_seq = s.message_seq AND r.idx = s.recipient"
         f" WHERE s.state = 'queued' AND s.due_at <= ?{channel} ORDER BY s.due_at, s.id LIMIT ?"
@@ -475,7 +527,16 @@ def _claim_due(conn: _Tx, now: float, limit: int, channel: str | None) -> list[S
     for seq, n in claimed.items():
         _moved(conn, seq, [(SegmentState.QUEUED, SegmentState.SUBMITTING)] * n)
         _save_status(conn, seq)
-    return [_work(row) for row in rows]
+    works = [_work(row) for row in rows]
+    hot = conn.hot
+    table, put, limit = hot.claimed, hot.put, hot.limit
+    for w, row in zip(works, rows, strict=True):
+        # Only what the report path needs; a report-less segment is not looked up again.
+        if w.report:
+            put(table, w.key, _SegmentRow(row[0], row[1], w.key, SegmentState.SUBMITTING, None,
+                                          None, None, w.channel, w.to, w.pk_total, row[14]),
+                limit)  # fmt: skip
+    return works
 
 
 def _apply_report(
@@ -487,17 +548,21 @@ def _apply_report(
     done_at: float,
     received_at: float,
     now: float,
+    *,
+    updated: bool = False,
 ) -> ReportOutcome:
     """Set the report on *rows* (one message) and write one inbound ``report`` item each.
 
     Reads nothing of the message beyond *rows*: its status comes from the
-    transaction's segment counts (:func:`_moved`).
+    transaction's segment counts (:func:`_moved`).  *updated*: the caller
+    has already written the report into the rows.
     """
     state = segment_state_for_stat(stat)
-    conn.executemany(
-        "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ? WHERE id = ?",
-        [(str(state), stat, done_at, received_at, row.id) for row in rows],
-    )
+    if not updated:
+        conn.executemany(
+            "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ? WHERE id = ?",
+            [(str(state), stat, done_at, received_at, row.id) for row in rows],
+        )
     seq = rows[0].message_seq
     _moved(conn, seq, [(row.state, state) for row in rows])
     status = _save_status(conn, seq)
@@ -526,8 +591,37 @@ def _apply_report(
     )
 
 
-def _submitted(conn: _Tx, record: SubmitRecord) -> list[ReportOutcome]:
+def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[ReportOutcome]:
+    """Record one SUBMIT_RESP; *alone*: no other segment of this job shares its Msg_Id."""
+    hot = conn.hot
+    row = hot.claimed.pop(record.key, None)
+    if (
+        row is not None
+        and record.result == 0
+        and record.msg_id is not None
+        and not conn.held
+        and conn.execute(
+            "UPDATE segments SET state = 'submitted', result = 0, msg_id = ?, submitted_at = ?"
+            " WHERE id = ? AND message_seq = ? AND state = 'submitting'",
+            (record.msg_id, record.now, row.id, row.message_seq),
+        ).rowcount
+        == 1
+    ):
+        # The claim's row, still submitting: what the full path below would do, minus its SELECT.
+        _moved(conn, row.message_seq, [(SegmentState.SUBMITTING, SegmentState.SUBMITTED)])
+        _save_status(conn, row.message_seq)
+        if conn.held is None:
+            conn.held = bool(
+                conn.execute("SELECT EXISTS (SELECT 1 FROM held_reports)").fetchone()[0]
+            )
+        if conn.held:
+            hot.awaiting.pop((row.channel, record.msg_id), None)
+            return _held_for(conn, row, record)
+        hot.submitted(row, record.msg_id, alone)
+        return []
     row = _find_segment(conn, record.key)
+    if record.msg_id is not None:
+        hot.awaiting.pop((row.channel, record.msg_id), None)
     if row.state not in (SegmentState.QUEUED, SegmentState.SUBMITTING):
         if (row.result, row.msg_id) == (record.result, record.msg_id):
             return []
@@ -554,6 +648,11 @@ def _submitted(conn: _Tx, record: SubmitRecord) -> list[ReportOutcome]:
         conn.held = bool(conn.execute("SELECT EXISTS (SELECT 1 FROM held_reports)").fetchone()[0])
     if not conn.held:
         return []
+    return _held_for(conn, row, record)
+
+
+def _held_for(conn: _Tx, row: _SegmentRow, record: SubmitRecord) -> list[ReportOutcome]:
+    """Apply the report that overtook this SUBMIT_RESP, if one is held."""
     held = conn.execute(
         "SELECT id, stat, done_at, received_at FROM held_reports"
         " WHERE channel = ? AND msg_id = ? AND (dest IS NULL OR dest = ?) ORDER BY id LIMIT 1",
@@ -582,7 +681,13 @@ def _submitted(conn: _Tx, record: SubmitRecord) -> list[ReportOutcome]:
 
 
 def _submitted_many(conn: _Tx, records: Sequence[SubmitRecord]) -> list[ReportOutcome]:
-    return [outcome for record in records for outcome in _submitted(conn, record)]
+    # A Msg_Id shared by several segments (one SUBMIT to many numbers) is not remembered.
+    shared = Counter(r.msg_id for r in records) if len(records) > 1 else None
+    return [
+        outcome
+        for record in records
+        for outcome in _submitted(conn, record, shared is None or shared[record.msg_id] == 1)
+    ]
 
 
 def _segment_failed(conn: _Tx, key: SegmentKey, reason: str, now: float) -> None:
@@ -625,6 +730,23 @@ def _record_report(
     to: str | None,
     received_at: float,
 ) -> ReportOutcome:
+    hot = conn.hot
+    row = hot.awaiting.pop((channel, msg_id), None)
+    if row is not None and (to is None or to == row.to):
+        state = segment_state_for_stat(stat)
+        if (
+            conn.execute(
+                "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ?"
+                " WHERE id = ? AND message_seq = ? AND channel = ? AND msg_id = ?"
+                " AND state = 'submitted' AND stat IS NULL",
+                (str(state), stat, done_at, received_at, row.id, row.message_seq, channel,
+                 msg_id),
+            ).rowcount
+            == 1
+        ):  # fmt: skip
+            return _apply_report(
+                conn, channel, [row], msg_id, stat, done_at, received_at, received_at, updated=True
+            )
     params = (channel, msg_id) if to is None else (channel, msg_id, to)
     rows = [_segment_row(r) for r in conn.execute(report_query(to is not None), params)]
     if not rows:
@@ -713,7 +835,10 @@ def _fetch_inbound(conn: _Conn, limit: int) -> list[Inbound]:
         " WHERE fetched = 0 ORDER BY id LIMIT ?",
         (max(limit, 0),),
     ).fetchall()
-    conn.executemany("UPDATE inbound SET fetched = 1 WHERE id = ?", [(row[0],) for row in rows])
+    if rows:
+        # The rows are the first unfetched ones by id, read in this transaction: one range
+        # UPDATE marks exactly them.
+        conn.execute("UPDATE inbound SET fetched = 1 WHERE fetched = 0 AND id <= ?", (rows[-1][0],))
     return [
         Inbound(InboundKind(kind), channel, json.loads(fields), created_at, dedup_key, item_id)
         for item_id, kind, channel, fields, created_at, dedup_key in rows
@@ -889,6 +1014,8 @@ class SqliteStore:
         self._closing = False
         self._pool_closed = False
         self._close_waiters: list[Deferred[None]] = []
+        #: The database thread's segment hints (see :class:`_Hot`).
+        self._hot = _Hot()
         #: How many transactions ran, and how many calls they held (for tests and metrics).
         self.batches = 0
         self.batched_calls = 0
@@ -1022,7 +1149,7 @@ class SqliteStore:
                 del self._handoff[: self.max_batch]
             results: list[tuple[bool, Any]] | Failure
             try:
-                results = _run_batch(conn, jobs)
+                results = _run_batch(conn, jobs, self._hot)
             except Exception:
                 results = Failure()
             self._reactor.callFromThread(self._finished, results, len(jobs))

@@ -655,6 +655,40 @@ class ContractMixin:
         self.assertEqual((outcome.match, outcome.message_id), (ReportMatch.MATCHED, "new"))
         self.assertEqual((await self.store.get_message("old")).status, M.DELIVERED)
 
+    async def test_msg_id_reused_out_of_order(self) -> None:
+        """The newest message owns a reused msg id even when its SUBMIT_RESP came first."""
+        await self.store.add_message(make_message("old"))
+        await self.store.add_message(make_message("new", created_at=NOW + 1))
+        await self.store.claim_due(NOW + 1, 10)
+        await self.store.segment_submitted(key("new"), 0, "7", NOW + 2)
+        await self.store.segment_submitted(key("old"), 0, "7", NOW + 3)
+        outcome = await self.store.record_report("cm", "7", "DELIVRD", NOW + 4)
+        self.assertEqual((outcome.match, outcome.message_id), (ReportMatch.MATCHED, "new"))
+        self.assertEqual((await self.store.get_message("old")).status, M.SUBMITTED)
+
+    async def test_msg_id_twice_in_a_message(self) -> None:
+        """Two SUBMITs of one message answered with the same msg id: the report is both's."""
+        await self.submitted(
+            make_message(segments=2), {key(pk_number=1): "5", key(pk_number=2): "5"}
+        )
+        outcome = await self.store.record_report("cm", "5", "DELIVRD", NOW + 2)
+        self.assertEqual(outcome.keys, (key(pk_number=1), key(pk_number=2)))
+        self.assertEqual((await self.store.get_message("m1")).status, M.DELIVERED)
+
+    async def test_report_after_requeue(self) -> None:
+        """A segment claimed, requeued and claimed again is recorded and reported once."""
+        await self.store.add_message(make_message())
+        await self.store.claim_due(NOW, 10)
+        self.assertEqual(await self.store.requeue_submitting(), 1)
+        self.assertEqual(len(await self.store.claim_due(NOW, 10)), 1)
+        await self.store.segment_submitted(key(), 0, "8", NOW + 1)
+        outcome = await self.store.record_report("cm", "8", "DELIVRD", NOW + 2, to=B)
+        self.assertEqual(outcome.match, ReportMatch.HELD)
+        outcome = await self.store.record_report("cm", "8", "DELIVRD", NOW + 2, to=A)
+        self.assertEqual((outcome.match, outcome.keys), (ReportMatch.MATCHED, (key(),)))
+        again = await self.store.record_report("cm", "8", "DELIVRD", NOW + 3)
+        self.assertEqual(again.match, ReportMatch.DUPLICATE)
+
     async def test_drop_held_reports(self) -> None:
         """Held reports older than the cut are forgotten and match nothing later."""
         await self.store.add_message(make_message(to=(A, B)))
