@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 from twisted.application.internet import ClientService, StreamServerEndpointService, backoffPolicy
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, fail, maybeDeferred, succeed
 from twisted.internet.endpoints import HostnameEndpoint, serverFromString
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import deferLater
@@ -42,6 +42,10 @@ EventHandler = Callable[[Event], Any]
 
 #: Failures after which a SUBMIT is tried again on another (or the next) link.
 _LINK_FAILURES = (ConnectionLost, ConnectionDone, SessionClosed, ResponseTimeout)
+
+
+def _throttled(result: int) -> str:
+    return f"flow control (result {result})"
 
 
 class SubmitFailed(Exception):
@@ -69,7 +73,7 @@ class _InboundHandler:
         self.channel = channel
 
     def session_started(self, session: Session) -> None:
-        pass
+        self.channel._connected(session)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         return self.channel._inbound(session, pdu)
@@ -153,7 +157,11 @@ class Channel(MultiService):
         self.client: Client = client_for(config)
         self.on_deliver: DeliverHandler = on_deliver or (lambda pdu, session: None)
         self.on_event: EventHandler = on_event or (lambda event: None)
+        #: The logged-in links (the sessions themselves, not ClientService's proxies).
         self.sessions: list[Session] = []
+        #: Links connected and not logged in yet, by transport (see :meth:`_login`).
+        self._connecting: dict[Any, Session] = {}
+        self._next = 0
         self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
         self.session_config = SessionConfig(
             window=config.window,
@@ -198,6 +206,9 @@ class Channel(MultiService):
     def _retry_delay(self, failed_attempts: int) -> float:
         return float(self._backoff(max(failed_attempts, self.login_failures)))
 
+    def _connected(self, session: Session) -> None:
+        self._connecting[session.transport] = session
+
     def _login(self, session: Session) -> Deferred[Any]:
         """``prepareConnection``: log in; a refused login closes the link itself.
 
@@ -210,12 +221,15 @@ class Channel(MultiService):
 
         def ok(resp: Any) -> None:
             self.login_failures = 0
-            self.sessions.append(session)
+            # ClientService hands over a proxy whose every attribute costs a
+            # __getattr__ call; the SUBMIT path uses the session itself.
+            link = self._connecting.pop(session.transport, session)
+            self.sessions.append(link)
             self.log.info("{channel}: logged in ({n} links)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
             waiting, self._waiting = self._waiting, []
             for w in waiting:
-                w.callback(session)
+                w.callback(link)
 
         def failed(f: Failure) -> None:
             self.login_failures += 1
@@ -227,6 +241,7 @@ class Channel(MultiService):
         return self.client.login(session).addCallbacks(ok, failed)
 
     def _lost(self, session: Session) -> None:
+        self._connecting.pop(session.transport, None)
         if session in self.sessions:
             self.sessions.remove(session)
             self.log.warn("{channel}: link lost ({n} left)", channel=self.name,
@@ -251,12 +266,33 @@ class Channel(MultiService):
 
     def session(self) -> Deferred[Session]:
         """A logged-in link (the least busy), when there is one."""
-        live = [s for s in self.sessions if s.bound]
-        if live:
-            return succeed(min(live, key=lambda s: s.dispatcher.in_flight + s.dispatcher.queued))
+        session = self._pick()
+        if session is not None:
+            return succeed(session)
         d: Deferred[Session] = Deferred(lambda d: self._waiting.remove(d))
         self._waiting.append(d)
         return d
+
+    def _pick(self) -> Session | None:
+        """The least busy logged-in link, taking turns among equals; None when there is none."""
+        sessions = self.sessions
+        n = len(sessions)
+        if n == 1:
+            only = sessions[0]
+            return only if only.bound else None
+        best = None
+        load = 1 << 30
+        start = self._next = (self._next + 1) % n if n else 0
+        for i in range(n):
+            s = sessions[(start + i) % n]
+            if s.bound:
+                d = s.dispatcher
+                busy = d.in_flight + d.queued
+                if busy < load:
+                    best, load = s, busy
+                    if not busy:
+                        break
+        return best
 
     def stopService(self) -> Deferred[None]:
         terminating = [s.terminate() for s in list(self.sessions)]
@@ -269,7 +305,9 @@ class Channel(MultiService):
 
     # -- sending -----------------------------------------------------------
 
-    async def submit_with_id(self, pdu: Any) -> tuple[str, int, Any]:
+    async def submit_with_id(
+        self, pdu: Any, *, _attempts: int | None = None, _last: str = "no attempt"
+    ) -> tuple[str, int, Any]:
         """Send one SUBMIT within the TPS limit; retry on flow control and link loss.
 
         :return: ``(msg id, result, response)``, the id normalised as text.
@@ -277,34 +315,73 @@ class Channel(MultiService):
         """
         delay, cap, factor = self.throttle_backoff_s
         flow_control = self.client.flow_control
-        last = "no attempt"
-        for _ in range(self.max_attempts):
+        last = _last
+        if _last.startswith("flow control"):
+            # The first attempt (see _submit_once) was throttled: back off as below.
+            await deferLater(self.clock, delay, lambda: None)
+            delay = min(cap, delay * factor)
+        for _ in range(self.max_attempts if _attempts is None else _attempts):
             if self.bucket is not None:
                 wait = self.bucket.delay_for(1.0)
                 while wait > 0:
                     await deferLater(self.clock, wait, lambda: None)
                     wait = self.bucket.delay_for(1.0)
                 self.bucket.try_take(1.0)
-            live = self.sessions
-            if len(live) == 1 and live[0].bound:
-                session = live[0]
-            else:
-                session = await self.session()
+            session = self._pick() or await self.session()
             sent: list[Hashable] = []
             try:
                 resp = await session.send(pdu, sent.append)
             except _LINK_FAILURES as e:
-                last = f"{type(e).__name__}: {e}"
-                self.log.warn("{channel}: SUBMIT not answered ({why}); retrying",
-                              channel=self.name, why=last)  # fmt: skip
+                last = self._not_answered(e)
                 continue
             msg_id, result = self.client.outcome(resp, sent[0] if sent else None)
             if result not in flow_control:
                 return msg_id, result, resp
-            last = f"flow control (result {result})"
+            last = _throttled(result)
             await deferLater(self.clock, delay, lambda: None)
             delay = min(cap, delay * factor)
         raise SubmitFailed(f"SUBMIT failed after {self.max_attempts} attempts: {last}")
+
+    def _not_answered(self, e: BaseException) -> str:
+        last = f"{type(e).__name__}: {e}"
+        self.log.warn("{channel}: SUBMIT not answered ({why}); retrying",
+                      channel=self.name, why=last)  # fmt: skip
+        return last
+
+    def _submit_once(self, pdu: Any) -> Deferred[tuple[str, int, Any]]:
+        """:meth:`submit_with_id` with its first attempt made without a coroutine.
+
+        The SUBMIT hot path: when a link is up and the TPS limit allows, the
+        SUBMIT goes out now with plain callbacks; anything else (no link,
+        no token, flow control, a lost link) continues in
+        :meth:`submit_with_id` with the attempts left, exactly as if it had
+        run from the start.
+        """
+        session = self._pick()
+        if session is None or (self.bucket is not None and not self.bucket.try_take(1.0)):
+            return Deferred.fromCoroutine(self.submit_with_id(pdu))
+        sent: list[Hashable] = []
+
+        def answered(resp: Any) -> Any:
+            msg_id, result = self.client.outcome(resp, sent[0] if sent else None)
+            if result not in self.client.flow_control:
+                return msg_id, result, resp
+            return Deferred.fromCoroutine(
+                self.submit_with_id(pdu, _attempts=self.max_attempts - 1, _last=_throttled(result))
+            )
+
+        def failed(f: Failure) -> Any:
+            f.trap(*_LINK_FAILURES)
+            last = self._not_answered(f.value)
+            return Deferred.fromCoroutine(
+                self.submit_with_id(pdu, _attempts=self.max_attempts - 1, _last=last)
+            )
+
+        try:
+            d = session.send(pdu, sent.append)
+        except Exception:
+            return fail()  # as the coroutine would fail (e.g. a PDU that does not encode)
+        return d.addCallbacks(answered, failed)
 
     async def submit(self, pdu: Any) -> Any:
         """Send one SUBMIT PDU as given; return the gateway's response PDU."""
@@ -333,8 +410,7 @@ class Channel(MultiService):
         """SUBMIT one segment to *dests*; fire with its :class:`SegmentResult`."""
         src = (self.config.src_id or "") + src_ext
         pdu = self.client.submit_pdu(dests, segment, report=report, src=src)
-        d = Deferred.fromCoroutine(self.submit_with_id(pdu))
-        return d.addCallback(
+        return self._submit_once(pdu).addCallback(
             lambda r: SegmentResult(dests, segment.pk_number, segment.pk_total, r[0], r[1])
         )
 

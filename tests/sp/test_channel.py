@@ -333,6 +333,34 @@ class ChannelTests(_LiveTestCase):
         self.assertEqual(self.flushLoggedErrors(NoTransition), [])
 
 
+class LinkListTests(_LiveTestCase):
+    """``Channel.sessions`` holds the logged-in sessions themselves, and only those."""
+
+    async def test_lost_links_leave_the_list(self) -> None:
+        live = LiveSimulator(self)
+        channel = start_channel(self, live.port_number, query="&sessions=2")
+        await wait_until(lambda: len(channel.sessions) == 2, "two links")
+        first = list(channel.sessions)
+        # The sessions, not ClientService's proxies (every proxied attribute costs a call).
+        self.assertEqual({type(s) for s in first}, {Session})
+        live.drop_links()
+        await wait_until(lambda: not set(channel.sessions) & set(first), "the old links to go")
+        await wait_until(lambda: len(channel.sessions) == 2, "two new links")
+        self.assertTrue(all(s.bound for s in channel.sessions))
+        self.assertEqual(len(channel._connecting), 0)
+
+    async def test_submits_take_turns(self) -> None:
+        """Equally idle links share the SUBMITs."""
+        live = LiveSimulator(self)
+        channel = start_channel(self, live.port_number, query="&sessions=2")
+        await wait_until(lambda: len(channel.sessions) == 2, "two links")
+        used = set()
+        for _ in range(4):
+            session = await within(channel.session())
+            used.add(id(session))
+        self.assertEqual(len(used), 2)
+
+
 class FlowControlTests(_LiveTestCase):
     """Result 8 and link loss: back off, retry, never hang (DESIGN.md §3.5)."""
 
