@@ -240,9 +240,10 @@ class Gateway(MultiService):
                 )
         recipients: list[Recipient] = []
         rejected: list[tuple[str, str]] = []
+        split: dict[tuple[str, bool], tuple[Segment, ...]] = {}
         for i, item in enumerate(request.items):
             try:
-                recipients.append(self._recipient(request, item, template))
+                recipients.append(self._recipient(request, item, template, split))
             except (InvalidNumber, NoRoute) as e:
                 rejected.append((item.to, str(e)))
             except TemplateError as e:
@@ -286,7 +287,14 @@ class Gateway(MultiService):
             return Accepted(stored or message, tuple(rejected), complete=complete)
         return Accepted(message, tuple(rejected))
 
-    def _recipient(self, request: SendRequest, item: Item, template: Any) -> Recipient:
+    def _recipient(
+        self,
+        request: SendRequest,
+        item: Item,
+        template: Any,
+        split: dict[tuple[str, bool], tuple[Segment, ...]],
+    ) -> Recipient:
+        """*item* as a recipient; *split* keeps the request's one-segment texts already split."""
         to = normalize_msisdn(item.to)
         channel = self.router.choose(to, request.channel)
         if item.content is not None:
@@ -300,6 +308,9 @@ class Gateway(MultiService):
             raise RequestError("bad_field", "the content is empty", "content")
         upstream = self.channels[channel].config if channel in self.channels else None
         prefer_gb = upstream is not None and upstream.extra.get("charset") == "gbk"
+        segments = split.get((text, prefer_gb))
+        if segments is not None:
+            return Recipient(to=to, channel=channel, segments=segments)
         fmt = choose_fmt(text, prefer_gb=prefer_gb)
         self._reference = (self._reference + 1) & 0xFF
         parts = split_text(text, fmt, self._reference)
@@ -309,20 +320,21 @@ class Gateway(MultiService):
                 f"the text takes {len(parts)} segments; at most {MAX_SEGMENTS}",
                 "content",
             )
-        return Recipient(
-            to=to,
-            channel=channel,
-            segments=tuple(
-                Segment(
-                    pk_number=s.pk_number,
-                    pk_total=s.pk_total,
-                    content=s.content,
-                    msg_fmt=s.msg_fmt,
-                    tp_udhi=bool(s.tp_udhi),
-                )
-                for s in parts
-            ),
+        segments = tuple(
+            Segment(
+                pk_number=s.pk_number,
+                pk_total=s.pk_total,
+                content=s.content,
+                msg_fmt=s.msg_fmt,
+                tp_udhi=bool(s.tp_udhi),
+            )
+            for s in parts
         )
+        if len(segments) == 1:
+            # No UDH, hence no reference number: every recipient's bytes are the same
+            # (and Segment is frozen, so they may share it).
+            split[text, prefer_gb] = segments
+        return Recipient(to=to, channel=channel, segments=segments)
 
     def _wait_submitted(self, message: Message) -> Deferred[bool]:
         total = sum(len(r.segments) for r in message.recipients)

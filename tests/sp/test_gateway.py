@@ -326,6 +326,18 @@ class LongTextTests(SynchronousTestCase):
             self.mobile.report(msg_id, stat, MOBILE)
         self.assertEqual(self.h.status(self.message_id), MessageStatus.UNDELIVERED)
 
+    def test_references_differ_per_recipient(self) -> None:
+        """Two numbers, one long text: each recipient's segments carry their own reference."""
+        self.mobile.calls.clear()
+        self.h.send(request([MOBILE, "13900139000"], LONG_TEXT))
+        self.mobile.answer_all()
+        refs: dict[tuple[str, ...], set[int]] = {}
+        for c in self.mobile.calls:
+            refs.setdefault(c.dests, set()).add(c.segment.content[3])  # RR of 05 00 03 RR TT SS
+        self.assertEqual(len(refs), 2)
+        (a,), (b,) = refs.values()
+        self.assertNotEqual(a, b)
+
     def test_too_long_is_refused(self) -> None:
         """More than 10 segments is a RequestError naming content."""
         d = self.h.accept(request(MOBILE, "x" * (153 * 10 + 1)))
