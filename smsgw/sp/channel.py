@@ -44,6 +44,10 @@ EventHandler = Callable[[Event], Any]
 _LINK_FAILURES = (ConnectionLost, ConnectionDone, SessionClosed, ResponseTimeout)
 
 
+def _ignore(pdu: Any, session: Session) -> None:
+    """The default ``on_deliver``: nothing to do before ``on_event``."""
+
+
 def _throttled(result: int) -> str:
     return f"flow control (result {result})"
 
@@ -155,7 +159,7 @@ class Channel(MultiService):
         self.reactor = reactor
         self.clock = reactor
         self.client: Client = client_for(config)
-        self.on_deliver: DeliverHandler = on_deliver or (lambda pdu, session: None)
+        self.on_deliver: DeliverHandler = on_deliver or _ignore
         self.on_event: EventHandler = on_event or (lambda event: None)
         #: The logged-in links (the sessions themselves, not ClientService's proxies).
         self.sessions: list[Session] = []
@@ -249,9 +253,13 @@ class Channel(MultiService):
 
     def _inbound(self, session: Session, pdu: Any) -> Any:
         event = self.client.event(self.name, pdu)
-        d = maybeDeferred(self.on_deliver, pdu, session)
-        if event is not None:
-            d.addCallback(lambda _: self.on_event(event))
+        if self.on_deliver is _ignore:
+            # The gateway's case, once per report: one Deferred, not three.
+            d = maybeDeferred(self.on_event, event) if event is not None else succeed(None)
+        else:
+            d = maybeDeferred(self.on_deliver, pdu, session)
+            if event is not None:
+                d.addCallback(lambda _: self.on_event(event))
 
         def stored(_: object) -> object | None:
             return self.client.ack(pdu, True)
