@@ -14,7 +14,7 @@ from smsgw.protocols.errors import (
     TruncatedError,
     UnknownCommandError,
 )
-from smsgw.protocols.wire import Fields, HeaderSpec, Layout
+from smsgw.protocols.wire import Fields, HeaderSpec, Layout, accelerate_codec
 
 
 class Header(NamedTuple):
@@ -73,6 +73,16 @@ class ProtocolCodec:
             self.by_command[command_id] = layout
             self._encoders[cls] = layout.encode
             self._decoders[command_id] = layout.decode
+        # With the C accelerator, encode and decode are C functions that handle
+        # the common case and call py_encode / py_decode for everything else.
+        programs = [layout.program for layout in self.layouts.values() if layout.accelerated]
+        accel = accelerate_codec(
+            header, Header, programs, max_length, self.py_encode, self.py_decode
+        )
+        self.accelerated = accel is not None
+        if accel is not None:
+            self.encode = accel.encode  # type: ignore[method-assign]
+            self.decode = accel.decode  # type: ignore[method-assign]
 
     def command_id(self, pdu_class: type) -> int:
         """The command id of *pdu_class* in this protocol version."""
@@ -80,7 +90,7 @@ class ProtocolCodec:
         assert cid is not None
         return cid
 
-    def encode(self, pdu: object, sequence_id: Any) -> bytes:
+    def py_encode(self, pdu: object, sequence_id: Any) -> bytes:
         """Encode *pdu* as one whole frame with *sequence_id* in its header.
 
         :raises EncodeError: a field does not fit, or this version has no
@@ -100,7 +110,7 @@ class ProtocolCodec:
             )
         return frame
 
-    def decode(self, frame: bytes) -> tuple[Header, Any]:
+    def py_decode(self, frame: bytes) -> tuple[Header, Any]:
         """Decode one whole frame into ``(header, pdu)``.
 
         :raises DecodeError: with ``status`` set to this protocol's answer.
@@ -129,6 +139,10 @@ class ProtocolCodec:
             e.command_id = header.command_id
             e.sequence_id = header.sequence_id
             raise self._status(e) from None
+
+    #: The pure-Python methods; an accelerated instance shadows them (see __init__).
+    encode = py_encode
+    decode = py_decode
 
     def _bad_header(self, header: Header, size: int) -> DecodeError:
         if header.length != size:

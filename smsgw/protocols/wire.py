@@ -13,11 +13,22 @@ Every generated decoder is total: for any input it returns a PDU or raises a
 Every generated encoder refuses a value that does not fit its field with an
 :class:`~smsgw.protocols.errors.EncodeError` naming the field, instead of
 truncating it.
+
+An optional C extension, :mod:`smsgw.protocols._wire`, interprets the same
+layouts faster (issue 2).  The generated Python functions stay the
+reference: each layout keeps them as :attr:`Layout.py_encode` and
+:attr:`Layout.py_decode`, and the C code hands every value or byte range it
+does not handle exactly to them, so results and errors are the same either
+way.  :data:`ACCELERATED` says whether the extension is in use; setting
+``SMSGW_PURE_PYTHON=1`` in the environment turns it off.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import struct
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -31,6 +42,16 @@ from smsgw.protocols.errors import (
 )
 
 _NUL = b"\x00"
+
+_accel: Any = None
+if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
+    try:
+        _accel = importlib.import_module("smsgw.protocols._wire")
+    except ImportError:  # not built: no compiler, or a pure-Python install
+        pass
+
+#: Whether layouts run on the C accelerator (where their shape allows it).
+ACCELERATED: bool = _accel is not None
 
 
 class FieldCodec(Protocol):
@@ -212,10 +233,19 @@ class Layout:
     :ivar fields: the ``(name, codec)`` table, in wire order.
     :ivar command_id: the command id written into the header, for PDUs.
     :ivar fixed_size: the size of a body whose variable fields are empty.
+    :ivar encode: ``encode(instance, seq) -> bytes``; the C program's when
+        :attr:`accelerated`, else :attr:`py_encode`.
+    :ivar decode: ``decode(buf, off, end) -> instance``; likewise.
+    :ivar py_encode: the generated Python encoder, the reference.
+    :ivar py_decode: the generated Python decoder, the reference.
+    :ivar program: the C program (``smsgw.protocols._wire.Program``) or ``None``.
+    :ivar accelerated: whether :attr:`encode` and :attr:`decode` run in C.
     """
 
     encode: Callable[..., bytes]
     decode: Callable[[bytes, int, int], Any]
+    py_encode: Callable[..., bytes]
+    py_decode: Callable[[bytes, int, int], Any]
 
     def __init__(
         self,
@@ -233,7 +263,13 @@ class Layout:
         self.name = name or cls.__name__
         _validate(cls, self.fields, self.name)
         self.fixed_size = _fixed_size(self.fields)
-        self.encode, self.decode = _Compiler(self).build()
+        self.py_encode, self.py_decode = _Compiler(self).build()
+        self.program = _program(self)
+        self.accelerated = self.program is not None
+        if self.program is not None:
+            self.encode, self.decode = self.program.encode, self.program.decode
+        else:
+            self.encode, self.decode = self.py_encode, self.py_decode
 
     def pack(self, value: Any) -> bytes:
         """Encode a header-less structure (e.g. a status report's content)."""
@@ -615,6 +651,120 @@ def _plain_slotted(cls: type) -> bool:
             for a in attrs.fields(cls)
         )
     )
+
+
+def _program(
+    layout: Layout,
+    module: Any = None,
+    *,
+    py_encode: Callable[..., bytes] | None = None,
+    py_decode: Callable[..., Any] | None = None,
+) -> Any:
+    """The C program for *layout*, or ``None`` where it keeps the Python functions.
+
+    The C code handles exactly the field codecs of this module (not
+    subclasses, whose behaviour may differ), integer header sequence fields,
+    and plain slotted classes whose instances it can build by writing their
+    slots, as :func:`_slot_builder` does.  Custom codecs stay in Python.
+
+    :param module: the extension module; :mod:`smsgw.protocols._wire` when
+        it is in use.  Tests pass it, and other fallbacks, explicitly.
+    :param py_encode: what the program calls for anything it does not
+        handle; the layout's own :attr:`Layout.py_encode` by default.
+    :param py_decode: likewise, :attr:`Layout.py_decode` by default.
+    """
+    accel = module if module is not None else _accel
+    if accel is None or not _plain_slotted(layout.cls):
+        return None
+    hdr = layout.header
+    if hdr is not None and layout.command_id is None:
+        return None
+    header = 0 if hdr is None else _header_mode(hdr)
+    if header is None:
+        return None
+    names = [a.name for a in attrs.fields(layout.cls)]
+    index = {name: i for i, name in enumerate(names)}
+    modes = {Octets: accel.MODE_STRIP, Raw: accel.MODE_RAW, ZeroPadded: accel.MODE_ZERO}
+    ops = []
+    for name, codec in layout.fields:
+        if type(codec) is Trailing:
+            codec = codec.field  # the fast path sees it present; absent goes to Python
+        if type(codec) is UInt and codec.size in (1, 2, 4, 8):
+            ops.append((accel.OP_UINT, index[name], codec.size, int(codec.signed), 0))
+        elif type(codec) in modes:
+            ops.append((accel.OP_OCTETS, index[name], codec.size, modes[type(codec)], 0))
+        elif type(codec) is Repeated and type(codec.item) in modes and _count_ok(codec.count):
+            mode = modes[type(codec.item)]
+            ops.append((accel.OP_REPEATED, index[name], codec.item.size, mode, codec.count.size))
+        elif type(codec) is Sized and _count_ok(codec.length):
+            ops.append((accel.OP_SIZED, index[name], 0, 0, codec.length.size))
+        else:
+            return None
+    slots = []
+    for name in names:
+        owner = next((k for k in layout.cls.__mro__ if name in k.__dict__), None)
+        descriptor = owner.__dict__[name] if owner is not None else None
+        if type(descriptor) is not types.MemberDescriptorType:
+            return None
+        slots.append(descriptor)
+    defaults = tuple(a.default for a in attrs.fields(layout.cls))
+    try:
+        return accel.Program(
+            layout.cls,
+            tuple(slots),
+            defaults,
+            tuple(ops),
+            header,
+            layout.command_id or 0,
+            py_encode or layout.py_encode,
+            py_decode or layout.py_decode,
+        )
+    except (TypeError, ValueError):  # a shape the C code refuses (e.g. too many fields)
+        return None
+
+
+def _header_mode(hdr: HeaderSpec) -> int | None:
+    """How many uint32 sequence fields the C code writes for *hdr*, or ``None``."""
+    if (hdr.code, hdr.sequence_exprs) == ("I", ("seq",)):
+        return 1
+    if (hdr.code, hdr.sequence_exprs) == ("III", ("seq[0]", "seq[1]", "seq[2]")):
+        return 3
+    return None
+
+
+def accelerate_codec(
+    header: HeaderSpec,
+    header_type: type,
+    programs: Sequence[Any],
+    max_length: int,
+    py_encode: Callable[[Any, Any], bytes],
+    py_decode: Callable[[bytes], Any],
+    module: Any = None,
+) -> Any:
+    """A C object whose ``encode`` and ``decode`` stand in for a protocol codec's.
+
+    It parses the header and dispatches to *programs* (the
+    :attr:`Layout.program` of the codec's accelerated layouts) itself, and
+    calls *py_encode* or *py_decode* (the codec's Python methods) for
+    anything else: other PDUs, bad headers, frames or values the programs do
+    not take, frames over *max_length*.  ``None`` when the accelerator is
+    off or *header* is not of a shape it knows.
+
+    :param header_type: the class of the decoded header, a ``NamedTuple``.
+    :param module: as for :func:`_program`.
+    """
+    accel = module if module is not None else _accel
+    mode = _header_mode(header)
+    if accel is None or mode is None:
+        return None
+    try:
+        return accel.Codec(mode, header_type, tuple(programs), max_length, py_encode, py_decode)
+    except (TypeError, ValueError):  # e.g. a header type that is not a plain tuple
+        return None
+
+
+def _count_ok(count: UInt) -> bool:
+    return type(count) is UInt and not count.signed and count.size in (1, 2, 4)
 
 
 def _slot_builder(cls: type) -> Callable[..., Any]:
