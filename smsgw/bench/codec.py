@@ -5,11 +5,16 @@ Chinese characters in UCS2), a DELIVER carrying a status report and a
 SUBMIT_RESP, the encode and decode rates of :mod:`smsgw.protocols.cmpp` and
 of a hand-written ``struct.Struct`` pack/unpack of the same bytes, each the
 median of several rounds measured in the same run.
+
+It measures the C accelerator when it is built and enabled
+(:data:`smsgw.protocols.wire.ACCELERATED`) and says so; ``--pure`` (or
+``SMSGW_PURE_PYTHON=1``) measures the pure-Python code instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import struct
@@ -19,12 +24,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from smsgw.protocols import cmpp
-from smsgw.protocols.cmpp import Deliver, Report, Submit, SubmitResp
+USAGE = "usage: python -m smsgw.bench codec [--pure] [N]"
 
 
 def _cases() -> dict[str, tuple[Any, str, tuple[Any, ...]]]:
     """``name → (pdu, bare struct format, the same values in wire order)``."""
+    # Imported here so that main() can turn the accelerator off first.
+    from smsgw.protocols import cmpp
+    from smsgw.protocols.cmpp import Deliver, Report, Submit, SubmitResp
+
     text = ("短信网关性能测试" * 9)[:70].encode("utf-16-be")
     submit = Submit(
         registered_delivery=1,
@@ -88,6 +96,8 @@ def run(n: int = 100_000, rounds: int = 7) -> dict[str, Any]:
     is taken per round: on a shared machine the load changes from one round
     to the next, and this compares like with like.
     """
+    from smsgw.protocols import cmpp
+
     results: dict[str, Any] = {}
     for name, (pdu, fmt, values) in _cases().items():
         bare = struct.Struct(fmt)
@@ -114,11 +124,37 @@ def run(n: int = 100_000, rounds: int = 7) -> dict[str, Any]:
     return results
 
 
+def implementation() -> str:
+    """``"c"`` when the measured codec runs on the C accelerator, else ``"python"``."""
+    from smsgw.protocols import cmpp
+
+    codec = cmpp.CMPP20
+    measured = (cmpp.Submit, cmpp.Deliver, cmpp.SubmitResp)
+    if codec.accelerated and all(codec.layouts[cls].accelerated for cls in measured):
+        return "c"
+    return "python"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print a table and a final JSON line."""
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv if argv is not None else sys.argv[1:])
+    pure = "--pure" in args
+    args = [a for a in args if a != "--pure"]
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        print(USAGE, file=sys.stderr)
+        return 2
+    if pure:
+        os.environ["SMSGW_PURE_PYTHON"] = "1"
+        wire = sys.modules.get("smsgw.protocols.wire")
+        if wire is not None and wire.ACCELERATED:
+            hint = "SMSGW_PURE_PYTHON=1 python -m smsgw.bench codec"
+            print(f"--pure: the codecs are already loaded in C; run {hint}", file=sys.stderr)
+            return 2
     n = int(args[0]) if args else 100_000
+    impl = implementation()
+    label = "C accelerator (smsgw.protocols._wire)" if impl == "c" else "pure Python"
     print(f"python {platform.python_version()} on {platform.machine()}, {n} ops x 7 rounds")
+    print(f"codec implementation: {label}")
     res = run(n)
     print(f"{'case':16} {'encode/s':>10} {'bare pack/s':>12} {'x':>5} "
           f"{'decode/s':>10} {'bare unpack/s':>14} {'x':>5}")  # fmt: skip
@@ -127,5 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:16} {r['encode']:10,.0f} {r['bare_pack']:12,.0f} {r['encode_vs_bare']:5.2f} "
             f"{r['decode']:10,.0f} {r['bare_unpack']:14,.0f} {r['decode_vs_bare']:5.2f}"
         )
-    print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in res.items()}))
+    out: dict[str, Any] = {"implementation": impl}
+    out.update({k: {m: round(v, 2) for m, v in r.items()} for k, r in res.items()})
+    print(json.dumps(out))
     return 0
