@@ -221,8 +221,10 @@ class MoTests(_ControlTestCase):
     def test_wrong_types(self) -> None:
         """Each field that is not a string is a 400 naming it."""
         for name in MO:
-            values = (13800138000, ["x"], True) if name == "account" else (
-                13800138000, None, ["x"], True
+            values = (
+                (13800138000, ["x"], True)
+                if name == "account"
+                else (13800138000, None, ["x"], True)
             )
             for value in values:
                 self.assert_error(self.post({**MO, name: value}), 400, "bad_field", name)
