@@ -13,7 +13,7 @@ import textwrap
 from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import CancelledError, Deferred, fail, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, gatherResults
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
@@ -317,6 +317,27 @@ class SqliteTests(TestCase):
         self.assertIsNone(results[3])
         self.assertEqual((await store.get_message("m1")).recipients[0].to, "13800138000")
         self.assertIsNotNone(await store.get_message("m2"))
+
+    async def test_failed_call_leaves_no_write(self) -> None:
+        """A call that fails half-way is undone whole, alone in its batch or with others."""
+        store = await self.open()
+        await store.add_message(make_message("m1"))
+        alone = store.add_messages([make_message("m2"), make_message("m1")])
+        await self.assertFailure(alone, DuplicateMessage)
+        self.assertIsNone(await store.get_message("m2"))
+        batches = store.batches
+        calls = [
+            store.add_message(make_message("m3")),
+            store.add_messages([make_message("m4"), make_message("m1")]),
+            store.add_message(make_message("m5")),
+        ]
+        results = await DeferredList(calls, consumeErrors=True)
+        self.assertEqual(store.batches - batches, 1)
+        self.assertEqual([ok for ok, _ in results], [True, False, True])
+        results[1][1].trap(DuplicateMessage)
+        self.assertIsNone(await store.get_message("m4"))
+        self.assertIsNotNone(await store.get_message("m3"))
+        self.assertIsNotNone(await store.get_message("m5"))
 
     async def test_calls_during_commit_join_next_batch(self) -> None:
         """Calls made while a batch commits (e.g. from its callbacks) share the next one."""
