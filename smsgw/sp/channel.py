@@ -19,7 +19,13 @@ from typing import Any
 import attrs
 from twisted.application.internet import ClientService, StreamServerEndpointService, backoffPolicy
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, fail, maybeDeferred, succeed
+from twisted.internet.defer import (
+    Deferred,
+    DeferredList,
+    fail,
+    maybeDeferred,
+    succeed,
+)
 from twisted.internet.endpoints import HostnameEndpoint, serverFromString
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import deferLater
@@ -166,6 +172,7 @@ class Channel(MultiService):
         #: Links connected and not logged in yet, by transport (see :meth:`_login`).
         self._connecting: dict[Any, Session] = {}
         self._next = 0
+        self._stopping = False
         self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
         self.session_config = SessionConfig(
             window=config.window,
@@ -220,7 +227,8 @@ class Channel(MultiService):
         handle a connection that closes after its ``prepareConnection``
         failed (it logs an ``automat.NoTransition``), so a refusal is a
         connection that ends at once, and :meth:`_retry_delay` backs off by
-        the count of refusals in a row.
+        the count of refusals in a row.  Nor may ClientService be stopped
+        while a login is in progress (see :meth:`stopService`).
         """
 
         def ok(resp: Any) -> None:
@@ -236,12 +244,18 @@ class Channel(MultiService):
                 w.callback(link)
 
         def failed(f: Failure) -> None:
+            if self._stopping:
+                return None  # closed by stopService (see there)
             self.login_failures += 1
             self.log.error("{channel}: login failed ({n} in a row): {why}", channel=self.name,
                            n=self.login_failures, why=f.getErrorMessage())  # fmt: skip
             if session.transport is not None:
                 session.transport.loseConnection()
 
+        if self._stopping:
+            if session.transport is not None:
+                session.transport.abortConnection()
+            return succeed(None)
         return self.client.login(session).addCallbacks(ok, failed)
 
     def _lost(self, session: Session) -> None:
@@ -302,7 +316,36 @@ class Channel(MultiService):
                         break
         return best
 
+    def startService(self) -> None:
+        self._stopping = False
+        super().startService()
+
     def stopService(self) -> Deferred[None]:
+        """Close the links still logging in, then terminate the others, then stop.
+
+        ClientService (Twisted 26) has no transition for a stop during its
+        ``prepareConnection``: stopping it then cancels the login, and
+        whatever the login does next (succeed, fail) or the link's end is an
+        ``automat.NoTransition``.  So links still logging in are closed
+        first, which fails their login while ClientService still counts the
+        connection as its own (it then waits to reconnect, and stops
+        cleanly); new ones are closed as they come.
+        """
+        self._stopping = True
+        return self._drain_logins().addCallback(lambda _: self._stop_links())
+
+    def _drain_logins(self) -> Deferred[None]:
+        pending = list(self._connecting.values())
+        if not pending:
+            return succeed(None)
+        for session in pending:
+            if session.transport is not None:
+                session.transport.abortConnection()
+        return DeferredList([s.when_closed() for s in pending]).addCallback(
+            lambda _: self._drain_logins()
+        )
+
+    def _stop_links(self) -> Deferred[None]:
         terminating = [s.terminate() for s in list(self.sessions)]
         waiting, self._waiting = self._waiting, []
         for w in waiting:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from automat import NoTransition
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList, DeferredQueue
-from twisted.internet.protocol import Factory
+from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
@@ -295,6 +295,24 @@ class ChannelTests(_LiveTestCase):
         self.assertIs(session.state, State.CLOSED)
         self.assertFalse(self.channel.running)
         await wait_until(lambda: self.live.sim.stats()["sessions"] == 0, "the server side to close")
+
+    async def test_stop_during_login(self) -> None:
+        """Stopped while a login waits for its answer: the channel stops cleanly."""
+        accepted: list[Protocol] = []
+
+        class Silent(Protocol):
+            def connectionMade(self) -> None:
+                accepted.append(self)
+
+        port = reactor.listenTCP(0, Factory.forProtocol(Silent), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        channel = start_channel(self, port.getHost().port)
+        await wait_until(lambda: accepted, "the connection")
+        await deferLater(reactor, 0.05, lambda: None)  # the CONNECT is out, unanswered
+        await within(channel.stopService())
+        self.assertEqual(channel.sessions, [])
+        for proto in accepted:
+            proto.transport.loseConnection()
 
     async def test_stop_fails_waiting_submits(self) -> None:
         """A SUBMIT waiting for a link when the channel stops fails instead of hanging."""
