@@ -156,7 +156,8 @@ class _Hot:
     """What the database thread remembers of segments between batches, to skip a SELECT.
 
     ``claimed`` maps a claimed segment's key to its row (from the claim's
-    own SELECT) until its SUBMIT_RESP is recorded; ``awaiting`` maps
+    own SELECT) and whether it wants a report, until its SUBMIT_RESP is
+    recorded; ``awaiting`` maps
     ``(channel, msg_id)`` to the row of a segment that was submitted alone
     under that Msg_Id and wants a report, until the report comes.  Both are
     hints, never the truth: every write made from them is an UPDATE whose
@@ -172,11 +173,11 @@ class _Hot:
 
     def __init__(self, limit: int = 65536) -> None:
         self.limit = limit
-        self.claimed: dict[SegmentKey, _SegmentRow] = {}
+        self.claimed: dict[SegmentKey, tuple[_SegmentRow, bool]] = {}
         self.awaiting: dict[tuple[str, str], _SegmentRow] = {}
 
     @staticmethod
-    def put(table: dict[Any, _SegmentRow], key: Any, row: _SegmentRow, limit: int) -> None:
+    def put(table: dict[Any, Any], key: Any, row: Any, limit: int) -> None:
         if len(table) >= limit:
             del table[next(iter(table))]
         table[key] = row
@@ -571,11 +572,9 @@ def _claim_due(conn: _Tx, now: float, limit: int, channel: str | None) -> list[S
     hot = conn.hot
     table, put, limit = hot.claimed, hot.put, hot.limit
     for w, row in zip(works, rows, strict=True):
-        # Only what the report path needs; a report-less segment is not looked up again.
-        if w.report:
-            put(table, w.key, _SegmentRow(row[0], row[1], w.key, SegmentState.SUBMITTING, None,
-                                          None, None, w.channel, w.to, w.pk_total, row[14]),
-                limit)  # fmt: skip
+        put(table, w.key, (_SegmentRow(row[0], row[1], w.key, SegmentState.SUBMITTING, None, None,
+                                       None, w.channel, w.to, w.pk_total, row[14]), w.report),
+            limit)  # fmt: skip
     return works
 
 
@@ -634,7 +633,8 @@ def _apply_report(
 def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[ReportOutcome]:
     """Record one SUBMIT_RESP; *alone*: no other segment of this job shares its Msg_Id."""
     hot = conn.hot
-    row = hot.claimed.pop(record.key, None)
+    hint = hot.claimed.pop(record.key, None)
+    row, report = hint if hint is not None else (None, False)
     if (
         row is not None
         and record.result == 0
@@ -657,7 +657,8 @@ def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[Repo
         if conn.held:
             hot.awaiting.pop((row.channel, record.msg_id), None)
             return _held_for(conn, row, record)
-        hot.submitted(row, record.msg_id, alone)
+        # A segment that wants no report is never looked up by Msg_Id: not remembered.
+        hot.submitted(row, record.msg_id, alone and report)
         return []
     row = _find_segment(conn, record.key)
     if record.msg_id is not None:
