@@ -357,7 +357,12 @@ class Channel(MultiService):
     # -- sending -----------------------------------------------------------
 
     async def submit_with_id(
-        self, pdu: Any, *, _attempts: int | None = None, _last: str = "no attempt"
+        self,
+        pdu: Any,
+        *,
+        _attempts: int | None = None,
+        _last: str = "no attempt",
+        _throttled_first: bool = False,
     ) -> tuple[str, int, Any]:
         """Send one SUBMIT within the TPS limit; retry on flow control and link loss.
 
@@ -367,7 +372,7 @@ class Channel(MultiService):
         delay, cap, factor = self.throttle_backoff_s
         flow_control = self.client.flow_control
         last = _last
-        if _last.startswith("flow control"):
+        if _throttled_first:
             # The first attempt (see _submit_once) was throttled: back off as below.
             await deferLater(self.clock, delay, lambda: None)
             delay = min(cap, delay * factor)
@@ -418,7 +423,12 @@ class Channel(MultiService):
             if result not in self.client.flow_control:
                 return msg_id, result, resp
             return Deferred.fromCoroutine(
-                self.submit_with_id(pdu, _attempts=self.max_attempts - 1, _last=_throttled(result))
+                self.submit_with_id(
+                    pdu,
+                    _attempts=self.max_attempts - 1,
+                    _last=_throttled(result),
+                    _throttled_first=True,
+                )
             )
 
         def failed(f: Failure) -> Any:

@@ -34,7 +34,7 @@ from smsgw.protocols.dispatch import SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, State
 from smsgw.sp.channel import CmppChannel, SegmentResult, SubmitFailed
 from smsgw.sp.clients import MoEvent, ReportEvent
-from smsgw.text import decode_text
+from smsgw.text import decode_text, split_text
 
 T = TypeVar("T")
 
@@ -407,6 +407,32 @@ class FlowControlTests(_LiveTestCase):
             await run(channel.submit(submit_pdu()))
         self.assertEqual(live.sim.submits(), [])
         self.assertEqual(live.sim.stats()["accounts"][SP_ID].get("submits", 0), 0)
+
+    async def test_segments_throttled_back_off(self) -> None:
+        """submit_segment (the gateway's path) backs off on Result 8 as submit does."""
+        live = LiveSimulator(self, policy=Policy(faults=FaultPolicy(throttle_tps=5)))
+        channel = start_channel(self, live.port_number)
+        channel.throttle_backoff_s = (0.05, 0.25, 2.0)
+        channel.max_attempts = 40
+        await within(channel.session())
+        [segment] = split_text("hello", 0, 1)
+        jobs = [channel.submit_segment((f"1380000{i:04d}",), segment) for i in range(20)]
+        results = await within(DeferredList(jobs, fireOnOneErrback=True, consumeErrors=True))
+        self.assertEqual([r.result for _, r in results], [0] * 20)
+        self.assertGreater(live.sim.stats()["throttled"], 0)
+        self.assertEqual(live.sim.stats()["submits"], 20)
+
+    async def test_segment_throttled_gives_up(self) -> None:
+        """Throttled on every attempt, submit_segment fails with SubmitFailed after N tries."""
+        live = LiveSimulator(self, policy=Policy(faults=FaultPolicy(submit_result=8)))
+        channel = start_channel(self, live.port_number)
+        channel.throttle_backoff_s = (0.01, 0.02, 2.0)
+        channel.max_attempts = 3
+        await within(channel.session())
+        [segment] = split_text("hello", 0, 1)
+        error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
+                                         SubmitFailed)  # fmt: skip
+        self.assertIn("after 3 attempts: flow control (result 8)", str(error))
 
     async def _submit_all(self, channel: CmppChannel, count: int) -> list[Any]:
         """Submit *count* at once; each outcome is a SubmitResp or a SubmitFailed."""
