@@ -134,9 +134,9 @@ class _Tx:
 
     __slots__ = ("conn", "counts", "execute", "executemany", "held", "hot", "status", "touched")
 
-    def __init__(self, conn: _Conn, hot: _Hot | None = None) -> None:
+    def __init__(self, conn: _Conn, hot: _Hot) -> None:
         self.conn = conn
-        self.hot = _Hot() if hot is None else hot
+        self.hot = hot
         self.execute = conn.execute
         self.executemany = conn.executemany
         self.counts: dict[int, Counter[str]] = {}
@@ -204,66 +204,54 @@ class _Hot:
         )  # fmt: skip
 
 
-def _run_batch(conn: _Conn, jobs: list[_Job], hot: _Hot | None = None) -> list[tuple[bool, Any]]:
+def _run_batch(conn: _Conn, jobs: list[_Job], hot: _Hot) -> list[tuple[bool, Any]]:
     """Run *jobs* in one transaction; ``(ok, value or exception)`` each, as if each had its own.
 
     First all of them together with no SAVEPOINT: each statement costs the
     database thread a round trip through the GIL (which the reactor thread
     holds much of the time), and two per job were a third of a report's.
     Only when a job raises is that transaction rolled back and the batch run
-    again with every job in a SAVEPOINT (:func:`_run_savepoints`), so that the
-    failing job's changes alone are undone.  A job is a function of the
-    database and its arguments (the :class:`_Hot` hints change its path,
-    never its result), so the second run gives what one run with
-    SAVEPOINTs would have.
+    again with every job in a SAVEPOINT, so that the failing job's changes
+    alone are undone.  A job is a function of the database and its
+    arguments (the :class:`_Hot` hints change its path, never its result),
+    so the second run gives what one run with SAVEPOINTs would have.
+    """
+    results = _run_jobs(conn, jobs, hot, savepoints=False)
+    return results if results is not None else _run_jobs(conn, jobs, hot, savepoints=True)
+
+
+def _run_jobs(
+    conn: _Conn, jobs: list[_Job], hot: _Hot, *, savepoints: bool
+) -> list[tuple[bool, Any]] | None:
+    """One transaction over *jobs*, committed unless a call fails.
+
+    Without *savepoints* a failing job rolls the transaction back: its
+    result is the answer when it was the only job, else ``None`` (run again
+    with *savepoints*, where a failing job is rolled back to its own).
     """
     tx = _Tx(conn, hot)
     execute = conn.execute
-    execute("BEGIN IMMEDIATE")
     results: list[tuple[bool, Any]] = []
-    try:
-        for fn, args in jobs:
-            try:
-                value = fn(tx, *args)
-            except Exception as e:
-                if len(jobs) > 1:
-                    break
-                execute("ROLLBACK")
-                return [(False, e)]
-            results.append((True, value))
-        else:
-            execute("COMMIT")
-            return results
-        execute("ROLLBACK")
-    except BaseException:
-        if conn.in_transaction:
-            execute("ROLLBACK")
-        raise
-    return _run_savepoints(conn, jobs, hot)
-
-
-def _run_savepoints(
-    conn: _Conn, jobs: list[_Job], hot: _Hot | None = None
-) -> list[tuple[bool, Any]]:
-    """Run *jobs* in one transaction, each in a SAVEPOINT; ``(ok, value or exception)`` each."""
-    results: list[tuple[bool, Any]] = []
-    tx = _Tx(conn, hot)
-    execute = conn.execute
     execute("BEGIN IMMEDIATE")
     try:
         for fn, args in jobs:
-            execute("SAVEPOINT job")
-            tx.touched.clear()
+            if savepoints:
+                execute("SAVEPOINT job")
+                tx.touched.clear()
             try:
                 value = fn(tx, *args)
             except Exception as e:
+                if not savepoints:
+                    execute("ROLLBACK")
+                    return [(False, e)] if len(jobs) == 1 else None
                 execute("ROLLBACK TO job")
                 execute("RELEASE job")
                 tx.forget_touched()
                 results.append((False, e))
-            else:
+                continue
+            if savepoints:
                 execute("RELEASE job")
-                results.append((True, value))
+            results.append((True, value))
         execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
