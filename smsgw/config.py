@@ -112,9 +112,12 @@ class StoreConfig:
     """``[store]``: the message store.
 
     :ivar path: the SQLite database file.
+    :ivar process: run its transactions in a database process of its own
+        (the default; faster under load) rather than a thread of the gateway's.
     """
 
     path: str = DEFAULT_STORE
+    process: bool = True
 
 
 @attrs.frozen
@@ -501,6 +504,13 @@ class _Table:
             return None
         return self.string(key, "", empty=False)
 
+    def boolean(self, key: str, default: bool) -> bool:
+        """``true`` or ``false``."""
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, "expected true or false")
+        return value
+
     def integer(self, key: str, default: int, minimum: int) -> int:
         """An integer >= *minimum*."""
         value = self._get(key, default)
@@ -599,7 +609,10 @@ def _read_http(table: _Table) -> HttpConfig:
 
 
 def _read_store(table: _Table) -> StoreConfig:
-    config = StoreConfig(path=table.string("path", DEFAULT_STORE, empty=False))
+    config = StoreConfig(
+        path=table.string("path", DEFAULT_STORE, empty=False),
+        process=table.boolean("process", True),
+    )
     table.done()
     return config
 

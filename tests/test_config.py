@@ -34,6 +34,7 @@ listen = "tcp:9080"
 
 [store]
 path = "/var/lib/smsgw/db.sqlite3"
+process = false
 
 [[upstream]]
 name = "mobile"
@@ -158,7 +159,8 @@ class FullFileTests(_FileTestCase):
     def test_http_store(self) -> None:
         """[http] and [store]."""
         self.assertEqual(self.config.http, HttpConfig("tcp:9080"))
-        self.assertEqual(self.config.store, StoreConfig("/var/lib/smsgw/db.sqlite3"))
+        self.assertEqual(self.config.store, StoreConfig("/var/lib/smsgw/db.sqlite3", process=False))
+        self.assertTrue(StoreConfig().process)
 
     def test_upstreams(self) -> None:
         """[[upstream]] tables keep their order, names, routes and URL settings."""
@@ -326,6 +328,7 @@ class FileErrorTests(_FileTestCase):
             "[http]\nlisten = 8080\n": "http.listen",
             '[http]\nlisten = ""\n': "http.listen",
             "[store]\npath = false\n": "store.path",
+            '[store]\nprocess = "yes"\n': "store.process",
             "[callbacks]\nmo_url = 1\n": "callbacks.mo_url",
             '[[upstream]]\nname = 1\nurl = "cmpp://a:b@h"\n': "upstream[0].name",
             '[[upstream]]\nname = "a"\nurl = ["x"]\n': "upstream[0].url",

@@ -101,7 +101,9 @@ class SpService(MultiService):
         from smsgw.store.sqlite import SqliteStore
         from smsgw.web.api import api_resource
 
-        self.store = await SqliteStore.open(self.db, reactor=self.reactor)
+        self.store = await SqliteStore.open(
+            self.db, reactor=self.reactor, process=self.config.store.process
+        )
         self.log.info("sp: store {db} open", db=self.db)
         upstreams = list(self.upstreams)
         if not upstreams:

@@ -1,10 +1,18 @@
 """The SQLite :class:`~smsgw.store.interface.IMessageStore` (DESIGN.md §2 store, STYLE.md §5).
 
-One database file (default ``smsgw.sqlite3``) in WAL mode, used through
-``twisted.enterprise.adbapi`` with a pool of exactly one connection: one
-database thread does every read and write, in call order, so there is no
-lock contention inside the process and no ``database is locked`` between
-our own calls.
+One database file (default ``smsgw.sqlite3``) in WAL mode, with exactly one
+connection that does every read and write, in call order, so there is no
+lock contention inside the gateway and no ``database is locked`` between
+our own calls.  That connection lives either
+
+* on a database thread (``twisted.enterprise.adbapi``, a pool of one; the
+  default of :meth:`SqliteStore.open`), or
+* in a database process of its own (``process=True``, :mod:`smsgw.store.writer`;
+  the SP role's default), which the jobs reach pickled through a pipe.  It
+  costs the pickling, and wins back much more: a database thread gives up
+  the GIL around every statement and waits to get it back from the busy
+  reactor thread, so under load both threads mostly wait for each other
+  (docs/benchmarks.md, issue 4).
 
 **Durability.**  ``PRAGMA synchronous=FULL``: in WAL mode every COMMIT
 fsyncs the WAL, so a transaction that committed survives a power cut or an
@@ -16,13 +24,14 @@ it back by batching.
 
 **Batching (group commit).**  Every call becomes a job on one queue.  Jobs
 made within :attr:`~SqliteStore.batch_window_s` of the first one (or while
-the previous batch is committing) run together in ONE transaction, each
-inside its own SAVEPOINT, so one job's error rolls back only that job; then
+the previous batch is committing) run together in ONE transaction, as if
+each had its own (see :func:`_run_batch`), so one job's error undoes only
+that job; then
 the batch commits (one fsync) and only then do the jobs' Deferreds fire.
 ``add_messages`` and ``segment_submitted_many`` are single jobs, hence all
 or nothing.  Reads go through the same queue, so they see every earlier
-call's effect.  The database thread goes from one batch straight to the
-next (the calls handed to it meanwhile) without a round trip through the
+call's effect.  The database thread or process goes from one batch straight
+to the next (the calls handed to it meanwhile) without waiting for the
 reactor thread, which only fires the results.
 
 **Message status.**  ``messages.status`` is :func:`~smsgw.store.model.derive_status`
@@ -39,7 +48,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import pickle
 import sqlite3
+import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -48,8 +60,11 @@ from typing import Any, TypeVar
 import attrs
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.endpoints import ProcessEndpoint, StandardErrorBehavior
 from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.protocol import Factory, connectionDone
 from twisted.logger import Logger
+from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -58,6 +73,7 @@ from smsgw.store.interface import (
     IMessageStore,
     InvalidTransition,
     StoreClosed,
+    StoreError,
     TemplateExists,
     UnknownCallback,
     UnknownSegment,
@@ -989,6 +1005,11 @@ def _callback_failed(conn: _Conn, callback_id: int, error: str, next_at: float |
     )
 
 
+def _query(conn: _Conn, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Every row of one statement (for diagnostics and tests: a job that pickles)."""
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
 # -- the store (reactor thread) ----------------------------------------------
 
 
@@ -999,40 +1020,23 @@ class _Pending:
     deferred: Deferred[Any]
 
 
-@implementer(IMessageStore)
-class SqliteStore:
-    """:class:`IMessageStore` on one SQLite file; create it with :meth:`open`.
+class _ThreadRunner:
+    """Runs batches on one database thread: an adbapi pool of one connection.
 
-    :ivar batch_window_s: how long the first call of a batch waits for
-        company before the batch runs (calls made while a batch commits
-        join the next one anyway).
-    :ivar max_batch: calls per transaction at most; 1 turns batching off.
+    The thread runs :meth:`_db_loop`: it takes the jobs handed to it (at
+    most max_batch), runs them as one transaction, posts the results to the
+    reactor thread and goes straight on with the jobs handed over meanwhile,
+    without waiting for the reactor thread to come round.
     """
 
-    log = Logger()
-
-    def __init__(
-        self,
-        pool: adbapi.ConnectionPool,
-        reactor: Any,
-        *,
-        batch_window_s: float = 0.002,
-        max_batch: int = 512,
-    ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+    def __init__(self, pool: adbapi.ConnectionPool, reactor: Any, max_batch: int) -> None:
         self._pool = pool
         self._reactor = reactor
-        self.batch_window_s = batch_window_s
-        self.max_batch = max_batch
-        #: Calls waiting for the batch window (reactor thread only).
-        self._pending: list[_Pending] = []
-        #: Calls handed to the database thread and not answered yet, in order.
-        self._sent: deque[_Pending] = deque()
-        self._timer: IDelayedCall | None = None
+        self._max_batch = max_batch
+        self.finished: Callable[[list[tuple[bool, Any]] | Failure, int], None] = _unset
+        self.lost: Callable[[Failure], None] = _unset
         # Shared with the database thread, under the lock: the jobs it is to
-        # run next, whether it is busy (then a new call goes straight to it),
-        # and whether it should stop once idle.
+        # run next, whether it is busy, and whether it should stop once idle.
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._handoff: list[_Job] = []
@@ -1040,113 +1044,16 @@ class SqliteStore:
         self._stop = False
         self._loop: Deferred[None] | None = None
         self._shutdown: Any = None
-        self._closing = False
-        self._pool_closed = False
-        self._close_waiters: list[Deferred[None]] = []
+        self._stopped: list[Deferred[None]] = []
         #: The database thread's segment hints (see :class:`_Hot`).
         self._hot = _Hot()
-        #: How many transactions ran, and how many calls they held (for tests and metrics).
-        self.batches = 0
-        self.batched_calls = 0
 
-    @classmethod
-    def open(
-        cls,
-        path: str = DEFAULT_PATH,
-        *,
-        reactor: Any = None,
-        synchronous: str = "FULL",
-        busy_timeout_ms: int = 5000,
-        batch_window_s: float = 0.002,
-        max_batch: int = 512,
-    ) -> Deferred[SqliteStore]:
-        """Open (creating if needed) and migrate the database at *path*.
+    def busy(self) -> bool:
+        return self._busy
 
-        Fires once the schema is current; fails with
-        :class:`~smsgw.store.interface.SchemaTooNew` for a database written
-        by a newer smsgw.  The pool starts with the reactor.
-
-        :param synchronous: ``FULL`` (default, see the module docstring) or
-            ``NORMAL`` (survives a process crash but maybe not a power cut).
-        """
-        if synchronous.upper() not in _SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = global_reactor
-        pool = adbapi.ConnectionPool(
-            "sqlite3",
-            path,
-            check_same_thread=False,
-            isolation_level=None,
-            cp_min=1,
-            cp_max=1,
-            cp_reactor=reactor,
-            cp_openfun=functools.partial(
-                _open_connection,
-                synchronous=synchronous.upper(),
-                busy_timeout_ms=busy_timeout_ms,
-            ),
-        )
-        now = reactor.seconds()
-        d: Deferred[tuple[int, int]] = pool.runWithConnection(lambda conn: migrate(conn, now))
-
-        def migrated(versions: tuple[int, int]) -> SqliteStore:
-            before, after = versions
-            if before != after:
-                cls.log.info(
-                    "store {path}: schema {old} -> {new}", path=path, old=before, new=after
-                )
-            return cls(pool, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
-
-        def failed(failure: Failure) -> Failure:
-            pool.close()
-            return failure
-
-        return d.addCallbacks(migrated, failed)
-
-    # -- the batcher -------------------------------------------------------
-    #
-    # The database thread runs :meth:`_db_loop`: it takes the jobs handed to
-    # it (at most max_batch), runs them as one transaction, posts the results
-    # to the reactor thread and goes straight on with the jobs handed over
-    # meanwhile, without waiting for the reactor thread to come round.  A call
-    # made while it is busy is handed over at once (it joins the next batch);
-    # a call made while it is idle waits batch_window_s for company.
-
-    def _submit(self, fn: Callable[..., _T], *args: Any) -> Deferred[_T]:
-        if self._closing:
-            return fail(StoreClosed("the store is closed"))
-        d: Deferred[_T] = Deferred()
-        job = _Pending(fn, args, d)
-        if self._loop is not None:
-            with self._lock:
-                if self._busy:
-                    self._sent.append(job)
-                    self._handoff.append((fn, args))
-                    return d
-        self._pending.append(job)
-        if len(self._pending) >= self.max_batch:
-            self._flush()
-        elif self._timer is None:
-            self._timer = self._reactor.callLater(self.batch_window_s, self._flush)
-        return d
-
-    def _flush(self) -> None:
-        if self._timer is not None:
-            if self._timer.active():
-                self._timer.cancel()
-            self._timer = None
-        if not self._pending:
-            self._idle()
-            return
-        jobs, self._pending = self._pending, []
-        self._sent.extend(jobs)
+    def hand(self, jobs: list[_Job]) -> None:
         with self._lock:
-            self._handoff.extend((job.fn, job.args) for job in jobs)
+            self._handoff.extend(jobs)
             self._busy = True
             self._wake.notify()
         if self._loop is None:
@@ -1158,6 +1065,17 @@ class SqliteStore:
             )
             self._loop = self._pool.runWithConnection(self._db_loop)
             self._loop.addBoth(self._loop_ended)
+
+    def close(self) -> Deferred[None]:
+        """Once every job handed over is answered: stop the thread, close the pool."""
+        d: Deferred[None] = Deferred()
+        if self._loop is None:
+            self._pool.close()
+            d.callback(None)
+        else:
+            self._stopped.append(d)
+            self._stop_loop()
+        return d
 
     def _stop_loop(self) -> None:
         """Let the database thread end once it has run what it was handed."""
@@ -1174,17 +1092,17 @@ class SqliteStore:
                     if self._stop:
                         return
                     self._wake.wait()
-                jobs = self._handoff[: self.max_batch]
-                del self._handoff[: self.max_batch]
+                jobs = self._handoff[: self._max_batch]
+                del self._handoff[: self._max_batch]
             results: list[tuple[bool, Any]] | Failure
             try:
                 results = _run_batch(conn, jobs, self._hot)
             except Exception:
                 results = Failure()
-            self._reactor.callFromThread(self._finished, results, len(jobs))
+            self._reactor.callFromThread(self.finished, results, len(jobs))
 
     def _loop_ended(self, result: Failure | None) -> None:
-        # Stopped by _idle, or it could not run at all (e.g. the database is gone):
+        # Stopped, or it could not run at all (e.g. the database is gone):
         # whatever was handed over and not answered fails with it.
         self._loop = None
         if self._shutdown is not None:
@@ -1194,10 +1112,311 @@ class SqliteStore:
             self._handoff.clear()
             self._busy = False
         if isinstance(result, Failure):
-            self.log.failure("store: the database thread failed", result)
-            sent, self._sent = self._sent, deque()
-            for job in sent:
-                job.deferred.errback(result)
+            self.lost(result)
+        stopped, self._stopped = self._stopped, []
+        if stopped:
+            self._pool.close()
+        for d in stopped:
+            d.callback(None)
+
+
+class _WriterLink(Int32StringReceiver):
+    """The parent's end of the pipes to a database process."""
+
+    MAX_LENGTH = 1 << 30
+
+    def __init__(self, runner: _ProcessRunner) -> None:
+        self.runner = runner
+
+    def stringReceived(self, string: bytes) -> None:
+        self.runner.received(pickle.loads(string))
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.runner.link_lost(self, reason)
+
+
+class _ProcessRunner:
+    """Runs batches in a database process of its own (:mod:`smsgw.store.writer`).
+
+    Jobs are pickled to the process's stdin as they are handed over; it
+    makes its transactions of whatever has arrived, and answers each with
+    one frame.  If the process ends unexpectedly, the calls it had not
+    answered fail (whether their transaction committed is unknown, as with
+    a failed COMMIT) and the next call starts a new one.
+    """
+
+    log = Logger()
+
+    def __init__(self, reactor: Any, argv: list[str]) -> None:
+        self._reactor = reactor
+        self._argv = argv
+        self.finished: Callable[[list[tuple[bool, Any]] | Failure, int], None] = _unset
+        self.lost: Callable[[Failure], None] = _unset
+        self._link: _WriterLink | None = None
+        self._ready: Deferred[tuple[int, int]] | None = None
+        #: Jobs handed over and not answered yet.
+        self._in_flight = 0
+        self._closing = False
+        self._closed: list[Deferred[None]] = []
+        self._shutdown: Any = None
+
+    def start(self) -> Deferred[tuple[int, int]]:
+        """Start the process; fires with its migration's ``(before, after)`` versions."""
+        ready: Deferred[tuple[int, int]] = Deferred()
+        self._ready = ready
+        link = _WriterLink(self)
+        self._link = link
+        argv = [*self._argv, str(os.getpid())]
+        endpoint = ProcessEndpoint(
+            self._reactor, sys.executable, argv, env=os.environ,
+            errFlag=StandardErrorBehavior.LOG,
+        )  # fmt: skip
+        endpoint.connect(Factory.forProtocol(lambda: link)).addErrback(
+            lambda f: self.link_lost(link, f)
+        )
+        if self._shutdown is None:
+            self._shutdown = self._reactor.addSystemEventTrigger(
+                "before", "shutdown", self._stop_at_shutdown
+            )
+        return ready
+
+    def busy(self) -> bool:
+        return self._in_flight > 0
+
+    def hand(self, jobs: list[_Job]) -> None:
+        if self._link is None:
+            self.start().addErrback(lambda f: None)  # link_lost fails the calls
+        assert self._link is not None
+        self._in_flight += len(jobs)
+        self._link.sendString(pickle.dumps(jobs, pickle.HIGHEST_PROTOCOL))
+
+    def received(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "done":
+            results = message[1]
+            self._in_flight -= len(results)
+            self.finished(results, len(results))
+        elif kind == "failed":
+            _, error, count = message
+            self._in_flight -= count
+            self.finished(Failure(error), count)
+        elif kind == "ready":
+            ready, self._ready = self._ready, None
+            if ready is not None:
+                ready.callback(message[1])
+        else:  # "error": it could not open the database, and ends
+            ready, self._ready = self._ready, None
+            if ready is not None:
+                ready.errback(Failure(message[1]))
+            elif self._in_flight:
+                self._fail(Failure(message[1]))
+
+    def link_lost(self, link: _WriterLink, reason: Failure) -> None:
+        if link is not self._link:
+            return
+        self._link = None
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            ready.errback(StoreError(f"the database process did not start: {reason.value}"))
+        if self._in_flight:
+            self._fail(Failure(StoreError(f"the database process ended: {reason.value}")))
+        closed, self._closed = self._closed, []
+        if closed and self._shutdown is not None:
+            self._reactor.removeSystemEventTrigger(self._shutdown)
+            self._shutdown = None
+        for d in closed:
+            d.callback(None)
+
+    def _fail(self, failure: Failure) -> None:
+        self._in_flight = 0
+        self.log.failure("store: the database process failed", failure)
+        self.lost(failure)
+
+    def close(self) -> Deferred[None]:
+        """Once every job handed over is answered: end the process (EOF on its stdin)."""
+        d: Deferred[None] = Deferred()
+        if self._link is None:
+            if self._shutdown is not None:
+                self._reactor.removeSystemEventTrigger(self._shutdown)
+                self._shutdown = None
+            d.callback(None)
+            return d
+        self._closed.append(d)
+        self._link.transport.loseConnection()
+        return d
+
+    def _stop_at_shutdown(self) -> Deferred[None] | None:
+        # The reactor is stopping without the store being closed: let the
+        # process finish what it has (its pipe ends), and wait for it.
+        self._shutdown = None
+        if self._link is None:
+            return None
+        d: Deferred[None] = Deferred()
+        self._closed.append(d)
+        self._link.transport.loseConnection()
+        return d
+
+
+def _unset(*args: Any) -> None:  # pragma: no cover - replaced by the store
+    raise AssertionError("runner used before its store was made")
+
+
+@implementer(IMessageStore)
+class SqliteStore:
+    """:class:`IMessageStore` on one SQLite file; create it with :meth:`open`.
+
+    :ivar batch_window_s: how long the first call of a batch waits for
+        company before the batch runs (calls made while a batch commits
+        join the next one anyway).
+    :ivar max_batch: calls per transaction at most; 1 turns batching off.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        runner: _ThreadRunner | _ProcessRunner,
+        reactor: Any,
+        *,
+        batch_window_s: float = 0.002,
+        max_batch: int = 512,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._runner = runner
+        runner.finished = self._finished
+        runner.lost = self._lost
+        self._reactor = reactor
+        self.batch_window_s = batch_window_s
+        self.max_batch = max_batch
+        #: Calls waiting for the batch window (reactor thread only).
+        self._pending: list[_Pending] = []
+        #: Calls handed to the runner and not answered yet, in order.
+        self._sent: deque[_Pending] = deque()
+        self._timer: IDelayedCall | None = None
+        self._closing = False
+        self._closed = False
+        self._close_waiters: list[Deferred[None]] = []
+        #: How many transactions ran, and how many calls they held (for tests and metrics).
+        self.batches = 0
+        self.batched_calls = 0
+
+    @classmethod
+    def open(
+        cls,
+        path: str = DEFAULT_PATH,
+        *,
+        reactor: Any = None,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+        batch_window_s: float | None = None,
+        max_batch: int = 512,
+        process: bool = False,
+    ) -> Deferred[SqliteStore]:
+        """Open (creating if needed) and migrate the database at *path*.
+
+        Fires once the schema is current; fails with
+        :class:`~smsgw.store.interface.SchemaTooNew` for a database written
+        by a newer smsgw.
+
+        :param synchronous: ``FULL`` (default, see the module docstring) or
+            ``NORMAL`` (survives a process crash but maybe not a power cut).
+        :param batch_window_s: how long a call made while the database is
+            idle waits for company.  By default 2 ms with a database thread
+            (each transaction costs this process GIL round trips) and none
+            with a database process: an idle one may as well commit at once,
+            and calls made meanwhile make the next transaction anyway.
+        :param process: run the transactions in a database process of its
+            own (:mod:`smsgw.store.writer`) instead of a thread of this one.
+            Same results; a busy gateway goes faster, since the two no
+            longer share one GIL.
+        """
+        if batch_window_s is None:
+            batch_window_s = 0.0 if process else 0.002
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = global_reactor
+        runner: _ThreadRunner | _ProcessRunner
+        d: Deferred[tuple[int, int]]
+        if process:
+            argv = [
+                sys.executable, "-m", "smsgw.store.writer",
+                path, synchronous.upper(), str(int(busy_timeout_ms)), str(max_batch),
+            ]  # fmt: skip
+            runner = _ProcessRunner(reactor, argv)
+            d = runner.start()
+        else:
+            pool = adbapi.ConnectionPool(
+                "sqlite3",
+                path,
+                check_same_thread=False,
+                isolation_level=None,
+                cp_min=1,
+                cp_max=1,
+                cp_reactor=reactor,
+                cp_openfun=functools.partial(
+                    _open_connection,
+                    synchronous=synchronous.upper(),
+                    busy_timeout_ms=busy_timeout_ms,
+                ),
+            )
+            runner = _ThreadRunner(pool, reactor, max_batch)
+            now = reactor.seconds()
+            d = pool.runWithConnection(lambda conn: migrate(conn, now))
+
+        def migrated(versions: tuple[int, int]) -> SqliteStore:
+            before, after = versions
+            if before != after:
+                cls.log.info(
+                    "store {path}: schema {old} -> {new}", path=path, old=before, new=after
+                )
+            return cls(runner, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
+
+        def failed(failure: Failure) -> Deferred[None]:
+            return runner.close().addCallback(lambda _: failure)
+
+        return d.addCallbacks(migrated, failed)
+
+    # -- the batcher -------------------------------------------------------
+    #
+    # A call made while the runner is idle waits batch_window_s for company;
+    # one made while it is busy is handed over at the end of this reactor
+    # turn, with the turn's other calls, and joins the next transaction.
+
+    def _submit(self, fn: Callable[..., _T], *args: Any) -> Deferred[_T]:
+        if self._closing:
+            return fail(StoreClosed("the store is closed"))
+        d: Deferred[_T] = Deferred()
+        self._pending.append(_Pending(fn, args, d))
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            delay = 0.0 if self._runner.busy() else self.batch_window_s
+            self._timer = self._reactor.callLater(delay, self._flush)
+        return d
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            self._idle()
+            return
+        jobs, self._pending = self._pending, []
+        self._sent.extend(jobs)
+        self._runner.hand([(job.fn, job.args) for job in jobs])
+
+    def _lost(self, failure: Failure) -> None:
+        """The runner failed: every call handed to it and not answered fails."""
+        sent, self._sent = self._sent, deque()
+        for job in sent:
+            job.deferred.errback(failure)
         self._idle()
 
     def _finished(self, results: list[tuple[bool, Any]] | Failure, count: int) -> None:
@@ -1222,13 +1441,12 @@ class SqliteStore:
             self._idle()
 
     def _idle(self) -> None:
-        if not self._closing or self._pending or self._sent or self._pool_closed:
+        if not self._closing or self._pending or self._sent or self._closed:
             return
-        if self._loop is not None:
-            self._stop_loop()
-            return  # _loop_ended comes back here
-        self._pool_closed = True
-        self._pool.close()
+        self._closed = True
+        self._runner.close().addCallback(self._runner_closed)
+
+    def _runner_closed(self, _: None) -> None:
         waiters, self._close_waiters = self._close_waiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -1359,7 +1577,7 @@ class SqliteStore:
 
     def close(self) -> Deferred[None]:
         """Run the calls already made, commit, then close the connection."""
-        if self._pool_closed:
+        if self._closed and not self._close_waiters:
             return succeed(None)
         d: Deferred[None] = Deferred()
         self._close_waiters.append(d)

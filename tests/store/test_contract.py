@@ -901,6 +901,13 @@ class SqliteStoreTests(ContractMixin, TestCase):
         return await SqliteStore.open(self.mktemp(), reactor=reactor)
 
 
+class SqliteProcessStoreTests(ContractMixin, TestCase):
+    """The contract against :class:`SqliteStore` with a database process."""
+
+    async def make_store(self) -> SqliteStore:
+        return await SqliteStore.open(self.mktemp(), reactor=reactor, process=True)
+
+
 class ParityTests(TestCase):
     """Both backends answer a long pseudo-random script identically."""
 

@@ -7,18 +7,21 @@ Real reactor and real files (STYLE.md §6: the one place that needs them).
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import sqlite3
 import sys
 import textwrap
 from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, DeferredList, gatherResults
+from twisted.internet.task import deferLater
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from smsgw.config import DEFAULT_STORE
-from smsgw.store.interface import DuplicateMessage, SchemaTooNew, UnknownSegment
+from smsgw.store.interface import DuplicateMessage, SchemaTooNew, StoreError, UnknownSegment
 from smsgw.store.migrations import MIGRATIONS, current_version, latest_version, migrate
 from smsgw.store.model import (
     Inbound,
@@ -28,11 +31,25 @@ from smsgw.store.model import (
     Template,
     TemplateEngine,
 )
-from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore, claim_query, report_query
+from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore, _query, claim_query, report_query
+from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
 #: The checkout, so that a child process can import ``tests`` (never installed).
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+async def _gone(pid: int, timeout: float = 10.0) -> None:
+    """Wait until process *pid* has exited (its zombie reaped or not), or fail."""
+    for _ in range(int(timeout / 0.05)):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return
+        except FileNotFoundError:
+            return
+        await deferLater(reactor, 0.05)
+    raise AssertionError(f"process {pid} still runs")
 
 
 def _raw(path: str) -> sqlite3.Connection:
@@ -109,17 +126,20 @@ class MigrationTests(SynchronousTestCase):
 
 
 class SqliteTests(TestCase):
-    """The SQLite store's own behaviour."""
+    """The SQLite store's own behaviour, with a database thread."""
+
+    #: Run the transactions in a database process (see :class:`SqliteProcessTests`).
+    process = False
 
     async def open(self, path: str | None = None, **kwargs: Any) -> SqliteStore:
         self.path = path or getattr(self, "path", None) or self.mktemp()
-        store = await SqliteStore.open(self.path, reactor=reactor, **kwargs)
+        store = await SqliteStore.open(self.path, reactor=reactor, process=self.process, **kwargs)
         self.addCleanup(store.close)
         return store
 
     async def pragma(self, store: SqliteStore, name: str) -> Any:
         """A pragma's value on the store's own connection."""
-        return await store._submit(lambda conn: conn.execute(f"PRAGMA {name}").fetchone()[0])
+        return (await store._submit(_query, f"PRAGMA {name}"))[0][0]
 
     # -- set-up ------------------------------------------------------------
 
@@ -160,7 +180,7 @@ class SqliteTests(TestCase):
         conn.execute("INSERT INTO schema_version VALUES (?, ?)", (latest_version() + 7, NOW))
         conn.close()
         try:
-            await SqliteStore.open(self.path, reactor=reactor)
+            await SqliteStore.open(self.path, reactor=reactor, process=self.process)
         except SchemaTooNew as e:
             self.assertIn(f"version {latest_version() + 7}", str(e))
         else:
@@ -220,21 +240,28 @@ class SqliteTests(TestCase):
 
             def opened(store):
                 def added(_):
-                    sys.stdout.write("acknowledged\\n")
+                    link = getattr(store._runner, "_link", None)
+                    pid = link.transport.pid if link is not None else 0
+                    sys.stdout.write(f"acknowledged {{pid}}\\n")
                     sys.stdout.flush()
                     os._exit(9)  # no close, no clean shutdown
                 return store.add_message(make_message("killed")).addCallback(added)
 
-            SqliteStore.open({path!r}, reactor=reactor).addCallback(opened)
+            opening = SqliteStore.open({path!r}, reactor=reactor, process={self.process!r})
+            opening.addCallback(opened)
             reactor.run()
             """
         )
         out, err, code = await getProcessOutputAndValue(
             sys.executable, ["-c", script], env=os.environ, path=_REPO
         )
-        self.assertEqual((out, code), (b"acknowledged\n", 9), err)
+        self.assertEqual((out.split()[0], code), (b"acknowledged", 9), err)
         store = await self.open(path)
         self.assertEqual(await store.get_message("killed"), make_message("killed"))
+        writer = int(out.split()[1])
+        if self.process:  # the database process went with it
+            self.assertTrue(writer)
+            await _gone(writer)
 
     async def test_close_finishes_pending(self) -> None:
         """Calls made just before close are committed before it fires."""
@@ -262,11 +289,7 @@ class SqliteTests(TestCase):
         await store.expire_reports(NOW + 1)
         await store.record_report("cm", "d", "DELIVRD", NOW)
         derived = {m: (await store.get_message(m)).status for m in ("m1", "m2", "m3")}
-        stored = dict(
-            await store._submit(
-                lambda conn: conn.execute("SELECT id, status FROM messages").fetchall()
-            )
-        )
+        stored = dict(await store._submit(_query, "SELECT id, status FROM messages"))
         self.assertEqual(stored, {m: str(s) for m, s in derived.items()})
         self.assertEqual(
             derived,
@@ -353,23 +376,26 @@ class SqliteTests(TestCase):
         self.assertEqual(store.batches - batches, 2)
 
     async def test_commit_failure(self) -> None:
-        """When the transaction itself fails, every call of the batch fails with it."""
-        store = await self.open()
-        run = store._pool.runWithConnection
-        store._pool.runWithConnection = lambda *a, **k: fail(  # type: ignore[method-assign]
-            sqlite3.OperationalError("disk I/O error")
-        )
+        """When the transaction itself fails, every call of the batch fails with it.
+
+        Here another connection holds the write lock past the busy timeout.
+        """
+        store = await self.open(busy_timeout_ms=50)
+        conn = _raw(self.path)
+        self.addCleanup(conn.close)
+        conn.execute("BEGIN IMMEDIATE")
         calls = [store.add_message(make_message(f"m{i}")) for i in range(3)]
         for d in calls:
             try:
                 await d
             except sqlite3.OperationalError as e:
-                self.assertEqual(str(e), "disk I/O error")
+                self.assertIn("locked", str(e))
             else:
-                self.fail("a failed commit acknowledged a call")
+                self.fail("a failed transaction acknowledged a call")
         self.flushLoggedErrors(sqlite3.OperationalError)
-        store._pool.runWithConnection = run  # type: ignore[method-assign]
+        conn.execute("ROLLBACK")
         self.assertIsNone(await store.get_message("m0"))
+        await store.add_message(make_message("m0"))
 
     async def test_cancelled_call(self) -> None:
         """Cancelling a call's Deferred does not jam the queue (the change is still made)."""
@@ -429,7 +455,77 @@ class SqliteTests(TestCase):
         """States are stored as their API text, readable with the sqlite3 shell."""
         store = await self.open()
         await store.add_message(make_message())
-        rows = await store._submit(
-            lambda conn: conn.execute("SELECT state FROM segments").fetchall()
-        )
+        rows = await store._submit(_query, "SELECT state FROM segments")
         self.assertEqual(rows, [(SegmentState.QUEUED.value,)])
+
+
+class SqliteProcessTests(SqliteTests):
+    """The same, with the transactions in a database process (``process=True``)."""
+
+    process = True
+
+    def writer(self, store: SqliteStore) -> int:
+        link = store._runner._link  # type: ignore[union-attr]
+        assert link is not None
+        return int(link.transport.pid)
+
+    async def test_close_ends_writer(self) -> None:
+        """close() fires once the database process has finished and exited."""
+        store = await self.open()
+        pid = self.writer(store)
+        added = store.add_message(make_message())
+        await store.close()
+        self.assertIsNone(await added)
+        await _gone(pid, timeout=0.5)
+
+    async def test_writer_dies(self) -> None:
+        """Calls the database process had not answered fail when it dies; the next starts anew."""
+        store = await self.open()
+        await store.add_message(make_message("m1"))
+        pid = self.writer(store)
+        os.kill(pid, signal.SIGSTOP)
+        lost = store.add_message(make_message("m2"))
+        await deferLater(reactor, 0.01)  # handed over, not answered
+        os.kill(pid, signal.SIGKILL)
+        error = await self.assertFailure(lost, StoreError)
+        self.assertIn("database process ended", str(error))
+        self.flushLoggedErrors(StoreError)
+        self.assertIsNotNone(await store.get_message("m1"))
+        self.assertNotEqual(self.writer(store), pid)
+        self.assertIsNone(await store.get_message("m2"))
+
+    async def test_unpicklable_error(self) -> None:
+        """An error that does not pickle reaches the caller as a StoreError naming it."""
+
+        class Odd(Exception):
+            pass
+
+        message = _picklable(("done", [(True, 1), (False, Odd("why"))]))
+        self.assertEqual(message[1][0], (True, 1))
+        self.assertIsInstance(message[1][1][1], StoreError)
+        self.assertEqual(str(message[1][1][1]), "Odd: why")
+        failed = _picklable(("failed", Odd("how"), 3))
+        self.assertEqual((str(failed[1]), failed[2]), ("Odd: how", 3))
+
+
+class FramesTests(SynchronousTestCase):
+    """The database process reads its jobs as frames, however the pipe splits them."""
+
+    def test_split_and_merged(self) -> None:
+        read, write = os.pipe()
+        self.addCleanup(os.close, read)
+        frames = _Frames(read)
+        frame = [
+            len(p).to_bytes(4, "big") + p
+            for p in (pickle.dumps([(print, (i,)) for i in range(n)]) for n in (2, 3, 1))
+        ]
+        data = b"".join(frame)
+        cut = len(frame[0]) + 5  # the first frame whole, the second begun
+        os.write(write, data[:7])
+        os.write(write, data[7:cut])
+        self.assertEqual(frames.take(10), [(print, (0,)), (print, (1,))])
+        os.write(write, data[cut:])
+        self.assertEqual(frames.take(3), [(print, (0,)), (print, (1,)), (print, (2,))])
+        self.assertEqual(frames.take(3), [(print, (0,))])
+        os.close(write)
+        self.assertIsNone(frames.take(3))
