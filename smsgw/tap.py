@@ -19,6 +19,7 @@ from smsgw.config import (
     parse_account,
     parse_upstream_url,
 )
+from smsgw.runtime import tune_gc
 from smsgw.web.jsonapi import access_log_line
 
 ROLES = ("sp", "ismg-sim", "gns-sim")
@@ -98,7 +99,8 @@ class Options(usage.Options):
 
 
 def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IService:
-    """Build the service tree of the chosen role."""
+    """Build the service tree of the chosen role (and tune this process's GC for it)."""
+    tune_gc()
     if reactor is None:
         from twisted.internet import reactor as _reactor
 

@@ -142,8 +142,16 @@ def _day_of_second(second: int) -> bytes:
 
 
 def beijing(epoch_s: float, fmt: str) -> bytes:
-    """*epoch_s* formatted in Beijing time."""
-    return datetime.fromtimestamp(epoch_s, UTC).astimezone(BEIJING).strftime(fmt).encode()
+    """*epoch_s* formatted in Beijing time, to the whole second (*fmt* has no ``%f``).
+
+    Cached: every report carries two of these, and most share their second.
+    """
+    return _beijing_second(int(epoch_s), fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _beijing_second(second: int, fmt: str) -> bytes:
+    return datetime.fromtimestamp(second, UTC).astimezone(BEIJING).strftime(fmt).encode()
 
 
 def _render_submit(account: str, when: float, mt: Mt) -> dict[str, Any]:

@@ -43,6 +43,7 @@ import time
 from collections import deque
 from typing import Any
 
+from smsgw.runtime import tune_gc
 from smsgw.store.interface import StoreError
 from smsgw.store.migrations import migrate
 from smsgw.store.sqlite import _Hot, _Job, _open_connection, _run_batch
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     path, synchronous, busy_timeout_ms, max_batch, parent = (argv or sys.argv)[1:6]
     if not _die_with_parent(int(parent)):
         return 1
+    tune_gc()
     # Frames go to the parent on the original stdout; anything printed goes to stderr.
     out = os.dup(1)
     os.dup2(2, 1)

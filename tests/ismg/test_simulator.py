@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
@@ -22,7 +24,7 @@ from twisted.test.iosim import FakeTransport, IOPump, connectedServerAndClient
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.ismg.policy import FaultPolicy, Policy, PrefixRule, ReportPolicy
-from smsgw.ismg.simulator import Account, CmppServerHandler, Simulator, demo_accounts
+from smsgw.ismg.simulator import Account, CmppServerHandler, Simulator, beijing, demo_accounts
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.auth import BEIJING
 from smsgw.protocols.cmpp.codec import CMPP20, decode_report
@@ -114,6 +116,22 @@ def _frame(command_id: int, sequence_id: int, body: bytes) -> bytes:
 
 def _beijing(epoch_s: float, fmt: str) -> bytes:
     return datetime.fromtimestamp(epoch_s, UTC).astimezone(BEIJING).strftime(fmt).encode()
+
+
+class BeijingTests(SynchronousTestCase):
+    """Report times in Beijing time, cached per second."""
+
+    @given(
+        st.integers(min_value=0, max_value=4_102_444_800),
+        st.floats(min_value=0, max_value=0.999),
+        st.sampled_from(["%y%m%d%H%M", "%Y%m%d%H%M%S"]),
+    )
+    def test_same_as_datetime(self, second: int, fraction: float, fmt: str) -> None:
+        """The cached form equals formatting the exact time (the fraction is dropped)."""
+        exact = _beijing(second + fraction, fmt)
+        self.assertEqual(exact, _beijing(second, fmt))
+        self.assertEqual(beijing(second + fraction, fmt), exact)
+        self.assertEqual(beijing(second + fraction, fmt), exact)
 
 
 class _SimulatorTestCase(SynchronousTestCase):

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 
+import attrs
 from hypothesis import example, given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.store.model import (
+    CallbackAttempt,
+    CallbackState,
+    Inbound,
+    InboundKind,
     Message,
     MessageStatus,
     Recipient,
+    ReportMatch,
+    ReportOutcome,
     Segment,
     SegmentKey,
     SegmentState,
+    SegmentWork,
+    SubmitRecord,
+    Template,
+    TemplateEngine,
+    _pickled_by_fields,
     derive_status,
     is_final,
     new_message_id,
@@ -199,3 +212,38 @@ class MessageIdTests(SynchronousTestCase):
     def test_unique(self) -> None:
         """Ids made in the same millisecond differ."""
         self.assertEqual(len({new_message_id(1.0) for _ in range(1000)}), 1000)
+
+
+class PickleTests(SynchronousTestCase):
+    """Model objects cross to the store's database process pickled, as their fields."""
+
+    def test_round_trip(self) -> None:
+        """Every value class comes back equal, nested values and enums included."""
+        key = SegmentKey("m1", 1, 2)
+        values = [
+            _message(),
+            key,
+            SegmentWork(key, "13800138000", "cm", 2, 2, b"hi", 8, True, True, "01", 1),
+            SubmitRecord(key, 0, "123", 5.0),
+            ReportOutcome(
+                ReportMatch.MATCHED, "cm", "1", "DELIVRD", "m1", [key], MessageStatus.DELIVERED
+            ),
+            Inbound(InboundKind.MO, "cm", {"content": "好", "n": [1]}, 5.0, "d", 7),
+            Template("t", TemplateEngine.JINJA2, "{{ a }}", 1.0, 2.0),
+            CallbackAttempt(3, InboundKind.REPORT, "http://a", "{}", CallbackState.PENDING, 9.0),
+        ]
+        for value in values:
+            again = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+            self.assertEqual(again, value)
+            self.assertIs(type(again), type(value))
+        self.assertEqual(pickle.loads(pickle.dumps(values[4])).keys, (key,))
+
+    def test_fields_must_be_positional(self) -> None:
+        """A class the tuple form cannot rebuild is refused when it is made."""
+
+        @attrs.frozen
+        class KwOnly:
+            a: int
+            b: int = attrs.field(kw_only=True)
+
+        self.assertRaises(TypeError, _pickled_by_fields, KwOnly)
