@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return codec.main(args[2:])
         from smsgw.bench import load
+        from smsgw.runtime import tune_gc
 
+        tune_gc()  # as in the processes it drives
         return load.main(args[1:])
     print(f"smsgw: unknown command {args[0]!r}\n{USAGE}", file=sys.stderr)
     return 2

@@ -34,3 +34,12 @@ class TuneGcTests(SynchronousTestCase):
             gc.set_threshold(700, 10, 10)
             makeService(_parse(f"--role={role}"), reactor=MemoryReactorClock())
             self.assertEqual(gc.get_threshold(), GC_THRESHOLDS, role)
+
+    def test_load_bench(self) -> None:
+        """``smsgw bench`` (the load generator) runs with the same thresholds as what it drives."""
+        from smsgw.bench import load
+        from smsgw.cli import main
+
+        self.patch(load, "main", lambda argv: 0)
+        self.assertEqual(main(["bench", "--count", "1"]), 0)
+        self.assertEqual(gc.get_threshold(), GC_THRESHOLDS)
