@@ -1152,11 +1152,12 @@ class _ProcessRunner:
         self._argv = argv
         self.finished: Callable[[list[tuple[bool, Any]] | Failure, int], None] = _unset
         self.lost: Callable[[Failure], None] = _unset
+        #: What the reactor's shutdown waits for (the store's close, once there is a store).
+        self.at_shutdown: Callable[[], Deferred[None]] = self.close
         self._link: _WriterLink | None = None
         self._ready: Deferred[tuple[int, int]] | None = None
         #: Jobs handed over and not answered yet.
         self._in_flight = 0
-        self._closing = False
         self._closed: list[Deferred[None]] = []
         self._shutdown: Any = None
 
@@ -1242,19 +1243,16 @@ class _ProcessRunner:
             d.callback(None)
             return d
         self._closed.append(d)
-        self._link.transport.loseConnection()
+        # Only stdin: its answers to what it has been sent still come back.
+        self._link.transport.closeStdin()
         return d
 
     def _stop_at_shutdown(self) -> Deferred[None] | None:
-        # The reactor is stopping without the store being closed: let the
-        # process finish what it has (its pipe ends), and wait for it.
+        # The reactor is stopping without the store being closed: close it
+        # (every call made is run and answered, then the process ends), and
+        # let the reactor wait for that.
         self._shutdown = None
-        if self._link is None:
-            return None
-        d: Deferred[None] = Deferred()
-        self._closed.append(d)
-        self._link.transport.loseConnection()
-        return d
+        return self.at_shutdown()
 
 
 def _unset(*args: Any) -> None:  # pragma: no cover - replaced by the store
@@ -1286,6 +1284,8 @@ class SqliteStore:
         self._runner = runner
         runner.finished = self._finished
         runner.lost = self._lost
+        if isinstance(runner, _ProcessRunner):
+            runner.at_shutdown = self.close
         self._reactor = reactor
         self.batch_window_s = batch_window_s
         self.max_batch = max_batch

@@ -21,7 +21,13 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from smsgw.config import DEFAULT_STORE
-from smsgw.store.interface import DuplicateMessage, SchemaTooNew, StoreError, UnknownSegment
+from smsgw.store.interface import (
+    DuplicateMessage,
+    SchemaTooNew,
+    StoreClosed,
+    StoreError,
+    UnknownSegment,
+)
 from smsgw.store.migrations import MIGRATIONS, current_version, latest_version, migrate
 from smsgw.store.model import (
     Inbound,
@@ -474,9 +480,22 @@ class SqliteProcessTests(SqliteTests):
         store = await self.open()
         pid = self.writer(store)
         added = store.add_message(make_message())
+        self.assertIsNotNone(store._runner._shutdown)  # type: ignore[union-attr]
         await store.close()
         self.assertIsNone(await added)
         await _gone(pid, timeout=0.5)
+        # No shutdown trigger is left behind to close it again.
+        self.assertIsNone(store._runner._shutdown)  # type: ignore[union-attr]
+
+    async def test_reactor_shutdown(self) -> None:
+        """At reactor shutdown the store closes: calls made are answered, then the process ends."""
+        store = await self.open()
+        pid = self.writer(store)
+        added = [store.add_message(make_message(f"m{i}")) for i in range(5)]
+        await store._runner._stop_at_shutdown()  # type: ignore[union-attr]
+        self.assertEqual(await gatherResults(added), [None] * 5)
+        await _gone(pid, timeout=0.5)
+        await self.assertFailure(store.get_message("m1"), StoreClosed)
 
     async def test_writer_dies(self) -> None:
         """Calls the database process had not answered fail when it dies; the next starts anew."""
