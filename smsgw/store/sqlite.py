@@ -1187,8 +1187,10 @@ class _ProcessRunner:
     def hand(self, jobs: list[_Job]) -> None:
         if self._link is None:
             self.start().addErrback(lambda f: None)  # link_lost fails the calls
-        assert self._link is not None
         self._in_flight += len(jobs)
+        if self._link is None:  # it could not even be spawned
+            self._fail(Failure(StoreError("the database process could not be started")))
+            return
         self._link.sendString(pickle.dumps(jobs, pickle.HIGHEST_PROTOCOL))
 
     def received(self, message: tuple[Any, ...]) -> None:

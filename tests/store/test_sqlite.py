@@ -37,7 +37,14 @@ from smsgw.store.model import (
     Template,
     TemplateEngine,
 )
-from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore, _query, claim_query, report_query
+from smsgw.store.sqlite import (
+    DEFAULT_PATH,
+    SqliteStore,
+    _ProcessRunner,
+    _query,
+    claim_query,
+    report_query,
+)
 from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
@@ -512,6 +519,22 @@ class SqliteProcessTests(SqliteTests):
         self.assertIsNotNone(await store.get_message("m1"))
         self.assertNotEqual(self.writer(store), pid)
         self.assertIsNone(await store.get_message("m2"))
+
+    async def test_cannot_spawn(self) -> None:
+        """When no database process can be started, calls fail rather than hang."""
+        store = await self.open()
+        await store.add_message(make_message("m1"))
+        pid = self.writer(store)
+        runner = store._runner
+        assert isinstance(runner, _ProcessRunner)
+        self.patch(runner, "_argv", ["/nonexistent/python"])
+        self.patch(sys, "executable", "/nonexistent/python")
+        os.kill(pid, signal.SIGKILL)
+        await _gone(pid)
+        while runner._link is not None:
+            await deferLater(reactor, 0.01)
+        await self.assertFailure(store.get_message("m1"), StoreError)
+        self.flushLoggedErrors(StoreError)
 
     async def test_unpicklable_error(self) -> None:
         """An error that does not pickle reaches the caller as a StoreError naming it."""
