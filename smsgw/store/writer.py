@@ -136,13 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     # Frames go to the parent on the original stdout; anything printed goes to stderr.
     out = os.dup(1)
     os.dup2(2, 1)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn: sqlite3.Connection | None = None
     try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         _open_connection(conn, synchronous, int(busy_timeout_ms))
         versions = migrate(conn, time.time())
     except Exception as e:
         _send(out, ("error", e))
-        conn.close()
+        if conn is not None:
+            conn.close()
         return 1
     _send(out, ("ready", versions))
     hot = _Hot()

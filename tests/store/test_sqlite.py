@@ -520,6 +520,14 @@ class SqliteProcessTests(SqliteTests):
         self.assertNotEqual(self.writer(store), pid)
         self.assertIsNone(await store.get_message("m2"))
 
+    async def test_cannot_open(self) -> None:
+        """A database the process cannot open fails open() with SQLite's own error."""
+        path = os.path.join(self.mktemp(), "missing-dir", "db.sqlite3")
+        error = await self.assertFailure(
+            SqliteStore.open(path, reactor=reactor, process=True), sqlite3.OperationalError
+        )
+        self.assertIn("unable to open database file", str(error))
+
     async def test_cannot_spawn(self) -> None:
         """When no database process can be started, calls fail rather than hang."""
         store = await self.open()
