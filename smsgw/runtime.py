@@ -28,4 +28,4 @@ def tune_gc(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> tuple[int, int,
     """
     before = gc.get_threshold()
     gc.set_threshold(*thresholds)
-    return before  # type: ignore[return-value]
+    return before

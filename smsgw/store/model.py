@@ -59,7 +59,7 @@ __all__ = [
 #: (State 0 = delivered) are mapped to this text by the SGIP side.
 DELIVERED_STAT = "DELIVRD"
 
-_C = TypeVar("_C")
+_C = TypeVar("_C", bound=attrs.AttrsInstance)
 
 
 class Mode(enum.StrEnum):

@@ -61,7 +61,7 @@ import attrs
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.endpoints import ProcessEndpoint, StandardErrorBehavior
-from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.interfaces import IDelayedCall, IProcessTransport
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import Int32StringReceiver
@@ -233,7 +233,10 @@ def _run_batch(conn: _Conn, jobs: list[_Job], hot: _Hot) -> list[tuple[bool, Any
     so the second run gives what one run with SAVEPOINTs would have.
     """
     results = _run_jobs(conn, jobs, hot, savepoints=False)
-    return results if results is not None else _run_jobs(conn, jobs, hot, savepoints=True)
+    if results is None:
+        results = _run_jobs(conn, jobs, hot, savepoints=True)
+        assert results is not None  # with SAVEPOINTs a failing job fails alone
+    return results
 
 
 def _run_jobs(
@@ -1246,7 +1249,7 @@ class _ProcessRunner:
             return d
         self._closed.append(d)
         # Only stdin: its answers to what it has been sent still come back.
-        self._link.transport.closeStdin()
+        IProcessTransport(self._link.transport).closeStdin()
         return d
 
     def _stop_at_shutdown(self) -> Deferred[None] | None:
@@ -1379,7 +1382,7 @@ class SqliteStore:
                 )
             return cls(runner, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
 
-        def failed(failure: Failure) -> Deferred[None]:
+        def failed(failure: Failure) -> Deferred[SqliteStore]:
             return runner.close().addCallback(lambda _: failure)
 
         return d.addCallbacks(migrated, failed)
