@@ -9,10 +9,11 @@ our own calls.  That connection lives either
   default of :meth:`SqliteStore.open`), or
 * in a database process of its own (``process=True``, :mod:`smsgw.store.writer`;
   the SP role's default), which the jobs reach pickled through a pipe.  It
-  costs the pickling, and wins back much more: a database thread gives up
-  the GIL around every statement and waits to get it back from the busy
-  reactor thread, so under load both threads mostly wait for each other
-  (docs/benchmarks.md, issue 4).
+  costs the pickling; in exchange the reactor and SQLite stop sharing one
+  GIL (a database thread gives it up around every statement and must win
+  it back from the reactor thread) and can each use a core.  Measured on
+  two shared cores: 4-8 % more messages a second (docs/benchmarks.md,
+  issue 4).
 
 **Durability.**  ``PRAGMA synchronous=FULL``: in WAL mode every COMMIT
 fsyncs the WAL, so a transaction that committed survives a power cut or an
@@ -1333,8 +1334,7 @@ class SqliteStore:
             and calls made meanwhile make the next transaction anyway.
         :param process: run the transactions in a database process of its
             own (:mod:`smsgw.store.writer`) instead of a thread of this one.
-            Same results; a busy gateway goes faster, since the two no
-            longer share one GIL.
+            Same results; it lets the reactor and SQLite each use a core.
         """
         if batch_window_s is None:
             batch_window_s = 0.0 if process else 0.002

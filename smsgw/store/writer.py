@@ -4,9 +4,9 @@
 runs its transactions here instead of on a thread of the reactor's process.
 The work is the same (:func:`~smsgw.store.sqlite._run_batch` over the same
 jobs); what changes is the GIL.  A database thread gives the GIL up around
-every SQLite statement and must win it back from a busy reactor thread
-each time, so at a few thousand messages a second both threads spend much
-of their time waiting for each other; a process of its own has its own GIL.
+every SQLite statement and must win it back from the reactor thread each
+time, and the two threads together can use one core at most; a process of
+its own has its own GIL and can run on another core.
 
 **Frames.**  Both ways, a 4-byte big-endian length and a pickle (the
 parent is the only peer: the pipes are this process's stdin and stdout).
