@@ -1227,12 +1227,8 @@ class _ProcessRunner:
             ready.errback(StoreError(f"the database process did not start: {reason.value}"))
         if self._in_flight:
             self._fail(Failure(StoreError(f"the database process ended: {reason.value}")))
-        closed, self._closed = self._closed, []
-        if closed and self._shutdown is not None:
-            self._reactor.removeSystemEventTrigger(self._shutdown)
-            self._shutdown = None
-        for d in closed:
-            d.callback(None)
+        if self._closed:
+            self._ended()
 
     def _fail(self, failure: Failure) -> None:
         self._in_flight = 0
@@ -1242,16 +1238,22 @@ class _ProcessRunner:
     def close(self) -> Deferred[None]:
         """Once every job handed over is answered: end the process (EOF on its stdin)."""
         d: Deferred[None] = Deferred()
-        if self._link is None:
-            if self._shutdown is not None:
-                self._reactor.removeSystemEventTrigger(self._shutdown)
-                self._shutdown = None
-            d.callback(None)
-            return d
         self._closed.append(d)
-        # Only stdin: its answers to what it has been sent still come back.
-        IProcessTransport(self._link.transport).closeStdin()
+        if self._link is None:
+            self._ended()
+        else:
+            # Only stdin: its answers to what it has been sent still come back.
+            IProcessTransport(self._link.transport).closeStdin()
         return d
+
+    def _ended(self) -> None:
+        """Closed, and the process is gone: no shutdown trigger left, close() fires."""
+        if self._shutdown is not None:
+            self._reactor.removeSystemEventTrigger(self._shutdown)
+            self._shutdown = None
+        closed, self._closed = self._closed, []
+        for d in closed:
+            d.callback(None)
 
     def _stop_at_shutdown(self) -> Deferred[None] | None:
         # The reactor is stopping without the store being closed: close it

@@ -32,6 +32,7 @@ has opened the database (e.g. a claim after the new one's requeue).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -41,7 +42,7 @@ import struct
 import sys
 import time
 from collections import deque
-from typing import Any
+from typing import Any, BinaryIO
 
 from smsgw.runtime import tune_gc
 from smsgw.store.interface import StoreError
@@ -102,14 +103,14 @@ class _Frames:
         return [jobs.popleft() for _ in range(min(limit, len(jobs)))]
 
 
-def _send(fd: int, message: Any) -> None:
+def _send(out: BinaryIO, message: Any) -> None:
     try:
         data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     except Exception:
         data = pickle.dumps(_picklable(message), pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_LENGTH.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+    out.flush()
 
 
 def _picklable(message: Any) -> Any:
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tune_gc()
     # Frames go to the parent on the original stdout; anything printed goes to stderr.
-    out = os.dup(1)
+    out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     conn: sqlite3.Connection | None = None
     try:
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         pass  # the parent is gone; what committed stays committed
     finally:
         conn.close()
+        with contextlib.suppress(OSError):  # a frame the gone parent will not read
+            out.close()
     return 0
 
 

@@ -15,12 +15,13 @@ import textwrap
 from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import CancelledError, Deferred, DeferredList, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, gatherResults
 from twisted.internet.task import deferLater
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from smsgw.config import DEFAULT_STORE
+from smsgw.store import sqlite as sqlite_module
 from smsgw.store.interface import (
     DuplicateMessage,
     SchemaTooNew,
@@ -529,7 +530,31 @@ class SqliteProcessTests(SqliteTests):
         self.assertIn("unable to open database file", str(error))
 
     async def test_cannot_spawn(self) -> None:
-        """When no database process can be started, calls fail rather than hang."""
+        """When a new database process cannot even be spawned, calls fail, at once."""
+        store = await self.open()
+        await store.add_message(make_message("m1"))
+        pid = self.writer(store)
+        runner = store._runner
+        assert isinstance(runner, _ProcessRunner)
+
+        class Unspawnable:
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+            def connect(self, factory: Any) -> Deferred[Any]:
+                return fail(OSError("fork: no memory"))
+
+        os.kill(pid, signal.SIGKILL)
+        await _gone(pid)
+        while runner._link is not None:
+            await deferLater(reactor, 0.01)
+        self.patch(sqlite_module, "ProcessEndpoint", Unspawnable)
+        error = await self.assertFailure(store.get_message("m1"), StoreError)
+        self.assertIn("could not be started", str(error))
+        self.flushLoggedErrors(StoreError)
+
+    async def test_exec_fails(self) -> None:
+        """When a new database process dies at once, calls fail rather than hang."""
         store = await self.open()
         await store.add_message(make_message("m1"))
         pid = self.writer(store)
@@ -544,7 +569,11 @@ class SqliteProcessTests(SqliteTests):
         await self.assertFailure(store.get_message("m1"), StoreError)
         self.flushLoggedErrors(StoreError)
 
-    async def test_unpicklable_error(self) -> None:
+
+class WriterTests(SynchronousTestCase):
+    """The database process's side of the pipes."""
+
+    def test_unpicklable_error(self) -> None:
         """An error that does not pickle reaches the caller as a StoreError naming it."""
 
         class Odd(Exception):
@@ -557,11 +586,8 @@ class SqliteProcessTests(SqliteTests):
         failed = _picklable(("failed", Odd("how"), 3))
         self.assertEqual((str(failed[1]), failed[2]), ("Odd: how", 3))
 
-
-class FramesTests(SynchronousTestCase):
-    """The database process reads its jobs as frames, however the pipe splits them."""
-
     def test_split_and_merged(self) -> None:
+        """It reads its jobs as frames, however the pipe splits them."""
         read, write = os.pipe()
         self.addCleanup(os.close, read)
         frames = _Frames(read)
