@@ -21,6 +21,7 @@ from twisted.web.server import Site
 
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
 from smsgw.sp.channel import Channel
+from smsgw.sp.interfaces import IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
 
@@ -109,16 +110,16 @@ class SpService(MultiService):
         if not upstreams:
             upstreams.append(await self._builtin_simulator())
         self.metrics = Metrics()
-        channels: dict[str, Channel] = {}
+        channels: dict[str, IChannel] = {}
+        routes: list[RouteSpec] = []
         for url in upstreams:
             name = url.name or url.account
             if name in channels:
                 name = f"{name}-{len(channels)}"
             self.log.info("sp: channel {name}: {url}", name=name, url=url.redacted())
             channels[name] = Channel(url, self.reactor, name=name)
-        router = Router(
-            [RouteSpec(name, ch.config.scheme, ch.config.routes) for name, ch in channels.items()]
-        )
+            routes.append(RouteSpec(name, url.scheme, url.routes))
+        router = Router(routes)
         callbacks = self._callbacks()
         self.gateway = Gateway(
             self.store, channels, router, self.reactor, callbacks=callbacks, metrics=self.metrics
