@@ -82,14 +82,14 @@ class Options(usage.Options):
         except (ConfigError, OSError) as e:
             raise usage.UsageError(str(e)) from None
         if role == "gns-sim":
-            from smsgw.gns.service import parse_gns_config
+            from smsgw.gns.config import parse_gns_config
 
             try:
                 self["gns"] = parse_gns_config(self["loaded"].gns, self["config"] or "<config>")
             except (ConfigError, ValueError) as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
-            from smsgw.sp.service import UnsafeListen, check_listen
+            from smsgw.roles.sp import UnsafeListen, check_listen
 
             http = self["http"] or self["loaded"].http.listen
             try:
@@ -109,17 +109,12 @@ def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IServ
     if options["role"] == "ismg-sim":
         return make_ismg_sim(options, config, reactor)
     if options["role"] == "gns-sim":
-        from smsgw.gns.service import make_gns_sim, parse_gns_config
+        from smsgw.roles import gns_sim
 
-        gns = options.get("gns") or parse_gns_config(config.gns, "<config>")
-        return make_gns_sim(
-            options.get("listen"),
-            options.get("control"),
-            list(options.get("accounts", [])),
-            gns,
-            reactor,
-        )
-    return make_sp(options, config, reactor)
+        return gns_sim.make_service(options, config, reactor)
+    from smsgw.roles import sp
+
+    return sp.make_service(options, config, reactor)
 
 
 def _accounts(options: Any, config: Config) -> list[AccountConfig]:
@@ -201,16 +196,3 @@ class _OnStop(Service):
     def stopService(self) -> Any:
         super().stopService()
         return self.close()
-
-
-def make_sp(options: Any, config: Config, reactor: Any) -> IService:
-    """The SP role: store, channels (or the built-in simulator), gateway, HTTP API."""
-    from smsgw.sp.service import SpService
-
-    return SpService(
-        config,
-        list(options.get("upstreams", [])),
-        options.get("http") or config.http.listen,
-        options.get("db") or config.store.path,
-        reactor,
-    )

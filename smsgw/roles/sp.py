@@ -1,6 +1,6 @@
-"""The SP role's service tree: store, channels, gateway, callbacks, HTTP API.
+"""``--role=sp``: the SP role's service tree: store, channels, gateway, callbacks, HTTP API.
 
-:class:`SpService` starts in order (STYLE.md §4): the store opens, the
+:class:`SpService` starts in order: the store opens, the
 built-in simulator starts when no upstream is configured, the channels log
 in, the gateway requeues what a crash left in flight and starts pumping,
 and the HTTP API listens last.  Stopping runs in reverse, so links drain
@@ -10,10 +10,11 @@ before the store closes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
+from twisted.application.service import IService, MultiService
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
@@ -33,7 +34,7 @@ class UnsafeListen(ValueError):
 
 
 def check_listen(endpoint: str, api_keys: Any) -> None:
-    """Refuse to serve the API beyond loopback without API keys (DESIGN.md §4.3)."""
+    """Refuse to serve the API beyond loopback when no API key is configured."""
     if api_keys:
         return
     if endpoint.startswith(("unix:", "systemd:")):
@@ -184,3 +185,17 @@ class SpService(MultiService):
                 await self.store.close()
 
         return d.addBoth(lambda r: Deferred.fromCoroutine(after(r)))
+
+
+def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
+    """The SP role: store, channels (or the built-in simulator), gateway, HTTP API.
+
+    :param options: the ``twistd smsgw`` options (``upstreams``, ``http``, ``db``).
+    """
+    return SpService(
+        config,
+        list(options.get("upstreams", [])),
+        options.get("http") or config.http.listen,
+        options.get("db") or config.store.path,
+        reactor,
+    )
