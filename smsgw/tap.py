@@ -121,38 +121,10 @@ def _accounts(options: Any, config: Config) -> list[AccountConfig]:
     return [*config.simulator.accounts, *options.get("accounts", [])]
 
 
-def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any) -> Any:
-    """A :class:`~smsgw.ismg.simulator.Simulator` for *accounts* (or the demo one)."""
-    from smsgw.ismg.policy import Policy
-    from smsgw.ismg.simulator import Account, Simulator, demo_accounts
-
-    if accounts:
-        accts = [
-            Account(
-                a.id,
-                a.secret.encode("utf-8"),
-                max_sessions=a.max_sessions,
-                allowed_ips=tuple(a.allowed_ips),
-                tps=a.tps,
-                src_prefix=a.src_prefix,
-                sgip_callback=a.sgip_callback,
-            )
-            for a in accounts
-        ]
-    else:
-        accts = demo_accounts()
-        log.info(
-            "ismg-sim: no account configured; serving the demo account {account} "
-            "(its secret is in the README)",
-            account=accts[0].id,
-        )
-    policy = config.simulator.policy or Policy()
-    return Simulator(reactor, accts, gateway_code=config.simulator.gateway_code_int, policy=policy)
-
-
 def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     """The fake ISMG: a CMPP 2.0 listener and the control API."""
     from smsgw.ismg.control import control_resource
+    from smsgw.roles.ismg_sim import build_simulator
 
     top = MultiService()
     sim = build_simulator(_accounts(options, config), config, reactor)

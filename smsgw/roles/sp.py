@@ -156,7 +156,7 @@ class SpService(MultiService):
         return CallbackSender(self.store, self.reactor, urls, http, self.metrics)
 
     async def _builtin_simulator(self) -> UpstreamConfig:
-        from smsgw.tap import build_simulator
+        from smsgw.roles.ismg_sim import build_simulator
 
         self.simulator = build_simulator([], self.config, self.reactor)
         ep = serverFromString(self.reactor, "tcp:0:interface=127.0.0.1")
