@@ -462,6 +462,10 @@ def parse_account(text: str) -> AccountConfig:
 # -- the TOML file ---------------------------------------------------------------------------
 
 
+REQUIRED: Any = object()
+"""The default of :meth:`_Table.value` for a key that must be given."""
+
+
 class _Table:
     """Typed reads from one TOML table, remembering which keys are known."""
 
@@ -480,6 +484,27 @@ class _Table:
     def _get(self, key: str, default: Any) -> Any:
         self._known.append(key)
         return self._data.get(key, default)
+
+    def has(self, key: str) -> bool:
+        """Whether *key* is given (it is not marked as read)."""
+        return key in self._data
+
+    def value(
+        self, key: str, accept: Callable[[Any], bool], expected: str, default: Any = REQUIRED
+    ) -> Any:
+        """The value of *key* if *accept* takes it; *default* when absent (required without).
+
+        :param expected: what a good value is, for the error ("a string of 6 digits").
+        """
+        self._known.append(key)
+        if key not in self._data:
+            if default is REQUIRED:
+                raise self.error(key, "required")
+            return default
+        value = self._data[key]
+        if not accept(value):
+            raise self.error(key, f"expected {expected}")
+        return value
 
     def string(self, key: str, default: str, *, empty: bool = True) -> str:
         """A string; *empty* says whether ``""`` is allowed."""

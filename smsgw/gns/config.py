@@ -40,7 +40,7 @@ from typing import Any
 
 import attrs
 
-from smsgw.config import ConfigError
+from smsgw.config import REQUIRED, ConfigError, _Table
 from smsgw.gns.routes import MoRoute, MtRoute, RouteError
 from smsgw.gns.server import IsmgAccount
 from smsgw.protocols.cmpp.constants import PORT_GNS
@@ -85,9 +85,6 @@ class GnsConfig:
     mo_routes: tuple[MoRoute, ...] = ()
 
 
-_REQUIRED: Any = object()
-
-
 def six_digits(value: object) -> bool:
     return isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
 
@@ -112,53 +109,7 @@ def _port(value: object) -> bool:
     return _non_negative(value) and 1 <= value <= 65535  # type: ignore[operator]
 
 
-class _Reader:
-    """Typed reads from one TOML table, refusing keys nobody read (as :mod:`smsgw.config`)."""
-
-    def __init__(self, data: Mapping[str, Any], path: str, source: str) -> None:
-        self._data = data
-        self._path = path
-        self._source = source
-        self._known: list[str] = []
-
-    def error(self, key: str, reason: str) -> ConfigError:
-        return ConfigError(reason, key=f"{self._path}.{key}", source=self._source)
-
-    def has(self, key: str) -> bool:
-        return key in self._data
-
-    def value(
-        self, key: str, accept: Callable[[Any], bool], expected: str, default: Any = _REQUIRED
-    ) -> Any:
-        """The value of *key* if *accept* takes it; *default* when absent (required without)."""
-        self._known.append(key)
-        if key not in self._data:
-            if default is _REQUIRED:
-                raise self.error(key, "required")
-            return default
-        value = self._data[key]
-        if not accept(value):
-            raise self.error(key, f"expected {expected}")
-        return value
-
-    def tables(self, key: str) -> list[_Reader]:
-        """An array of tables ``[[path.key]]``; empty when absent."""
-        items = self.value(key, lambda v: isinstance(v, list), "an array of tables", [])
-        readers = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise self.error(f"{key}[{index}]", "expected a table")
-            readers.append(_Reader(item, f"{self._path}.{key}[{index}]", self._source))
-        return readers
-
-    def done(self) -> None:
-        unknown = [key for key in self._data if key not in self._known]
-        if unknown:
-            allowed = ", ".join(sorted(set(self._known)))
-            raise self.error(str(unknown[0]), f"unknown key (allowed: {allowed})")
-
-
-def _read_ismg(table: _Reader) -> IsmgAccount:
+def _read_ismg(table: _Table) -> IsmgAccount:
     code = table.value("code", six_digits, "a string of 6 digits")
     secret = table.value("secret", _non_empty, "a non-empty string")
     push_host = table.value("push_host", _non_empty, "a host name or address", None)
@@ -172,33 +123,33 @@ def _read_ismg(table: _Reader) -> IsmgAccount:
 #: Route keys: (name, check, expected, default or required).
 _Field = tuple[str, Callable[[Any], bool], str, Any]
 _COMMON: tuple[_Field, ...] = (
-    ("ismg_code", _is_str, "a string", _REQUIRED),
-    ("gateway_ip", _is_str, "a string", _REQUIRED),
-    ("gateway_port", _non_negative, "an integer", _REQUIRED),
+    ("ismg_code", _is_str, "a string", REQUIRED),
+    ("gateway_ip", _is_str, "a string", REQUIRED),
+    ("gateway_port", _non_negative, "an integer", REQUIRED),
 )
 _MT_FIELDS: tuple[_Field, ...] = (
     *_COMMON,
-    ("start_id", _is_str, "a string", _REQUIRED),
-    ("end_id", _is_str, "a string", _REQUIRED),
+    ("start_id", _is_str, "a string", REQUIRED),
+    ("end_id", _is_str, "a string", REQUIRED),
     ("area_code", _is_str, "a string", ""),
 )
 _MO_FIELDS: tuple[_Field, ...] = (
     *_COMMON,
-    ("sp_code", _is_str, "a string", _REQUIRED),
+    ("sp_code", _is_str, "a string", REQUIRED),
     ("service_id", _is_str, "a string", ""),
     ("start_code", _non_negative, "an integer >= 0", 0),
     ("end_code", _non_negative, "an integer >= 0", 0),
 )
 
 
-def _read_routes(tables: list[_Reader], kind: type[MtRoute] | type[MoRoute]) -> list[Any]:
+def _read_routes(tables: list[_Table], kind: type[MtRoute] | type[MoRoute]) -> list[Any]:
     """The routes of ``[[gns.mt_route]]`` or ``[[gns.mo_route]]``.
 
     A ``route_id`` is optional; routes without one take the lowest ids that
     no route names, in file order.
     """
     fields = _MT_FIELDS if kind is MtRoute else _MO_FIELDS
-    read: list[tuple[_Reader, int | None, dict[str, Any]]] = []
+    read: list[tuple[_Table, int | None, dict[str, Any]]] = []
     named: set[int] = set()
     for table in tables:
         route_id = table.value("route_id", _non_negative, "an integer >= 0", None)
@@ -234,7 +185,7 @@ def parse_gns_config(raw: Mapping[str, Any], source: str = "<config>") -> GnsCon
     """
     if not isinstance(raw, Mapping):
         raise ConfigError("expected a table", key="gns", source=source)
-    table = _Reader(raw, "gns", source)
+    table = _Table(raw, "gns", source)
     endpoint = "a non-empty endpoint string"
     listen = table.value("listen", _non_empty, endpoint, DEFAULT_GNS_LISTEN)
     control = table.value("control", _non_empty, endpoint, DEFAULT_GNS_CONTROL)
