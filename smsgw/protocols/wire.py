@@ -1,10 +1,11 @@
-"""Field codecs and the layout compiler shared by every protocol.
+"""The layout compiler shared by every protocol, and its C accelerator's glue.
 
 A PDU's wire layout is data: a tuple of ``(attribute name, field codec)``
-pairs (STYLE.md §3).  :func:`compile_layout` turns such a table into two
-specialised functions, one that encodes an instance and one that decodes a
-byte range into one.  The functions are generated source, as attrs and
-``collections.namedtuple`` generate theirs, because this is the hot path:
+pairs, the codecs of :mod:`smsgw.protocols.fields` (re-exported here).
+:class:`Layout` turns such a table into two specialised functions, one
+that encodes an instance and one that decodes a byte range into one.  The
+functions are generated source, as attrs and ``collections.namedtuple``
+generate theirs, because this is the hot path:
 each run of fixed-width fields becomes one precompiled :class:`struct.Struct`
 call, and there is no per-field interpretation at run time.
 
@@ -30,7 +31,7 @@ import os
 import struct
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import attrs
 
@@ -40,8 +41,37 @@ from smsgw.protocols.errors import (
     TrailingBytesError,
     TruncatedError,
 )
+from smsgw.protocols.fields import (
+    _NUL,
+    Custom,
+    FieldCodec,
+    Fields,
+    HeaderSpec,
+    Octets,
+    Raw,
+    Repeated,
+    Sized,
+    Trailing,
+    UInt,
+    ZeroPadded,
+)
 
-_NUL = b"\x00"
+__all__ = [
+    "ACCELERATED",
+    "Custom",
+    "FieldCodec",
+    "Fields",
+    "HeaderSpec",
+    "Layout",
+    "Octets",
+    "Raw",
+    "Repeated",
+    "Sized",
+    "Trailing",
+    "UInt",
+    "ZeroPadded",
+    "accelerate_codec",
+]
 
 _accel: Any = None
 if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
@@ -52,178 +82,6 @@ if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
 
 #: Whether layouts run on the C accelerator (where their shape allows it).
 ACCELERATED: bool = _accel is not None
-
-
-class FieldCodec(Protocol):
-    """What the compiler needs to know of a field codec."""
-
-    def default(self) -> Any: ...
-
-    def check(self, value: Any) -> str | None:
-        """Return why *value* cannot be encoded, or ``None`` when it can."""
-
-
-@attrs.frozen
-class UInt:
-    """Big-endian integer of 1, 2, 4 or 8 bytes (``signed`` for spec "Integer")."""
-
-    size: int
-    signed: bool = False
-
-    @property
-    def code(self) -> str:
-        c = {1: "b", 2: "h", 4: "i", 8: "q"}[self.size]
-        return c if self.signed else c.upper()
-
-    @property
-    def max_value(self) -> int:
-        return (1 << (8 * self.size - (1 if self.signed else 0))) - 1
-
-    @property
-    def min_value(self) -> int:
-        return -(1 << (8 * self.size - 1)) if self.signed else 0
-
-    def default(self) -> int:
-        return 0
-
-    def check(self, value: Any) -> str | None:
-        if type(value) is not int and not isinstance(value, int):
-            return f"expected int, got {type(value).__name__}"
-        if not self.min_value <= value <= self.max_value:
-            return f"{value} is out of range {self.min_value}..{self.max_value}"
-        return None
-
-
-@attrs.frozen
-class Octets:
-    """Fixed-width octet string, left-aligned and right-padded with NULs.
-
-    Decoding strips the trailing NULs; a value as long as the field has no
-    terminator.  Encoding refuses a value longer than the field.
-    """
-
-    size: int
-
-    @property
-    def code(self) -> str:
-        return f"{self.size}s"
-
-    def default(self) -> bytes:
-        return b""
-
-    def check(self, value: Any) -> str | None:
-        if not isinstance(value, bytes):
-            return f"expected bytes, got {type(value).__name__}"
-        if len(value) > self.size:
-            return f"{len(value)} bytes do not fit {self.size}"
-        return None
-
-
-@attrs.frozen
-class ZeroPadded(Octets):
-    """Right-aligned octet string left-padded with ASCII ``'0'``.
-
-    CMPP 2.0 FWD and route messages pad gateway codes this way (seed 002 §8.1:
-    "若左补齐则补 '0'").  Decoding strips trailing NULs only, so a value of the
-    full width round-trips exactly.
-    """
-
-
-@attrs.frozen
-class Raw(Octets):
-    """Fixed-width binary field (MD5 authenticators, BCD ids): never stripped."""
-
-    def default(self) -> bytes:
-        return _NUL * self.size
-
-
-@attrs.frozen
-class Repeated:
-    """``count`` then that many fixed-width ``item`` strings (e.g. Dest_terminal_Id)."""
-
-    item: Octets
-    count: UInt
-
-    def default(self) -> tuple[bytes, ...]:
-        return ()
-
-    def check(self, value: Any) -> str | None:
-        if not isinstance(value, tuple | list):
-            return f"expected a tuple, got {type(value).__name__}"
-        if len(value) > self.count.max_value:
-            return f"{len(value)} items do not fit a count of {self.count.max_value}"
-        for i, v in enumerate(value):
-            why = self.item.check(v)
-            if why:
-                return f"item {i}: {why}"
-        return None
-
-
-@attrs.frozen
-class Sized:
-    """A length field then that many bytes (e.g. Msg_Length + Msg_Content)."""
-
-    length: UInt
-
-    def default(self) -> bytes:
-        return b""
-
-    def check(self, value: Any) -> str | None:
-        if not isinstance(value, bytes):
-            return f"expected bytes, got {type(value).__name__}"
-        if len(value) > self.length.max_value:
-            return f"{len(value)} bytes exceed the length field's {self.length.max_value}"
-        return None
-
-
-class Custom(Protocol):
-    """A field with its own codec (TLV lists, nested bodies): variable width."""
-
-    def default(self) -> Any: ...
-
-    def check(self, value: Any) -> str | None: ...
-
-    def encode(self, value: Any) -> bytes: ...
-
-    def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[Any, int]:
-        """Decode from ``buf[offset:end]``; return the value and the new offset.
-
-        Raise :class:`DecodeError` (without pdu; the caller fills it in).
-        """
-
-
-@attrs.frozen
-class Trailing:
-    """A fixed field at the end that some peers omit; decodes to its default when absent."""
-
-    field: UInt | Octets
-
-    def default(self) -> Any:
-        return self.field.default()
-
-    def check(self, value: Any) -> str | None:
-        return self.field.check(value)
-
-
-Fields = Sequence[tuple[str, Any]]
-
-
-@attrs.frozen
-class HeaderSpec:
-    """How a protocol's header is laid out before the body.
-
-    :ivar code: struct codes of the header fields after Total_Length and
-        Command_Id (``"I"`` for CMPP and SMGP, ``"III"`` for SGIP).
-    :ivar sequence_exprs: how the generated encoder spreads its ``seq``
-        argument over those fields.
-    """
-
-    code: str
-    sequence_exprs: tuple[str, ...]
-
-    @property
-    def size(self) -> int:
-        return struct.calcsize(">II" + self.code)
 
 
 class Layout:
