@@ -680,7 +680,7 @@ class DeliverRespTests(SynchronousTestCase):
 
     def deliver(self, pdu: Any) -> Deferred[Any]:
         """What the channel answers *pdu* with (a Deferred until the write commits)."""
-        d: Deferred[Any] = self.channel._inbound(None, pdu)  # type: ignore[arg-type]
+        d: Deferred[Any] = self.channel.inbound(None, pdu)  # type: ignore[arg-type]
         return d
 
     def pushes(self) -> list[Any]:
