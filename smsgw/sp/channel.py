@@ -201,7 +201,7 @@ class Channel(MultiService):
                 prepareConnection=self._login,
             )
             svc.setServiceParent(self)
-        listen = config.extra.get("listen")
+        listen = getattr(config.extra, "listen", None)
         if config.scheme == "sgip" and listen:
             from smsgw.protocols.sgip.session import sgip_session_config
 
@@ -488,7 +488,7 @@ class Channel(MultiService):
         With a report wanted, each destination gets its own SUBMIT (seed 002:
         group sends carry no reports); otherwise up to 99 per SUBMIT.
         """
-        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         segments = split_text(text, fmt, next(self._reference) & 0xFF)
         if report:
             groups = [(d,) for d in dests]

@@ -18,6 +18,7 @@ import attrs
 from twisted.internet.defer import Deferred
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.registry import extras_as, for_scheme
 from smsgw.protocols.session import Session
 from smsgw.text.longsms import Segment
 
@@ -204,8 +205,9 @@ class SmgpClient:
 
     def login(self, session: Session) -> Deferred[Any]:
         from smsgw.protocols.smgp.session import login
+        from smsgw.protocols.smgp.spec import SmgpExtras
 
-        mode = int(self.config.extra.get("login_mode", "2"))
+        mode = extras_as(self.config.extra, SmgpExtras).login_mode
         return login(session, _b(self.config.account), self.config.secret.encode("utf-8"), mode)
 
     def submit_pdu(
@@ -289,9 +291,11 @@ class SgipClient:
 
     def __init__(self, config: UpstreamConfig) -> None:
         from smsgw.protocols.sgip.sequence import SgipSequence
+        from smsgw.protocols.sgip.spec import SgipExtras
 
         self.config = config
-        self.node_id = int(config.extra.get("node_id", "3000000000"))
+        self.extra = extras_as(config.extra, SgipExtras)
+        self.node_id = self.extra.node_id
         self._sequence: SgipSequence | None = None
 
     def adapter(self) -> Any:
@@ -322,7 +326,7 @@ class SgipClient:
         return Submit(
             sp_number=_b(src),
             user_numbers=tuple(_b(d) for d in dests),
-            corp_id=_b(self.config.extra.get("corp_id", "")),
+            corp_id=_b(self.extra.corp_id),
             service_type=_b(self.config.service_id),
             report_flag=1 if report else 2,
             tp_udhi=segment.tp_udhi,
@@ -368,14 +372,6 @@ class SgipClient:
         return make(result) if make else None
 
 
-CLIENTS: dict[str, type[Any]] = {
-    "cmpp": CmppClient,
-    "cmpp3": CmppClient,
-    "sgip": SgipClient,
-    "smgp": SmgpClient,
-}
-
-
 def client_for(config: UpstreamConfig) -> Client:
-    """The client for *config*'s scheme."""
-    return CLIENTS[config.scheme](config)  # type: ignore[no-any-return]
+    """The client of *config*'s protocol (its registry spec's ``make_client``)."""
+    return for_scheme(config.scheme).make_client(config)  # type: ignore[return-value]

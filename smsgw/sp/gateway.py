@@ -307,7 +307,7 @@ class Gateway(MultiService):
         if not text:
             raise RequestError("bad_field", "the content is empty", "content")
         upstream = self.channels[channel].config if channel in self.channels else None
-        prefer_gb = upstream is not None and upstream.extra.get("charset") == "gbk"
+        prefer_gb = upstream is not None and upstream.extra.prefer_gb
         segments = split.get((text, prefer_gb))
         if segments is not None:
             return Recipient(to=to, channel=channel, segments=segments)
