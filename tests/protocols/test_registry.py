@@ -249,7 +249,16 @@ class NewProtocolTests(SynchronousTestCase):
         self.reactor.advance(5)
         pump.flush()
         self.assertEqual(
-            events, [ReportEvent(channel="toy1", msg_id="1", stat="DELIVRD", dest="13800138000")]
+            events,
+            [
+                ReportEvent(
+                    channel="toy1",
+                    msg_id="1",
+                    stat="DELIVRD",
+                    dest="13800138000",
+                    delivered=True,
+                )
+            ],
         )
         stopped = channel.stopService()
         pump.flush()

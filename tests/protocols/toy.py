@@ -205,6 +205,7 @@ class ToyClient:
                 channel=channel,
                 msg_id=str(pdu.msg_id),
                 stat=pdu.stat.decode(),
+                delivered=pdu.stat == b"DELIVRD",
                 dest=pdu.src.decode(),
             )
         return MoEvent(
