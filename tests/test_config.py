@@ -27,9 +27,9 @@ from smsgw.config import (
     parse_upstream_url,
 )
 from smsgw.ismg.policy import Policy, PrefixRule
-from smsgw.protocols.cmpp.spec import CmppExtras
-from smsgw.protocols.sgip.spec import SgipExtras
-from smsgw.protocols.smgp.spec import SmgpExtras
+from smsgw.protocols.cmpp.extras import CmppExtras
+from smsgw.protocols.sgip.extras import SgipExtras
+from smsgw.protocols.smgp.extras import SmgpExtras
 
 FULL = """\
 [http]

@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import ConfigError, parse_config, parse_upstream_url
 from smsgw.protocols import registry
-from smsgw.protocols.cmpp.spec import CmppExtras
+from smsgw.protocols.cmpp.extras import CmppExtras
 from smsgw.protocols.registry import (
     ExtrasError,
     build_extras,
@@ -23,8 +23,8 @@ from smsgw.protocols.registry import (
     register,
     specs,
 )
-from smsgw.protocols.sgip.spec import SgipExtras
-from smsgw.protocols.smgp.spec import SmgpExtras
+from smsgw.protocols.sgip.extras import SgipExtras
+from smsgw.protocols.smgp.extras import SmgpExtras
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import ReportEvent, client_for
 from smsgw.tap import makeService

@@ -6,7 +6,7 @@ import attrs
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import ConfigError, parse_upstream_url
-from smsgw.protocols.cmpp.spec import CmppExtras
+from smsgw.protocols.cmpp.extras import CmppExtras
 from smsgw.text import decode_text
 from tests.sp.test_gateway import FakeChannel, GatewayHarness, request
 

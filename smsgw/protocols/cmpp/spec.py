@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
-
 from smsgw.protocols.cmpp.constants import PORT_SP_LONG
-from smsgw.protocols.registry import Extras, ProtocolSpec, SimListener
+from smsgw.protocols.cmpp.extras import CmppExtras
+from smsgw.protocols.registry import ProtocolSpec, SimListener
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IProtocolFactory
 
     from smsgw.config import SimulatorConfig, UpstreamConfig
     from smsgw.ismg.simulator import Simulator
-
-
-@attrs.frozen(kw_only=True)
-class CmppExtras(Extras):
-    """CMPP's URL keys: the common ones only (``charset``)."""
 
 
 def _client(config: UpstreamConfig) -> object:

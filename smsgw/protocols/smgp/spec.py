@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
-
-from smsgw.protocols.registry import Extras, ProtocolSpec, SimListener, extra_field, int_key
+from smsgw.protocols.registry import ProtocolSpec, SimListener
 from smsgw.protocols.smgp.constants import PORT_SP
+from smsgw.protocols.smgp.extras import SmgpExtras
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IProtocolFactory
 
     from smsgw.config import SimulatorConfig, UpstreamConfig
     from smsgw.ismg.simulator import Simulator
-
-
-@attrs.frozen(kw_only=True)
-class SmgpExtras(Extras):
-    """SMGP's URL keys.
-
-    :ivar login_mode: the Login's LoginMode (smgp30.md §6): 0 send, 1
-        receive, 2 transmit (the default: MT, MO and reports on one link).
-    """
-
-    login_mode: int = extra_field(2, int_key(0, 2))
 
 
 def _client(config: UpstreamConfig) -> object:
