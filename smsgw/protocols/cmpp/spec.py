@@ -22,11 +22,15 @@ def _client(config: UpstreamConfig) -> object:
 
 
 def _cmpp_factory(sim: Simulator, config: SimulatorConfig) -> IProtocolFactory:
-    return sim.cmpp_factory()
+    from smsgw.protocols.cmpp.face import cmpp_factory
+
+    return cmpp_factory(sim)
 
 
 def _cmpp3_factory(sim: Simulator, config: SimulatorConfig) -> IProtocolFactory:
-    return sim.cmpp3_factory()
+    from smsgw.protocols.cmpp.face import cmpp3_factory
+
+    return cmpp3_factory(sim)
 
 
 CMPP = ProtocolSpec(

@@ -22,7 +22,9 @@ def _client(config: UpstreamConfig) -> object:
 
 
 def _factory(sim: Simulator, config: SimulatorConfig) -> IProtocolFactory:
-    return sim.sgip_factory(config.sgip_node_id)  # type: ignore[no-any-return]
+    from smsgw.protocols.sgip.face import sgip_factory
+
+    return sgip_factory(sim, config.sgip_node_id)
 
 
 SGIP = ProtocolSpec(

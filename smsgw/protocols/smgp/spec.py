@@ -22,7 +22,9 @@ def _client(config: UpstreamConfig) -> object:
 
 
 def _factory(sim: Simulator, config: SimulatorConfig) -> IProtocolFactory:
-    return sim.smgp_factory(config.smgp_code)  # type: ignore[no-any-return]
+    from smsgw.protocols.smgp.face import smgp_factory
+
+    return smgp_factory(sim, config.smgp_code)
 
 
 SMGP = ProtocolSpec(
