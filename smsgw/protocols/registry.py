@@ -224,6 +224,10 @@ class ProtocolSpec:
     :ivar make_client: the SP-side client of a channel (see
         :class:`smsgw.sp.clients.Client`).
     :ivar sim: how the ismg-sim serves it, or ``None``.
+    :ivar carrier: the carrier (:class:`smsgw.sp.numbers.Carrier` value:
+        ``mobile``, ``unicom``, ``telecom``) whose numbers a channel of this
+        protocol serves when no route prefix matches, or ``None`` for a
+        protocol that serves numbers only through its routes.
     """
 
     name: str
@@ -232,6 +236,7 @@ class ProtocolSpec:
     extras: type[Extras]
     make_client: Callable[[UpstreamConfig], object]
     sim: SimListener | None = None
+    carrier: str | None = None
 
 
 _registered: list[ProtocolSpec] = []

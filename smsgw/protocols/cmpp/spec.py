@@ -39,6 +39,7 @@ CMPP = ProtocolSpec(
     default_port=PORT_SP_LONG,
     extras=CmppExtras,
     make_client=_client,
+    carrier="mobile",
     sim=SimListener("cmpp", "CMPP 2.0 endpoint", f"tcp:{PORT_SP_LONG}", _cmpp_factory),
 )
 
@@ -48,6 +49,7 @@ CMPP3 = ProtocolSpec(
     default_port=PORT_SP_LONG,
     extras=CmppExtras,
     make_client=_client,
+    carrier="mobile",
     sim=SimListener(
         "cmpp3",
         "CMPP 3.0 endpoint, 2.0 clients answered as 2.0 (e.g. tcp:7891)",

@@ -33,6 +33,7 @@ SGIP = ProtocolSpec(
     default_port=PORT_SMG,
     extras=SgipExtras,
     make_client=_client,
+    carrier="unicom",
     sim=SimListener("sgip", "SGIP 1.2 endpoint (e.g. tcp:8801)", None, _factory),
 )
 

@@ -33,6 +33,7 @@ SMGP = ProtocolSpec(
     default_port=PORT_SP,
     extras=SmgpExtras,
     make_client=_client,
+    carrier="telecom",
     sim=SimListener("smgp", "SMGP 3.0 endpoint (e.g. tcp:8890)", None, _factory),
 )
 
