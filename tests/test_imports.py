@@ -114,8 +114,6 @@ def circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-
-
 def _graph_of(sources: Mapping[str, str]) -> dict[str, set[str]]:
     files = set(sources)
     return {

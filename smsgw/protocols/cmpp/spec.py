@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _client(config: UpstreamConfig) -> object:
-    from smsgw.sp.clients import CmppClient
+    from smsgw.protocols.cmpp.client import CmppClient
 
     return CmppClient(config)
 

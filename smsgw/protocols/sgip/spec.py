@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _client(config: UpstreamConfig) -> object:
-    from smsgw.sp.clients import SgipClient
+    from smsgw.protocols.sgip.client import SgipClient
 
     return SgipClient(config)
 

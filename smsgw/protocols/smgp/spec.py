@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _client(config: UpstreamConfig) -> object:
-    from smsgw.sp.clients import SmgpClient
+    from smsgw.protocols.smgp.client import SmgpClient
 
     return SmgpClient(config)
 
