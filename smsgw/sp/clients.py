@@ -97,6 +97,8 @@ class Client(Protocol):
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (``ok`` = stored)."""
 
+    # Optional: ``complete_submit(pdu) -> pdu``, a SUBMIT given as a PDU
+    # (Channel.submit) with the account's defaults filled in where empty.
     # Optional: ``services(channel) -> list[IService]``, the services the
     # channel runs for links the carrier opens to the SP (SGIP's second
     # connection; SMPP's receiver binds and outbind).  They hand inbound

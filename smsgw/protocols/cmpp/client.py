@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
+import attrs
 from twisted.internet.defer import Deferred
 
 from smsgw.config import UpstreamConfig
@@ -83,6 +84,22 @@ class CmppClient:
             dest_terminal_ids=tuple(_b(d) for d in dests),
             msg_content=segment.content,
         )
+
+    def complete_submit(self, pdu: Any) -> Any:
+        """A Submit with Src_Id, Service_Id and Msg_src from the upstream URL where empty."""
+        from smsgw.protocols.cmpp.pdus import Submit
+
+        if type(pdu) is not Submit or (pdu.src_id and pdu.service_id and pdu.msg_src):
+            return pdu
+        cfg = self.config
+        changes: dict[str, bytes] = {}
+        if cfg.src_id and not pdu.src_id:
+            changes["src_id"] = cfg.src_id.encode("ascii")
+        if cfg.service_id and not pdu.service_id:
+            changes["service_id"] = cfg.service_id.encode("ascii")
+        if not pdu.msg_src:
+            changes["msg_src"] = cfg.account.encode("ascii")
+        return attrs.evolve(pdu, **changes) if changes else pdu
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         return str(response.msg_id), response.result
