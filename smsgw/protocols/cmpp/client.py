@@ -92,14 +92,12 @@ class CmppClient:
         if type(pdu) is not Submit or (pdu.src_id and pdu.service_id and pdu.msg_src):
             return pdu
         cfg = self.config
-        changes: dict[str, bytes] = {}
-        if cfg.src_id and not pdu.src_id:
-            changes["src_id"] = cfg.src_id.encode("ascii")
-        if cfg.service_id and not pdu.service_id:
-            changes["service_id"] = cfg.service_id.encode("ascii")
-        if not pdu.msg_src:
-            changes["msg_src"] = cfg.account.encode("ascii")
-        return attrs.evolve(pdu, **changes) if changes else pdu
+        return attrs.evolve(
+            pdu,
+            src_id=pdu.src_id or cfg.src_id.encode("ascii"),
+            service_id=pdu.service_id or cfg.service_id.encode("ascii"),
+            msg_src=pdu.msg_src or cfg.account.encode("ascii"),
+        )
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         return str(response.msg_id), response.result
