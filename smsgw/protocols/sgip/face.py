@@ -7,14 +7,14 @@ the account's ``sgip_callback`` endpoint) to send Deliver (MO) and Report.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import clientFromString, connectProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, text
+from smsgw.ismg.model import Account, Mt, Refusal, text
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.protocols.sgip import pdus as p
@@ -23,6 +23,9 @@ from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
 from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, refuse, sgip_session_config
 from smsgw.text import concat_info
 from smsgw.text.longsms import Segment
+
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 #: ReportFlag (sgip12.md §7.3): 0 report failures only, 1 always, 2 never, 3 bill only.
 _REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
@@ -212,3 +215,12 @@ class _LinkHandler:
         for name, link in list(self.face._links.items()):
             if link is session:
                 del self.face._links[name]
+
+
+def sgip_factory(
+    sim: Simulator, node_id: int = 107551, config: SessionConfig | None = None
+) -> SessionFactory:
+    """SGIP 1.2 server sessions on *sim* (the SMG side), its face added to ``sim.faces``."""
+    face = SgipFace(sim, node_id)
+    sim.faces[face.protocol] = face
+    return face.factory(config)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, beijing, text
+from smsgw.ismg.model import Account, Mt, Refusal, beijing, text
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.protocols.smgp import pdus as p
@@ -20,6 +20,9 @@ from smsgw.protocols.smgp.session import SmgpAdapter, check_login, refuse, use_c
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.text import concat_info
 from smsgw.text.longsms import Segment
+
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 
 class SmgpFace:
@@ -192,3 +195,12 @@ class SmgpFace:
                 )
             )
         return out
+
+
+def smgp_factory(
+    sim: Simulator, smgw_code: int = 100610, config: SessionConfig | None = None
+) -> SessionFactory:
+    """SMGP 3.0 server sessions on *sim* (the SMGW side), its face added to ``sim.faces``."""
+    face = SmgpFace(sim, smgw_code)
+    sim.faces[face.protocol] = face
+    return face.factory(config)
