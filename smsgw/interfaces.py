@@ -38,7 +38,7 @@ class ISimulatorControl(Interface):
         """The current policy as JSON-able data (the same shape PUT accepts)."""
 
     def set_policy(policy: Any) -> None:
-        """Install a validated :class:`smsgw.ismg.policy.Policy`."""
+        """Install a validated :class:`smsgw.config.policy.Policy`."""
 
     def forwarding() -> dict[str, Any]:
         """Per-ISMG CMPP_FWD counters (issue 6), or ``{"enabled": false}``."""

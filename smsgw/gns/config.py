@@ -40,7 +40,7 @@ from typing import Any
 
 import attrs
 
-from smsgw.config import REQUIRED, ConfigError, _Table
+from smsgw.config.table import REQUIRED, ConfigError, Table
 from smsgw.gns.routes import MoRoute, MtRoute, RouteError
 from smsgw.gns.server import IsmgAccount
 from smsgw.protocols.cmpp.constants import PORT_GNS
@@ -109,7 +109,7 @@ def _port(value: object) -> bool:
     return _non_negative(value) and 1 <= value <= 65535  # type: ignore[operator]
 
 
-def _read_ismg(table: _Table) -> IsmgAccount:
+def _read_ismg(table: Table) -> IsmgAccount:
     code = table.value("code", six_digits, "a string of 6 digits")
     secret = table.value("secret", _non_empty, "a non-empty string")
     push_host = table.value("push_host", _non_empty, "a host name or address", None)
@@ -142,14 +142,14 @@ _MO_FIELDS: tuple[_Field, ...] = (
 )
 
 
-def _read_routes(tables: list[_Table], kind: type[MtRoute] | type[MoRoute]) -> list[Any]:
+def _read_routes(tables: list[Table], kind: type[MtRoute] | type[MoRoute]) -> list[Any]:
     """The routes of ``[[gns.mt_route]]`` or ``[[gns.mo_route]]``.
 
     A ``route_id`` is optional; routes without one take the lowest ids that
     no route names, in file order.
     """
     fields = _MT_FIELDS if kind is MtRoute else _MO_FIELDS
-    read: list[tuple[_Table, int | None, dict[str, Any]]] = []
+    read: list[tuple[Table, int | None, dict[str, Any]]] = []
     named: set[int] = set()
     for table in tables:
         route_id = table.value("route_id", _non_negative, "an integer >= 0", None)
@@ -185,7 +185,7 @@ def parse_gns_config(raw: Mapping[str, Any], source: str = "<config>") -> GnsCon
     """
     if not isinstance(raw, Mapping):
         raise ConfigError("expected a table", key="gns", source=source)
-    table = _Table(raw, "gns", source)
+    table = Table(raw, "gns", source)
     endpoint = "a non-empty endpoint string"
     listen = table.value("listen", _non_empty, endpoint, DEFAULT_GNS_LISTEN)
     control = table.value("control", _non_empty, endpoint, DEFAULT_GNS_CONTROL)

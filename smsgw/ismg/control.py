@@ -23,8 +23,8 @@ from twisted.internet.defer import maybeDeferred
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
+from smsgw.config.policy import Policy, PolicyError
 from smsgw.interfaces import ISimulatorControl
-from smsgw.ismg.policy import Policy, PolicyError
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,

@@ -27,9 +27,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from smsgw.config.policy import Policy
 from smsgw.interfaces import ISimulatorControl
 from smsgw.ismg.model import Account, Face, Mt, Refusal, beijing, beijing_day, text
-from smsgw.ismg.policy import Policy
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.msgid import MsgIdGenerator
 from smsgw.protocols.session import Session

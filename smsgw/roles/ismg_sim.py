@@ -17,7 +17,7 @@ log = Logger()
 
 def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any) -> Any:
     """A :class:`~smsgw.ismg.simulator.Simulator` for *accounts* (or the demo one)."""
-    from smsgw.ismg.policy import Policy
+    from smsgw.config.policy import Policy
     from smsgw.ismg.simulator import Account, Simulator, demo_accounts
 
     if accounts:

@@ -10,9 +10,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from smsgw.config.policy import Policy
 from smsgw.interfaces import ISimulatorControl
 from smsgw.ismg.control import control_resource
-from smsgw.ismg.policy import Policy
 from tests.web import StubJsonClient, StubResponse
 
 SUBMIT = {

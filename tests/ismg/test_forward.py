@@ -39,11 +39,11 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import provider
 
 from smsgw.config import ConfigError, parse_config, parse_upstream_url
+from smsgw.config.policy import Policy, ReportPolicy
 from smsgw.gns.client import GnsClient
 from smsgw.gns.routes import MoRoute, MtRoute, RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount, mo_route_resp, mt_route_resp
 from smsgw.ismg.forward import MAX_NODES, Forwarder, Peer, build_forwarder
-from smsgw.ismg.policy import Policy, ReportPolicy
 from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import decode_mo_report, decode_report, encode_report

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, IOPump, connectedServerAndClient
 from twisted.trial.unittest import SynchronousTestCase
 
-from smsgw.ismg.policy import FaultPolicy, Policy, PrefixRule, ReportPolicy
+from smsgw.config.policy import FaultPolicy, Policy, PrefixRule, ReportPolicy
 from smsgw.ismg.simulator import Account, Simulator, beijing, demo_accounts
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.auth import BEIJING

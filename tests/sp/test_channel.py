@@ -28,7 +28,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from smsgw.config import UpstreamConfig, parse_upstream_url
-from smsgw.ismg.policy import FaultPolicy, Policy, ReportPolicy
+from smsgw.config.policy import FaultPolicy, Policy, ReportPolicy
 from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import decode_report

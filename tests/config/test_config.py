@@ -26,7 +26,7 @@ from smsgw.config import (
     parse_account,
     parse_upstream_url,
 )
-from smsgw.ismg.policy import Policy, PrefixRule
+from smsgw.config.policy import Policy, PrefixRule
 from smsgw.protocols.cmpp.extras import CmppExtras
 from smsgw.protocols.sgip.extras import SgipExtras
 from smsgw.protocols.smgp.extras import SmgpExtras

@@ -1,9 +1,11 @@
-"""The simulator's behaviour: delivery-report policy and fault injection.
+"""The simulator's behaviour, as configured: delivery-report policy and fault injection.
 
-Pure code, no Twisted: random draws take a :class:`random.Random`, so a seeded
-generator gives a repeatable run.  A :class:`Policy` is built from the JSON
-document of the control API's ``PUT /v1/policy`` (DESIGN.md §4.4) or from the
-``[simulator.policy]`` table of the configuration file (DESIGN.md §4.2)::
+It lives with the configuration because the ``[simulator.policy]`` table is
+read into it when the file loads; the simulator (:mod:`smsgw.ismg`) draws
+from it.  Pure code, no Twisted: random draws take a :class:`random.Random`,
+so a seeded generator gives a repeatable run.  A :class:`Policy` is built
+from the JSON document of the control API's ``PUT /v1/policy`` or from the
+``[simulator.policy]`` table of the configuration file::
 
     {"reports": {"states": {"DELIVRD": 0.9, "UNDELIV": 0.1},
                  "delay_s": [0.5, 2.0],
@@ -300,7 +302,7 @@ class ReportPolicy:
 
 @attrs.frozen
 class FaultPolicy:
-    """Misbehaviour on purpose, for the SP side's failure tests (DESIGN.md §3.5).
+    """Misbehaviour on purpose, for the SP side's failure tests.
 
     :ivar response_delay_s: seconds before each SUBMIT_RESP, 0 to 600.
     :ivar drop_response_ratio: share of SUBMITs (0 to 1) whose response is

@@ -1,4 +1,4 @@
-"""Tests for :mod:`smsgw.ismg.policy`."""
+"""Tests for :mod:`smsgw.config.policy`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from smsgw.ismg.policy import (
+from smsgw.config.policy import (
     MAX_REPORT_DELAY_S,
     FaultPolicy,
     Policy,

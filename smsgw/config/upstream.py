@@ -1,0 +1,125 @@
+"""Upstream URLs (``cmpp://ACCOUNT:SECRET@HOST:PORT?key=value``) and ``--account`` values."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from smsgw.config.schema import (
+    URL_SETTINGS,
+    AccountConfig,
+    UpstreamConfig,
+)
+from smsgw.config.table import ConfigError
+from smsgw.protocols.registry import (
+    ExtrasError,
+    build_extras,
+    extras_keys,
+    for_scheme,
+    schemes,
+)
+
+_URL_HINT = "percent-encode '@', ':', '/', '?' and '#' in the account and secret"
+
+
+def parse_upstream_url(url: str) -> UpstreamConfig:
+    """An upstream from ``SCHEME://ACCOUNT:SECRET@HOST:PORT?key=value&…``.
+
+    The account and secret may be percent-encoded; the port defaults per
+    scheme (the registry's ``default_port``); the channel's name is the
+    account.  The protocol's own keys become its typed extras.
+
+    :raises ConfigError: whose key names the bad part (``scheme``, ``account``,
+        ``secret``, ``host``, ``port``, ``path``) or query key; the message
+        never contains the secret.
+    """
+
+    def error(key: str, reason: str) -> ConfigError:
+        return ConfigError(reason, key=key)
+
+    if not isinstance(url, str):
+        raise error("url", "expected a string")
+    scheme, sep, _ = url.partition("://")
+    scheme = scheme.lower()
+    try:
+        spec = for_scheme(scheme) if sep else None
+    except KeyError:
+        spec = None
+    if spec is None:
+        raise error("scheme", f"expected one of {', '.join(schemes())}")
+    try:
+        split = urlsplit(url)
+        hostname = split.hostname
+    except ValueError:
+        raise error("host", f"not a valid URL ({_URL_HINT})") from None
+    if split.fragment:
+        raise error("fragment", f"not allowed ({_URL_HINT})")
+    if split.path not in ("", "/"):
+        raise error("path", f"not allowed ({_URL_HINT})")
+    try:
+        account = unquote(split.username or "", errors="strict")
+        secret = unquote(split.password or "", errors="strict")
+    except UnicodeDecodeError:
+        raise error("account", "percent-encoding is not UTF-8") from None
+    if not account:
+        raise error("account", "required")
+    if not secret:
+        raise error("secret", f"required ({_URL_HINT})")
+    if not hostname:
+        raise error("host", "required")
+    try:
+        port = split.port
+    except ValueError:
+        # The parser's message quotes the netloc, which may hold the secret.
+        raise error("port", f"expected an integer from 1 to 65535 ({_URL_HINT})") from None
+    if port is None:
+        port = spec.default_port
+    elif port == 0:
+        raise error("port", "expected an integer from 1 to 65535")
+
+    settings: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    extra_keys = extras_keys(spec.extras)
+    parsers = dict(URL_SETTINGS)
+    seen: set[str] = set()
+    for key, value in parse_qsl(split.query, keep_blank_values=True):
+        if key in seen:
+            raise error(key, "given more than once")
+        seen.add(key)
+        if key in parsers:
+            try:
+                settings[key] = parsers[key](value)
+            except ValueError as exc:
+                raise error(key, str(exc)) from None
+        elif key in extra_keys:
+            extra[key] = value
+        else:
+            allowed = ", ".join([*parsers, *extra_keys])
+            raise error(key, f"unknown key (allowed: {allowed})")
+    try:
+        extras = build_extras(spec.extras, extra)
+    except ExtrasError as exc:
+        raise error(exc.key, exc.reason) from None
+    return UpstreamConfig(
+        scheme=scheme,
+        account=account,
+        secret=secret,
+        host=hostname,
+        port=port,
+        name=account,
+        extra=extras,
+        **settings,
+    )
+
+
+def parse_account(text: str) -> AccountConfig:
+    """A simulator account from ``--account ID:SECRET``.
+
+    The secret is everything after the first colon.
+
+    :raises ConfigError: naming ``--account`` (never quoting the text).
+    """
+    account_id, sep, secret = text.partition(":")
+    if not (sep and account_id and secret):
+        raise ConfigError("expected ID:SECRET with a non-empty ID and secret", key="--account")
+    return AccountConfig(id=account_id, secret=secret)
