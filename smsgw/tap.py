@@ -1,33 +1,22 @@
-"""``twistd smsgw``: options and the service tree of each role (DESIGN.md §4.1)."""
+"""``twistd smsgw``: the command-line options, and the service tree of the chosen role.
+
+As ``twisted/web/tap.py`` does: :class:`Options` parses and checks the
+command line (and loads the configuration file), :func:`makeService` hands
+it to the role's module in :mod:`smsgw.roles`, which builds the tree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
-from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IService, MultiService, Service
-from twisted.internet.endpoints import serverFromString
-from twisted.logger import Logger
+from twisted.application.service import IService
 from twisted.python import usage
-from twisted.web.server import Site
 
-from smsgw.config import (
-    AccountConfig,
-    Config,
-    ConfigError,
-    load_config,
-    parse_account,
-    parse_upstream_url,
-)
+from smsgw.config import Config, ConfigError, load_config, parse_account, parse_upstream_url
 from smsgw.protocols.registry import sim_listeners
 from smsgw.runtime import tune_gc
-from smsgw.web.jsonapi import access_log_line
 
 ROLES = ("sp", "ismg-sim", "gns-sim")
-
-log = Logger()
 
 
 def _listener_options() -> list[list[Any]]:
@@ -112,7 +101,9 @@ def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IServ
         reactor = _reactor
     config: Config = options.get("loaded") or load_config(None)
     if options["role"] == "ismg-sim":
-        return make_ismg_sim(options, config, reactor)
+        from smsgw.roles import ismg_sim
+
+        return ismg_sim.make_service(options, config, reactor)
     if options["role"] == "gns-sim":
         from smsgw.roles import gns_sim
 
@@ -120,58 +111,3 @@ def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IServ
     from smsgw.roles import sp
 
     return sp.make_service(options, config, reactor)
-
-
-def _accounts(options: Any, config: Config) -> list[AccountConfig]:
-    return [*config.simulator.accounts, *options.get("accounts", [])]
-
-
-def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
-    """The fake ISMG: a listener per protocol served (the registry's) and the control API.
-
-    A listener's endpoint is its option (``--sgip=tcp:8801``), else its
-    ``[simulator]`` key, else its default; without any, it is off.
-    """
-    from smsgw.ismg.control import control_resource
-    from smsgw.roles.ismg_sim import build_simulator
-
-    top = MultiService()
-    sim = build_simulator(_accounts(options, config), config, reactor)
-    top.simulator = sim  # type: ignore[attr-defined]
-    cfg = config.simulator
-    listeners: dict[str, tuple[str | None, Callable[[], Any]]] = {}
-    for listener in sim_listeners():
-        option = listener.option
-        endpoint = options.get(option) or cfg.listeners.get(option) or listener.default_endpoint
-        listeners[option] = (endpoint, partial(listener.make_factory, sim, cfg))
-    from smsgw.ismg.forward import build_forwarder
-
-    forwarder = build_forwarder(sim, cfg, reactor)
-    if forwarder is not None:
-        listeners["fwd"] = (cfg.fwd, forwarder.factory)
-        _OnStop(forwarder.close).setServiceParent(top)
-    for name, (endpoint, factory) in listeners.items():
-        if endpoint:
-            svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
-            svc.setName(name)
-            svc.setServiceParent(top)
-            log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
-    control = options.get("control") or config.simulator.control
-    site = Site(control_resource(sim), logFormatter=access_log_line)
-    site.noisy = False
-    web = StreamServerEndpointService(serverFromString(reactor, control), site)
-    web.setName("control")
-    web.setServiceParent(top)
-    log.info("ismg-sim: control API on {control}", control=control)
-    return top
-
-
-class _OnStop(Service):
-    """Runs a clean-up when the tree stops (e.g. closing ISMG-to-ISMG links)."""
-
-    def __init__(self, close: Any) -> None:
-        self.close = close
-
-    def stopService(self) -> Any:
-        super().stopService()
-        return self.close()

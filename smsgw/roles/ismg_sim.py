@@ -6,11 +6,19 @@ behaviour is the ``[simulator]`` configuration's policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import IService, MultiService, Service
+from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
+from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config
+from smsgw.protocols.registry import sim_listeners
+from smsgw.web.jsonapi import access_log_line
 
 log = Logger()
 
@@ -42,3 +50,57 @@ def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any)
         )
     policy = config.simulator.policy or Policy()
     return Simulator(reactor, accts, gateway_code=config.simulator.gateway_code_int, policy=policy)
+
+
+def _accounts(options: Any, config: Config) -> list[AccountConfig]:
+    return [*config.simulator.accounts, *options.get("accounts", [])]
+
+
+def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
+    """The fake ISMG: a listener per protocol served (the registry's) and the control API.
+
+    A listener's endpoint is its option (``--sgip=tcp:8801``), else its
+    ``[simulator]`` key, else its default; without any, it is off.
+    """
+    from smsgw.ismg.control import control_resource
+
+    top = MultiService()
+    sim = build_simulator(_accounts(options, config), config, reactor)
+    top.simulator = sim  # type: ignore[attr-defined]
+    cfg = config.simulator
+    listeners: dict[str, tuple[str | None, Callable[[], Any]]] = {}
+    for listener in sim_listeners():
+        option = listener.option
+        endpoint = options.get(option) or cfg.listeners.get(option) or listener.default_endpoint
+        listeners[option] = (endpoint, partial(listener.make_factory, sim, cfg))
+    from smsgw.ismg.forward import build_forwarder
+
+    forwarder = build_forwarder(sim, cfg, reactor)
+    if forwarder is not None:
+        listeners["fwd"] = (cfg.fwd, forwarder.factory)
+        _OnStop(forwarder.close).setServiceParent(top)
+    for name, (endpoint, factory) in listeners.items():
+        if endpoint:
+            svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
+            svc.setName(name)
+            svc.setServiceParent(top)
+            log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
+    control = options.get("control") or config.simulator.control
+    site = Site(control_resource(sim), logFormatter=access_log_line)
+    site.noisy = False
+    web = StreamServerEndpointService(serverFromString(reactor, control), site)
+    web.setName("control")
+    web.setServiceParent(top)
+    log.info("ismg-sim: control API on {control}", control=control)
+    return top
+
+
+class _OnStop(Service):
+    """Runs a clean-up when the tree stops (e.g. closing ISMG-to-ISMG links)."""
+
+    def __init__(self, close: Any) -> None:
+        self.close = close
+
+    def stopService(self) -> Any:
+        super().stopService()
+        return self.close()
