@@ -30,7 +30,7 @@ import os
 import struct
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -43,6 +43,7 @@ from smsgw.protocols.errors import (
 
 _NUL = b"\x00"
 
+#: The C extension module when it is built and enabled; it has no type stubs.
 _accel: Any = None
 if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
     try:
@@ -54,12 +55,16 @@ if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
 ACCELERATED: bool = _accel is not None
 
 
+#: The attrs class a layout builds.
+T = TypeVar("T", bound=attrs.AttrsInstance)
+
+
 class FieldCodec(Protocol):
     """What the compiler needs to know of a field codec."""
 
-    def default(self) -> Any: ...
+    def default(self) -> object: ...
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
         """Return why *value* cannot be encoded, or ``None`` when it can."""
 
 
@@ -177,11 +182,16 @@ class Sized:
 
 
 class Custom(Protocol):
-    """A field with its own codec (TLV lists, nested bodies): variable width."""
+    """A field with its own codec (TLV lists, nested bodies): variable width.
 
-    def default(self) -> Any: ...
+    The generated encoder hands :meth:`encode` whatever the PDU attribute
+    holds, so its argument is ``Any``: :meth:`check` says why a value of the
+    wrong type does not fit.
+    """
 
-    def check(self, value: Any) -> str | None: ...
+    def default(self) -> object: ...
+
+    def check(self, value: object) -> str | None: ...
 
     def encode(self, value: Any) -> bytes: ...
 
@@ -198,14 +208,15 @@ class Trailing:
 
     field: UInt | Octets
 
-    def default(self) -> Any:
+    def default(self) -> object:
         return self.field.default()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
         return self.field.check(value)
 
 
-Fields = Sequence[tuple[str, Any]]
+#: A layout table: ``(attribute name, field codec)`` in wire order.
+Fields = Sequence[tuple[str, FieldCodec]]
 
 
 @attrs.frozen
@@ -226,8 +237,8 @@ class HeaderSpec:
         return struct.calcsize(">II" + self.code)
 
 
-class Layout:
-    """A compiled layout: encode an instance, decode bytes into one.
+class Layout(Generic[T]):
+    """A compiled layout: encode an instance of ``T``, decode bytes into one.
 
     :ivar cls: the attrs class the layout builds.
     :ivar fields: the ``(name, codec)`` table, in wire order.
@@ -242,14 +253,14 @@ class Layout:
     :ivar accelerated: whether :attr:`encode` and :attr:`decode` run in C.
     """
 
-    encode: Callable[..., bytes]
-    decode: Callable[[bytes, int, int], Any]
-    py_encode: Callable[..., bytes]
-    py_decode: Callable[[bytes, int, int], Any]
+    encode: Callable[[T, Any], bytes]
+    decode: Callable[[bytes, int, int], T]
+    py_encode: Callable[[T, Any], bytes]
+    py_decode: Callable[[bytes, int, int], T]
 
     def __init__(
         self,
-        cls: type,
+        cls: type[T],
         fields: Fields,
         *,
         command_id: int | None = None,
@@ -271,15 +282,15 @@ class Layout:
         else:
             self.encode, self.decode = self.py_encode, self.py_decode
 
-    def pack(self, value: Any) -> bytes:
+    def pack(self, value: T) -> bytes:
         """Encode a header-less structure (e.g. a status report's content)."""
         return self.encode(value, None)
 
-    def unpack(self, data: bytes) -> Any:
+    def unpack(self, data: bytes) -> T:
         """Decode a whole header-less structure from *data*."""
         return self.decode(data, 0, len(data))
 
-    def check(self, value: Any) -> None:
+    def check(self, value: T) -> None:
         """Raise :class:`EncodeError` naming the first field *value* cannot encode."""
         for name, codec in self.fields:
             why = codec.check(getattr(value, name))
@@ -318,7 +329,7 @@ def _fixed_size(fields: Fields) -> int:
     return size
 
 
-class _Compiler:
+class _Compiler(Generic[T]):
     """Generates the source of one layout's encoder and decoder.
 
     Fast path: the whole PDU is one :class:`struct.Struct` whose format
@@ -330,7 +341,7 @@ class _Compiler:
 
     _counter: ClassVar[int] = 0
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout[T]) -> None:
         self.layout = layout
         self.ns: dict[str, Any] = {
             "_cls": layout.cls,
@@ -359,7 +370,7 @@ class _Compiler:
         self.ns[name] = value
         return name
 
-    def build(self) -> tuple[Callable[..., bytes], Callable[[bytes, int, int], Any]]:
+    def build(self) -> tuple[Callable[[T, Any], bytes], Callable[[bytes, int, int], T]]:
         src = "\n".join(
             [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
         )
@@ -615,7 +626,7 @@ class _Shape:
     #: Distinct shapes kept per layout before the cache starts over.
     MAX_CACHED = 4096
 
-    def __init__(self, layout: Layout, *, header: bool) -> None:
+    def __init__(self, layout: Layout[Any], *, header: bool) -> None:
         hdr = layout.header
         self.header_code = ("II" + hdr.code) if hdr and header else ""
         self.parts: list[str | None] = []
@@ -639,11 +650,15 @@ class _Shape:
         return s
 
 
+#: ``object.__setattr__``, typed so that comparing a class's own with it type-checks.
+_OBJECT_SETATTR: object = object.__setattr__
+
+
 def _plain_slotted(cls: type) -> bool:
     """Whether ``cls.__init__`` only stores its arguments into slots."""
     return (
         "__slots__" in cls.__dict__
-        and cls.__setattr__ is object.__setattr__
+        and cls.__setattr__ is _OBJECT_SETATTR
         and not hasattr(cls, "__attrs_post_init__")
         and not hasattr(cls, "__attrs_pre_init__")
         and all(
@@ -654,11 +669,11 @@ def _plain_slotted(cls: type) -> bool:
 
 
 def _program(
-    layout: Layout,
+    layout: Layout[T],
     module: Any = None,
     *,
-    py_encode: Callable[..., bytes] | None = None,
-    py_decode: Callable[..., Any] | None = None,
+    py_encode: Callable[[T, Any], bytes] | None = None,
+    py_decode: Callable[[bytes, int, int], T] | None = None,
 ) -> Any:
     """The C program for *layout*, or ``None`` where it keeps the Python functions.
 
@@ -691,7 +706,7 @@ def _program(
             codec = codec.field  # the fast path sees it present; absent goes to Python
         if type(codec) is UInt and codec.size in (1, 2, 4, 8):
             ops.append((accel.OP_UINT, index[name], codec.size, int(codec.signed), 0))
-        elif type(codec) in modes:
+        elif isinstance(codec, Octets) and type(codec) in modes:
             ops.append((accel.OP_OCTETS, index[name], codec.size, modes[type(codec)], 0))
         elif type(codec) is Repeated and type(codec.item) in modes and _count_ok(codec.count):
             mode = modes[type(codec.item)]
@@ -795,7 +810,7 @@ def _spans(seg: list[tuple[str, str, int]]) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: int) -> None:
+def _truncated(layout: Layout[Any], spans: tuple[tuple[str, int], ...], available: int) -> None:
     """Raise :class:`TruncatedError` naming the first field that does not fit."""
     for name, end in spans:
         if end > available:
@@ -805,11 +820,11 @@ def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: in
     raise TruncatedError("truncated", pdu=layout.name)  # pragma: no cover
 
 
-def _trailing(layout: Layout, extra: int) -> None:
+def _trailing(layout: Layout[Any], extra: int) -> None:
     raise TrailingBytesError(f"{extra} bytes after the last field", pdu=layout.name)
 
 
-def _encode_failed(layout: Layout, value: Any, cause: BaseException | None) -> None:
+def _encode_failed(layout: Layout[Any], value: object, cause: BaseException | None) -> None:
     """Raise an :class:`EncodeError` naming the field that cannot be encoded."""
     if not isinstance(value, layout.cls):
         raise EncodeError(
