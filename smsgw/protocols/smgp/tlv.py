@@ -11,8 +11,7 @@ width and type from the §10 table.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -110,7 +109,7 @@ class Tlvs:
     def default(self) -> tuple[Tlv, ...]:
         return ()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
         if not isinstance(value, tuple | list):
             return f"expected a tuple of Tlv, got {type(value).__name__}"
         for i, t in enumerate(value):
@@ -124,7 +123,7 @@ class Tlvs:
                 return f"item {i} ({tag_name(t.tag)}): {len(t.value)} bytes exceed {_MAX}"
         return None
 
-    def encode(self, value: Any) -> bytes:
+    def encode(self, value: Sequence[Tlv]) -> bytes:
         if not value:
             return b""
         try:
