@@ -44,9 +44,11 @@ class Records(Generic[T]):
         return f"Records({self.layout.name}, count={self.count.size} bytes)"
 
     def default(self) -> tuple[T, ...]:
+        """No records."""
         return ()
 
     def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of records that encode, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple, got {type(value).__name__}"
         if len(value) > self.count.max_value:

@@ -78,6 +78,7 @@ class SgipSequence:
         self._time = 0
 
     def __call__(self) -> SequenceNumber:
+        """The next sequence number, stamped with the clock's current second."""
         now = int(self._now())
         if now != self._second:
             self._second = now

@@ -107,9 +107,11 @@ class Tlvs:
         return hash(Tlvs)
 
     def default(self) -> tuple[Tlv, ...]:
+        """No TLVs."""
         return ()
 
     def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of :class:`Tlv` that fit, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple of Tlv, got {type(value).__name__}"
         for i, t in enumerate(value):
@@ -124,6 +126,10 @@ class Tlvs:
         return None
 
     def encode(self, value: Sequence[Tlv]) -> bytes:
+        """Each TLV's tag, length and value, in order.
+
+        :raises EncodeError: a tag or value does not fit, with :meth:`check`'s reason.
+        """
         if not value:
             return b""
         try:
