@@ -815,7 +815,8 @@ def _slot_builder(cls: type) -> Callable[..., Any]:
     lines.append("    return o")
     ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     exec(compile("\n".join(lines), f"<smsgw builder {cls.__name__}>", "exec"), ns)
-    return ns["build"]  # type: ignore[no-any-return]
+    build: Callable[..., Any] = ns["build"]
+    return build
 
 
 def _strip_expr(var: str, codec: UInt | Octets) -> str:

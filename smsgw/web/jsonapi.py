@@ -205,6 +205,7 @@ def require_field(obj: object, name: str, type_: type[T], *, optional: bool = Fa
             400, "bad_field", f"{name!r} is required: expected {_type_name(type_)}", field=name
         )
     if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+        # T is float here, which mypy cannot infer from the ``type_ is float`` test.
         return float(value)  # type: ignore[return-value]
     if isinstance(value, type_) and not (isinstance(value, bool) and type_ is not bool):
         return value
