@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import attrs
 from twisted.internet.defer import Deferred
 
-from smsgw.protocols.cmpp.auth import BEIJING
 from smsgw.protocols.session import Session
+from smsgw.protocols.times import BEIJING
 from smsgw.ratelimit import TokenBucket
 from smsgw.text.longsms import Segment
 

@@ -2,7 +2,7 @@
 
 A layout (:class:`smsgw.protocols.wire.Layout`) is a table of
 ``(attribute name, field codec)`` pairs; the codecs here say each field's
-width and form, and :meth:`check` why a value does not fit.  The layout
+width and form, and ``check`` why a value does not fit.  The layout
 compiler in :mod:`smsgw.protocols.wire` and the C accelerator
 (:mod:`smsgw.protocols._wire`, which knows exactly these classes, not
 subclasses) read them.
@@ -22,9 +22,10 @@ _NUL = b"\x00"
 class FieldCodec(Protocol):
     """What the compiler needs to know of a field codec."""
 
-    def default(self) -> Any: ...
+    def default(self) -> object:
+        """The value an absent field decodes to."""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
         """Return why *value* cannot be encoded, or ``None`` when it can."""
 
 
@@ -37,21 +38,26 @@ class UInt:
 
     @property
     def code(self) -> str:
+        """The :mod:`struct` code (``"B"``, ``"H"``, ``"I"``, ``"Q"``; lower case if signed)."""
         c = {1: "b", 2: "h", 4: "i", 8: "q"}[self.size]
         return c if self.signed else c.upper()
 
     @property
     def max_value(self) -> int:
+        """The largest value the field holds."""
         return (1 << (8 * self.size - (1 if self.signed else 0))) - 1
 
     @property
     def min_value(self) -> int:
+        """The smallest value the field holds."""
         return -(1 << (8 * self.size - 1)) if self.signed else 0
 
     def default(self) -> int:
+        """Zero."""
         return 0
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not an ``int`` in range, or ``None``."""
         if type(value) is not int and not isinstance(value, int):
             return f"expected int, got {type(value).__name__}"
         if not self.min_value <= value <= self.max_value:
@@ -71,12 +77,15 @@ class Octets:
 
     @property
     def code(self) -> str:
+        """The :mod:`struct` code, ``"<size>s"``."""
         return f"{self.size}s"
 
     def default(self) -> bytes:
+        """The empty string."""
         return b""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not ``bytes`` of at most :attr:`size`, or ``None``."""
         if not isinstance(value, bytes):
             return f"expected bytes, got {type(value).__name__}"
         if len(value) > self.size:
@@ -99,6 +108,7 @@ class Raw(Octets):
     """Fixed-width binary field (MD5 authenticators, BCD ids): never stripped."""
 
     def default(self) -> bytes:
+        """:attr:`size` NUL bytes."""
         return _NUL * self.size
 
 
@@ -110,9 +120,11 @@ class Repeated:
     count: UInt
 
     def default(self) -> tuple[bytes, ...]:
+        """No items."""
         return ()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of items that fit, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple, got {type(value).__name__}"
         if len(value) > self.count.max_value:
@@ -131,9 +143,11 @@ class Sized:
     length: UInt
 
     def default(self) -> bytes:
+        """The empty string."""
         return b""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not ``bytes`` the length field can count, or ``None``."""
         if not isinstance(value, bytes):
             return f"expected bytes, got {type(value).__name__}"
         if len(value) > self.length.max_value:
@@ -142,13 +156,26 @@ class Sized:
 
 
 class Custom(Protocol):
-    """A field with its own codec (TLV lists, nested bodies): variable width."""
+    """A field with its own codec (TLV lists, nested bodies): variable width.
 
-    def default(self) -> Any: ...
+    The generated encoder hands :meth:`encode` whatever the PDU attribute
+    holds, so its argument is ``Any``: :meth:`check` says why a value of the
+    wrong type does not fit.
+    """
 
-    def check(self, value: Any) -> str | None: ...
+    def default(self) -> object:
+        """The value an absent field decodes to."""
 
-    def encode(self, value: Any) -> bytes: ...
+    def check(self, value: object) -> str | None:
+        """Return why *value* cannot be encoded, or ``None`` when it can."""
+
+    def encode(self, value: Any) -> bytes:
+        """The field's bytes.
+
+        Raise :class:`EncodeError` for a value that does not fit, or
+        ``TypeError``, which the generated encoder turns into an
+        :class:`EncodeError` naming the PDU and field.
+        """
 
     def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[Any, int]:
         """Decode from ``buf[offset:end]``; return the value and the new offset.
@@ -163,14 +190,17 @@ class Trailing:
 
     field: UInt | Octets
 
-    def default(self) -> Any:
+    def default(self) -> object:
+        """The wrapped field's default, which an absent field decodes to."""
         return self.field.default()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """As the wrapped field checks."""
         return self.field.check(value)
 
 
-Fields = Sequence[tuple[str, Any]]
+#: A layout table: ``(attribute name, field codec)`` in wire order.
+Fields = Sequence[tuple[str, FieldCodec]]
 
 
 @attrs.frozen
@@ -188,4 +218,5 @@ class HeaderSpec:
 
     @property
     def size(self) -> int:
+        """The header's size in bytes, Total_Length and Command_Id included."""
         return struct.calcsize(">II" + self.code)

@@ -31,7 +31,7 @@ import os
 import struct
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
@@ -73,6 +73,7 @@ __all__ = [
     "accelerate_codec",
 ]
 
+#: The C extension module when it is built and enabled; it has no type stubs.
 _accel: Any = None
 if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
     try:
@@ -84,8 +85,12 @@ if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
 ACCELERATED: bool = _accel is not None
 
 
-class Layout:
-    """A compiled layout: encode an instance, decode bytes into one.
+#: The attrs class a layout builds.
+T = TypeVar("T", bound=attrs.AttrsInstance)
+
+
+class Layout(Generic[T]):
+    """A compiled layout: encode an instance of ``T``, decode bytes into one.
 
     :ivar cls: the attrs class the layout builds.
     :ivar fields: the ``(name, codec)`` table, in wire order.
@@ -100,14 +105,14 @@ class Layout:
     :ivar accelerated: whether :attr:`encode` and :attr:`decode` run in C.
     """
 
-    encode: Callable[..., bytes]
-    decode: Callable[[bytes, int, int], Any]
-    py_encode: Callable[..., bytes]
-    py_decode: Callable[[bytes, int, int], Any]
+    encode: Callable[[T, Any], bytes]
+    decode: Callable[[bytes, int, int], T]
+    py_encode: Callable[[T, Any], bytes]
+    py_decode: Callable[[bytes, int, int], T]
 
     def __init__(
         self,
-        cls: type,
+        cls: type[T],
         fields: Fields,
         *,
         command_id: int | None = None,
@@ -129,15 +134,15 @@ class Layout:
         else:
             self.encode, self.decode = self.py_encode, self.py_decode
 
-    def pack(self, value: Any) -> bytes:
+    def pack(self, value: T) -> bytes:
         """Encode a header-less structure (e.g. a status report's content)."""
         return self.encode(value, None)
 
-    def unpack(self, data: bytes) -> Any:
+    def unpack(self, data: bytes) -> T:
         """Decode a whole header-less structure from *data*."""
         return self.decode(data, 0, len(data))
 
-    def check(self, value: Any) -> None:
+    def check(self, value: T) -> None:
         """Raise :class:`EncodeError` naming the first field *value* cannot encode."""
         for name, codec in self.fields:
             why = codec.check(getattr(value, name))
@@ -176,7 +181,7 @@ def _fixed_size(fields: Fields) -> int:
     return size
 
 
-class _Compiler:
+class _Compiler(Generic[T]):
     """Generates the source of one layout's encoder and decoder.
 
     Fast path: the whole PDU is one :class:`struct.Struct` whose format
@@ -188,7 +193,7 @@ class _Compiler:
 
     _counter: ClassVar[int] = 0
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout[T]) -> None:
         self.layout = layout
         self.ns: dict[str, Any] = {
             "_cls": layout.cls,
@@ -217,7 +222,7 @@ class _Compiler:
         self.ns[name] = value
         return name
 
-    def build(self) -> tuple[Callable[..., bytes], Callable[[bytes, int, int], Any]]:
+    def build(self) -> tuple[Callable[[T, Any], bytes], Callable[[bytes, int, int], T]]:
         src = "\n".join(
             [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
         )
@@ -473,7 +478,7 @@ class _Shape:
     #: Distinct shapes kept per layout before the cache starts over.
     MAX_CACHED = 4096
 
-    def __init__(self, layout: Layout, *, header: bool) -> None:
+    def __init__(self, layout: Layout[Any], *, header: bool) -> None:
         hdr = layout.header
         self.header_code = ("II" + hdr.code) if hdr and header else ""
         self.parts: list[str | None] = []
@@ -497,11 +502,15 @@ class _Shape:
         return s
 
 
+#: ``object.__setattr__``, typed so that comparing a class's own with it type-checks.
+_OBJECT_SETATTR: object = object.__setattr__
+
+
 def _plain_slotted(cls: type) -> bool:
     """Whether ``cls.__init__`` only stores its arguments into slots."""
     return (
         "__slots__" in cls.__dict__
-        and cls.__setattr__ is object.__setattr__
+        and cls.__setattr__ is _OBJECT_SETATTR
         and not hasattr(cls, "__attrs_post_init__")
         and not hasattr(cls, "__attrs_pre_init__")
         and all(
@@ -512,11 +521,11 @@ def _plain_slotted(cls: type) -> bool:
 
 
 def _program(
-    layout: Layout,
+    layout: Layout[T],
     module: Any = None,
     *,
-    py_encode: Callable[..., bytes] | None = None,
-    py_decode: Callable[..., Any] | None = None,
+    py_encode: Callable[[T, Any], bytes] | None = None,
+    py_decode: Callable[[bytes, int, int], T] | None = None,
 ) -> Any:
     """The C program for *layout*, or ``None`` where it keeps the Python functions.
 
@@ -549,7 +558,7 @@ def _program(
             codec = codec.field  # the fast path sees it present; absent goes to Python
         if type(codec) is UInt and codec.size in (1, 2, 4, 8):
             ops.append((accel.OP_UINT, index[name], codec.size, int(codec.signed), 0))
-        elif type(codec) in modes:
+        elif isinstance(codec, Octets) and type(codec) in modes:
             ops.append((accel.OP_OCTETS, index[name], codec.size, modes[type(codec)], 0))
         elif type(codec) is Repeated and type(codec.item) in modes and _count_ok(codec.count):
             mode = modes[type(codec.item)]
@@ -633,7 +642,8 @@ def _slot_builder(cls: type) -> Callable[..., Any]:
     lines.append("    return o")
     ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     exec(compile("\n".join(lines), f"<smsgw builder {cls.__name__}>", "exec"), ns)
-    return ns["build"]  # type: ignore[no-any-return]
+    build: Callable[..., Any] = ns["build"]
+    return build
 
 
 def _strip_expr(var: str, codec: UInt | Octets) -> str:
@@ -653,7 +663,7 @@ def _spans(seg: list[tuple[str, str, int]]) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: int) -> None:
+def _truncated(layout: Layout[Any], spans: tuple[tuple[str, int], ...], available: int) -> None:
     """Raise :class:`TruncatedError` naming the first field that does not fit."""
     for name, end in spans:
         if end > available:
@@ -663,11 +673,11 @@ def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: in
     raise TruncatedError("truncated", pdu=layout.name)  # pragma: no cover
 
 
-def _trailing(layout: Layout, extra: int) -> None:
+def _trailing(layout: Layout[Any], extra: int) -> None:
     raise TrailingBytesError(f"{extra} bytes after the last field", pdu=layout.name)
 
 
-def _encode_failed(layout: Layout, value: Any, cause: BaseException | None) -> None:
+def _encode_failed(layout: Layout[Any], value: object, cause: BaseException | None) -> None:
     """Raise an :class:`EncodeError` naming the field that cannot be encoded."""
     if not isinstance(value, layout.cls):
         raise EncodeError(

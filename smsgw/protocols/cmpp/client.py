@@ -47,14 +47,17 @@ class CmppClient:
             self.codec = CMPP20
 
     def adapter(self) -> Any:
+        """A fresh session adapter for one link."""
         from smsgw.protocols.cmpp.session import CmppAdapter
 
         return CmppAdapter(self.codec)
 
     def session_config_overrides(self) -> dict[str, Any]:
+        """This protocol's session defaults, over the channel's settings."""
         return {}
 
     def login(self, session: Session) -> Deferred[Any]:
+        """Log in on a fresh link."""
         from smsgw.protocols.cmpp.session import login
 
         cfg = self.config
@@ -69,6 +72,7 @@ class CmppClient:
     def submit_pdu(
         self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
     ) -> object:
+        """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.cmpp.pdus import Submit
 
         cfg = self.config
@@ -100,9 +104,11 @@ class CmppClient:
         )
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
+        """``(normalised msg id, result)`` of a SUBMIT response."""
         return str(response.msg_id), response.result
 
     def event(self, channel: str, pdu: Any) -> Event | None:
+        """The neutral event an inbound request carries, or ``None``."""
         from smsgw.protocols.cmpp.codec import decode_report
         from smsgw.protocols.cmpp.pdus import Deliver
 
@@ -131,6 +137,7 @@ class CmppClient:
         )
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
+        """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.cmpp.pdus import Deliver, DeliverResp
 
         if type(pdu) is Deliver:

@@ -60,14 +60,17 @@ class CmppServerHandler:
     # -- Face --------------------------------------------------------------
 
     def live_sessions(self, account: Account) -> list[Session]:
+        """Bound sessions of *account* that may carry reports and MOs."""
         return [s for s in account.sessions if s.bound and s.handler is self]
 
     def connect(self, account: Account) -> None:
+        """Open a link to the SP for reports and MOs, or ``None`` when the SP connects to us."""
         return None
 
     def report_pdu(
         self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
     ) -> p.Deliver:
+        """The PDU that reports *stat* for ``mt.dests[index]``."""
         dest = mt.dests[index]
         msg_id = mt.report_keys[index]
         content = encode_report(
@@ -93,6 +96,7 @@ class CmppServerHandler:
     def mo_pdus(
         self, account: Account, sender: str, to: str, segments: list[Segment]
     ) -> list[p.Deliver]:
+        """The PDUs that carry an MO, one per segment."""
         return [
             p.Deliver(
                 msg_id=self.sim.next_msg_id(),
@@ -109,10 +113,12 @@ class CmppServerHandler:
     # -- SessionHandler ----------------------------------------------------
 
     def session_started(self, session: Session) -> None:
+        """A link is connected (not logged in yet)."""
         self.log.info("{protocol} connection from {peer}", protocol=self.protocol,
                       peer=session.peer)  # fmt: skip
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request from the peer (login first, then the protocol's requests)."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
@@ -205,4 +211,5 @@ class CmppServerHandler:
         return check.response
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        """A link is gone."""
         self.sim.session_gone(session)

@@ -54,6 +54,7 @@ class SgipClient:
         self._sequence: SgipSequence | None = None
 
     def adapter(self) -> Any:
+        """A fresh session adapter for one link."""
         from smsgw.protocols.sgip.session import SgipAdapter
 
         adapter = SgipAdapter(self.node_id)
@@ -64,10 +65,12 @@ class SgipClient:
         return adapter
 
     def session_config_overrides(self) -> dict[str, Any]:
+        """This protocol's session defaults, over the channel's settings."""
         return {"window": min(self.config.window, 32), "keepalive_s": None,
                 "idle_timeout_s": None, "response_timeout_s": 30.0}  # fmt: skip
 
     def login(self, session: Session) -> Deferred[Any]:
+        """Log in on a fresh link."""
         from smsgw.protocols.sgip.constants import LoginType
         from smsgw.protocols.sgip.session import bind
 
@@ -76,6 +79,7 @@ class SgipClient:
     def submit_pdu(
         self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
     ) -> object:
+        """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.sgip.pdus import Submit
 
         return Submit(
@@ -90,11 +94,13 @@ class SgipClient:
         )
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
+        """``(normalised msg id, result)`` of a SUBMIT response."""
         from smsgw.protocols.sgip.sequence import format_message_id
 
         return format_message_id(sequence), response.result  # type: ignore[arg-type]
 
     def event(self, channel: str, pdu: Any) -> Event | None:
+        """The neutral event an inbound request carries, or ``None``."""
         from smsgw.protocols.sgip.pdus import Deliver, Report
         from smsgw.protocols.sgip.sequence import format_message_id
 
@@ -142,6 +148,7 @@ class SgipClient:
         return [StreamServerEndpointService(serverFromString(channel.reactor, listen), factory)]
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
+        """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.sgip import pdus as p
 
         result = 0 if ok else 5

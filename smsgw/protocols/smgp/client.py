@@ -39,14 +39,17 @@ class SmgpClient:
         self.config = config
 
     def adapter(self) -> Any:
+        """A fresh session adapter for one link."""
         from smsgw.protocols.smgp.session import SmgpAdapter
 
         return SmgpAdapter()
 
     def session_config_overrides(self) -> dict[str, Any]:
+        """This protocol's session defaults, over the channel's settings."""
         return {}
 
     def login(self, session: Session) -> Deferred[Any]:
+        """Log in on a fresh link."""
         from smsgw.protocols.smgp.session import login
 
         mode = extras_as(self.config.extra, SmgpExtras).login_mode
@@ -55,6 +58,7 @@ class SmgpClient:
     def submit_pdu(
         self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
     ) -> object:
+        """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.smgp.constants import Tag
         from smsgw.protocols.smgp.pdus import Submit
         from smsgw.protocols.smgp.tlv import Tlv, encode_value
@@ -80,11 +84,13 @@ class SmgpClient:
         )
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
+        """``(normalised msg id, result)`` of a SUBMIT response."""
         from smsgw.protocols.smgp.msgid import msg_id_hex
 
         return msg_id_hex(response.msg_id), response.status
 
     def event(self, channel: str, pdu: Any) -> Event | None:
+        """The neutral event an inbound request carries, or ``None``."""
         from smsgw.protocols.smgp.msgid import msg_id_hex
         from smsgw.protocols.smgp.pdus import Deliver
         from smsgw.protocols.smgp.report import decode_report
@@ -116,6 +122,7 @@ class SmgpClient:
         )
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
+        """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.smgp.pdus import Deliver, DeliverResp
 
         if type(pdu) is Deliver:

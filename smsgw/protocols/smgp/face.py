@@ -45,14 +45,17 @@ class SmgpFace:
         self._modes: dict[Session, int] = {}
 
     def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        """The session factory of this face's listener."""
         return SessionFactory(SmgpAdapter, self, config or SessionConfig(), self.sim.clock)
 
     # -- SessionHandler --------------------------------------------------
 
     def session_started(self, session: Session) -> None:
+        """A link is connected (not logged in yet)."""
         self.log.info("SMGP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request from the peer (login first, then the protocol's requests)."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
@@ -126,12 +129,14 @@ class SmgpFace:
         return sim.respond(account, p.SubmitResp(status=int(forced or self._REFUSALS[reason])))
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        """A link is gone."""
         self._modes.pop(session, None)
         self.sim.session_gone(session)
 
     # -- Face ------------------------------------------------------------
 
     def live_sessions(self, account: Account) -> list[Session]:
+        """Bound sessions of *account* that may carry reports and MOs."""
         return [
             s
             for s in account.sessions
@@ -139,11 +144,13 @@ class SmgpFace:
         ]
 
     def connect(self, account: Account) -> Deferred[Session] | None:
+        """Open a link to the SP for reports and MOs, or ``None`` when the SP connects to us."""
         return None
 
     def report_pdu(
         self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
     ) -> p.Deliver:
+        """The PDU that reports *stat* for ``mt.dests[index]``."""
         ok = stat == "DELIVRD"
         content = encode_report(
             Report(
@@ -169,6 +176,7 @@ class SmgpFace:
     def mo_pdus(
         self, account: Account, sender: str, to: str, segments: list[Segment]
     ) -> list[p.Deliver]:
+        """The PDUs that carry an MO, one per segment."""
         now = self.sim.clock.seconds()
         out = []
         for seg in segments:
