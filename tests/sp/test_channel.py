@@ -407,6 +407,7 @@ class FlowControlTests(_LiveTestCase):
             await run(channel.submit(submit_pdu()))
         self.assertEqual(live.sim.submits(), [])
         self.assertEqual(live.sim.stats()["accounts"][SP_ID].get("submits", 0), 0)
+        self.assertEqual(live.sim.totals["submits_refused"], 3)
 
     async def test_segments_throttled_back_off(self) -> None:
         """submit_segment (the gateway's path) backs off on Result 8 as submit does."""
@@ -433,6 +434,23 @@ class FlowControlTests(_LiveTestCase):
         error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
                                          SubmitFailed)  # fmt: skip
         self.assertIn("after 3 attempts: flow control (result 8)", str(error))
+        # N tries in all: the first one (made without the coroutine) counts.
+        self.assertEqual(live.sim.totals["submits_refused"], 3)
+
+    async def test_segment_link_lost_gives_up(self) -> None:
+        """A SUBMIT whose link is lost on every try is sent max_attempts times, no more."""
+        # The second frame on a link (the first after CONNECT) drops it unanswered.
+        live = LiveSimulator(self, policy=Policy(faults=FaultPolicy(disconnect_after_pdus=2)))
+        channel = start_channel(self, live.port_number)
+        channel.max_attempts = 2
+        await within(channel.session())
+        [segment] = split_text("hello", 0, 1)
+        error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
+                                         SubmitFailed)  # fmt: skip
+        self.assertIn("after 2 attempts", str(error))
+        # Every link's frames after its CONNECT were SUBMITs of this one segment.
+        sent = sum(max(s.frames_received - 1, 0) for s in live.sessions)
+        self.assertEqual(sent, 2)
 
     async def _submit_all(self, channel: CmppChannel, count: int) -> list[Any]:
         """Submit *count* at once; each outcome is a SubmitResp or a SubmitFailed."""
