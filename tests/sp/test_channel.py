@@ -34,7 +34,7 @@ from smsgw.protocols.dispatch import SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, State
 from smsgw.sp.channel import CmppChannel, SegmentResult, SubmitFailed
 from smsgw.sp.clients import MoEvent, ReportEvent
-from smsgw.text import decode_text, split_text
+from smsgw.text import MsgFmt, decode_text, split_text
 
 T = TypeVar("T")
 
@@ -444,7 +444,7 @@ class FlowControlTests(_LiveTestCase):
         channel = start_channel(self, live.port_number)
         channel.max_attempts = 2
         await within(channel.session())
-        [segment] = split_text("hello", 0, 1)
+        [segment] = split_text("hello", MsgFmt.ASCII, 1)
         error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
                                          SubmitFailed)  # fmt: skip
         self.assertIn("after 2 attempts", str(error))
