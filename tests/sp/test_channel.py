@@ -325,24 +325,20 @@ class ChannelTests(_LiveTestCase):
             await within(d)
 
     async def test_refused_login_retried(self) -> None:
-        """A refused login leaves the channel without links and is tried again later.
+        """A refused login leaves the channel without links, is tried again, and logs no error.
 
-        KNOWN FAILURE (reported, not fixed): ``CmppChannel._login`` is the
-        ``prepareConnection`` of a ``ClientService``; when it fails (here with
-        ``LoginFailed``), ClientService goes to its Waiting state but does not
-        own the rejected connection any more, and when that connection closes
-        (the ISMG closes it after a refused CONNECT, and ``login`` closes it
-        too) ``_ReconnectingProtocolProxy.connectionLost`` feeds
-        ``_clientDisconnected`` to a state that has no such transition:
-        ``automat.NoTransition`` is logged as an unhandled error on every
-        refused login (and a connection left open after a login timeout would
-        later knock a newer, good connection out of ClientService's view).
+        ClientService cannot handle a connection that closes after its
+        ``prepareConnection`` failed (it logs ``automat.NoTransition``), so
+        ``Channel._login`` never fails: a refused login closes its own link,
+        and the channel counts the refusals to back off.  This test pins that
+        no ``NoTransition`` is logged on refused logins or on stopping.
         """
         live = LiveSimulator(self, Account(SP_ID, b"another secret"))
         channel = start_channel(self, live.port_number)
         await wait_until(lambda: len(live.sessions) >= 2, "a second attempt")
         self.assertEqual(channel.sessions, [])
         self.assertEqual(live.sim.totals.get("logins", 0), 0)
+        self.assertGreaterEqual(channel.login_failures, 1)
         await within(channel.stopService())
         await wait_until(
             lambda: all(s.state is State.CLOSED for s in live.sessions), "the links to close"
