@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from smsgw.protocols.cmpp.auth import BEIJING
+from smsgw.protocols.times import BEIJING
 
 __all__ = [
     "MSG_ID_SIZE",
@@ -147,6 +147,7 @@ class MsgIdGenerator:
         self._prefix = ""
 
     def __call__(self) -> bytes:
+        """The next 10-byte MsgID, stamped with the clock's current minute."""
         now = int(self._clock()) // 60
         if now != self._minute:
             b = datetime.fromtimestamp(now * 60, UTC).astimezone(BEIJING)
