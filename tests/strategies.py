@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from smsgw.protocols.codec import ProtocolCodec
@@ -29,6 +30,7 @@ from smsgw.text.encoding import MsgFmt
 __all__ = [
     "any_text",
     "ascii_text",
+    "decoded_form",
     "encoded_pdus",
     "field_strategy",
     "frames_strategy",
@@ -187,16 +189,11 @@ def field_strategy(codec: Any) -> st.SearchStrategy[Any]:
         # Never stripped: any bytes, but the full width (short ones come back padded).
         return st.binary(min_size=codec.size, max_size=codec.size)
     if isinstance(codec, ZeroPadded):
-        # Left-padded with '0' on encode, not unpadded on decode: only full width
-        # round-trips.  Mostly digits, as ISMG codes are, sometimes any bytes.
-        if codec.size == 0:
-            return st.just(b"")
-        digits = st.text("0123456789", min_size=codec.size, max_size=codec.size)
-        anything = st.tuples(
-            st.binary(min_size=codec.size - 1, max_size=codec.size - 1),
-            st.integers(1, 255),
-        ).map(lambda t: t[0] + bytes((t[1],)))
-        return st.one_of(digits.map(str.encode), anything)
+        # Left-padded with '0' on encode and not unpadded on decode: a short value
+        # comes back at full width (see decoded_form).  Mostly digits, as ISMG
+        # codes are, sometimes any bytes; no trailing NUL, which decoding strips.
+        digits = st.text("0123456789", max_size=codec.size).map(str.encode)
+        return st.one_of(digits, st.binary(max_size=codec.size).map(_no_trailing_nul))
     if isinstance(codec, Octets):
         return st.binary(max_size=codec.size).map(_no_trailing_nul)
     if isinstance(codec, Repeated):
@@ -207,8 +204,25 @@ def field_strategy(codec: Any) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for field codec {codec!r}")
 
 
+def decoded_form(layout: Layout, value: Any) -> Any:
+    """*value* as decoding its encoding gives it back: ZeroPadded fields at full width.
+
+    Every other field of a :func:`pdu_strategy` value comes back as drawn.
+    """
+    changes: dict[str, Any] = {}
+    for name, codec in layout.fields:
+        if isinstance(codec, Trailing):
+            codec = codec.field
+        if isinstance(codec, ZeroPadded):
+            changes[name] = getattr(value, name).rjust(codec.size, b"0")
+        elif isinstance(codec, Repeated) and isinstance(codec.item, ZeroPadded):
+            width = codec.item.size
+            changes[name] = tuple(v.rjust(width, b"0") for v in getattr(value, name))
+    return attrs.evolve(value, **changes) if changes else value
+
+
 def pdu_strategy(layout: Layout) -> st.SearchStrategy[Any]:
-    """Instances of ``layout.cls`` that round-trip through *layout*.
+    """Instances of ``layout.cls`` that round-trip through *layout* (see :func:`decoded_form`).
 
     Built from ``layout.fields``; attributes not on the wire keep their
     defaults, as the decoder gives them.

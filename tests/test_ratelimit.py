@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.ratelimit import TokenBucket
+from tests.clock import BoundedClock
 
 
 class TokenBucketTests(SynchronousTestCase):
     """TokenBucket allows a burst, then the rate."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
 
     def test_starts_full(self) -> None:
         """A new bucket allows its burst at once, then refuses."""
@@ -110,7 +110,7 @@ class TokenBucketTests(SynchronousTestCase):
         self, rate: float, burst: float, steps: list[tuple[float, float]]
     ) -> None:
         """In t seconds no more than rate * t + burst tokens are ever taken."""
-        clock = Clock()
+        clock = BoundedClock()
         bucket = TokenBucket(rate, burst, clock=clock.seconds)
         taken = 0.0
         for advance, n in steps:
@@ -127,7 +127,7 @@ class TokenBucketTests(SynchronousTestCase):
     )
     def test_delay_is_enough(self, rate: float, burst: float, n: float) -> None:
         """After an empty bucket waits delay_for(n), try_take(n) succeeds."""
-        clock = Clock()
+        clock = BoundedClock()
         bucket = TokenBucket(rate, burst, clock=clock.seconds)
         while bucket.try_take(n):
             pass

@@ -7,7 +7,6 @@ from typing import Any
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
-from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
@@ -16,6 +15,7 @@ from smsgw.gns.routes import MoRoute, MtRoute, RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.constants import UpdateType
+from tests.clock import BoundedClock
 from tests.web import StubJsonClient, StubResponse
 
 NOW = 1709618828.0
@@ -43,7 +43,7 @@ class _ControlTestCase(SynchronousTestCase):
     """A GNS with two MT and one MO route, one ISMG to push to, and a JSON client."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOW)
         self.table = RouteTable(
             [

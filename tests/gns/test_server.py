@@ -31,6 +31,7 @@ from smsgw.protocols.cmpp.constants import ConnectStatus, RouteResult, UpdateTyp
 from smsgw.protocols.cmpp.session import CmppAdapter, LoginFailed, login
 from smsgw.protocols.session import Session, SessionConfig, State
 from smsgw.roles.gns_sim import demo_routes, ismg_account, make_gns_sim
+from tests.clock import BoundedClock, flush_pumps
 
 #: 2024-03-05 06:07:08 UTC.
 NOW = 1709618828.0
@@ -112,7 +113,7 @@ class _GnsTestCase(SynchronousTestCase):
     """A GNS, two ISMGs' push listeners, and clients, all in memory on one Clock."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOW)
         self.pumps: list[IOPump] = []
         #: The ISMGs' push listeners, each with a mirror of the GNS table.
@@ -159,11 +160,7 @@ class _GnsTestCase(SynchronousTestCase):
 
     def flush(self) -> None:
         """Move every byte on every connection until nothing moves."""
-        moved = True
-        while moved:
-            moved = False
-            for pump in list(self.pumps):
-                moved = pump.flush() or moved
+        flush_pumps(self.pumps)
 
     def result(self, d: Deferred[Any]) -> Any:
         self.flush()

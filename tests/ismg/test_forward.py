@@ -31,7 +31,6 @@ import attrs
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.internet.task import Clock
 from twisted.logger import ILogObserver, LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.test.iosim import IOPump, connectedServerAndClient
@@ -54,6 +53,7 @@ from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, State
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import MoEvent, ReportEvent
+from tests.clock import BoundedClock, flush_pumps
 from tests.sp.test_channel import _LiveTestCase, closed_port, wait_until, within
 
 ISMG1 = "001001"
@@ -152,7 +152,7 @@ class _InMemoryTestCase(SynchronousTestCase):
     """Two ISMGs with forwarders on one ``Clock``, and helpers to link them."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOW)
         self.pumps: list[IOPump] = []
         policy = Policy(reports=ReportPolicy(delay_s=(REPORT_DELAY_S, REPORT_DELAY_S)))
@@ -199,11 +199,7 @@ class _InMemoryTestCase(SynchronousTestCase):
 
     def flush(self) -> None:
         """Move every byte on every link (and run ``callLater(0)`` calls)."""
-        moved = True
-        while moved:
-            moved = False
-            for pump in self.pumps:
-                moved = pump.flush() or moved
+        flush_pumps(self.pumps)
 
     def advance(self, seconds: float, step_s: float = 1.0) -> None:
         """Move the clock by *seconds*, *step_s* at a time, moving the bytes after each step."""
@@ -859,13 +855,13 @@ class BuildForwarderTests(SynchronousTestCase):
     """:func:`build_forwarder` from a ``[simulator]`` table."""
 
     def sim(self) -> Simulator:
-        return Simulator(Clock(), [Account(SP1, SECRET)], gateway_code=1001)
+        return Simulator(BoundedClock(), [Account(SP1, SECRET)], gateway_code=1001)
 
     def test_off(self) -> None:
         """No fwd, peers, gns or home_prefixes: no forwarder."""
         config = parse_config("[simulator]\n").simulator
         sim = self.sim()
-        self.assertIsNone(build_forwarder(sim, config, Clock()))
+        self.assertIsNone(build_forwarder(sim, config, BoundedClock()))
         self.assertEqual(sim.forwarding(), {"enabled": False})
 
     def test_from_config(self) -> None:
@@ -877,7 +873,7 @@ class BuildForwarderTests(SynchronousTestCase):
             'prefixes = ["138"]\nsp_codes = ["1065002"]\n'
         ).simulator
         sim = self.sim()
-        forwarder = build_forwarder(sim, config, Clock())
+        forwarder = build_forwarder(sim, config, BoundedClock())
         assert forwarder is not None
         self.assertIs(sim.forwarder, forwarder)
         self.assertEqual((forwarder.code, forwarder.home_prefixes), (ISMG1, ("139", "150")))

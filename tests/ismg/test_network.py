@@ -23,7 +23,6 @@ from treq.client import HTTPClient
 from twisted.application.service import IService, IServiceCollection, MultiService
 from twisted.internet import reactor
 from twisted.internet.defer import DeferredList
-from twisted.internet.task import Clock
 from twisted.persisted import sob
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.client import Agent, HTTPConnectionPool
@@ -35,6 +34,7 @@ from smsgw.ismg.simulator import Simulator
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import MoEvent, ReportEvent
 from smsgw.tap import Options
+from tests.clock import BoundedClock
 from tests.sp.test_channel import _LiveTestCase, closed_port, peek, wait_until, within
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,7 @@ class NetworkConfigTests(SynchronousTestCase):
         """Each ISMG config gives a forwarder with a GNS client and the default peer secret."""
         for name in ISMGS:
             config = _ismg(name).simulator
-            clock = Clock()
+            clock = BoundedClock()
             sim = Simulator(clock, [], gateway_code=config.gateway_code_int)
             forwarder = build_forwarder(sim, config, clock)
             assert forwarder is not None

@@ -278,6 +278,8 @@ class Wire:
     #: Login statuses: wrong secret, unknown account.
     wrong_secret: ClassVar[int]
     unknown_account: ClassVar[int]
+    #: The login status of one link more than the account's ``max_sessions``.
+    too_many_sessions: ClassVar[int]
     #: The Submit_Resp status of a Submit whose body is cut short.
     truncated_status: ClassVar[int]
     #: The normalised message id of a Submit (DESIGN.md §4.3).
@@ -314,6 +316,7 @@ class SgipWire(Wire):
     codec = SGIP12
     refused = BindFailed
     wrong_secret = unknown_account = int(SgipResult.ILLEGAL_LOGIN)
+    too_many_sessions = int(SgipResult.TOO_MANY_CONNECTIONS)
     truncated_status = int(SgipResult.BAD_LENGTH)
     msg_id = re.compile(rf"{SP_NODE_ID}-[0-9]{{10}}-[0-9]+")
 
@@ -347,6 +350,7 @@ class SmgpWire(Wire):
     codec = SMGP30
     refused = SmgpLoginFailed
     wrong_secret = unknown_account = int(Status.AUTH_ERROR)
+    too_many_sessions = int(Status.TOO_MANY_CONNECTIONS)
     truncated_status = int(Status.STRUCTURE_ERROR)
     msg_id = re.compile(rf"{SMGW_CODE}[0-9]{{14}}")
 
@@ -380,6 +384,7 @@ class Cmpp3Wire(Wire):
     refused = CmppLoginFailed
     wrong_secret = 3
     unknown_account = 2
+    too_many_sessions = 5
     truncated_status = 4
     msg_id = re.compile(r"[0-9]{1,20}")
 
@@ -590,6 +595,16 @@ class _SimTests(_Base):
         status = await self.refused_status(session, "999999", RAW_SECRET)
         self.assertEqual(status, self.wire.unknown_account)
         self.assertEqual(self.sim.totals["logins"], 1)
+
+    async def test_too_many_sessions(self) -> None:
+        """A link beyond max_sessions is refused with the protocol's own status, the first kept."""
+        self.sim.accounts[RAW_ID].max_sessions = 1
+        first = await self.raw_logged_in()
+        session = await self.client_session()
+        status = await self.refused_status(session, RAW_ID, RAW_SECRET)
+        self.assertEqual(status, self.wire.too_many_sessions)
+        self.assertFalse(first.closed.called)
+        self.assertEqual(self.sim.stats()["accounts"][RAW_ID]["sessions"], 1)
 
     # -- bad input (DESIGN.md §5) ------------------------------------------
 

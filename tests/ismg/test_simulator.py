@@ -18,7 +18,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
-from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, IOPump, connectedServerAndClient
 from twisted.trial.unittest import SynchronousTestCase
@@ -36,6 +35,7 @@ from smsgw.protocols.codec import Header
 from smsgw.protocols.errors import DecodeError
 from smsgw.protocols.session import Session, SessionConfig, State
 from smsgw.text import Reassembler, decode_text
+from tests.clock import BoundedClock, flush_pumps
 
 SP_ID = "901234"
 SECRET = b"s3cret"
@@ -139,7 +139,7 @@ class _SimulatorTestCase(SynchronousTestCase):
     """A simulator on a ``Clock`` and helpers to connect SP clients to it."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOW)
         self.links: list[_Link] = []
         self.make_sim()
@@ -184,11 +184,7 @@ class _SimulatorTestCase(SynchronousTestCase):
 
     def flush(self) -> None:
         """Move every byte on every link (fires ``callLater(0)`` calls too)."""
-        moved = True
-        while moved:
-            moved = False
-            for link in self.links:
-                moved = link.pump.flush() or moved
+        flush_pumps([link.pump for link in self.links])
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

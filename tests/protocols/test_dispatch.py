@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.protocols.dispatch import Dispatcher, ResponseTimeout, SessionClosed
+from tests.clock import BoundedClock
 
 
 class _Wire:
@@ -47,7 +48,7 @@ def _dispatcher(
     attempts: int = 3,
     sequences: Iterable[Hashable] | None = None,
 ) -> tuple[Dispatcher, _Wire, Clock]:
-    clock = Clock()
+    clock = BoundedClock()
     wire = _Wire(clock)
     counter: Callable[[], Hashable] = iter(
         itertools.count(1) if sequences is None else sequences
@@ -442,7 +443,7 @@ class ArgumentTests(SynchronousTestCase):
 
     def test_bad_arguments(self) -> None:
         """A zero window or attempts, or a non-positive timeout, is refused."""
-        clock = Clock()
+        clock = BoundedClock()
         for kwargs in ({"window": 0}, {"attempts": 0}, {"timeout_s": 0}):
             with self.assertRaises(ValueError):
                 Dispatcher(clock, lambda pdu, seq: None, lambda: 1, **kwargs)  # type: ignore[arg-type]

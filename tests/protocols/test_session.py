@@ -28,6 +28,7 @@ from smsgw.protocols.codec import Header
 from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
 from smsgw.protocols.errors import DecodeError, TruncatedError
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory, State
+from tests.clock import BoundedClock
 
 _SUBMIT = p.Submit(
     service_id=b"TEST",
@@ -82,7 +83,7 @@ def _connect(
     adapter: CmppAdapter | None = None,
     bound: bool = False,
 ) -> tuple[Session, _Transport, Clock, _Handler]:
-    clock = Clock()
+    clock = BoundedClock()
     handler = handler or _Handler()
     session = Session(adapter or CmppAdapter(), handler, config or SessionConfig(), clock)
     transport = _Transport()
@@ -519,7 +520,7 @@ class FactoryTests(SynchronousTestCase):
 
     def test_build_protocol(self) -> None:
         """Each link gets its own adapter and session with the factory's config and clock."""
-        clock, handler, config = Clock(), _Handler(), SessionConfig(window=3)
+        clock, handler, config = BoundedClock(), _Handler(), SessionConfig(window=3)
         factory = SessionFactory(CmppAdapter, handler, config, clock)
         one, two = factory.buildProtocol(None), factory.buildProtocol(None)
         self.assertIsNot(one, two)

@@ -32,7 +32,7 @@ from smsgw.protocols.wire import (
     UInt,
     ZeroPadded,
 )
-from tests.strategies import pdu_strategy
+from tests.strategies import decoded_form, pdu_strategy
 
 U1, U2, U4, U8 = UInt(1), UInt(2), UInt(4), UInt(8)
 
@@ -439,7 +439,7 @@ class RoundTripTests(SynchronousTestCase):
         """decode(encode(value)) == value for every test layout."""
         for layout in ALL:
             value = data.draw(pdu_strategy(layout), label=layout.name)
-            self.assertEqual(layout.unpack(layout.pack(value)), value)
+            self.assertEqual(layout.unpack(layout.pack(value)), decoded_form(layout, value))
 
     @given(pdu_strategy(TAIL_AFTER_VARIABLE))
     @example(TailAfterVariable(ids=(b"a",), body=b"", n=0, extra=b"x"))

@@ -116,17 +116,25 @@ class CheckListenTests(SynchronousTestCase):
 
     def test_allows_with_keys(self) -> None:
         """tcp:8080 is allowed once API keys are configured."""
-        check_listen("tcp:8080", [ApiKeyConfig("k", "app")])
+        keys = [ApiKeyConfig("k", "app")]
+        for endpoint in ("tcp:8080", "tcp:8080:interface=0.0.0.0", "ssl:8443"):
+            self.assertRaises(UnsafeListen, check_listen, endpoint, ())
+            self.assertIsNone(check_listen(endpoint, keys), endpoint)
 
     def test_allows_loopback(self) -> None:
         """Loopback endpoints need no key."""
         for endpoint in (
             "tcp:8080:interface=127.0.0.1",
+            "tcp:port=8080:interface=localhost",
             "tcp:8080:interface=\\:\\:1",
+            "tcp6:8080:interface=\\:\\:1",
             "unix:/tmp/smsgw.sock",
+            "systemd:domain=INET:index=0",
         ):
-            with self.subTest(endpoint=endpoint):
-                check_listen(endpoint, ())
+            self.assertIsNone(check_listen(endpoint, ()), endpoint)
+        # Only an exact loopback address counts: a name or address that merely starts so does not.
+        for endpoint in ("tcp:8080:interface=127.0.0.10", "tcp:8080:interface=localhost.example"):
+            self.assertRaises(UnsafeListen, check_listen, endpoint, ())
 
     def test_service_refuses_at_construction(self) -> None:
         """SpService itself refuses tcp:8080 without keys, and accepts it with keys."""

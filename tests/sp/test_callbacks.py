@@ -14,7 +14,7 @@ from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import Clock, deferLater
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.resource import Resource
@@ -23,6 +23,7 @@ from twisted.web.server import Request, Site
 from smsgw.sp.callbacks import CallbackSender
 from smsgw.store.memory import MemoryStore
 from smsgw.store.model import CallbackAttempt, CallbackState, InboundKind
+from tests.clock import BoundedClock
 from tests.sp.test_channel import closed_port, wait_until, within
 from tests.sp.test_gateway import MOBILE, GatewayHarness, request
 
@@ -300,7 +301,7 @@ class GatewayCallbackTests(SynchronousTestCase):
         class Response:
             code = 204
 
-        clock = Clock()
+        clock = BoundedClock()
         sender = CallbackSender(store, clock, {InboundKind.REPORT: REPORT_URL}, Http())
         callback_id = self.successResultOf(sender.enqueue(InboundKind.REPORT, {"a": 1}))
         sender.poll()

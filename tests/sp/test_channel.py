@@ -333,24 +333,20 @@ class ChannelTests(_LiveTestCase):
             await within(d)
 
     async def test_refused_login_retried(self) -> None:
-        """A refused login leaves the channel without links and is tried again later.
+        """A refused login leaves the channel without links, is tried again, and logs no error.
 
-        KNOWN FAILURE (reported, not fixed): ``CmppChannel._login`` is the
-        ``prepareConnection`` of a ``ClientService``; when it fails (here with
-        ``LoginFailed``), ClientService goes to its Waiting state but does not
-        own the rejected connection any more, and when that connection closes
-        (the ISMG closes it after a refused CONNECT, and ``login`` closes it
-        too) ``_ReconnectingProtocolProxy.connectionLost`` feeds
-        ``_clientDisconnected`` to a state that has no such transition:
-        ``automat.NoTransition`` is logged as an unhandled error on every
-        refused login (and a connection left open after a login timeout would
-        later knock a newer, good connection out of ClientService's view).
+        ClientService cannot handle a connection that closes after its
+        ``prepareConnection`` failed (it logs ``automat.NoTransition``), so
+        ``Channel._login`` never fails: a refused login closes its own link,
+        and the channel counts the refusals to back off.  This test pins that
+        no ``NoTransition`` is logged on refused logins or on stopping.
         """
         live = LiveSimulator(self, Account(SP_ID, b"another secret"))
         channel = start_channel(self, live.port_number)
         await wait_until(lambda: len(live.sessions) >= 2, "a second attempt")
         self.assertEqual(channel.sessions, [])
         self.assertEqual(live.sim.totals.get("logins", 0), 0)
+        self.assertGreaterEqual(channel.login_failures, 1)
         await within(channel.stopService())
         await wait_until(
             lambda: all(s.state is State.CLOSED for s in live.sessions), "the links to close"
@@ -415,6 +411,7 @@ class FlowControlTests(_LiveTestCase):
             await run(channel.submit(submit_pdu()))
         self.assertEqual(live.sim.submits(), [])
         self.assertEqual(live.sim.stats()["accounts"][SP_ID].get("submits", 0), 0)
+        self.assertEqual(live.sim.totals["submits_refused"], 3)
 
     async def test_segments_throttled_back_off(self) -> None:
         """submit_segment (the gateway's path) backs off on Result 8 as submit does."""
@@ -441,6 +438,23 @@ class FlowControlTests(_LiveTestCase):
         error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
                                          SubmitFailed)  # fmt: skip
         self.assertIn("after 3 attempts: flow control (result 8)", str(error))
+        # N tries in all: the first one (made without the coroutine) counts.
+        self.assertEqual(live.sim.totals["submits_refused"], 3)
+
+    async def test_segment_link_lost_gives_up(self) -> None:
+        """A SUBMIT whose link is lost on every try is sent max_attempts times, no more."""
+        # The second frame on a link (the first after CONNECT) drops it unanswered.
+        live = LiveSimulator(self, policy=Policy(faults=FaultPolicy(disconnect_after_pdus=2)))
+        channel = start_channel(self, live.port_number)
+        channel.max_attempts = 2
+        await within(channel.session())
+        [segment] = split_text("hello", MsgFmt.ASCII, 1)
+        error = await self.assertFailure(within(channel.submit_segment((DEST,), segment)),
+                                         SubmitFailed)  # fmt: skip
+        self.assertIn("after 2 attempts", str(error))
+        # Every link's frames after its CONNECT were SUBMITs of this one segment.
+        sent = sum(max(s.frames_received - 1, 0) for s in live.sessions)
+        self.assertEqual(sent, 2)
 
     async def _submit_all(self, channel: CmppChannel, count: int) -> list[Any]:
         """Submit *count* at once; each outcome is a SubmitResp or a SubmitFailed."""

@@ -19,7 +19,6 @@ from typing import Any
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
@@ -48,6 +47,7 @@ from smsgw.store.model import (
 )
 from smsgw.text import MsgFmt, choose_fmt, split_text
 from smsgw.text.longsms import Segment as TextSegment
+from tests.clock import BoundedClock
 
 #: Clock start: 2025-06-15, so ISO-8601 times and Done_time look real.
 START = 1_750_000_000.0
@@ -218,7 +218,7 @@ class GatewayHarness:
         **kwargs: Any,
     ) -> None:
         self.case = case
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(START)
         self.store = store if store is not None else MemoryStore()
         self.channels = channels if channels is not None else three_channels()

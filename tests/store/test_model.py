@@ -166,8 +166,25 @@ class MessageTests(SynchronousTestCase):
         self.assertEqual(_message(send_at=5.0).due_at, 5.0)
 
     def test_validate_accepts(self) -> None:
-        """A well-formed message passes."""
-        validate_message(_message())
+        """A well-formed message passes, at each limit: 21 digits, 255 segments, each new state."""
+        at_limits: dict[str, Message] = {
+            "as built": _message(),
+            "one digit": _message(recipients=[Recipient("1", "cm", [Segment(1, 1, b"")])]),
+            "21 digits": _message(recipients=[Recipient("1" * 21, "cm", [Segment(1, 1, b"")])]),
+            "255 segments": _message(
+                recipients=[
+                    Recipient("13800138000", "cm", [Segment(n, 255, b"") for n in range(1, 256)])
+                ]
+            ),
+        }
+        for state in (SegmentState.QUEUED, SegmentState.SUBMITTING, SegmentState.FAILED):
+            segment = Segment(1, 1, b"", state=state)
+            at_limits[str(state)] = _message(recipients=[Recipient("1", "cm", [segment])])
+        for name, message in at_limits.items():
+            try:
+                validate_message(message)
+            except ValueError as e:
+                self.fail(f"{name}: refused: {e}")
 
     def test_validate_refuses(self) -> None:
         """Each broken invariant is refused with a ValueError naming it."""

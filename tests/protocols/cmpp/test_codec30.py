@@ -10,7 +10,6 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-import attrs
 from hypothesis import example, given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
@@ -28,8 +27,7 @@ from smsgw.protocols.errors import (
     TruncatedError,
     UnknownCommandError,
 )
-from smsgw.protocols.wire import ZeroPadded
-from tests.strategies import encoded_pdus, frames_strategy, pdu_strategy
+from tests.strategies import decoded_form, encoded_pdus, frames_strategy, pdu_strategy
 
 #: The status a CMPP peer answers each kind of undecodable request with.
 CMPP_STATUSES = {1, 2, 4}
@@ -120,15 +118,7 @@ def submit_frame(**fields: Any) -> bytes:
 
 def zero_padded(pdu: Any) -> Any:
     """*pdu* as it decodes: its ISMG codes left-padded with '0' (ZeroPadded fields)."""
-    layout = CMPP30.layouts[type(pdu)]
-    return attrs.evolve(
-        pdu,
-        **{
-            name: getattr(pdu, name).rjust(codec.size, b"0")
-            for name, codec in layout.fields
-            if isinstance(codec, ZeroPadded)
-        },
-    )
+    return decoded_form(CMPP30.layouts[type(pdu)], pdu)
 
 
 def with_length(frame: bytes) -> bytes:
@@ -181,7 +171,7 @@ class RoundTripTests(SynchronousTestCase):
             header, decoded = decode30(frame)
             self.assertEqual(header, Header(len(frame), CMPP30.command_id(cls), seq))
             self.assertIs(type(decoded), cls)
-            self.assertEqual(decoded, pdu)
+            self.assertEqual(decoded, zero_padded(pdu))
 
     @given(encoded_pdus(CMPP30))
     @example((p.Submit(dest_terminal_ids=(b"1" * 32,) * 99, msg_content=b"x" * 159), 7, None))
@@ -194,7 +184,7 @@ class RoundTripTests(SynchronousTestCase):
         frame = encode30(pdu, seq)
         header, decoded = decode30(frame)
         self.assertEqual((header.length, header.sequence_id), (len(frame), seq))
-        self.assertEqual(decoded, pdu)
+        self.assertEqual(decoded, zero_padded(pdu))
         self.assertEqual(encode30(decoded, seq), frame)
 
     def test_defaults_round_trip(self) -> None:

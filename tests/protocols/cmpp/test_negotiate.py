@@ -12,7 +12,6 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
@@ -31,6 +30,7 @@ from smsgw.protocols.cmpp.session import refuse
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.errors import DecodeError
 from smsgw.protocols.session import Session, SessionConfig
+from tests.clock import BoundedClock
 
 #: cmpp20-notes.md section 4 inputs and digests.
 SP_ID, SECRET, TIMESTAMP = b"901234", b"123456", 315123015
@@ -233,7 +233,9 @@ class ListenerTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.handler = _Handler()
-        self.session = Session(VersionedCmppAdapter(), self.handler, SessionConfig(), Clock())
+        self.session = Session(
+            VersionedCmppAdapter(), self.handler, SessionConfig(), BoundedClock()
+        )
         self.transport = StringTransport()
         self.session.makeConnection(self.transport)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.test.iosim import connectedServerAndClient
 from twisted.trial.unittest import SynchronousTestCase
@@ -27,6 +26,7 @@ from smsgw.protocols.cmpp.session import (
 )
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, State
+from tests.clock import BoundedClock
 
 SP_ID = b"901234"
 SECRET = b"s3cret"
@@ -78,7 +78,7 @@ class LoginTests(SynchronousTestCase):
     """login() against check_connect(), over an in-memory connection."""
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOW)
         self.ismg = _Ismg({SP_ID.decode(): SECRET})
         config = SessionConfig()

@@ -12,7 +12,6 @@ import struct
 from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.test.iosim import IOPump, connectedServerAndClient
@@ -32,6 +31,7 @@ from smsgw.protocols.sgip.session import (
     refuse,
     sgip_session_config,
 )
+from tests.clock import BoundedClock
 
 SP_NODE = 3075512345
 SMG_NODE = 107551
@@ -93,7 +93,7 @@ class _Link:
     """An SP client session connected to an SMG server session on one Clock."""
 
     def __init__(self, allowed: tuple[int, ...] = (LoginType.SP_TO_SMG,)) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.clock.advance(NOV_20_203225)
         self.config = sgip_session_config()
         self.smg_role = SmgRole(allowed)
@@ -120,7 +120,7 @@ class AdapterTests(SynchronousTestCase):
 
     def test_sequence_numbers(self) -> None:
         """Sequence numbers are (node id, MMDDhhmmss from the clock, counter from 0)."""
-        clock = Clock()
+        clock = BoundedClock()
         clock.advance(NOV_20_203225)
         adapter: Adapter = SgipAdapter(SP_NODE, clock)  # mypy: it is an engine Adapter
         self.assertEqual(adapter.next_sequence(), (SP_NODE, 1120203225, 0))
@@ -130,19 +130,19 @@ class AdapterTests(SynchronousTestCase):
 
     def test_counter_wraps(self) -> None:
         """The counter wraps from 2**32 - 1 to 0."""
-        adapter = SgipAdapter(SP_NODE, Clock(), counter=2**32 - 1)
+        adapter = SgipAdapter(SP_NODE, BoundedClock(), counter=2**32 - 1)
         self.assertEqual([adapter.next_sequence()[2] for _ in range(2)], [2**32 - 1, 0])
 
     def test_no_keepalive(self) -> None:
         """SGIP has no keepalive: keepalive() is None and nothing is one."""
-        adapter = SgipAdapter(SP_NODE, Clock())
+        adapter = SgipAdapter(SP_NODE, BoundedClock())
         self.assertIsNone(adapter.keepalive())
         self.assertFalse(adapter.is_keepalive(p.Unbind()))
         self.assertRaises(TypeError, adapter.keepalive_response, p.Unbind())
 
     def test_terminate(self) -> None:
         """Terminate is Unbind / Unbind_Resp."""
-        adapter = SgipAdapter(SP_NODE, Clock())
+        adapter = SgipAdapter(SP_NODE, BoundedClock())
         self.assertEqual(adapter.terminate(), p.Unbind())
         self.assertTrue(adapter.is_terminate(p.Unbind()))
         self.assertFalse(adapter.is_terminate(p.UnbindResp()))
@@ -150,7 +150,7 @@ class AdapterTests(SynchronousTestCase):
 
     def test_error_responses(self) -> None:
         """A request that fails to decode gets its *_Resp with the codec's Result."""
-        adapter = SgipAdapter(SP_NODE, Clock())
+        adapter = SgipAdapter(SP_NODE, BoundedClock())
         for cid, cls in ((CommandId.BIND, p.BindResp), (CommandId.SUBMIT, p.SubmitResp),
                          (CommandId.DELIVER, p.DeliverResp), (CommandId.REPORT, p.ReportResp),
                          (CommandId.USER_RPT, p.UserRptResp),
@@ -164,7 +164,7 @@ class AdapterTests(SynchronousTestCase):
 
     def test_every_result_request_answered(self) -> None:
         """Every request whose response has a Result gets one; Unbind and Trace do not."""
-        adapter = SgipAdapter(SP_NODE, Clock())
+        adapter = SgipAdapter(SP_NODE, BoundedClock())
         for cid in CommandId:
             if cid & RESPONSE_BIT:
                 continue
@@ -178,7 +178,7 @@ class AdapterTests(SynchronousTestCase):
 
     def test_unknown_command_closes(self) -> None:
         """An unknown command id has no response: the engine closes the link."""
-        adapter = SgipAdapter(SP_NODE, Clock())
+        adapter = SgipAdapter(SP_NODE, BoundedClock())
         error = UnknownCommandError("?", status=Result.BAD_COMMAND_ID, command_id=0x12)
         self.assertIsNone(adapter.error_response(error))
 
@@ -377,7 +377,7 @@ class IdleTests(SynchronousTestCase):
 
 def _server() -> tuple[Session, StringTransport, SmgRole]:
     """An SMG server session on a StringTransport, bound by one Bind from the SP."""
-    clock = Clock()
+    clock = BoundedClock()
     role = SmgRole()
     server = Session(SgipAdapter(SMG_NODE, clock), role, sgip_session_config(), clock)
     transport = StringTransport()

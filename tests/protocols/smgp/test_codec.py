@@ -229,12 +229,20 @@ class DecodeErrorTests(SynchronousTestCase):
     @given(st.binary(max_size=300))
     @example(b"")
     @example(b"\x00\x00\x00\x0c\x00\x00\x00\x04\x00\x00\x00")
+    @example(_frame(RequestId.ACTIVE_TEST, b""))
+    @example(_frame(RequestId.SUBMIT, b"\x06" * 104 + b"\x05"))
     def test_arbitrary_bytes(self, data: bytes) -> None:
-        """Any bytes decode or raise DecodeError."""
+        """Any bytes decode to a PDU that encodes back, or raise DecodeError (status 10 or 11)."""
         try:
-            c.decode(data)
-        except DecodeError:
-            pass
+            header, pdu = c.decode(data)
+        except DecodeError as e:
+            self.assertIn(e.status, (Status.STRUCTURE_ERROR, Status.COMMAND_ERROR), repr(e))
+            return
+        self.assertEqual(
+            (header.length, header.command_id), (len(data), c.SMGP30.command_id(type(pdu)))
+        )
+        # Decoding strips padding NULs, so the bytes may differ; the PDU may not.
+        self.assertEqual(c.decode(c.encode(pdu, header.sequence_id)), (header, pdu))
 
     @given(st.sampled_from(sorted(c.SMGP30.by_command)), st.binary(max_size=300))
     @example(RequestId.SUBMIT, b"\x06" * 104 + b"\x05")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.test.iosim import IOPump, connectedServerAndClient
@@ -34,6 +33,7 @@ from smsgw.protocols.smgp.session import (
     refuse,
     use_codec,
 )
+from tests.clock import BoundedClock
 
 SECRETS = {"10001234": b"pass1234"}
 MSG_ID = bytes.fromhex("01006101161700012345")
@@ -120,7 +120,7 @@ class _Link(SynchronousTestCase):
     config = SessionConfig()
 
     def setUp(self) -> None:
-        self.clock = Clock()
+        self.clock = BoundedClock()
         self.smgw = Smgw()
 
     def connect_sp(self) -> tuple[Session, Session, IOPump]:

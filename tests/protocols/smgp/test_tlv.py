@@ -24,7 +24,7 @@ from smsgw.protocols.smgp.tlv import (
     without_tlv,
 )
 from smsgw.text import MsgFmt, Reassembler, concat_info, split_text
-from tests.protocols.smgp import tlv_lists
+from tests.protocols.smgp import length_off_by_one, tlv_lists
 
 CODEC = Tlvs()
 
@@ -65,6 +65,39 @@ class TlvCodecTests(SynchronousTestCase):
         self.assertEqual(end, len(data))
         self.assertEqual(CODEC.encode(tlvs), data)
 
+    @given(length_off_by_one())
+    @example(((Tlv(9, b"\x03"),), 0, 1, bytes.fromhex("0009 0002 03")))
+    @example(((Tlv(9, b"\x03\x04"),), 0, -1, bytes.fromhex("0009 0001 0304")))
+    def test_length_off_by_one(self, case: tuple[tuple[Tlv, ...], int, int, bytes]) -> None:
+        """A Length one off never reads past the end: TruncatedError, or TLVs that give it back."""
+        tlvs, index, delta, data = case
+        # Bytes after the end (the next frame's, say) must not be read.
+        buf = data + b"\xff\xff\xff"
+        try:
+            decoded, end = CODEC.decode_at(buf, 0, len(data))
+        except TruncatedError as e:
+            self.assertTrue((e.field or "").startswith("tlvs"), e.field)
+            return
+        self.assertEqual(end, len(data))
+        self.assertEqual(CODEC.encode(decoded), data)
+        self.assertNotEqual(decoded, tlvs)
+        # The last TLV cannot claim a byte more than the PDU has.
+        self.assertFalse(index == len(tlvs) - 1 and delta == 1, decoded)
+
+    def test_last_value_one_over(self) -> None:
+        """The last TLV's Length one over what is left names that tag."""
+        data = bytes.fromhex("0009 0001 03  000a 0002 01")
+        e = self.assertRaises(TruncatedError, CODEC.decode_at, data + b"\x02", 0, len(data))
+        self.assertEqual(e.field, "tlvs.PK_NUMBER")
+        self.assertIn("says 2 value bytes, 1 left", str(e))
+
+    def test_value_exactly_to_the_end(self) -> None:
+        """A value ending exactly at the end of the PDU is whole."""
+        data = bytes.fromhex("000a 0002 0102")
+        self.assertEqual(
+            CODEC.decode_at(data + b"\xff", 0, len(data)), ((Tlv(10, b"\x01\x02"),), 6)
+        )
+
     def test_value_overruns(self) -> None:
         """A Length beyond the PDU names the tag."""
         data = bytes.fromhex("0009 0005 03")
@@ -76,8 +109,11 @@ class TlvCodecTests(SynchronousTestCase):
         """A tag without its Length names the tag; a lone byte says so."""
         e = self.assertRaises(TruncatedError, CODEC.decode_at, b"\x12\x34\x00", 0, 3)
         self.assertEqual(e.field, "tlvs.0x1234")
+        e = self.assertRaises(TruncatedError, CODEC.decode_at, b"\x12\x34", 0, 2)
+        self.assertEqual(e.field, "tlvs.0x1234")
         e = self.assertRaises(TruncatedError, CODEC.decode_at, b"\x00", 0, 1)
         self.assertEqual(e.field, "tlvs")
+        self.assertIn("1 bytes left", str(e))
 
     def test_check(self) -> None:
         """check() explains what cannot be encoded."""
@@ -86,7 +122,16 @@ class TlvCodecTests(SynchronousTestCase):
         self.assertIn("tag", CODEC.check((Tlv(-1, b""),)) or "")
         self.assertIn("bytes", CODEC.check((Tlv(1, "x"),)) or "")  # type: ignore[arg-type]
         self.assertIn("65535", CODEC.check((Tlv(3, bytes(65536)),)) or "")
+        self.assertIsNone(CODEC.check((Tlv(0xFFFF, bytes(65535)),)))
         self.assertRaises(EncodeError, CODEC.encode, (Tlv(1, 5),))  # type: ignore[arg-type]
+
+    def test_longest_value(self) -> None:
+        """A value of 65535 bytes, the most a Length can say, encodes and decodes."""
+        tlvs = (Tlv(0x4000, b"v" * 0xFFFF),)
+        data = CODEC.encode(tlvs)
+        self.assertEqual(data[:4], bytes.fromhex("4000 ffff"))
+        self.assertEqual(CODEC.decode_at(data, 0, len(data)), (tlvs, 4 + 0xFFFF))
+        self.assertRaises(EncodeError, CODEC.encode, (Tlv(0x4000, b"v" * 0x10000),))
 
     def test_equality(self) -> None:
         """Tlvs codecs compare equal, so layouts holding them do too."""
@@ -197,6 +242,14 @@ class HelperTests(SynchronousTestCase):
         self.assertRaises(EncodeError, with_tlv, (), Tag.TP_UDHI, True)
         self.assertRaises(EncodeError, with_tlv, (), Tag.TP_UDHI, "1")  # type: ignore[arg-type]
         self.assertRaises(EncodeError, encode_value, 0x4000, bytes(65536))
+
+    def test_with_tlv_limits(self) -> None:
+        """Values exactly at a limit fit: 255 in one byte, 20 bytes of LinkID, 65535 bytes."""
+        self.assertEqual(with_tlv((), Tag.PK_TOTAL, 255), (Tlv(Tag.PK_TOTAL, b"\xff"),))
+        self.assertEqual(with_tlv((), 0x4000, 0xFFFF, width=2), (Tlv(0x4000, b"\xff\xff"),))
+        self.assertEqual(with_tlv((), Tag.LINK_ID, b"l" * 20), (Tlv(Tag.LINK_ID, b"l" * 20),))
+        self.assertEqual(encode_value(0x4000, b"v" * 65535), b"v" * 65535)
+        self.assertRaises(EncodeError, with_tlv, (), 0x4000, 0x10000, width=2)
 
     def test_has_udhi(self) -> None:
         """TP_udhi 1 and 0x40 both mean a UDH; 0 or absent mean none (§13)."""
