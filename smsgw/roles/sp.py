@@ -177,7 +177,7 @@ class SpService(MultiService):
         )
 
     def stopService(self) -> Deferred[None]:
-        d: Deferred[None] = super().stopService()  # type: ignore[assignment]
+        d: Deferred[None] = super().stopService()
 
         async def after(_: object) -> None:
             if self._sim_port is not None:
