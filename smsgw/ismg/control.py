@@ -102,9 +102,10 @@ class _Mo(JsonResource):
         if not content:
             raise JsonError(400, "bad_field", "'content' must not be empty", field="content")
         protocol = require_field(body, "protocol", str, optional=True)
-        args = (account, sender, to, content) + ((protocol,) if protocol else ())
         try:
-            result = await maybeDeferred(self._sim.inject_mo, *args)
+            result = await maybeDeferred(
+                self._sim.inject_mo, account, sender, to, content, protocol or None
+            )
         except KeyError:
             raise JsonError(
                 404, "unknown_account", f"no account {account!r}", field="account"

@@ -11,14 +11,42 @@ exponential back-off, and the final failure recorded in the store.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.iweb import IResponse
 
-from smsgw.store.model import InboundKind
+from smsgw.store.interface import IMessageStore
+from smsgw.store.model import CallbackAttempt, InboundKind
+
+if TYPE_CHECKING:
+    from treq.response import _Response
+
+    from smsgw.metrics import Metrics
+
+
+class HttpPoster(Protocol):
+    """What the sender needs of treq's ``HTTPClient``: ``post``."""
+
+    def post(
+        self,
+        url: str,
+        /,
+        *,
+        data: bytes,
+        headers: dict[bytes | str, list[bytes | str]],
+        timeout: float,
+    ) -> Deferred[_Response]: ...
+
+
+#: The Content-Type of every push.
+_HEADERS: dict[bytes | str, list[bytes | str]] = {
+    b"Content-Type": [b"application/json; charset=utf-8"]
+}
 
 
 class CallbackSender:
@@ -39,7 +67,12 @@ class CallbackSender:
     batch = 50
 
     def __init__(
-        self, store: Any, clock: Any, urls: dict[InboundKind, str], http: Any, metrics: Any = None
+        self,
+        store: IMessageStore,
+        clock: IReactorTime,
+        urls: dict[InboundKind, str],
+        http: HttpPoster,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -49,7 +82,7 @@ class CallbackSender:
         self._loop: LoopingCall | None = None
         self._busy: set[int] = set()
 
-    def enqueue(self, kind: InboundKind, payload: dict[str, Any]) -> Deferred[Any]:
+    def enqueue(self, kind: InboundKind, payload: dict[str, Any]) -> Deferred[int] | Deferred[None]:
         """Store a callback for *kind* (if a URL is configured) and try it soon."""
         url = self.urls.get(kind)
         if url is None:
@@ -71,10 +104,9 @@ class CallbackSender:
     def poll(self) -> Deferred[None]:
         """Send every due callback that is not already being sent."""
         d = self.store.due_callbacks(self.clock.seconds(), self.batch)
-        d.addCallback(self._send_all)
-        return d
+        return d.addCallback(self._send_all)
 
-    def _send_all(self, attempts: list[Any]) -> None:
+    def _send_all(self, attempts: list[CallbackAttempt]) -> None:
         for attempt in attempts:
             if attempt.id in self._busy:
                 continue
@@ -82,27 +114,30 @@ class CallbackSender:
             d = self.http.post(
                 attempt.url,
                 data=attempt.payload.encode("utf-8"),
-                headers={b"Content-Type": [b"application/json; charset=utf-8"]},
+                headers=_HEADERS,
                 timeout=self.timeout_s,
             )
             d.addCallback(self._answered, attempt)
             d.addErrback(self._failed, attempt)
-            d.addBoth(lambda _, i=attempt.id: self._busy.discard(i))
+            d.addBoth(self._not_busy, attempt.id)
 
-    def _answered(self, response: Any, attempt: Any) -> Deferred[Any]:
+    def _not_busy(self, _: object, callback_id: int) -> None:
+        self._busy.discard(callback_id)
+
+    def _answered(self, response: IResponse, attempt: CallbackAttempt) -> Deferred[None]:
         # Read (and drop) the body so the connection goes back to the pool.
         d = response.content() if hasattr(response, "content") else succeed(b"")
 
-        def done(_: object) -> Deferred[Any]:
+        def done(_: object) -> Deferred[None]:
             if 200 <= response.code < 300:
                 if self.metrics is not None:
                     self.metrics.callbacks_sent.labels(kind=str(attempt.kind)).inc()
-                return self.store.callback_done(attempt.id, self.clock.seconds())  # type: ignore[no-any-return]
+                return self.store.callback_done(attempt.id, self.clock.seconds())
             return self._failed(Failure(RuntimeError(f"HTTP {response.code}")), attempt)
 
         return d.addCallback(done)
 
-    def _failed(self, failure: Failure, attempt: Any) -> Deferred[Any]:
+    def _failed(self, failure: Failure, attempt: CallbackAttempt) -> Deferred[None]:
         if self.metrics is not None:
             self.metrics.callback_failures.labels(kind=str(attempt.kind)).inc()
         tries = attempt.attempts + 1
@@ -113,6 +148,4 @@ class CallbackSender:
         )  # fmt: skip
         self.log.warn("callback {id} to {url} failed ({n}): {why}", id=attempt.id,
                       url=attempt.url, n=tries, why=failure.getErrorMessage())  # fmt: skip
-        return self.store.callback_failed(  # type: ignore[no-any-return]
-            attempt.id, failure.getErrorMessage(), next_at
-        )
+        return self.store.callback_failed(attempt.id, failure.getErrorMessage(), next_at)

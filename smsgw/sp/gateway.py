@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -31,6 +32,7 @@ from smsgw.sp.interfaces import IChannel, SegmentResult
 from smsgw.sp.numbers import InvalidNumber, normalize_msisdn
 from smsgw.sp.routing import NoRoute, Router
 from smsgw.sp.templates import TemplateError, render
+from smsgw.store.interface import IMessageStore
 from smsgw.store.model import (
     Inbound,
     InboundKind,
@@ -45,6 +47,10 @@ from smsgw.store.model import (
 from smsgw.store.payload import mo_payload
 from smsgw.text import Reassembler, decode_text
 from smsgw.text.longsms import Segment as TextSegment
+
+if TYPE_CHECKING:
+    from smsgw.metrics import Metrics
+    from smsgw.sp.callbacks import CallbackSender
 
 #: Most segments one recipient's text may take.
 MAX_SEGMENTS = 10
@@ -123,13 +129,13 @@ class Gateway(MultiService):
 
     def __init__(
         self,
-        store: Any,
+        store: IMessageStore,
         channels: Mapping[str, IChannel],
         router: Router,
-        clock: Any,
+        clock: IReactorTime,
         *,
-        callbacks: Any = None,
-        metrics: Any = None,
+        callbacks: CallbackSender | None = None,
+        metrics: Metrics | None = None,
         report_wait_s: float = 48 * 3600.0,
         sync_timeout_s: float = 30.0,
     ) -> None:
@@ -404,12 +410,12 @@ class Gateway(MultiService):
             tuple(w.to for w in group), segment, report=first.report, src_ext=first.src_ext
         )
         # Plain callbacks, not coroutines: this runs for every SUBMIT.
-        d.addCallbacks(
+        recorded: Deferred[None] = d.addCallbacks(
             self._submitted,
             lambda f: Deferred.fromCoroutine(self._not_submitted(f, channel, group)),
             callbackArgs=(channel, group),
         )
-        d.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
+        recorded.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
 
     def _submitted(
         self, result: SegmentResult, channel: IChannel, group: list[SegmentWork]

@@ -318,7 +318,8 @@ class _Authenticated(Resource):
 
     def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
         if path == b"healthz" or self._allowed(request):
-            return self.inner.getChildWithDefault(path, request)
+            child: Resource = self.inner.getChildWithDefault(path, request)
+            return child
         return _Unauthorized()
 
     def render(self, request: Request) -> bytes:

@@ -185,6 +185,10 @@ def require_field(
 ) -> T | None: ...
 
 
+@overload
+def require_field(obj: object, name: str, type_: type[T], *, optional: bool) -> T | None: ...
+
+
 def require_field(obj: object, name: str, type_: type[T], *, optional: bool = False) -> T | None:
     """The value of *obj*'s field *name*, checked to be a *type_*.
 

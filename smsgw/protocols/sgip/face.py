@@ -158,7 +158,9 @@ class SgipFace:
             return None
         reactor: Any = self.sim.clock
         session = Session(self._adapter(), _LinkHandler(self), sgip_session_config(), reactor)
-        d = connectProtocol(clientFromString(reactor, account.sgip_callback), session)
+        # The chain's result changes type at each step (protocol, BindResp, Session).
+        endpoint = clientFromString(reactor, account.sgip_callback)
+        d: Deferred[Any] = connectProtocol(endpoint, session)
         d.addCallback(lambda _: bind(session, LoginType.SMG_TO_SP, account.id,
                                      account.secret.decode("utf-8")))  # fmt: skip
 
