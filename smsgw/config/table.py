@@ -134,7 +134,7 @@ class Table:
             raise self.error(key, "expected a number > 0")
         return float(value)
 
-    def strings(self, key: str, check: Callable[[str], bool], expected: str) -> tuple[str, ...]:
+    def strings(self, key: str, check: Callable[[str], object], expected: str) -> tuple[str, ...]:
         """An array of strings each passing *check*; empty when absent."""
         value = self._get(key, [])
         if not isinstance(value, list):

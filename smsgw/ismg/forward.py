@@ -24,7 +24,7 @@ gateways, or comes back to its source, is refused (Result 9).
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from twisted.internet.defer import Deferred, DeferredList, fail, succeed
@@ -206,7 +206,12 @@ class Forwarder:
             return succeed(live)
         if route.code in self._connecting:
             d: Deferred[Session] = Deferred()
-            self._connecting[route.code].addBoth(lambda r: (d.callback(r), r)[1])
+
+            def relay(result: object) -> object:
+                d.callback(cast(Session, result))  # a Failure goes down d's errbacks
+                return result
+
+            self._connecting[route.code].addBoth(relay)
             return d
         peer = self.peers.get(route.code)
         secret = peer.secret if peer else self.sim_secret(route.code)
@@ -215,7 +220,7 @@ class Forwarder:
         reactor: Any = self.sim.clock
         session = Session(CmppAdapter(), self, self.config, reactor)
         ep = HostnameEndpoint(reactor, route.host, route.port)
-        connecting = connectProtocol(ep, session)
+        connecting: Deferred[Any] = connectProtocol(ep, session)
         connecting.addCallback(lambda _: login(session, self.code.encode(), secret))
 
         def ready(_: object) -> Session:
@@ -231,7 +236,7 @@ class Forwarder:
 
         connecting.addCallback(ready).addBoth(done)
         self._connecting[route.code] = connecting
-        return connecting
+        return cast(Deferred[Session], connecting)
 
     def sim_secret(self, code: str) -> bytes | None:
         """The secret for an ISMG learned from the GNS: the default peer secret."""

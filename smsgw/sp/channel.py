@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from twisted.application.internet import ClientService, backoffPolicy
@@ -31,6 +31,7 @@ from twisted.internet.defer import (
 )
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -155,7 +156,7 @@ class Channel(MultiService):
                 factory,
                 retryPolicy=self._retry_delay,
                 clock=reactor,
-                prepareConnection=self._login,
+                prepareConnection=lambda p: self._login(cast(Session, p)),
             )
             svc.setServiceParent(self)
         # The client hook for links the carrier opens to us (SGIP's second
@@ -207,7 +208,7 @@ class Channel(MultiService):
 
         if self._stopping:
             if session.transport is not None:
-                session.transport.abortConnection()
+                cast(ITCPTransport, session.transport).abortConnection()
             return succeed(None)
         return self.client.login(session).addCallbacks(ok, failed)
 
@@ -223,7 +224,7 @@ class Channel(MultiService):
 
         :return: the response PDU (or a Deferred of it) for the session to send.
         """
-        event = self.client.event(self.name, pdu)
+        event = self.client.event(self.name or "", pdu)
         if self.on_deliver is _ignore:
             # The gateway's case, once per report: one Deferred, not three.
             d = maybeDeferred(self.on_event, event) if event is not None else succeed(None)
@@ -297,7 +298,7 @@ class Channel(MultiService):
             return succeed(None)
         for session in pending:
             if session.transport is not None:
-                session.transport.abortConnection()
+                cast(ITCPTransport, session.transport).abortConnection()
         return DeferredList([s.when_closed() for s in pending]).addCallback(
             lambda _: self._drain_logins()
         )
@@ -418,7 +419,7 @@ class Channel(MultiService):
 
         def failed(f: Failure) -> Any:
             f.trap(*_LINK_FAILURES)
-            last = self._not_answered(f.value)
+            last = self._not_answered(cast(BaseException, f.value))
             return Deferred.fromCoroutine(
                 self.submit_with_id(pdu, _attempts=self.max_attempts - 1, _last=last)
             )
@@ -470,7 +471,12 @@ class Channel(MultiService):
         ]
         results = DeferredList(jobs, fireOnOneErrback=True, consumeErrors=True)
         results.addCallback(lambda rs: [r for _, r in rs])
-        results.addErrback(lambda f: f.value.subFailure if hasattr(f.value, "subFailure") else f)
+
+        def first_failure(f: Failure) -> Failure:
+            sub = getattr(f.value, "subFailure", None)
+            return sub if isinstance(sub, Failure) else f
+
+        results.addErrback(first_failure)
         return results  # type: ignore[return-value]
 
 
