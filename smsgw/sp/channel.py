@@ -35,7 +35,8 @@ from twisted.python.failure import Failure
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.codec import Header
 from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.legality import Responder
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
 from smsgw.sp.clients import Client, Event, client_for
 from smsgw.text import choose_fmt, split_text
@@ -76,55 +77,56 @@ class SegmentResult:
     result: int
 
 
-class _InboundHandler:
-    """Answer the gateway's requests once the channel's callbacks took them."""
+class _InboundHandler(Responder):
+    """Answer the gateway's requests once the channel's callbacks took them.
+
+    The responder table is the client's: its inbound requests (DELIVER,
+    SGIP's Report and UserRpt) go to :meth:`Channel._inbound`; any other
+    request gets the protocol's "not served" answer.
+    """
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
+        self._kinds = channel.client.inbound_kinds()
+
+    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
+        return self._inbound if kind in self._kinds else None
+
+    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
+        return self.channel._inbound(session, pdu)
 
     def session_started(self, session: Session) -> None:
         self.channel._connected(session)
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        return self.channel._inbound(session, pdu)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.channel._lost(session)
 
 
-class _SgipServerHandler:
-    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
+class _SgipServerHandler(_InboundHandler):
+    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers.
+
+    The engine checks legality (Bind first) and answers the Bind
+    :meth:`authenticate` decides.
+    """
 
     log = Logger()
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
+    role = Role.SERVER
 
     def session_started(self, session: Session) -> None:
         self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
                       peer=session.peer)  # fmt: skip
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        from smsgw.protocols.sgip import pdus as sp
+    def authenticate(self, session: Session, pdu: Any) -> LoginResult:
+        """The SMG logs in with the account's own name and password."""
         from smsgw.protocols.sgip.constants import LoginType
-        from smsgw.protocols.sgip.session import check_bind, refuse
+        from smsgw.protocols.sgip.session import check_bind
 
-        if session.bound:
-            return self.channel._inbound(session, pdu)
-        if type(pdu) is not sp.Bind:
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            return None
-        # The SMG logs in with the account's own name and password.
         cfg = self.channel.config
-        user = cfg.account
-        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
+        check = check_bind(pdu, {cfg.account: cfg.secret}, (LoginType.SMG_TO_SP,))
         if check.result != 0:
             self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
                           peer=session.peer)  # fmt: skip
-            refuse(session, check.response, header.sequence_id)
-            return None
-        session.authenticated(user)
-        return check.response
+        return check.login_result()
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         pass

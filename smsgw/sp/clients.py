@@ -75,6 +75,9 @@ class Client(Protocol):
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         """``(normalised msg id, result)`` of a SUBMIT response."""
 
+    def inbound_kinds(self) -> frozenset[type]:
+        """The request classes the gateway sends the SP (answered by :meth:`ack`)."""
+
     def event(self, channel: str, pdu: Any) -> Event | None:
         """The event an inbound request carries, or ``None``."""
 
@@ -149,6 +152,11 @@ class CmppClient:
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         return str(response.msg_id), response.result
+
+    def inbound_kinds(self) -> frozenset[type]:
+        from smsgw.protocols.cmpp.pdus import Deliver
+
+        return frozenset({Deliver})
 
     def event(self, channel: str, pdu: Any) -> Event | None:
         from smsgw.protocols.cmpp.codec import decode_report
@@ -239,6 +247,11 @@ class SmgpClient:
         from smsgw.protocols.smgp.msgid import msg_id_hex
 
         return msg_id_hex(response.msg_id), response.status
+
+    def inbound_kinds(self) -> frozenset[type]:
+        from smsgw.protocols.smgp.pdus import Deliver
+
+        return frozenset({Deliver})
 
     def event(self, channel: str, pdu: Any) -> Event | None:
         from smsgw.protocols.smgp.msgid import msg_id_hex
@@ -334,6 +347,11 @@ class SgipClient:
         from smsgw.protocols.sgip.sequence import format_message_id
 
         return format_message_id(sequence), response.result  # type: ignore[arg-type]
+
+    def inbound_kinds(self) -> frozenset[type]:
+        from smsgw.protocols.sgip import pdus as p
+
+        return frozenset({p.Deliver, p.Report, p.UserRpt})
 
     def event(self, channel: str, pdu: Any) -> Event | None:
         from smsgw.protocols.sgip.pdus import Deliver, Report
