@@ -64,11 +64,14 @@ LEGALITY = build_legality(
     second_login=ConnectStatus.STRUCTURE_ERROR,
 )
 
-#: Refusals that echo the request's Msg_Id (and FWD's Pk_Total/Pk_Number).
+#: Refusals that echo the request's Msg_Id (and FWD's Pk_Total/Pk_Number), and
+#: 3.0's GET_MT_ROUTE, whose command id is 2.0's GET_ROUTE (by class, not id).
 _REFUSALS: dict[type, Callable[[Any, int], object]] = {
     p.Connect: lambda pdu, s: p.ConnectResp(status=s),
     p.Deliver: lambda pdu, s: p.DeliverResp(pdu.msg_id, s),
     p.Fwd: lambda pdu, s: p.FwdResp(pdu.msg_id, pdu.pk_total, pdu.pk_number, s),
+    p.GetMtRoute: lambda pdu, s: p.GetMtRouteResp(result=1),
+    p.GetMoRoute: lambda pdu, s: p.GetMoRouteResp(result=1),
 }
 
 
