@@ -740,7 +740,7 @@ class CmppServerHandler(Responder):
             from smsgw.protocols.cmpp.negotiate import check_connect_negotiated
 
             check, codec = check_connect_negotiated(pdu, secrets)
-            session.adapter.codec = codec  # type: ignore[attr-defined]
+            session.adapter.codec = codec
         else:
             check = check_connect(pdu, secrets)
         status = check.status

@@ -25,8 +25,8 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 from twisted.logger import Logger
 
-from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Role, Rule, Session, State, Verdict
+from smsgw.protocols.codec import Header, ProtocolCodec
+from smsgw.protocols.session import RESPONSE_BIT, Role, Rule, Session, State, Verdict
 
 __all__ = [
     "ALLOW",
@@ -35,6 +35,7 @@ __all__ = [
     "Responder",
     "build_legality",
     "refuse",
+    "request_classes",
     "responder",
 ]
 
@@ -50,6 +51,16 @@ def refuse(status: int) -> Rule:
 
 
 Row = Mapping[type, Rule]
+
+
+def request_classes(*codecs: ProtocolCodec) -> frozenset[type]:
+    """Every request PDU class (no response bit in its command id) of *codecs*."""
+    return frozenset(
+        cls
+        for codec in codecs
+        for cls, layout in codec.layouts.items()
+        if layout.command_id is not None and not layout.command_id & RESPONSE_BIT
+    )
 
 
 @attrs.frozen

@@ -269,7 +269,8 @@ class PduAdapter:
         if echo is not None:
             return echo(pdu, status)
         layout = self.codec.layouts.get(type(pdu))
-        make = self.error_responses.get(layout.command_id) if layout is not None else None
+        command_id = layout.command_id if layout is not None else None
+        make = self.error_responses.get(command_id) if command_id is not None else None
         return make(status) if make else None
 
     def login_status_text(self, status: int) -> str:
@@ -340,7 +341,7 @@ class Session(protocol.Protocol):
         #: The login's kind (SMGP LoginMode, SMPP bind kind), once logged in.
         self.mode: Hashable = None
         #: Which end of the login this link is (from the handler).
-        self.role: Role = role or getattr(handler, "role", Role.CLIENT)
+        self.role: Role = role if role is not None else getattr(handler, "role", Role.CLIENT)
         #: A peer's login is being checked (an authenticator that returned a Deferred).
         self._login_pending = False
         self.peer: str = "?"

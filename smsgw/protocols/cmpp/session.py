@@ -16,7 +16,7 @@ from smsgw.protocols.cmpp.codec import CMPP20
 from smsgw.protocols.cmpp.codec30 import CMPP30
 from smsgw.protocols.cmpp.constants import VERSION_20, CommandId, ConnectStatus, Result
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.legality import build_legality
+from smsgw.protocols.legality import build_legality, request_classes
 from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session
 
 log = Logger()
@@ -47,12 +47,7 @@ _STATUS_TEXT = {
 }
 
 #: Every CMPP request class (2.0, 3.0, FWD and GNS links share the command set).
-REQUESTS = frozenset(
-    cls
-    for codec in (CMPP20, CMPP30)
-    for cls, layout in codec.layouts.items()
-    if not layout.command_id & 0x80000000
-)
+REQUESTS = request_classes(CMPP20, CMPP30)
 
 #: Which request is legal when (seed 002 §8.4.1: CONNECT first).  A CONNECT on
 #: a bound link is answered Status 1.

@@ -18,7 +18,7 @@ from twisted.internet.defer import Deferred, fail
 
 from smsgw.protocols.codec import ProtocolCodec
 from smsgw.protocols.errors import EncodeError
-from smsgw.protocols.legality import build_legality
+from smsgw.protocols.legality import build_legality, request_classes
 from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session, SessionConfig
 from smsgw.protocols.sgip import pdus as p
 from smsgw.protocols.sgip.codec import SGIP12
@@ -66,9 +66,7 @@ def sgip_session_config(**overrides: Any) -> SessionConfig:
 
 
 #: Every SGIP request class.
-REQUESTS = frozenset(
-    cls for cls, layout in SGIP12.layouts.items() if not layout.command_id & 0x80000000
-)
+REQUESTS = request_classes(SGIP12)
 
 #: Which request is legal when (sgip12.md §3.1: Bind first, or the link
 #: closes).  A Bind on a bound link is refused with Result 2, "repeated login".

@@ -12,7 +12,7 @@ from twisted.logger import Logger
 
 from smsgw.protocols.cmpp.auth import connect_timestamp, timestamp_text
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.legality import build_legality, refuse
+from smsgw.protocols.legality import build_legality, refuse, request_classes
 from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session
 from smsgw.protocols.smgp import pdus as p
 from smsgw.protocols.smgp.codec import SMGP13, SMGP30, codec_for_version
@@ -81,12 +81,7 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
 
 
 #: Every SMGP request class (1.3 and 3.0 share them).
-REQUESTS = frozenset(
-    cls
-    for codec in (SMGP13, SMGP30)
-    for cls, layout in codec.layouts.items()
-    if not layout.command_id & 0x80000000
-)
+REQUESTS = request_classes(SMGP13, SMGP30)
 
 #: Which request is legal when (smgp30.md §2: Login first).  LoginMode rows:
 #: a send-only or receive-only login is told Status 11 ("command error") for
