@@ -42,7 +42,7 @@ from smsgw.sp.clients import Client, Event, client_for
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Segment
 
-#: Called with every inbound request PDU (and the link); may return a Deferred.
+#: Called with every inbound DELIVER, Report or UserRpt (and the link); may return a Deferred.
 DeliverHandler = Callable[[Any, Session], Any]
 #: Called with every inbound report or MO, normalised; may return a Deferred.
 EventHandler = Callable[[Event], Any]
@@ -137,7 +137,7 @@ class Channel(MultiService):
 
     :param config: the parsed upstream URL (DESIGN.md §4.1).
     :param reactor: provides TCP and time.
-    :param on_deliver: called with every inbound request PDU; its result (or
+    :param on_deliver: called with every inbound DELIVER (SGIP: Report, UserRpt); its result (or
         Deferred) must come after the PDU is safely stored.
     :param on_event: called with the normalised :class:`ReportEvent` or
         :class:`MoEvent`, under the same rule.
