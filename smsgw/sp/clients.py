@@ -19,20 +19,35 @@ from twisted.internet.defer import Deferred
 
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.session import Session
+from smsgw.protocols.times import report_minute
 from smsgw.text.longsms import Segment
 
 
 @attrs.frozen
 class ReportEvent:
-    """A delivery report for one segment sent earlier (correlate on ``msg_id``)."""
+    """A delivery report for one segment sent earlier (correlate on ``msg_id``), protocol-neutral.
+
+    The client reads its protocol's report and says what it means, so that
+    the gateway parses no protocol's time format and knows no state words.
+
+    :ivar stat: the carrier's own state word (``DELIVRD``, ``UNDELIV``…),
+        kept as text for the application.
+    :ivar delivered: whether the report says the handset got the message.
+    :ivar final: False for an intermediate state (e.g. ``ACCEPTD``): more
+        will come, and nothing is recorded for it.
+    :ivar done_at: when the carrier says the state was reached (POSIX
+        seconds), None when the report carries no (valid) time.
+    :ivar err: the carrier's error code as text (``""`` when it has none).
+    """
 
     channel: str
     msg_id: str
     stat: str
     dest: str
-    submit_time: str = ""
-    done_time: str = ""
-    err: str = ""
+    delivered: bool = attrs.field(kw_only=True)
+    final: bool = attrs.field(default=True, kw_only=True)
+    done_at: float | None = attrs.field(default=None, kw_only=True)
+    err: str = attrs.field(default="", kw_only=True)
 
 
 @attrs.frozen
@@ -91,6 +106,12 @@ def _b(value: str) -> bytes:
 
 def _t(value: bytes) -> str:
     return value.decode("ascii", "replace")
+
+
+#: The report Stat of a delivered message (CMPP 2.0 §8.4.5.1 Stat; SMGP 3.0 §8.2 ``stat:``).
+_DELIVERED = "DELIVRD"
+#: Stats that are not final: the carrier accepted the message and a final report follows.
+_INTERMEDIATE = frozenset({"ACCEPTD"})
 
 
 class CmppClient:
@@ -166,13 +187,15 @@ class CmppClient:
             return None
         if pdu.registered_delivery == 1:
             report = decode_report(pdu.msg_content)
+            stat = _t(report.stat)
             return ReportEvent(
                 channel=channel,
                 msg_id=str(report.msg_id),
-                stat=_t(report.stat),
+                stat=stat,
                 dest=_t(report.dest_terminal_id),
-                submit_time=_t(report.submit_time),
-                done_time=_t(report.done_time),
+                delivered=stat == _DELIVERED,
+                final=stat not in _INTERMEDIATE,
+                done_at=report_minute(report.done_time),
             )
         return MoEvent(
             channel=channel,
@@ -263,13 +286,15 @@ class SmgpClient:
             return None
         if pdu.is_report:
             report = decode_report(pdu.msg_content)
+            stat = _t(report.stat)
             return ReportEvent(
                 channel=channel,
                 msg_id=msg_id_hex(report.msg_id),
-                stat=_t(report.stat),
+                stat=stat,
                 dest=_t(pdu.src_term_id),
-                submit_time=_t(report.submit_date),
-                done_time=_t(report.done_date),
+                delivered=stat == _DELIVERED,
+                final=stat not in _INTERMEDIATE,
+                done_at=report_minute(report.done_date),
                 err=_t(report.err),
             )
         return MoEvent(
@@ -358,12 +383,16 @@ class SgipClient:
         from smsgw.protocols.sgip.sequence import format_message_id
 
         if type(pdu) is Report:
+            # State (SGIP 1.2 §6 Report): 0 delivered, 1 waiting, 2 failed; the Report
+            # carries no time.  The state is shown with CMPP's words.
             stat = {0: "DELIVRD", 1: "ACCEPTD", 2: "UNDELIV"}.get(pdu.state, "UNKNOWN")
             return ReportEvent(
                 channel=channel,
                 msg_id=format_message_id(pdu.submit_sequence_number),
                 stat=stat,
                 dest=_t(pdu.user_number),
+                delivered=pdu.state == 0,
+                final=pdu.state != 1,
                 err=str(pdu.error_code),
             )
         if type(pdu) is Deliver:

@@ -15,10 +15,8 @@ it); ``sync`` answers after every segment's SUBMIT_RESP.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -28,7 +26,6 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.protocols.cmpp.auth import BEIJING
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.numbers import InvalidNumber, normalize_msisdn
@@ -49,8 +46,6 @@ from smsgw.store.model import (
 from smsgw.text import Reassembler, choose_fmt, decode_text, split_text
 from smsgw.text.longsms import Segment as TextSegment
 
-#: Stats that are not final: the store records final reports only.
-INTERMEDIATE_STATS = frozenset({"ACCEPTD"})
 #: Most segments one recipient's text may take.
 MAX_SEGMENTS = 10
 #: How long a repeated external_id returns the first message.
@@ -105,21 +100,6 @@ class Accepted:
     repeated: bool = False
     #: sync mode: False when the wait for SUBMIT_RESPs timed out.
     complete: bool = True
-
-
-def _done_at(text: str, now: float) -> float:
-    """A report's ``YYMMDDHHMM`` Done_time in Beijing time as POSIX seconds (or *now*)."""
-    done = _parse_done_time(text[:10])
-    return now if done is None else done
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_done_time(text: str) -> float | None:
-    # Cached: reports of one minute share their Done_time, and strptime is slow.
-    try:
-        return datetime.strptime(text, "%y%m%d%H%M").replace(tzinfo=BEIJING).timestamp()
-    except ValueError:
-        return None
 
 
 class Gateway(MultiService):
@@ -509,13 +489,13 @@ class Gateway(MultiService):
         now = self.clock.seconds()
         if self.metrics is not None:
             self._metric(self.metrics.reports, event.channel, event.stat).inc()
-        if event.stat in INTERMEDIATE_STATS:
+        if not event.final:
             return succeed(None)
         d = self.store.record_report(
             event.channel,
             event.msg_id,
             event.stat,
-            _done_at(event.done_time, now),
+            now if event.done_at is None else event.done_at,
             to=event.dest or None,
             now=now,
         )

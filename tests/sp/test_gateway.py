@@ -112,9 +112,20 @@ class FakeChannel(Service):
             ids.append(self.answer(self.pending()[0]))
         return ids
 
-    def report(self, msg_id: str, stat: str = "DELIVRD", dest: str = "") -> Deferred[Any]:
+    def report(
+        self,
+        msg_id: str,
+        stat: str = "DELIVRD",
+        dest: str = "",
+        *,
+        final: bool = True,
+        done_at: float | None = None,
+    ) -> Deferred[Any]:
         """Hand the gateway a status report, as a channel does after a DELIVER."""
-        d: Deferred[Any] = self.on_event(ReportEvent(self.name, msg_id, stat, dest))
+        event = ReportEvent(
+            self.name, msg_id, stat, dest, delivered=stat == "DELIVRD", final=final, done_at=done_at
+        )
+        d: Deferred[Any] = self.on_event(event)
         return d
 
     def mo(
@@ -386,15 +397,28 @@ class ReportTests(SynchronousTestCase):
         self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
         self.assertEqual(len(self.h.inbound()), 1)
 
-    def test_acceptd_is_not_final(self) -> None:
-        """ACCEPTD leaves the segment waiting; the DELIVRD after it counts."""
+    def test_intermediate_report_is_not_recorded(self) -> None:
+        """A report that is not final leaves the segment waiting; the final one after it counts."""
         msg_id = self.mobile.answer(self.mobile.calls[0])
-        self.mobile.report(msg_id, "ACCEPTD", MOBILE)
+        self.mobile.report(msg_id, "ACCEPTD", MOBILE, final=False)
         segment = self.h.message(self.message_id).recipients[0].segments[0]
         self.assertEqual((segment.state, segment.stat), (SegmentState.SUBMITTED, None))
         self.assertEqual(self.h.inbound(), [])
         self.mobile.report(msg_id, "DELIVRD", MOBILE)
         self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+
+    def test_report_time_is_the_events(self) -> None:
+        """The event's done_at is the segment's; a report without one is done when it came."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.mobile.report(msg_id, "DELIVRD", MOBILE, done_at=12345.0)
+        segment = self.h.message(self.message_id).recipients[0].segments[0]
+        self.assertEqual(segment.done_at, 12345.0)
+        second = self.h.send(request(MOBILE)).message.id
+        self.h.clock.advance(7)
+        msg_id = self.mobile.answer(self.mobile.calls[1])
+        self.mobile.report(msg_id, "UNDELIV", MOBILE)
+        segment = self.h.message(second).recipients[0].segments[0]
+        self.assertEqual(segment.done_at, self.h.clock.seconds())
 
     def test_expires_after_report_wait(self) -> None:
         """No report within report_wait_s: the message expires at the next expiry pass."""
