@@ -46,7 +46,8 @@ from smsgw.protocols.sgip import pdus as gp
 from smsgw.protocols.sgip.constants import Result as SgipResult
 from smsgw.protocols.smgp import pdus as mp
 from smsgw.protocols.smgp.constants import LoginMode, Status
-from smsgw.sp.channel import Channel, _InboundHandler, _SgipServerHandler
+from smsgw.sp.channel import Channel, _InboundHandler
+from smsgw.sp.clients import _SgipServerHandler
 
 ACCOUNT = "901234"
 
