@@ -232,7 +232,7 @@ class GnsClient:
             session.when_closed().addCallback(lambda _: self.links.remove(session))
             return login(session, self.source_id, self.secret)
 
-        d: Deferred[Any] = connectProtocol(self.endpoint_factory(), session)
+        d: Deferred[object] = connectProtocol(self.endpoint_factory(), session)
         d.addCallback(connected)
         return d.addCallback(lambda _: session)
 
@@ -300,7 +300,9 @@ class PushReceiver(Responder):
         #: ``(gns code, push PDU)`` in arrival order.
         self.received: list[tuple[str, p.PushMtRouteUpdate | p.PushMoRouteUpdate]] = []
         #: The same, as a queue for tests to wait on.
-        self.queue: DeferredQueue[tuple[str, Any]] = DeferredQueue()
+        self.queue: DeferredQueue[tuple[str, p.PushMtRouteUpdate | p.PushMoRouteUpdate]] = (
+            DeferredQueue()
+        )
         #: Every link ever accepted, for tests.
         self.sessions: list[Session] = []
 

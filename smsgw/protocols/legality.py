@@ -176,6 +176,7 @@ class Responder:
         return getattr(self, name) if name is not None else None
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer *pdu* with its responder, or :meth:`not_served` when it has none."""
         method = self.locate_responder(type(pdu))
         if method is None:
             return self.not_served(session, header, pdu)
