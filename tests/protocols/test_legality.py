@@ -28,9 +28,9 @@ from smsgw.gns.client import PushReceiver, _QuietHandler
 from smsgw.gns.routes import RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount, _PushHandler
 from smsgw.ismg.forward import Forwarder
-from smsgw.ismg.sgip import _LinkHandler
 from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as cp
+from smsgw.protocols.cmpp.face import cmpp3_factory, cmpp_factory
 from smsgw.protocols.cmpp.session import CmppAdapter
 from smsgw.protocols.legality import (
     ALLOW,
@@ -43,11 +43,13 @@ from smsgw.protocols.legality import (
 )
 from smsgw.protocols.session import Role, Session, SessionConfig, SessionFactory, State, Verdict
 from smsgw.protocols.sgip import pdus as gp
+from smsgw.protocols.sgip.client import _SgipServerHandler
 from smsgw.protocols.sgip.constants import Result as SgipResult
+from smsgw.protocols.sgip.face import _LinkHandler, sgip_factory
 from smsgw.protocols.smgp import pdus as mp
 from smsgw.protocols.smgp.constants import LoginMode, Status
+from smsgw.protocols.smgp.face import smgp_factory
 from smsgw.sp.channel import Channel, _InboundHandler
-from smsgw.sp.clients import _SgipServerHandler
 
 ACCOUNT = "901234"
 
@@ -100,7 +102,7 @@ def _sp_sgip_server(clock: Clock) -> Session:
 
 def _sgip_link(clock: Clock) -> Session:
     sim = _sim(clock)
-    sim.sgip_factory()
+    sgip_factory(sim)
     face: Any = sim.faces["sgip"]
     return Session(face._adapter(), _LinkHandler(face), SessionConfig(), clock)
 
@@ -111,10 +113,10 @@ def _gns(clock: Clock) -> Session:
 
 
 LINKS = [
-    LinkKind("cmpp2", lambda clock: _from(_sim(clock).cmpp_factory())),
-    LinkKind("cmpp3", lambda clock: _from(_sim(clock).cmpp3_factory())),
-    LinkKind("sgip", lambda clock: _from(_sim(clock).sgip_factory())),
-    LinkKind("smgp", lambda clock: _from(_sim(clock).smgp_factory()), modes=tuple(LoginMode)),
+    LinkKind("cmpp2", lambda clock: _from(cmpp_factory(_sim(clock)))),
+    LinkKind("cmpp3", lambda clock: _from(cmpp3_factory(_sim(clock)))),
+    LinkKind("sgip", lambda clock: _from(sgip_factory(_sim(clock)))),
+    LinkKind("smgp", lambda clock: _from(smgp_factory(_sim(clock))), modes=tuple(LoginMode)),
     LinkKind("fwd", lambda clock: _from(Forwarder(_sim(clock)).factory()), "002001"),
     LinkKind("gns", _gns, "002001"),
     LinkKind("gns-push", lambda clock: _from(PushReceiver(clock, {"000001": b"x"}).factory())),

@@ -23,6 +23,7 @@ from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import session as cmpp
 from smsgw.protocols.cmpp.codec30 import CMPP30
 from smsgw.protocols.cmpp.constants import ConnectStatus
+from smsgw.protocols.cmpp.face import cmpp3_factory, cmpp_factory
 from smsgw.protocols.legality import Responder
 from smsgw.protocols.session import (
     LoginRefused,
@@ -36,9 +37,11 @@ from smsgw.protocols.session import (
 from smsgw.protocols.sgip import session as sgip
 from smsgw.protocols.sgip.constants import LoginType
 from smsgw.protocols.sgip.constants import Result as SgipResult
+from smsgw.protocols.sgip.face import sgip_factory
 from smsgw.protocols.smgp import session as smgp
 from smsgw.protocols.smgp.constants import LoginMode
 from smsgw.protocols.smgp.constants import Status as SmgpStatus
+from smsgw.protocols.smgp.face import smgp_factory
 
 ACCOUNT, SECRET = "901234", "123456"
 #: 2024-03-05 06:07:08 UTC.
@@ -93,7 +96,7 @@ class _Cmpp2(_Protocol):
     too_many = ConnectStatus.OTHER
 
     def factory(self, sim: Simulator) -> SessionFactory:
-        return sim.cmpp_factory()
+        return cmpp_factory(sim)
 
     def client(self, clock: Clock) -> Session:
         return Session(cmpp.CmppAdapter(), _Client(), SessionConfig(), clock)
@@ -106,7 +109,7 @@ class _Cmpp3(_Cmpp2):
     name = "cmpp3"
 
     def factory(self, sim: Simulator) -> SessionFactory:
-        return sim.cmpp3_factory()
+        return cmpp3_factory(sim)
 
     def client(self, clock: Clock) -> Session:
         return Session(cmpp.CmppAdapter(CMPP30), _Client(), SessionConfig(), clock)
@@ -123,7 +126,7 @@ class _Sgip(_Protocol):
     too_many = SgipResult.TOO_MANY_CONNECTIONS
 
     def factory(self, sim: Simulator) -> SessionFactory:
-        return sim.sgip_factory()  # type: ignore[no-any-return]
+        return sgip_factory(sim)  # type: ignore[no-any-return]
 
     def client(self, clock: Clock) -> Session:
         adapter = sgip.SgipAdapter(3075512345, clock)
@@ -140,7 +143,7 @@ class _Smgp(_Protocol):
     too_many = SmgpStatus.TOO_MANY_CONNECTIONS
 
     def factory(self, sim: Simulator) -> SessionFactory:
-        return sim.smgp_factory()  # type: ignore[no-any-return]
+        return smgp_factory(sim)
 
     def client(self, clock: Clock) -> Session:
         return Session(smgp.SmgpAdapter(), _Client(), SessionConfig(), clock)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, beijing, text
+from smsgw.ismg.model import Account, Mt, Refusal, beijing, text
 from smsgw.protocols.codec import Header
 from smsgw.protocols.legality import Responder, responder
 from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
@@ -24,6 +24,8 @@ from smsgw.text.longsms import Segment
 
 #: :meth:`Simulator.admit`'s refusals as Login_Resp Statuses.
 _ADMIT_STATUSES = {2: Status.IP_ADDRESS_ERROR, 5: Status.TOO_MANY_CONNECTIONS}
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 
 class SmgpFace(Responder):
@@ -50,14 +52,17 @@ class SmgpFace(Responder):
         self.next_msg_id = MsgIdGenerator(smgw_code, sim.clock.seconds)
 
     def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        """The session factory of this face's listener."""
         return SessionFactory(SmgpAdapter, self, config or SessionConfig(), self.sim.clock)
 
     # -- SessionHandler --------------------------------------------------
 
     def session_started(self, session: Session) -> None:
+        """A link is connected (not logged in yet)."""
         self.log.info("SMGP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request from the peer once the engine found it legal."""
         if self.sim.fault_disconnect(session):
             return None
         return super().handle_request(session, header, pdu)
@@ -82,6 +87,7 @@ class SmgpFace(Responder):
         return LoginResult(0, check.response, account.id, pdu.login_mode)
 
     def logged_in(self, session: Session) -> None:
+        """The login response is written: what waits for the account may go out."""
         self.sim.session_bound(self.sim.accounts[session.account], session, self)
 
     @responder(p.Submit)
@@ -121,11 +127,13 @@ class SmgpFace(Responder):
         return sim.respond(account, p.SubmitResp(status=int(forced or self._REFUSALS[reason])))
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        """A link is gone."""
         self.sim.session_gone(session)
 
     # -- Face ------------------------------------------------------------
 
     def live_sessions(self, account: Account) -> list[Session]:
+        """Bound sessions of *account* that may carry reports and MOs."""
         return [
             s
             for s in account.sessions
@@ -133,11 +141,13 @@ class SmgpFace(Responder):
         ]
 
     def connect(self, account: Account) -> Deferred[Session] | None:
+        """Open a link to the SP for reports and MOs, or ``None`` when the SP connects to us."""
         return None
 
     def report_pdu(
         self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
     ) -> p.Deliver:
+        """The PDU that reports *stat* for ``mt.dests[index]``."""
         ok = stat == "DELIVRD"
         content = encode_report(
             Report(
@@ -163,6 +173,7 @@ class SmgpFace(Responder):
     def mo_pdus(
         self, account: Account, sender: str, to: str, segments: list[Segment]
     ) -> list[p.Deliver]:
+        """The PDUs that carry an MO, one per segment."""
         now = self.sim.clock.seconds()
         out = []
         for seg in segments:
@@ -189,3 +200,12 @@ class SmgpFace(Responder):
                 )
             )
         return out
+
+
+def smgp_factory(
+    sim: Simulator, smgw_code: int = 100610, config: SessionConfig | None = None
+) -> SessionFactory:
+    """SMGP 3.0 server sessions on *sim* (the SMGW side), its face added to ``sim.faces``."""
+    face = SmgpFace(sim, smgw_code)
+    sim.faces[face.protocol] = face
+    return face.factory(config)
