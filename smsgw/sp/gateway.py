@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -156,6 +156,8 @@ class Gateway(MultiService):
         self._depth_at = float("-inf")
         self._children: dict[tuple[Any, ...], Any] = {}
         self._loops: list[LoopingCall] = []
+        #: Each loop's Deferred: fires once the loop is stopped and its last run is over.
+        self._loops_done: list[Deferred[LoopingCall | None]] = []
         for channel in self.channels.values():
             channel.on_event = self._event
             channel.setServiceParent(self)
@@ -184,17 +186,22 @@ class Gateway(MultiService):
         ):
             loop = LoopingCall(fn)
             loop.clock = self.clock
-            loop.start(period, now=True).addErrback(
+            done = loop.start(period, now=True).addErrback(
                 lambda f: self.log.failure("gateway loop failed", f)
             )
             self._loops.append(loop)
+            self._loops_done.append(done)
 
     def stopService(self) -> Deferred[None]:
+        """Stop the loops, wait for a run still in progress (it uses the store), then stop."""
         for loop in self._loops:
             if loop.running:
                 loop.stop()
+        done, self._loops_done = self._loops_done, []
         self._loops.clear()
-        return super().stopService()  # type: ignore[no-any-return]
+        d = DeferredList(done)
+        d.addCallback(lambda _: super(Gateway, self).stopService())
+        return d  # type: ignore[return-value]
 
     # -- accepting ---------------------------------------------------------
 

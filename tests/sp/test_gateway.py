@@ -787,3 +787,31 @@ class ChannelInterfaceTests(SynchronousTestCase):
         mobile.sessions = [object()]
         h.clock.advance(h.gateway.pump_interval_s)
         self.assertEqual(len(mobile.calls), 1)
+
+
+class _SlowExpiryStore(MemoryStore):
+    """A MemoryStore whose ``expire_reports`` answers only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expiring: list[Deferred[int]] = []
+
+    def expire_reports(self, older_than: float) -> Deferred[int]:
+        d: Deferred[int] = Deferred()
+        self.expiring.append(d)
+        return d
+
+
+class StopTests(SynchronousTestCase):
+    """Stopping the gateway while one of its loops is using the store."""
+
+    def test_stop_waits_for_expiry_run(self) -> None:
+        """stopService fires only after an expiry run in progress is over; the store closes next."""
+        store = _SlowExpiryStore()
+        harness = GatewayHarness(self, store=store)
+        self.assertEqual(len(store.expiring), 1)  # the loop ran at start and waits for the store
+        stopped = harness.gateway.stopService()
+        self.assertNoResult(stopped)
+        store.expiring.pop().callback(0)
+        self.successResultOf(stopped)
+        self.assertEqual(store.expiring, [])  # and no new run was started
