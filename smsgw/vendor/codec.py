@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, quote, quote_from_bytes, unquote_to_bytes
 from xml.sax.saxutils import escape
 
 import attrs
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
+from defusedxml import ElementTree as SafeET  # type: ignore[import-untyped]
+from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
 from smsgw.vendor.description import (
     AnswerFormat,
@@ -520,10 +520,10 @@ def _split_records(op: Operation, raw: str) -> tuple[SendValues, list[str]]:
     regex = re.compile(pattern, re.DOTALL)
     numbers, texts, values, ext_ids = [], [], [], []
     for part in raw.split(rec.separator) if raw else []:
-        m = regex.fullmatch(part)
-        if m is None:
+        found = regex.fullmatch(part)
+        if found is None:
             raise VendorDecodeError("records", f"record does not match {rec.record!r}")
-        fields = dict(zip(names, m.groups(), strict=True))
+        fields = dict(zip(names, found.groups(), strict=True))
         numbers.append(fields.get("mobile", ""))
         texts.append(fields.get("content", ""))
         ext_ids.append(fields.get("external-id", ""))

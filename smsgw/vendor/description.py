@@ -270,8 +270,14 @@ class Inbound:
     pull: str | None = None  # the pull operation's name
     kind_value: str | None = None  # the ``kind`` field's value in pulled lines
     delivered: frozenset[str] = frozenset({"DELIVRD"})
+    failed: str | None = None  # the one word for "not delivered", when the vendor has one
     content_transfer: Transfer = Transfer.URL_UTF8
     push_answer: str = "ok"
+
+    @property
+    def delivered_word(self) -> str:
+        """The word a report uses for "delivered" (the first listed)."""
+        return sorted(self.delivered)[0]
 
     def field(self, role: str) -> Field | None:
         """The field carrying *role*, if any."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from smsgw.vendor.description import (
     CODECS,
@@ -253,7 +253,9 @@ class _Builder:
             push=push,
             pull=pull,
             kind_value=node.get("kind-value"),
-            delivered=frozenset(v for v in node.get("delivered", "DELIVRD").split(",") if v),
+            delivered=frozenset(v for v in node.get("delivered", "DELIVRD").split(",") if v)
+            or frozenset({"DELIVRD"}),
+            failed=node.get("failed"),
             content_transfer=Transfer(node.get("content-transfer", "url-utf8")),
             push_answer=node.get("push-answer", "ok"),
         )
