@@ -70,6 +70,7 @@ __all__ = [
     "parse_report",
     "parse_time",
     "password_value",
+    "record_separator",
     "render_answer",
     "render_balance",
     "render_mo",
@@ -283,23 +284,60 @@ class HttpRequest:
 _PLACEHOLDER = re.compile(r"\{(mobile|content|external-id|values)\}")
 
 
-def _records(op: Operation, values: SendValues) -> str:
+_SEPARATORS = ("$$", "||", "~~", "^^", "@@", "!!")
+"""Record separators tried when the request names its own (seed 001 ``da``: one to
+four half-width characters, not ``#``)."""
+
+
+def _fills(op: Operation, values: SendValues) -> list[dict[str, str]]:
     assert op.records is not None
     rec = op.records
     out = []
     for i, number in enumerate(values.numbers):
-        fill = {
-            "mobile": number,
-            "content": values.texts[i] if i < len(values.texts) else values.text,
-            "external-id": (
-                values.external_ids[i]
-                if i < len(values.external_ids)
-                else (values.external_id or "")
-            ),
-            "values": rec.value_separator.join(values.values[i]) if i < len(values.values) else "",
-        }
-        out.append(_PLACEHOLDER.sub(lambda m, f=fill: f[m.group(1)], rec.record))  # type: ignore[misc]
-    return rec.separator.join(out)
+        row = values.values[i] if i < len(values.values) else ()
+        for value in row:
+            if rec.value_separator in value or rec.separator in value:
+                raise VendorEncodeError("values", "a template value holds a separator")
+        out.append(
+            {
+                "mobile": number,
+                "content": values.texts[i] if i < len(values.texts) else values.text,
+                "external-id": (
+                    values.external_ids[i]
+                    if i < len(values.external_ids)
+                    else (values.external_id or "")
+                ),
+                "values": rec.value_separator.join(row),
+            }
+        )
+    return out
+
+
+def record_separator(op: Operation, values: SendValues) -> str:
+    """The separator between records: the description's, or, when the request
+    carries its own (``record-separator`` role), the first one no text contains.
+
+    :raises VendorEncodeError: when every candidate occurs in a text.
+    """
+    assert op.records is not None
+    candidates: tuple[str, ...] = (op.records.separator,)
+    if op.param(Role.RECORD_SEPARATOR) is not None:
+        candidates += _SEPARATORS
+    pieces = [f["content"] + "\n" + f["values"] for f in _fills(op, values)]
+    for sep in candidates:
+        if not any(sep in piece for piece in pieces):
+            return sep
+    raise VendorEncodeError("records", "the text holds the record separator")
+
+
+def _records(op: Operation, values: SendValues) -> str:
+    assert op.records is not None
+    sep = record_separator(op, values)
+    out = [
+        _PLACEHOLDER.sub(lambda m, f=fill: f[m.group(1)], op.records.record)  # type: ignore[misc]
+        for fill in _fills(op, values)
+    ]
+    return sep.join(out)
 
 
 def _raw_content(op: Operation, values: SendValues) -> str | None:
@@ -345,7 +383,7 @@ def _param_values(
         elif role is Role.RECORDS:
             value = encode_content(_records(op, values), desc.encoding.transfer, codec)
         elif role is Role.RECORD_SEPARATOR:
-            value = op.records.separator if op.records else ""
+            value = record_separator(op, values)
         elif role is Role.SCHEDULE:
             value = (
                 None
@@ -852,7 +890,10 @@ def render_answer(
         out.extend(lines)
         return "\n".join(out).encode("utf-8")
     if fmt is AnswerFormat.DELIMITED:
-        rest = msg_id if accepted else (code.detail if detail is None else detail)
+        if accepted:
+            rest = msg_id if spec.returns_id else None
+        else:
+            rest = code.detail if detail is None else detail
         value = code.value + (spec.separator + rest if rest else "")
         return value.encode("utf-8")
     if fmt is AnswerFormat.NUMBER:

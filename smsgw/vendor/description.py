@@ -175,6 +175,7 @@ class AnswerSpec:
     default_code: str | None = None  # the code when the field is absent
     separator: str = ","
     code_index: int = 0  # lines/delimited: the code's position in the first line
+    returns_id: bool = True  # False: success carries no message id (1680 sendDIYSms)
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -40,6 +41,7 @@ from smsgw.vendor.description import (
 __all__ = [
     "VendorFileError",
     "builtin_dir",
+    "find_vendor",
     "java_time_format",
     "load_dir",
     "load_dirs",
@@ -191,6 +193,7 @@ class _Builder:
             default_code=answer.get("default-code"),
             separator=answer.get("separator", ","),
             code_index=int(answer.get("code-index", "0")),
+            returns_id=answer.get("returns-id", "true") in ("true", "1"),
         )
         records_node = node.find("records")
         records = None
@@ -339,6 +342,34 @@ class _Builder:
             utc_offset_s=utc_offset_s,
             source=self.path,
         )
+
+
+def find_vendor(descriptions: Iterable[Description], url: str) -> Description | None:
+    """The vendor a URL belongs to, by the files' ``<match host= path=>``
+    ("厂商动态识别", seed 000): a declared host must equal the URL's host (or be a
+    parent domain of it); a declared path must begin the URL's path.  The
+    vendor matching on more of the two wins; a tie, or no match, is ``None``.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    scored: list[tuple[int, Description]] = []
+    for desc in descriptions:
+        score = 0
+        if desc.match_host is not None:
+            want = desc.match_host.lower()
+            if host != want and not host.endswith("." + want):
+                continue
+            score += 1
+        if desc.match_path is not None:
+            if not parts.path.startswith(desc.match_path):
+                continue
+            score += 1
+        if score:
+            scored.append((score, desc))
+    scored.sort(key=lambda item: -item[0])
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
 
 
 def load_string(data: bytes, path: str = "<string>") -> Description:

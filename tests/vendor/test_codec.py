@@ -215,6 +215,23 @@ class RequestTests(SynchronousTestCase):
         self.assertEqual(args["params"].decode(), "13800210000,李先生;13500210000,王先生")
         self.assertEqual(args["content"].decode(), "{A}你好{PHONE}")
 
+    def test_separator_in_text(self) -> None:
+        """Seed 001 picks a record separator no text holds; 1680 refuses such a text."""
+        desc = shipped("somp")
+        op = desc.operation(Kind.SEND_BATCH)
+        assert op is not None
+        values = SendValues(numbers=("13812345678",), texts=("a$$b",))
+        req = build_request(desc, op, "http://h", "u", "p", values, T0)
+        self.assertIn("da=%7C%7C", req.url)
+        got = decode_request(desc, op, request_args(op, urlsplit(req.url).query.encode(), b""))
+        self.assertEqual(got.values.texts, ("a$$b",))
+        desc = shipped("kx1680")
+        op = desc.operation(Kind.SEND_BATCH)
+        assert op is not None
+        with self.assertRaises(codec.VendorEncodeError) as e:
+            build_request(desc, op, "http://h", "u", "p", values, T0)
+        self.assertEqual(e.exception.field, "records")
+
     @given(
         st.sampled_from(VENDORS),
         st.lists(NUMBERS, min_size=1, max_size=5),

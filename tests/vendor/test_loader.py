@@ -11,6 +11,7 @@ from smsgw.vendor.description import Kind, Outcome, PasswordForm, Transfer
 from smsgw.vendor.loader import (
     VendorFileError,
     builtin_dir,
+    find_vendor,
     java_time_format,
     load_dir,
     load_dirs,
@@ -77,6 +78,17 @@ class ShippedFilesTests(SynchronousTestCase):
         op = load_dir(builtin_dir())["batchsm"].operation(Kind.SEND)
         assert op is not None
         self.assertEqual((op.max_numbers, op.separator), (50000, ","))
+
+    def test_find_vendor(self) -> None:
+        """A URL picks its vendor by the files' declared host and path."""
+        vendors = load_dir(builtin_dir()).values()
+        found = find_vendor(vendors, "http://api.1680.me/sendXSms.do?username=u")
+        self.assertEqual(found.name if found else None, "kx1680")
+        found = find_vendor(vendors, "http://222.73.117.158/msg/HttpBatchSendSM")
+        self.assertEqual(found.name if found else None, "batchsm")
+        found = find_vendor(vendors, "http://10.10.10.5:8088/mt?un=star")
+        self.assertEqual(found.name if found else None, "somp")
+        self.assertIsNone(find_vendor(vendors, "http://example.com/other"))
 
     def test_time_format(self) -> None:
         """yyyyMMddHHmmss and yyyy-MM-dd HH:mm:ss as strftime formats."""

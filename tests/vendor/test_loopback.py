@@ -217,6 +217,8 @@ class Kx1680Tests(LoopbackCase):
             self.client.send_template("{A}好", [(NUMBERS[0], ["李"])], report=False)
         )
         self.assertEqual((pack.accepted, diy.accepted), (True, True))
+        # sendPackSms and sendDIYSms answer "1" alone: no message id to match by.
+        self.assertEqual((pack.msg_ids, diy.msg_ids), ((None, None), (None,)))
 
 
 class GenericTests(LoopbackCase):
