@@ -645,9 +645,8 @@ def decode_request(desc: Description, op: Operation, args: Mapping[str, bytes]) 
             got[Role.SCHEDULE], sparam.time_format or DEFAULT_TIME_FORMAT, desc, sparam.name
         )
     rparam = op.param(Role.NEED_REPORT)
-    need_report = True
-    if rparam is not None and Role.NEED_REPORT in got:
-        need_report = got[Role.NEED_REPORT] == rparam.true_value
+    # Seed 001 §9: an absent integer parameter is 0, so no report unless asked for.
+    need_report = rparam is None or got.get(Role.NEED_REPORT) == rparam.true_value
     fetch = got.get(Role.FETCH_SIZE)
     try:
         fetch_size = int(fetch) if fetch else None

@@ -245,7 +245,10 @@ class VendorSimulator:
         if code is None:
             code = next(
                 (c for c in (*op.codes, *self.desc.codes) if c.outcome is not Outcome.ACCEPTED),
+                None,
             )
+        if code is None:  # a description that lists no failure code at all
+            return f"error: {refusal.situation.value}".encode()
         return render_answer(
             self.desc, op, code, None, code.detail or refusal.detail or None, self.clock.seconds()
         )

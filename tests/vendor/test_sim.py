@@ -251,6 +251,19 @@ class ReportTests(SimCase):
         args = {k.decode(): v for k, v in parse_query(urlsplit(self.http.urls[0]).query.encode())}
         self.assertEqual(parse_mo(self.desc, args), MoRecord(NUMBER, "退订", "11"))
 
+    def test_rd_absent_means_no_report(self) -> None:
+        """Seed 001 §9: an absent integer parameter is 0, so no rd means no report."""
+        sim = self.make("somp", report_url="http://sp.invalid/r")
+        op = self.desc.operation(Kind.SEND)
+        assert op is not None
+        req = build_request(
+            self.desc, op, "", "acct", "secret", SendValues(numbers=(NUMBER,), text="x"), 0
+        )
+        query = urlsplit(req.url).query.replace("&rd=1", "")
+        self.assertEqual(sim.handle("GET", "/mt", query.encode(), b"")[0], 200)
+        self.clock.advance(10)
+        self.assertEqual((len(self.hooks.submits), self.http.urls), (1, []))
+
     def test_no_report_requested(self) -> None:
         """needstatus=false: no report is scheduled."""
         self.make("batchsm", report_url="http://sp.invalid/r")
