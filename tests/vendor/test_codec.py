@@ -512,6 +512,24 @@ class InboundTests(SynchronousTestCase):
         self.assertEqual(parse_pull(desc, op, 200, b"r=9101").answer.outcome, Outcome.AUTH)
         self.assertEqual(parse_pull(desc, op, 200, b"").records, ())
 
+    @given(
+        st.sampled_from(VENDORS),
+        st.dictionaries(
+            st.sampled_from(["op", "id", "sa", "su", "rp", "dd", "da", "dc", "sm", "sd", "msgid",
+                             "mobile", "status", "reportTime", "content", "xh", "messageID",
+                             "receiver", "state", "err_code", "extno"]),
+            st.binary(max_size=20),
+        ),
+    )  # fmt: skip
+    def test_push_total(self, vendor: str, args: dict[str, bytes]) -> None:
+        """Any pushed fields give a record or a VendorDecodeError naming a field."""
+        desc = shipped(vendor)
+        for parse in (parse_report, parse_mo):
+            try:
+                parse(desc, args)
+            except VendorDecodeError as e:
+                self.assertTrue(e.field)
+
     @given(st.binary())
     def test_pull_total(self, body: bytes) -> None:
         """Any pull body is read or refused with an AnswerError."""

@@ -95,7 +95,7 @@ class LoopbackCase(TestCase):
             mo_url=f"{base}/mo" if push else None,
         )
         self.sim = VendorSimulator(desc, [account], self.sim_clock, self.http, DefaultHooks(1.0))
-        port = reactor.listenTCP(0, Site(self.sim.resource()), interface="127.0.0.1")
+        port = reactor.listenTCP(0, self.sim.site(), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         self.client.base_url = f"http://127.0.0.1:{port.getHost().port}"
         self.client.product = "p1"
@@ -309,6 +309,25 @@ class FailureTests(TestCase):
         """No answer within the timeout may be retried."""
         [batch] = await within(self.client_for(self.serve(Slow()), 0.2).send(NUMBERS, "x"))
         self.assertEqual((batch.retry, batch.reason), (True, "timeout"))
+
+    async def test_password_never_logged(self) -> None:
+        """A failed request logs the vendor, account and reason, never the password."""
+        from twisted.logger import globalLogPublisher
+
+        events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        client = self.client_for(self.serve(Html(502)))
+        client._secret = "Sup3rS3cret"
+        await within(client.send(NUMBERS, "x"))
+        await within(client.balance())
+        self.assertTrue(events)
+        from twisted.logger import formatEvent
+
+        ours = [e for e in events if str(e.get("log_namespace", "")).startswith("smsgw.")]
+        self.assertTrue(ours)
+        for event in ours:
+            self.assertNotIn("Sup3rS3cret", formatEvent(event) + repr(event))
 
     async def test_html_502(self) -> None:
         """A 502 HTML page may be retried; a 200 HTML page may not."""

@@ -175,6 +175,23 @@ class SituationTests(SimCase):
         status, body, _ = self.sim.handle("GET", parts.path, parts.query.encode(), b"")
         self.assertEqual(parse_balance(self.desc, op, status, body).amounts, {"p1": 100, "p2": 5})
 
+    def test_access_log_without_query(self) -> None:
+        """The simulator's access log line leaves out the query (it holds the password)."""
+        from twisted.web.test.requesthelper import DummyRequest
+
+        from smsgw.vendor.sim import path_only_log_formatter
+
+        request = DummyRequest([b"mt"])
+        request.uri = b"/mt?un=acct&pw=Sup3rS3cret"
+        request.method = b"GET"
+        request.clientproto = b"HTTP/1.1"
+        request.code = 200
+        request.sentLength = 2
+        line = path_only_log_formatter("[t]", request)
+        self.assertIn("/mt?...", line)
+        self.assertNotIn("Sup3rS3cret", line)
+        self.assertEqual(request.uri, b"/mt?un=acct&pw=Sup3rS3cret")
+
     def test_get_on_post_only(self) -> None:
         """A GET to a POST-only endpoint is 405."""
         sim = self.make("kx1680")
