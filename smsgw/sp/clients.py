@@ -12,27 +12,49 @@ normalised as DESIGN.md §4.3 says: CMPP's 64-bit Msg_Id in decimal, SGIP's
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
+from twisted.application.service import IService
 from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session
+from smsgw.protocols.times import report_minute
 from smsgw.text.longsms import Segment
+
+if TYPE_CHECKING:
+    from smsgw.sp.channel import Channel
 
 
 @attrs.frozen
 class ReportEvent:
-    """A delivery report for one segment sent earlier (correlate on ``msg_id``)."""
+    """A delivery report for one segment sent earlier (correlate on ``msg_id``), protocol-neutral.
+
+    The client reads its protocol's report and says what it means, so that
+    the gateway parses no protocol's time format and knows no state words.
+
+    :ivar stat: the carrier's own state word (``DELIVRD``, ``UNDELIV``…),
+        kept as text for the application.
+    :ivar delivered: whether the report says the handset got the message.
+    :ivar final: False for an intermediate state (e.g. ``ACCEPTD``): more
+        will come, and nothing is recorded for it.
+    :ivar done_at: when the carrier says the state was reached (POSIX
+        seconds), None when the report carries no (valid) time.
+    :ivar err: the carrier's error code as text (``""`` when it has none).
+    """
 
     channel: str
     msg_id: str
     stat: str
     dest: str
-    submit_time: str = ""
-    done_time: str = ""
-    err: str = ""
+    delivered: bool = attrs.field(kw_only=True)
+    final: bool = attrs.field(default=True, kw_only=True)
+    done_at: float | None = attrs.field(default=None, kw_only=True)
+    err: str = attrs.field(default="", kw_only=True)
 
 
 @attrs.frozen
@@ -81,6 +103,11 @@ class Client(Protocol):
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (``ok`` = stored)."""
 
+    # Optional: ``services(channel) -> list[IService]``, the services the
+    # channel runs for links the carrier opens to the SP (SGIP's second
+    # connection; SMPP's receiver binds and outbind).  They hand inbound
+    # requests to ``channel.inbound(session, pdu)``.
+
 
 def _b(value: str) -> bytes:
     return value.encode("ascii")
@@ -88,6 +115,12 @@ def _b(value: str) -> bytes:
 
 def _t(value: bytes) -> str:
     return value.decode("ascii", "replace")
+
+
+#: The report Stat of a delivered message (CMPP 2.0 §8.4.5.1 Stat; SMGP 3.0 §8.2 ``stat:``).
+_DELIVERED = "DELIVRD"
+#: Stats that are not final: the carrier accepted the message and a final report follows.
+_INTERMEDIATE = frozenset({"ACCEPTD"})
 
 
 class CmppClient:
@@ -158,13 +191,15 @@ class CmppClient:
             return None
         if pdu.registered_delivery == 1:
             report = decode_report(pdu.msg_content)
+            stat = _t(report.stat)
             return ReportEvent(
                 channel=channel,
                 msg_id=str(report.msg_id),
-                stat=_t(report.stat),
+                stat=stat,
                 dest=_t(report.dest_terminal_id),
-                submit_time=_t(report.submit_time),
-                done_time=_t(report.done_time),
+                delivered=stat == _DELIVERED,
+                final=stat not in _INTERMEDIATE,
+                done_at=report_minute(report.done_time),
             )
         return MoEvent(
             channel=channel,
@@ -250,13 +285,15 @@ class SmgpClient:
             return None
         if pdu.is_report:
             report = decode_report(pdu.msg_content)
+            stat = _t(report.stat)
             return ReportEvent(
                 channel=channel,
                 msg_id=msg_id_hex(report.msg_id),
-                stat=_t(report.stat),
+                stat=stat,
                 dest=_t(pdu.src_term_id),
-                submit_time=_t(report.submit_date),
-                done_time=_t(report.done_date),
+                delivered=stat == _DELIVERED,
+                final=stat not in _INTERMEDIATE,
+                done_at=report_minute(report.done_date),
                 err=_t(report.err),
             )
         return MoEvent(
@@ -340,12 +377,16 @@ class SgipClient:
         from smsgw.protocols.sgip.sequence import format_message_id
 
         if type(pdu) is Report:
+            # State (SGIP 1.2 §6 Report): 0 delivered, 1 waiting, 2 failed; the Report
+            # carries no time.  The state is shown with CMPP's words.
             stat = {0: "DELIVRD", 1: "ACCEPTD", 2: "UNDELIV"}.get(pdu.state, "UNKNOWN")
             return ReportEvent(
                 channel=channel,
                 msg_id=format_message_id(pdu.submit_sequence_number),
                 stat=stat,
                 dest=_t(pdu.user_number),
+                delivered=pdu.state == 0,
+                final=pdu.state != 1,
                 err=str(pdu.error_code),
             )
         if type(pdu) is Deliver:
@@ -359,6 +400,25 @@ class SgipClient:
             )
         return None
 
+    def services(self, channel: Channel) -> list[IService]:
+        """The SP's own SGIP server, where the SMG logs in (Login Type 2) and delivers.
+
+        Only with ``listen=ENDPOINT`` in the upstream URL (SGIP 1.2 §2).
+        """
+        listen = self.config.extra.get("listen")
+        if not listen:
+            return []
+        from twisted.application.internet import StreamServerEndpointService
+        from twisted.internet.endpoints import serverFromString
+
+        from smsgw.protocols.session import SessionFactory
+        from smsgw.protocols.sgip.session import sgip_session_config
+
+        factory = SessionFactory(
+            self.adapter, _SgipServerHandler(channel), sgip_session_config(), channel.reactor
+        )
+        return [StreamServerEndpointService(serverFromString(channel.reactor, listen), factory)]
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         from smsgw.protocols.sgip import pdus as p
 
@@ -366,6 +426,44 @@ class SgipClient:
         responses = {p.Deliver: p.DeliverResp, p.Report: p.ReportResp, p.UserRpt: p.UserRptResp}
         make = responses.get(type(pdu))
         return make(result) if make else None
+
+
+class _SgipServerHandler:
+    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
+
+    log = Logger()
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def session_started(self, session: Session) -> None:
+        self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
+                      peer=session.peer)  # fmt: skip
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        from smsgw.protocols.sgip import pdus as sp
+        from smsgw.protocols.sgip.constants import LoginType
+        from smsgw.protocols.sgip.session import check_bind, refuse
+
+        if session.bound:
+            return self.channel.inbound(session, pdu)
+        if type(pdu) is not sp.Bind:
+            session.transport.loseConnection()  # type: ignore[union-attr]
+            return None
+        # The SMG logs in with the account's own name and password.
+        cfg = self.channel.config
+        user = cfg.account
+        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
+        if check.result != 0:
+            self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
+                          peer=session.peer)  # fmt: skip
+            refuse(session, check.response, header.sequence_id)
+            return None
+        session.authenticated(user)
+        return check.response
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        pass
 
 
 CLIENTS: dict[str, type[Any]] = {

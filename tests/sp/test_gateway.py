@@ -1,8 +1,8 @@
 """The SP gateway's core (:class:`smsgw.sp.gateway.Gateway`) on a MemoryStore, a Clock and fakes.
 
-Every channel here is a :class:`FakeChannel`: it has the attributes of a
-:class:`~smsgw.sp.channel.Channel` that the gateway uses and records each
-``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
+Every channel here is a :class:`FakeChannel`: a fake
+:class:`~smsgw.sp.interfaces.IChannel`, all the gateway sees of a channel,
+that records each ``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
 itself.  Reports and MOs go in through the channel's ``on_event``, as a real
 channel hands them over (DESIGN.md §3 flows 1-4).
 
@@ -18,18 +18,21 @@ from typing import Any
 
 import attrs
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from smsgw.config import parse_upstream_url
-from smsgw.sp.channel import SegmentResult, SubmitFailed
+from smsgw.sp.channel import SubmitFailed
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.gateway import Accepted, Gateway, Item, RequestError, SendRequest
+from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.store.memory import MemoryStore
 from smsgw.store.model import Inbound, InboundKind, Message, MessageStatus, Mode, SegmentState
-from smsgw.text import MsgFmt, split_text
+from smsgw.text import MsgFmt, choose_fmt, split_text
 from smsgw.text.longsms import Segment as TextSegment
 
 #: Clock start: 2025-06-15, so ISO-8601 times and Done_time look real.
@@ -58,8 +61,13 @@ class SubmitCall:
     msg_id: str | None = None
 
 
+@implementer(IChannel)
 class FakeChannel(Service):
     """A channel whose every SUBMIT the test answers (or fails) by hand.
+
+    It splits text as a carrier channel of its scheme does (GBK with
+    ``charset=gbk``), takes up to 99 numbers a SUBMIT without a report, and
+    is ready while :attr:`sessions` (fake links) is not empty.
 
     :ivar calls: every ``submit_segment`` call, in order.
     :ivar most_pending: the most segments ever submitted and not answered.
@@ -77,6 +85,27 @@ class FakeChannel(Service):
         self.calls: list[SubmitCall] = []
         self.most_pending = 0
         self._ids = itertools.count(1)
+        self._reference = itertools.count(1)
+
+    def segments(self, text: str) -> list[TextSegment]:
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        return split_text(text, fmt, next(self._reference) & 0xFF)
+
+    def max_dests(self, report: bool) -> int:
+        return 1 if report else 99
+
+    def capacity(self) -> int:
+        return self.config.sessions * self.config.window * 2
+
+    def ready(self) -> bool:
+        return bool(self.sessions)
+
+    def links(self) -> list[Link]:
+        return [Link(f"127.0.0.1:{7890 + i}") for i in range(len(self.sessions))]
+
+    def balance(self) -> Deferred[Balance]:
+        scheme = self.config.scheme
+        return succeed(Balance(scheme, None, f"{scheme} has no balance query"))
 
     def submit_segment(
         self,
@@ -112,9 +141,20 @@ class FakeChannel(Service):
             ids.append(self.answer(self.pending()[0]))
         return ids
 
-    def report(self, msg_id: str, stat: str = "DELIVRD", dest: str = "") -> Deferred[Any]:
+    def report(
+        self,
+        msg_id: str,
+        stat: str = "DELIVRD",
+        dest: str = "",
+        *,
+        final: bool = True,
+        done_at: float | None = None,
+    ) -> Deferred[Any]:
         """Hand the gateway a status report, as a channel does after a DELIVER."""
-        d: Deferred[Any] = self.on_event(ReportEvent(self.name, msg_id, stat, dest))
+        event = ReportEvent(
+            self.name, msg_id, stat, dest, delivered=stat == "DELIVRD", final=final, done_at=done_at
+        )
+        d: Deferred[Any] = self.on_event(event)
         return d
 
     def mo(
@@ -386,15 +426,28 @@ class ReportTests(SynchronousTestCase):
         self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
         self.assertEqual(len(self.h.inbound()), 1)
 
-    def test_acceptd_is_not_final(self) -> None:
-        """ACCEPTD leaves the segment waiting; the DELIVRD after it counts."""
+    def test_intermediate_report_is_not_recorded(self) -> None:
+        """A report that is not final leaves the segment waiting; the final one after it counts."""
         msg_id = self.mobile.answer(self.mobile.calls[0])
-        self.mobile.report(msg_id, "ACCEPTD", MOBILE)
+        self.mobile.report(msg_id, "ACCEPTD", MOBILE, final=False)
         segment = self.h.message(self.message_id).recipients[0].segments[0]
         self.assertEqual((segment.state, segment.stat), (SegmentState.SUBMITTED, None))
         self.assertEqual(self.h.inbound(), [])
         self.mobile.report(msg_id, "DELIVRD", MOBILE)
         self.assertEqual(self.h.status(self.message_id), MessageStatus.DELIVERED)
+
+    def test_report_time_is_the_events(self) -> None:
+        """The event's done_at is the segment's; a report without one is done when it came."""
+        msg_id = self.mobile.answer(self.mobile.calls[0])
+        self.mobile.report(msg_id, "DELIVRD", MOBILE, done_at=12345.0)
+        segment = self.h.message(self.message_id).recipients[0].segments[0]
+        self.assertEqual(segment.done_at, 12345.0)
+        second = self.h.send(request(MOBILE)).message.id
+        self.h.clock.advance(7)
+        msg_id = self.mobile.answer(self.mobile.calls[1])
+        self.mobile.report(msg_id, "UNDELIV", MOBILE)
+        segment = self.h.message(second).recipients[0].segments[0]
+        self.assertEqual(segment.done_at, self.h.clock.seconds())
 
     def test_expires_after_report_wait(self) -> None:
         """No report within report_wait_s: the message expires at the next expiry pass."""
@@ -569,3 +622,56 @@ class MoTests(SynchronousTestCase):
                 self.assertEqual(self.h.inbound(), [])
         [item] = self.h.inbound()
         self.assertEqual(item.fields["text"], text)
+
+
+class VendorChannel(FakeChannel):
+    """A fake HTTP-vendor-like channel: whole texts, batches of three numbers."""
+
+    def segments(self, text: str) -> list[TextSegment]:
+        return [TextSegment(1, 1, 0, text.encode("utf-16-be"), MsgFmt.UCS2)]
+
+    def max_dests(self, report: bool) -> int:
+        return 3
+
+
+class ChannelInterfaceTests(SynchronousTestCase):
+    """The gateway sees a channel only through :class:`~smsgw.sp.interfaces.IChannel`."""
+
+    def test_fake_channel_provides_ichannel(self) -> None:
+        """The fake channel of these tests provides IChannel."""
+        self.assertTrue(verifyObject(IChannel, FakeChannel("mobile")))
+        self.assertTrue(verifyObject(IChannel, VendorChannel("vendor")))
+
+    def test_channel_cuts_the_text(self) -> None:
+        """The channel's segments() decides the segments: one for a vendor that splits itself."""
+        vendor = VendorChannel("mobile")
+        h = GatewayHarness(self, [vendor])
+        accepted = h.send(request(MOBILE, LONG_TEXT))
+        [recipient] = accepted.message.recipients
+        self.assertEqual([(s.pk_number, s.pk_total) for s in recipient.segments], [(1, 1)])
+        [call] = vendor.calls
+        self.assertEqual(call.segment.content.decode("utf-16-be"), LONG_TEXT)
+
+    def test_channel_batch_size(self) -> None:
+        """The channel's max_dests() sizes the groups, with or without a report."""
+        for report in (True, False):
+            with self.subTest(report=report):
+                vendor = VendorChannel("mobile", window=128)
+                h = GatewayHarness(self, [vendor])
+                numbers = [f"138{i:08d}" for i in range(7)]
+                h.send(request(numbers, report=report))
+                self.assertEqual([len(c.dests) for c in vendor.calls], [3, 3, 1])
+                self.assertEqual([d for c in vendor.calls for d in c.dests], numbers)
+                h.stop()
+
+    def test_not_ready_claims_nothing(self) -> None:
+        """A channel that is not ready() gets no SUBMIT until it is."""
+        mobile = FakeChannel("mobile")
+        mobile.sessions = []
+        h = GatewayHarness(self, [mobile])
+        h.send(request(MOBILE))
+        h.settle()
+        self.assertEqual(mobile.calls, [])
+        mobile.sessions = [object()]
+        h.clock.advance(h.gateway.pump_interval_s)
+        self.assertEqual(len(mobile.calls), 1)

@@ -12,8 +12,9 @@ both directions (DESIGN.md §3.1–§3.3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
@@ -139,8 +140,25 @@ class SgipClientTests(SynchronousTestCase):
             )
             event = self.client.event("ch", report)
             self.assertEqual(
-                event, ReportEvent("ch", msg_id, stat, DEST, err="25" if state else "0")
+                event,
+                ReportEvent(
+                    "ch",
+                    msg_id,
+                    stat,
+                    DEST,
+                    delivered=not state,
+                    final=True,
+                    done_at=None,
+                    err="25" if state else "0",
+                ),
             )
+
+    def test_waiting_report_is_not_final(self) -> None:
+        """State 1 (waiting) is an intermediate report: not final, not delivered."""
+        report = gp.Report(SP_NODE_ID, 1, 1, user_number=DEST.encode(), state=1)
+        event = self.client.event("ch", report)
+        assert isinstance(event, ReportEvent)
+        self.assertEqual((event.final, event.delivered, event.stat), (False, False, "ACCEPTD"))
 
     def test_mo_event(self) -> None:
         """A Deliver becomes a MoEvent with its UDH flag and content."""
@@ -223,6 +241,25 @@ class SmgpClientTests(SynchronousTestCase):
             (event.msg_id, event.stat, event.dest, event.err),
             (msg_id_hex(raw), "UNDELIV", DEST, "006"),
         )
+        # 2025-11-22 10:46 in Beijing is 02:46 UTC.
+        self.assertEqual((event.done_at, event.final, event.delivered), (1763779560.0, True, False))
+
+    def test_report_states(self) -> None:
+        """DELIVRD is delivered and final; ACCEPTD is not final; a bad done date is no time."""
+        for stat, delivered, final in (
+            (b"DELIVRD", True, True),
+            (b"ACCEPTD", False, False),
+            (b"EXPIRED", False, True),
+        ):
+            content = smgp_encode_report(
+                SmgpReport(msg_id=bytes(10), done_date=b"25112299xx", stat=stat)
+            )
+            deliver = mp.Deliver(is_report=1, src_term_id=DEST.encode(), msg_content=content)
+            event = self.client.event("ch", deliver)
+            assert isinstance(event, ReportEvent)
+            self.assertEqual(
+                (event.delivered, event.final, event.done_at), (delivered, final, None)
+            )
 
     def test_mo_event(self) -> None:
         """A Deliver with IsReport 0 and a TP_udhi TLV becomes a MoEvent with tp_udhi 1."""
@@ -287,6 +324,18 @@ class Cmpp3ClientTests(SynchronousTestCase):
         event = self.client.event("ch", deliver)
         assert isinstance(event, ReportEvent)
         self.assertEqual((event.msg_id, event.stat, event.dest), ("123456789", "DELIVRD", DEST))
+        # Done_time 2025-11-22 10:46 in Beijing is 02:46 UTC.
+        self.assertEqual((event.done_at, event.final, event.delivered), (1763779560.0, True, True))
+
+    def test_acceptd_report_is_not_final(self) -> None:
+        """A CMPP report with Stat ACCEPTD is intermediate: not final, not delivered."""
+        content = cmpp_encode_report(
+            cp.Report(msg_id=1, stat=b"ACCEPTD", done_time=b"2511221046"), dest_width=32
+        )
+        deliver = cp.Deliver(msg_id=1, registered_delivery=1, msg_content=content)
+        event = self.client.event("ch", deliver)
+        assert isinstance(event, ReportEvent)
+        self.assertEqual((event.final, event.delivered), (False, False))
 
 
 if TYPE_CHECKING:
@@ -483,7 +532,7 @@ class SgipChannelTests(_ChannelFlows, _LiveTestCase):
         face = self.sim.faces["sgip"]
         [link] = face.live_sessions(self.sim.accounts[SP_ID])
         self.assertEqual(link.transport.getPeer().port, self.callback_port)
-        listener = cast(Any, self.channel).listener
+        [listener] = [s for s in self.channel if isinstance(s, StreamServerEndpointService)]
         self.assertEqual(listener.factory.config.idle_timeout_s, 60.0)
 
     async def _raw_to_sp_server(self) -> RawClient:
