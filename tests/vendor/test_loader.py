@@ -182,3 +182,26 @@ class BrokenFileTests(SynchronousTestCase):
             (folder / "mini.xml").write_text(MINIMAL)
         e = self.assertRaises(VendorFileError, load_dirs, [one, two])
         self.assertEqual(e.path, str(two / "mini.xml"))
+
+
+class LayerTests(SynchronousTestCase):
+    """The description, loader and codec layer stays free of Twisted."""
+
+    def test_no_twisted(self) -> None:
+        """description.py, loader.py and codec.py import nothing from twisted."""
+        import ast
+
+        import smsgw.vendor
+
+        folder = Path(smsgw.vendor.__file__).parent
+        for name in ("description.py", "loader.py", "codec.py"):
+            tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                else:
+                    continue
+                for imported in names:
+                    self.assertFalse(imported.startswith("twisted"), f"{name} imports {imported}")
