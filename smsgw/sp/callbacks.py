@@ -1,9 +1,11 @@
 """Push reports and MOs to the application (``[callbacks] report_url``, ``mo_url``).
 
-Each push is stored first (:meth:`IMessageStore.add_callback`), then POSTed
-as JSON with treq: an explicit timeout, a bounded connection pool, retries
-on the clock with exponential back-off, and the final failure recorded in
-the store (STYLE.md §5).
+Each push is a row of the store, written in the same transaction as its
+inbound item (the gateway passes the URL to ``record_report``,
+``segment_submitted_many`` and ``add_inbound``; :meth:`CallbackSender.enqueue`
+adds one alone).  The sender POSTs the stored JSON as it is, with treq: an
+explicit timeout, a bounded connection pool, retries on the clock with
+exponential back-off, and the final failure recorded in the store.
 """
 
 from __future__ import annotations

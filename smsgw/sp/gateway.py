@@ -37,12 +37,12 @@ from smsgw.store.model import (
     Message,
     Mode,
     Recipient,
-    ReportMatch,
     Segment,
     SegmentWork,
     SubmitRecord,
     new_message_id,
 )
+from smsgw.store.payload import mo_payload
 from smsgw.text import Reassembler, decode_text
 from smsgw.text.longsms import Segment as TextSegment
 
@@ -417,7 +417,10 @@ class Gateway(MultiService):
         now = self.clock.seconds()
         msg_id = result.msg_id if result.result == 0 else None
         records = [SubmitRecord(w.key, result.result, msg_id, now) for w in group]
-        d = self.store.segment_submitted_many(records)
+        # A report held for this Msg_Id is matched, stored and its push written in this commit.
+        d = self.store.segment_submitted_many(
+            records, callback_url=self._callback_url(InboundKind.REPORT)
+        )
         # The SUBMIT is answered: its slot is free for the next claim while the
         # record commits (the segment stays ``submitting`` until then).
         self._release(channel, group)
@@ -426,15 +429,13 @@ class Gateway(MultiService):
             self._recorded(group)
             return outcomes
 
-        def matched(outcomes: list[Any]) -> None:
+        def counted(outcomes: list[Any]) -> None:
             if self.metrics is not None:
                 self._metric(self.metrics.submitted, channel.name, str(result.result)).inc(
                     len(group)
                 )
-            for outcome in outcomes:
-                self._report_matched(outcome)
 
-        return d.addBoth(recorded).addCallback(matched)
+        return d.addBoth(recorded).addCallback(counted)
 
     async def _not_submitted(
         self, failure: Failure, channel: IChannel, group: list[SegmentWork]
@@ -483,8 +484,17 @@ class Gateway(MultiService):
             return self._report(event)  # the hot path: no coroutine
         return Deferred.fromCoroutine(self.on_event(event))
 
+    def _callback_url(self, kind: InboundKind) -> str | None:
+        """Where items of *kind* are pushed, or None."""
+        return None if self.callbacks is None else self.callbacks.urls.get(kind)
+
     def _report(self, event: ReportEvent) -> Deferred[None]:
-        """Store a report (final ones only); fires once it is committed."""
+        """Store a report (final ones only) with its push; fires once both are committed.
+
+        The channel sends DELIVER_RESP only then: a crash before it loses
+        nothing (the carrier sends the report again), and after it the
+        inbound item and the push row are both on disk.
+        """
         now = self.clock.seconds()
         if self.metrics is not None:
             self._metric(self.metrics.reports, event.channel, event.stat).inc()
@@ -497,8 +507,11 @@ class Gateway(MultiService):
             now if event.done_at is None else event.done_at,
             to=event.dest or None,
             now=now,
+            delivered=event.delivered,
+            err=event.err,
+            callback_url=self._callback_url(InboundKind.REPORT),
         )
-        return d.addCallback(self._report_matched)
+        return d.addCallback(_nothing)
 
     async def on_event(self, event: Event) -> None:
         """Store a report or MO; the channel answers the gateway only after this."""
@@ -514,30 +527,20 @@ class Gateway(MultiService):
     async def _store_mo(
         self, key: Any, text: str, now: float, *, msg_id: str = "", missing: Sequence[int] = ()
     ) -> None:
+        """Store a whole (or timed-out) MO and its push, in one transaction."""
         channel, sender, to = key
-        fields = {"from": sender, "to": to, "text": text, "received_at": now}
-        if missing:
-            fields["missing_parts"] = list(missing)
-        item_id = await self.store.add_inbound(
-            Inbound(InboundKind.MO, channel, fields, now, dedup_key=msg_id or None)
+        fields = mo_payload(
+            channel=channel,
+            sender=sender,
+            to=to,
+            text=text,
+            received_at=now,
+            msg_id=msg_id,
+            missing_parts=missing,
         )
-        if item_id is not None and self.callbacks is not None:
-            await self.callbacks.enqueue(InboundKind.MO, {"type": "mo", "channel": channel,
-                                                           **fields})  # fmt: skip
-
-    def _report_matched(self, outcome: Any) -> None:
-        if outcome.match is not ReportMatch.MATCHED or self.callbacks is None:
-            return
-        payload = {
-            "type": "report",
-            "channel": outcome.channel,
-            "message_id": outcome.message_id,
-            "msg_id": outcome.msg_id,
-            "stat": outcome.stat,
-            "status": str(outcome.message_status) if outcome.message_status else None,
-        }
-        self.callbacks.enqueue(InboundKind.REPORT, payload).addErrback(
-            lambda f: self.log.failure("gateway: report callback not queued", f)
+        await self.store.add_inbound(
+            Inbound(InboundKind.MO, channel, fields, now, dedup_key=msg_id or None),
+            callback_url=self._callback_url(InboundKind.MO),
         )
 
     def _metric(self, metric: Any, *labels: str) -> Any:
@@ -554,6 +557,10 @@ class Gateway(MultiService):
         """``GET /v1/sms/{id}``'s body, or None."""
         message = await self.store.get_message(message_id)
         return None if message is None else view(message)
+
+
+def _nothing(_: object) -> None:
+    return None
 
 
 def _group(works: list[SegmentWork], max_dests: Callable[[bool], int]) -> list[list[SegmentWork]]:

@@ -139,23 +139,31 @@ class IMessageStore(Interface):
         """
 
     def segment_submitted(
-        key: SegmentKey, result: int, msg_id: str | None, now: float
+        key: SegmentKey,
+        result: int,
+        msg_id: str | None,
+        now: float,
+        *,
+        callback_url: str | None = None,
     ) -> Deferred[list[ReportOutcome]]:
         """Record a segment's SUBMIT_RESP.
 
         Result 0 makes it ``submitted`` under *msg_id* (then reports match
         it by ``(channel, msg_id)``); any other Result makes it ``failed``.
         A report held for that ``(channel, msg_id)`` (it overtook the
-        SUBMIT_RESP) is applied now: the Deferred fires with its
-        ``matched`` outcome(s), usually an empty list.  Recording the same
-        *msg_id* again is a no-op.
+        SUBMIT_RESP) is applied now, as :meth:`record_report` applies one
+        (its inbound item, and its push to *callback_url*, in the same
+        transaction): the Deferred fires with its ``matched`` outcome(s),
+        usually an empty list.  Recording the same *msg_id* again is a no-op.
 
         :raises UnknownSegment: no such segment.
         :raises InvalidTransition: the segment is neither ``queued`` nor
             ``submitting`` (and the call is not a repeat).
         """
 
-    def segment_submitted_many(records: Sequence[SubmitRecord]) -> Deferred[list[ReportOutcome]]:
+    def segment_submitted_many(
+        records: Sequence[SubmitRecord], *, callback_url: str | None = None
+    ) -> Deferred[list[ReportOutcome]]:
         """:meth:`segment_submitted` for many segments in one transaction (all or none)."""
 
     def segment_failed(key: SegmentKey, reason: str, now: float) -> Deferred[None]:
@@ -189,25 +197,36 @@ class IMessageStore(Interface):
         *,
         to: str | None = None,
         now: float | None = None,
+        delivered: bool | None = None,
+        err: str = "",
+        callback_url: str | None = None,
     ) -> Deferred[ReportOutcome]:
         """Apply a status report to the segment submitted on *channel* under *msg_id*.
 
-        Stat ``DELIVRD`` makes the segment ``delivered``, any other Stat
+        A delivered report makes the segment ``delivered``, any other
         ``undelivered`` (a late report also replaces ``expired``).  With a
-        match, an inbound ``report`` item (see
-        :func:`~smsgw.store.model.report_fields`) is written in the same
-        transaction, so the application is told exactly once.  A second
-        report for the same segment is a ``duplicate`` no-op.  A report for
-        an unknown *msg_id* is ``held`` and matched when
-        :meth:`segment_submitted` records that id.
+        match, an inbound ``report`` item (its fields from
+        :func:`~smsgw.store.payload.report_payload`) and, with
+        *callback_url*, its push (a callback row with the same JSON) are
+        written in the same transaction, so the application is told exactly
+        once and a crash cannot keep the one without the other.  Which
+        segments match is :func:`~smsgw.store.matching.match_report`'s
+        decision: a second report for the same segment is a ``duplicate``
+        no-op, a report for an unknown *msg_id* is ``held`` and matched
+        when :meth:`segment_submitted` records that id.
 
         Record only final reports; call it before sending DELIVER_RESP.
 
+        :param stat: the carrier's state word, kept for the application.
         :param done_at: the report's Done_time (POSIX seconds).
         :param raw: the report as received, kept with a held report.
         :param to: the report's destination number; give it when one SUBMIT
             had several destinations (they share one ``Msg_Id``).
         :param now: when it was received (default *done_at*).
+        :param delivered: whether the report says delivered; by default,
+            whether *stat* is ``DELIVRD``.
+        :param err: the carrier's error code, kept for the application.
+        :param callback_url: where to push the report, if anywhere.
         """
 
     def drop_held_reports(older_than: float) -> Deferred[int]:
@@ -222,12 +241,14 @@ class IMessageStore(Interface):
 
     # -- inbound items -----------------------------------------------------
 
-    def add_inbound(item: Inbound) -> Deferred[int | None]:
+    def add_inbound(item: Inbound, *, callback_url: str | None = None) -> Deferred[int | None]:
         """Store an MO (or another item) for the application; its new id.
 
-        None when an item with the same ``(kind, channel, dedup_key)`` is
-        already stored (a DELIVER sent again): nothing is added.  The item's
-        own ``id`` is ignored.
+        With *callback_url*, its push (a callback row whose JSON is the
+        item's fields) is written in the same transaction.  None when an
+        item with the same ``(kind, channel, dedup_key)`` is already stored
+        (a DELIVER sent again): nothing is added, nothing pushed.  The
+        item's own ``id`` is ignored.
         """
 
     def fetch_inbound(limit: int) -> Deferred[list[Inbound]]:

@@ -28,7 +28,9 @@ from smsgw.store.interface import (
     UnknownCallback,
     UnknownSegment,
 )
+from smsgw.store.matching import match_report
 from smsgw.store.model import (
+    DELIVERED_STAT,
     CallbackAttempt,
     CallbackState,
     Inbound,
@@ -40,32 +42,28 @@ from smsgw.store.model import (
     SegmentKey,
     SegmentState,
     SegmentWork,
+    StatusReport,
     SubmitRecord,
     Template,
-    report_fields,
-    segment_state_for_stat,
     validate_message,
 )
+from smsgw.store.payload import report_payload
 
 __all__ = ["MemoryStore"]
 
 _T = TypeVar("_T")
 
 _SENDABLE = (SegmentState.QUEUED, SegmentState.SUBMITTING)
-_REPORTABLE = (SegmentState.SUBMITTED, SegmentState.EXPIRED)
 
 
-@attrs.define
-class _Held:
-    """A report whose Msg_Id no segment has yet."""
+@attrs.frozen
+class _Found:
+    """A segment under a report's Msg_Id, for :func:`match_report`."""
 
-    channel: str
-    msg_id: str
-    to: str | None
-    stat: str
-    done_at: float
-    raw: bytes
-    received_at: float
+    message_seq: int
+    key: SegmentKey
+    state: SegmentState
+    stat: str | None
 
 
 @attrs.define
@@ -77,7 +75,8 @@ class _State:
     order: dict[str, int] = attrs.Factory(dict)
     #: (channel, msg_id) -> segments submitted under it.
     by_msg_id: dict[tuple[str, str], list[SegmentKey]] = attrs.Factory(dict)
-    held: list[_Held] = attrs.Factory(list)
+    #: Reports whose Msg_Id no segment has yet.
+    held: list[StatusReport] = attrs.Factory(list)
     inbound: list[Inbound] = attrs.Factory(list)
     fetched: set[int] = attrs.Factory(set)
     dedup: set[tuple[str, str, str]] = attrs.Factory(set)
@@ -226,7 +225,7 @@ class MemoryStore:
 
         return self._call(claim)
 
-    def _submitted(self, record: SubmitRecord) -> list[ReportOutcome]:
+    def _submitted(self, record: SubmitRecord, callback_url: str | None) -> list[ReportOutcome]:
         # Every check comes before the first change, so a failed call changes nothing.
         message, segment = self._message(record.key)
         if segment.state not in _SENDABLE:
@@ -271,29 +270,24 @@ class MemoryStore:
             for h in self._state.held
             if h is not held and (h.channel, h.msg_id, h.to) != (channel, record.msg_id, to)
         ]
-        return [
-            self._apply_report(
-                channel,
-                message.id,
-                [record.key],
-                held.msg_id,
-                held.stat,
-                held.done_at,
-                held.received_at,
-                record.now,
-            )
-        ]
+        return [self._apply_report(held, message.id, [record.key], record.now, callback_url)]
 
     def segment_submitted(
-        self, key: SegmentKey, result: int, msg_id: str | None, now: float
+        self,
+        key: SegmentKey,
+        result: int,
+        msg_id: str | None,
+        now: float,
+        *,
+        callback_url: str | None = None,
     ) -> Deferred[list[ReportOutcome]]:
-        return self._call(self._submitted, SubmitRecord(key, result, msg_id, now))
+        return self._call(self._submitted, SubmitRecord(key, result, msg_id, now), callback_url)
 
     def segment_submitted_many(
-        self, records: Sequence[SubmitRecord]
+        self, records: Sequence[SubmitRecord], *, callback_url: str | None = None
     ) -> Deferred[list[ReportOutcome]]:
         def submit_all() -> list[ReportOutcome]:
-            return [o for record in records for o in self._submitted(record)]
+            return [o for record in records for o in self._submitted(record, callback_url)]
 
         return self._atomic(submit_all)
 
@@ -335,33 +329,51 @@ class MemoryStore:
 
     def _apply_report(
         self,
-        channel: str,
+        report: StatusReport,
         message_id: str,
         keys: list[SegmentKey],
-        msg_id: str,
-        stat: str,
-        done_at: float,
-        received_at: float,
         now: float,
+        callback_url: str | None,
     ) -> ReportOutcome:
-        """Set the report on *keys* and write one inbound ``report`` item per segment."""
-        state = segment_state_for_stat(stat)
+        """Set *report* on *keys*; one inbound ``report`` item (and push) per segment."""
+        state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
         message = self._state.messages[message_id]
         for key in keys:
             message = self._update(
-                key, state=state, stat=stat, done_at=done_at, reported_at=received_at
+                key,
+                state=state,
+                stat=report.stat,
+                done_at=report.done_at,
+                reported_at=report.received_at,
             )
         for key in keys:
+            recipient = message.recipients[key.recipient]
+            fields = report_payload(
+                channel=report.channel,
+                message_id=message.id,
+                external_id=message.external_id,
+                to=recipient.to,
+                msg_id=report.msg_id,
+                pk_number=key.pk_number,
+                pk_total=len(recipient.segments),
+                stat=report.stat,
+                err=report.err,
+                segment_status=str(state),
+                message_status=str(message.status),
+                done_at=report.done_at,
+                received_at=report.received_at,
+            )
             self._put_inbound(
-                Inbound(
-                    InboundKind.REPORT,
-                    channel,
-                    report_fields(message, key, msg_id, stat, done_at),
-                    now,
-                )
+                Inbound(InboundKind.REPORT, report.channel, fields, now), callback_url
             )
         return ReportOutcome(
-            ReportMatch.MATCHED, channel, msg_id, stat, message.id, keys, message.status
+            ReportMatch.MATCHED,
+            report.channel,
+            report.msg_id,
+            report.stat,
+            message.id,
+            keys,
+            message.status,
         )
 
     def record_report(
@@ -374,44 +386,51 @@ class MemoryStore:
         *,
         to: str | None = None,
         now: float | None = None,
+        delivered: bool | None = None,
+        err: str = "",
+        callback_url: str | None = None,
     ) -> Deferred[ReportOutcome]:
-        received_at = done_at if now is None else now
+        report = StatusReport(
+            channel,
+            msg_id,
+            stat,
+            delivered if delivered is not None else stat == DELIVERED_STAT,
+            done_at,
+            done_at if now is None else now,
+            to,
+            err,
+            bytes(raw),
+        )
 
         def record() -> ReportOutcome:
-            keys = self._state.by_msg_id.get((channel, msg_id), [])
-            if to is not None:
-                keys = [
-                    k
-                    for k in keys
-                    if self._state.messages[k.message_id].recipients[k.recipient].to == to
-                ]
-            if not keys:
-                for held in self._state.held:
-                    if (held.channel, held.msg_id, held.to) == (channel, msg_id, to):
-                        return ReportOutcome(ReportMatch.DUPLICATE, channel, msg_id, stat)
-                self._state.held.append(
-                    _Held(channel, msg_id, to, stat, done_at, bytes(raw), received_at)
-                )
-                return ReportOutcome(ReportMatch.HELD, channel, msg_id, stat)
-            # A Msg_Id reused by the upstream: the newest message owns it.
-            newest = max(keys, key=lambda k: self._state.order[k.message_id]).message_id
-            keys = sorted(
-                (k for k in keys if k.message_id == newest),
-                key=lambda k: (k.recipient, k.pk_number),
-            )
-            fresh = [
-                k
-                for k in keys
-                if self._message(k)[1].stat is None and self._message(k)[1].state in _REPORTABLE
-            ]
-            if not fresh:
-                message = self._state.messages[newest]
+            found = []
+            for k in self._state.by_msg_id.get((channel, msg_id), []):
+                message, segment = self._message(k)
+                if to is None or message.recipients[k.recipient].to == to:
+                    found.append(_Found(self._state.order[k.message_id], k, segment.state,
+                                        segment.stat))  # fmt: skip
+            decision = match_report(
+                found,
+                lambda: any((h.channel, h.msg_id, h.to) == (channel, msg_id, to)
+                            for h in self._state.held),
+            )  # fmt: skip
+            if decision.match is ReportMatch.HELD:
+                self._state.held.append(report)
+            if not decision.owner:
+                return ReportOutcome(decision.match, channel, msg_id, stat)
+            owner = decision.owner[0].key.message_id
+            if decision.match is ReportMatch.DUPLICATE:
                 return ReportOutcome(
-                    ReportMatch.DUPLICATE, channel, msg_id, stat, newest, keys, message.status
+                    ReportMatch.DUPLICATE,
+                    channel,
+                    msg_id,
+                    stat,
+                    owner,
+                    [c.key for c in decision.owner],
+                    self._state.messages[owner].status,
                 )
-            return self._apply_report(
-                channel, newest, fresh, msg_id, stat, done_at, received_at, received_at
-            )
+            keys = [c.key for c in decision.apply]
+            return self._apply_report(report, owner, keys, report.received_at, callback_url)
 
         return self._call(record)
 
@@ -445,9 +464,10 @@ class MemoryStore:
 
     # -- inbound items -----------------------------------------------------
 
-    def _put_inbound(self, item: Inbound) -> int | None:
+    def _put_inbound(self, item: Inbound, callback_url: str | None = None) -> int | None:
         # Kept as SQLite keeps it: a JSON copy of the fields (so non-JSON data fails here too).
-        fields = json.loads(json.dumps(dict(item.fields)))
+        text = json.dumps(dict(item.fields), ensure_ascii=False)
+        fields = json.loads(text)
         kind = InboundKind(item.kind)
         if item.dedup_key is not None:
             dedup = (str(kind), item.channel, item.dedup_key)
@@ -456,10 +476,14 @@ class MemoryStore:
             self._state.dedup.add(dedup)
         item_id = next(self._inbound_ids)
         self._state.inbound.append(attrs.evolve(item, kind=kind, id=item_id, fields=fields))
+        if callback_url is not None:
+            self._add_callback(kind, callback_url, text, item.created_at)
         return item_id
 
-    def add_inbound(self, item: Inbound) -> Deferred[int | None]:
-        return self._call(self._put_inbound, item)
+    def add_inbound(
+        self, item: Inbound, *, callback_url: str | None = None
+    ) -> Deferred[int | None]:
+        return self._call(self._put_inbound, item, callback_url)
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         def fetch() -> list[Inbound]:
@@ -497,18 +521,18 @@ class MemoryStore:
 
     # -- callback attempts -------------------------------------------------
 
+    def _add_callback(self, kind: InboundKind, url: str, payload: str, next_at: float) -> int:
+        json.loads(payload)
+        callback_id = next(self._callback_ids)
+        self._state.callbacks[callback_id] = CallbackAttempt(
+            callback_id, InboundKind(kind), url, payload, CallbackState.PENDING, next_at
+        )
+        return callback_id
+
     def add_callback(
         self, kind: InboundKind, url: str, payload: str, next_at: float
     ) -> Deferred[int]:
-        def add() -> int:
-            json.loads(payload)
-            callback_id = next(self._callback_ids)
-            self._state.callbacks[callback_id] = CallbackAttempt(
-                callback_id, InboundKind(kind), url, payload, CallbackState.PENDING, next_at
-            )
-            return callback_id
-
-        return self._call(add)
+        return self._call(self._add_callback, kind, url, payload, next_at)
 
     def get_callback(self, callback_id: int) -> Deferred[CallbackAttempt | None]:
         return self._call(self._state.callbacks.get, callback_id)

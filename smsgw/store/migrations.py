@@ -119,9 +119,18 @@ CREATE TABLE callbacks (
 CREATE INDEX callbacks_due ON callbacks (state, next_at);
 """
 
+#: Version 2: a held report keeps what the SP client said of it (delivered or not,
+#: and the carrier's error), which the report's item and push show once it matches.
+#: Rows held by version 1 have NULL there and are read by their Stat, as before.
+_V2 = """
+ALTER TABLE held_reports ADD COLUMN delivered INTEGER;
+ALTER TABLE held_reports ADD COLUMN err TEXT NOT NULL DEFAULT '';
+"""
+
 #: ``(version, SQL)`` in order; versions start at 1 and have no gaps.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
+    (2, _V2),
 ]
 
 

@@ -43,13 +43,13 @@ __all__ = [
     "SegmentKey",
     "SegmentState",
     "SegmentWork",
+    "StatusReport",
     "SubmitRecord",
     "Template",
     "TemplateEngine",
     "derive_status",
     "is_final",
     "new_message_id",
-    "report_fields",
     "segment_state_for_stat",
     "validate_message",
 ]
@@ -427,6 +427,32 @@ class SubmitRecord:
 
 @_pickled_by_fields
 @attrs.frozen
+class StatusReport:
+    """A final status report as the gateway hands it to :meth:`IMessageStore.record_report`.
+
+    :ivar stat: the carrier's own state word, kept for the application.
+    :ivar delivered: whether it says delivered (the segment becomes
+        ``delivered``, else ``undelivered``); the SP client decided it.
+    :ivar done_at: the report's time as the carrier gave it (POSIX seconds).
+    :ivar received_at: when it reached the gateway.
+    :ivar to: its destination number, when one SUBMIT had several.
+    :ivar err: the carrier's error code as text.
+    :ivar raw: the report as received, kept with a held report.
+    """
+
+    channel: str
+    msg_id: str
+    stat: str
+    delivered: bool
+    done_at: float
+    received_at: float
+    to: str | None = None
+    err: str = ""
+    raw: bytes = b""
+
+
+@_pickled_by_fields
+@attrs.frozen
 class ReportOutcome:
     """What happened to a status report (:class:`ReportMatch`) and where it went.
 
@@ -451,10 +477,8 @@ class ReportOutcome:
 class Inbound:
     """An item for the application: an MO or a status report (``GET /v1/inbound``).
 
-    :ivar fields: JSON-able data (for MOs: ``from``, ``to``, ``content``…; for
-        reports the store writes ``message_id``, ``external_id``, ``to``,
-        ``msg_id``, ``stat``, ``done_at``, ``pk_number``, ``pk_total``,
-        ``status``).
+    :ivar fields: JSON-able data, built by :mod:`smsgw.store.payload` (the
+        same dictionary is the body of the item's callback push).
     :ivar dedup_key: e.g. the DELIVER's ``Msg_Id``: adding a second item
         with the same ``(kind, channel, dedup_key)`` is a no-op, so a DELIVER
         sent again after a lost DELIVER_RESP is stored once.
@@ -467,27 +491,6 @@ class Inbound:
     created_at: float
     dedup_key: str | None = None
     id: int | None = None
-
-
-def report_fields(
-    message: Message, key: SegmentKey, msg_id: str, stat: str, done_at: float
-) -> dict[str, Any]:
-    """The ``fields`` of the inbound ``report`` item the store writes for a matched report.
-
-    *message* is the message after the report was applied.
-    """
-    recipient = message.recipients[key.recipient]
-    return {
-        "message_id": message.id,
-        "external_id": message.external_id,
-        "to": recipient.to,
-        "msg_id": msg_id,
-        "stat": stat,
-        "done_at": done_at,
-        "pk_number": key.pk_number,
-        "pk_total": len(recipient.segments),
-        "status": str(message.status),
-    }
 
 
 @_pickled_by_fields

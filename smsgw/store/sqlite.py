@@ -79,8 +79,10 @@ from smsgw.store.interface import (
     UnknownCallback,
     UnknownSegment,
 )
+from smsgw.store.matching import match_report
 from smsgw.store.migrations import migrate
 from smsgw.store.model import (
+    DELIVERED_STAT,
     CallbackAttempt,
     CallbackState,
     Inbound,
@@ -95,13 +97,14 @@ from smsgw.store.model import (
     SegmentKey,
     SegmentState,
     SegmentWork,
+    StatusReport,
     SubmitRecord,
     Template,
     TemplateEngine,
     derive_status,
-    segment_state_for_stat,
     validate_message,
 )
+from smsgw.store.payload import report_payload
 
 __all__ = ["DEFAULT_PATH", "SqliteStore"]
 
@@ -588,58 +591,63 @@ def _claim_due(conn: _Tx, now: float, limit: int, channel: str | None) -> list[S
 
 def _apply_report(
     conn: _Tx,
-    channel: str,
-    rows: list[_SegmentRow],
-    msg_id: str,
-    stat: str,
-    done_at: float,
-    received_at: float,
+    rows: Sequence[_SegmentRow],
+    report: StatusReport,
     now: float,
+    callback_url: str | None,
     *,
     updated: bool = False,
 ) -> ReportOutcome:
-    """Set the report on *rows* (one message) and write one inbound ``report`` item each.
+    """Set *report* on *rows* (one message); one inbound ``report`` item (and push) each.
 
     Reads nothing of the message beyond *rows*: its status comes from the
     transaction's segment counts (:func:`_moved`).  *updated*: the caller
     has already written the report into the rows.
     """
-    state = segment_state_for_stat(stat)
+    state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
     if not updated:
         conn.executemany(
             "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ? WHERE id = ?",
-            [(str(state), stat, done_at, received_at, row.id) for row in rows],
+            [(str(state), report.stat, report.done_at, report.received_at, row.id) for row in rows],
         )
     seq = rows[0].message_seq
     _moved(conn, seq, [(row.state, state) for row in rows])
     status = _save_status(conn, seq)
     for row in rows:
-        # The fields of model.report_fields(message after the report, key, ...).
-        fields = {
-            "message_id": row.key.message_id,
-            "external_id": row.external_id,
-            "to": row.to,
-            "msg_id": msg_id,
-            "stat": stat,
-            "done_at": done_at,
-            "pk_number": row.key.pk_number,
-            "pk_total": row.pk_total,
-            "status": str(status),
-        }
-        _put_inbound(conn, Inbound(InboundKind.REPORT, channel, fields, now))
+        fields = report_payload(
+            channel=report.channel,
+            message_id=row.key.message_id,
+            external_id=row.external_id,
+            to=row.to,
+            msg_id=report.msg_id,
+            pk_number=row.key.pk_number,
+            pk_total=row.pk_total,
+            stat=report.stat,
+            err=report.err,
+            segment_status=str(state),
+            message_status=str(status),
+            done_at=report.done_at,
+            received_at=report.received_at,
+        )
+        _put_inbound(conn, Inbound(InboundKind.REPORT, report.channel, fields, now), callback_url)
     return ReportOutcome(
         ReportMatch.MATCHED,
-        channel,
-        msg_id,
-        stat,
+        report.channel,
+        report.msg_id,
+        report.stat,
         rows[0].key.message_id,
         [row.key for row in rows],
         status,
     )
 
 
-def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[ReportOutcome]:
-    """Record one SUBMIT_RESP; *alone*: no other segment of this job shares its Msg_Id."""
+def _submitted(
+    conn: _Tx, record: SubmitRecord, alone: bool = True, callback_url: str | None = None
+) -> list[ReportOutcome]:
+    """Record one SUBMIT_RESP; *alone*: no other segment of this job shares its Msg_Id.
+
+    A held report it matches is pushed to *callback_url* (if given).
+    """
     hot = conn.hot
     hint = hot.claimed.pop(record.key, None)
     row, report = hint if hint is not None else (None, False)
@@ -664,7 +672,7 @@ def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[Repo
             )
         if conn.held:
             hot.awaiting.pop((row.channel, record.msg_id), None)
-            return _held_for(conn, row, record)
+            return _held_for(conn, row, record, callback_url)
         # A segment that wants no report is never looked up by Msg_Id: not remembered.
         hot.submitted(row, record.msg_id, alone and report)
         return []
@@ -697,45 +705,65 @@ def _submitted(conn: _Tx, record: SubmitRecord, alone: bool = True) -> list[Repo
         conn.held = bool(conn.execute("SELECT EXISTS (SELECT 1 FROM held_reports)").fetchone()[0])
     if not conn.held:
         return []
-    return _held_for(conn, row, record)
+    return _held_for(conn, row, record, callback_url)
 
 
-def _held_for(conn: _Tx, row: _SegmentRow, record: SubmitRecord) -> list[ReportOutcome]:
+def _held_for(
+    conn: _Tx, row: _SegmentRow, record: SubmitRecord, callback_url: str | None
+) -> list[ReportOutcome]:
     """Apply the report that overtook this SUBMIT_RESP, if one is held."""
     held = conn.execute(
-        "SELECT id, stat, done_at, received_at FROM held_reports"
+        "SELECT id, stat, done_at, received_at, delivered, err, raw FROM held_reports"
         " WHERE channel = ? AND msg_id = ? AND (dest IS NULL OR dest = ?) ORDER BY id LIMIT 1",
         (row.channel, record.msg_id, row.to),
     ).fetchone()
     if held is None:
         return []
-    held_id, stat, done_at, received_at = held
+    held_id, stat, done_at, received_at, delivered, err, raw = held
     # The report that overtook its SUBMIT_RESP, and any copy of it for this number.
     conn.execute(
         "DELETE FROM held_reports WHERE id = ? OR (channel = ? AND msg_id = ? AND dest = ?)",
         (held_id, row.channel, record.msg_id, row.to),
     )
+    report = StatusReport(
+        row.channel,
+        record.msg_id,
+        stat,
+        # Held by a version before 2 (no column): decided by its Stat, as then.
+        _delivered(stat) if delivered is None else bool(delivered),
+        done_at,
+        received_at,
+        row.to,
+        err,
+        bytes(raw),
+    )
     return [
         _apply_report(
             conn,
-            row.channel,
             [attrs.evolve(row, state=SegmentState.SUBMITTED, msg_id=record.msg_id)],
-            record.msg_id,
-            stat,
-            done_at,
-            received_at,
+            report,
             record.now,
+            callback_url,
         )
     ]
 
 
-def _submitted_many(conn: _Tx, records: Sequence[SubmitRecord]) -> list[ReportOutcome]:
+def _delivered(stat: str) -> bool:
+    """Whether *stat* says delivered (for callers that do not say it themselves)."""
+    return stat == DELIVERED_STAT
+
+
+def _submitted_many(
+    conn: _Tx, records: Sequence[SubmitRecord], callback_url: str | None = None
+) -> list[ReportOutcome]:
     # A Msg_Id shared by several segments (one SUBMIT to many numbers) is not remembered.
     shared = Counter(r.msg_id for r in records) if len(records) > 1 else None
     return [
         outcome
         for record in records
-        for outcome in _submitted(conn, record, shared is None or shared[record.msg_id] == 1)
+        for outcome in _submitted(
+            conn, record, shared is None or shared[record.msg_id] == 1, callback_url
+        )
     ]
 
 
@@ -769,71 +797,61 @@ def _queue_depth(conn: _Conn) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM segments WHERE state = 'queued'").fetchone()[0])
 
 
-def _record_report(
-    conn: _Tx,
-    channel: str,
-    msg_id: str,
-    stat: str,
-    done_at: float,
-    raw: bytes,
-    to: str | None,
-    received_at: float,
-) -> ReportOutcome:
+def _record_report(conn: _Tx, report: StatusReport, callback_url: str | None) -> ReportOutcome:
+    channel, msg_id, to = report.channel, report.msg_id, report.to
     hot = conn.hot
     row = hot.awaiting.pop((channel, msg_id), None)
     if row is not None and (to is None or to == row.to):
-        state = segment_state_for_stat(stat)
+        # The hint: the one segment under this id, of its newest message, awaiting a
+        # report (what match_report would pick), if the UPDATE still finds it so.
+        state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
         if (
             conn.execute(
                 "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ?"
                 " WHERE id = ? AND message_seq = ? AND channel = ? AND msg_id = ?"
                 " AND state = 'submitted' AND stat IS NULL",
-                (str(state), stat, done_at, received_at, row.id, row.message_seq, channel,
-                 msg_id),
+                (str(state), report.stat, report.done_at, report.received_at, row.id,
+                 row.message_seq, channel, msg_id),
             ).rowcount
             == 1
         ):  # fmt: skip
             return _apply_report(
-                conn, channel, [row], msg_id, stat, done_at, received_at, received_at, updated=True
+                conn, [row], report, report.received_at, callback_url, updated=True
             )
     params = (channel, msg_id) if to is None else (channel, msg_id, to)
     rows = [_segment_row(r) for r in conn.execute(report_query(to is not None), params)]
-    if not rows:
-        if conn.execute(
-            "SELECT 1 FROM held_reports WHERE channel = ? AND msg_id = ? AND dest IS ?",
-            (channel, msg_id, to),
-        ).fetchone():
-            return ReportOutcome(ReportMatch.DUPLICATE, channel, msg_id, stat)
+    decision = match_report(
+        rows,
+        lambda: bool(
+            conn.execute(
+                "SELECT 1 FROM held_reports WHERE channel = ? AND msg_id = ? AND dest IS ?",
+                (channel, msg_id, to),
+            ).fetchone()
+        ),
+    )
+    if decision.match is ReportMatch.HELD:
         conn.held = True
         conn.execute(
-            "INSERT INTO held_reports (channel, msg_id, dest, stat, done_at, raw, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (channel, msg_id, to, stat, done_at, bytes(raw), received_at),
-        )
-        return ReportOutcome(ReportMatch.HELD, channel, msg_id, stat)
-    # A Msg_Id reused by the upstream: the newest message owns it.
-    newest = max(row.message_seq for row in rows)
-    rows = sorted(
-        (row for row in rows if row.message_seq == newest),
-        key=lambda row: (row.key.recipient, row.key.pk_number),
-    )
-    fresh = [
-        row
-        for row in rows
-        if row.stat is None and row.state in (SegmentState.SUBMITTED, SegmentState.EXPIRED)
-    ]
-    if not fresh:
-        (status,) = conn.execute("SELECT status FROM messages WHERE seq = ?", (newest,)).fetchone()
+            "INSERT INTO held_reports (channel, msg_id, dest, stat, done_at, raw, received_at,"
+            " delivered, err) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (channel, msg_id, to, report.stat, report.done_at, report.raw, report.received_at,
+             int(report.delivered), report.err),
+        )  # fmt: skip
+    if not decision.owner:
+        return ReportOutcome(decision.match, channel, msg_id, report.stat)
+    if decision.match is ReportMatch.DUPLICATE:
+        seq = decision.owner[0].message_seq
+        (status,) = conn.execute("SELECT status FROM messages WHERE seq = ?", (seq,)).fetchone()
         return ReportOutcome(
             ReportMatch.DUPLICATE,
             channel,
             msg_id,
-            stat,
-            rows[0].key.message_id,
-            [row.key for row in rows],
+            report.stat,
+            decision.owner[0].key.message_id,
+            [row.key for row in decision.owner],
             MessageStatus(status),
         )
-    return _apply_report(conn, channel, fresh, msg_id, stat, done_at, received_at, received_at)
+    return _apply_report(conn, decision.apply, report, report.received_at, callback_url)
 
 
 def _drop_held_reports(conn: _Conn, older_than: float) -> int:
@@ -856,7 +874,8 @@ def _expire_reports(conn: _Tx, older_than: float) -> int:
     return len(rows)
 
 
-def _put_inbound(conn: _Conn, item: Inbound) -> int | None:
+def _put_inbound(conn: _Conn, item: Inbound, callback_url: str | None = None) -> int | None:
+    """Insert *item* (unless a repeat) and, with *callback_url*, its push of the same JSON."""
     if (
         item.dedup_key is not None
         and conn.execute(
@@ -865,16 +884,13 @@ def _put_inbound(conn: _Conn, item: Inbound) -> int | None:
         ).fetchone()
     ):
         return None
+    fields = json.dumps(dict(item.fields), ensure_ascii=False, separators=(",", ":"))
     cursor = conn.execute(
         "INSERT INTO inbound (kind, channel, fields, created_at, dedup_key) VALUES (?, ?, ?, ?, ?)",
-        (
-            str(item.kind),
-            item.channel,
-            json.dumps(dict(item.fields), ensure_ascii=False, separators=(",", ":")),
-            item.created_at,
-            item.dedup_key,
-        ),
+        (str(item.kind), item.channel, fields, item.created_at, item.dedup_key),
     )
+    if callback_url is not None:
+        _add_callback(conn, InboundKind(item.kind), callback_url, fields, item.created_at)
     return int(cursor.lastrowid)
 
 
@@ -1489,14 +1505,20 @@ class SqliteStore:
         return self._submit(_claim_due, now, limit, channel)
 
     def segment_submitted(
-        self, key: SegmentKey, result: int, msg_id: str | None, now: float
+        self,
+        key: SegmentKey,
+        result: int,
+        msg_id: str | None,
+        now: float,
+        *,
+        callback_url: str | None = None,
     ) -> Deferred[list[ReportOutcome]]:
-        return self._submit(_submitted, SubmitRecord(key, result, msg_id, now))
+        return self._submit(_submitted, SubmitRecord(key, result, msg_id, now), True, callback_url)
 
     def segment_submitted_many(
-        self, records: Sequence[SubmitRecord]
+        self, records: Sequence[SubmitRecord], *, callback_url: str | None = None
     ) -> Deferred[list[ReportOutcome]]:
-        return self._submit(_submitted_many, list(records))
+        return self._submit(_submitted_many, list(records), callback_url)
 
     def segment_failed(self, key: SegmentKey, reason: str, now: float) -> Deferred[None]:
         return self._submit(_segment_failed, key, reason, now)
@@ -1519,9 +1541,22 @@ class SqliteStore:
         *,
         to: str | None = None,
         now: float | None = None,
+        delivered: bool | None = None,
+        err: str = "",
+        callback_url: str | None = None,
     ) -> Deferred[ReportOutcome]:
-        received_at = done_at if now is None else now
-        return self._submit(_record_report, channel, msg_id, stat, done_at, raw, to, received_at)
+        report = StatusReport(
+            channel,
+            msg_id,
+            stat,
+            _delivered(stat) if delivered is None else delivered,
+            done_at,
+            done_at if now is None else now,
+            to,
+            err,
+            bytes(raw),
+        )
+        return self._submit(_record_report, report, callback_url)
 
     def drop_held_reports(self, older_than: float) -> Deferred[int]:
         return self._submit(_drop_held_reports, older_than)
@@ -1531,12 +1566,14 @@ class SqliteStore:
 
     # -- inbound items -----------------------------------------------------
 
-    def add_inbound(self, item: Inbound) -> Deferred[int | None]:
+    def add_inbound(
+        self, item: Inbound, *, callback_url: str | None = None
+    ) -> Deferred[int | None]:
         try:
             json.dumps(dict(item.fields))
         except (TypeError, ValueError):
             return fail()
-        return self._submit(_put_inbound, item)
+        return self._submit(_put_inbound, item, callback_url)
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         return self._submit(_fetch_inbound, limit)

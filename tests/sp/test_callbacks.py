@@ -197,18 +197,31 @@ class GatewayCallbackTests(SynchronousTestCase):
             (attempt.kind, attempt.url, attempt.state),
             (InboundKind.REPORT, REPORT_URL, CallbackState.PENDING),
         )
-        self.assertEqual(attempt.next_at, h.clock.seconds())
+        now = h.clock.seconds()
+        self.assertEqual(attempt.next_at, now)
+        payload = json.loads(attempt.payload)
         self.assertEqual(
-            json.loads(attempt.payload),
+            payload,
             {
                 "type": "report",
                 "channel": "mobile",
                 "message_id": message_id,
+                "external_id": None,
+                "to": MOBILE,
                 "msg_id": msg_id,
+                "pk_number": 1,
+                "pk_total": 1,
                 "stat": "DELIVRD",
-                "status": "delivered",
+                "err": "",
+                "segment_status": "delivered",
+                "message_status": "delivered",
+                "done_at": now,
+                "received_at": now,
             },
         )
+        # The pull item is the same payload.
+        [item] = h.inbound()
+        self.assertEqual(dict(item.fields), payload)
 
     def test_held_report_enqueues_when_matched(self) -> None:
         """A report that overtook its SUBMIT_RESP is pushed once it is matched."""
@@ -220,7 +233,10 @@ class GatewayCallbackTests(SynchronousTestCase):
         mobile.answer(mobile.calls[0], "early")
         [attempt] = callbacks(self, h.store)
         payload = json.loads(attempt.payload)
-        self.assertEqual((payload["msg_id"], payload["status"]), ("early", "undelivered"))
+        self.assertEqual(
+            (payload["msg_id"], payload["segment_status"], payload["message_status"]),
+            ("early", "undelivered", "undelivered"),
+        )
 
     def test_repeated_report_pushed_once(self) -> None:
         """A repeated report is not pushed again."""
@@ -243,6 +259,9 @@ class GatewayCallbackTests(SynchronousTestCase):
             (payload["type"], payload["channel"], payload["from"], payload["text"]),
             ("mo", "mobile", MOBILE, "TD"),
         )
+        self.assertEqual(payload["msg_id"], "mo-1")
+        [item] = h.inbound()
+        self.assertEqual(dict(item.fields), payload)
 
     def test_repeated_mo_pushed_once(self) -> None:
         """The same MO delivered twice is pushed once."""

@@ -20,18 +20,32 @@ import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from smsgw.config import parse_upstream_url
-from smsgw.sp.channel import SubmitFailed
+from smsgw.protocols.cmpp import pdus as cp
+from smsgw.protocols.cmpp.codec import encode_report
+from smsgw.sp.callbacks import CallbackSender
+from smsgw.sp.channel import Channel, SubmitFailed
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.gateway import Accepted, Gateway, Item, RequestError, SendRequest
 from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.store.memory import MemoryStore
-from smsgw.store.model import Inbound, InboundKind, Message, MessageStatus, Mode, SegmentState
+from smsgw.store.model import (
+    Inbound,
+    InboundKind,
+    Message,
+    MessageStatus,
+    Mode,
+    Recipient,
+    Segment,
+    SegmentKey,
+    SegmentState,
+)
 from smsgw.text import MsgFmt, choose_fmt, split_text
 from smsgw.text.longsms import Segment as TextSegment
 
@@ -622,6 +636,104 @@ class MoTests(SynchronousTestCase):
                 self.assertEqual(self.h.inbound(), [])
         [item] = self.h.inbound()
         self.assertEqual(item.fields["text"], text)
+
+
+class _HeldStore(MemoryStore):
+    """A MemoryStore whose report and inbound writes are answered only on :meth:`commit`.
+
+    It stands for a store whose transaction has not committed yet: the
+    change is made, but the caller is not told until the test says so.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[tuple[Deferred[Any], Deferred[Any]]] = []
+
+    def _held(self, d: Deferred[Any]) -> Deferred[Any]:
+        answer: Deferred[Any] = Deferred()
+        self.waiting.append((d, answer))
+        return answer
+
+    def record_report(self, *args: Any, **kwargs: Any) -> Deferred[Any]:
+        return self._held(super().record_report(*args, **kwargs))
+
+    def add_inbound(self, *args: Any, **kwargs: Any) -> Deferred[Any]:
+        return self._held(super().add_inbound(*args, **kwargs))
+
+    def commit(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for d, answer in waiting:
+            d.chainDeferred(answer)
+
+
+class DeliverRespTests(SynchronousTestCase):
+    """A real CMPP channel answers a DELIVER only after the gateway's write has committed."""
+
+    def setUp(self) -> None:
+        self.store = _HeldStore()
+        reactor = MemoryReactorClock()
+        self.channel = Channel(parse_upstream_url(upstream_url("cmpp", "mobile")), reactor)
+        router = Router([RouteSpec("mobile", "cmpp")])
+        urls = {InboundKind.REPORT: "http://app/r", InboundKind.MO: "http://app/mo"}
+        callbacks = CallbackSender(self.store, reactor, urls, http=None)
+        Gateway(self.store, {"mobile": self.channel}, router, reactor, callbacks=callbacks)
+
+    def deliver(self, pdu: Any) -> Deferred[Any]:
+        """What the channel answers *pdu* with (a Deferred until the write commits)."""
+        d: Deferred[Any] = self.channel.inbound(None, pdu)  # type: ignore[arg-type]
+        return d
+
+    def pushes(self) -> list[Any]:
+        return self.successResultOf(self.store.due_callbacks(float("inf"), 10))  # type: ignore[no-any-return]
+
+    def test_report_answered_after_commit(self) -> None:
+        """No DELIVER_RESP for a report until its item and push are committed."""
+        content = encode_report(
+            cp.Report(msg_id=42, stat=b"DELIVRD", done_time=b"2506151200",
+                      dest_terminal_id=MOBILE.encode())
+        )  # fmt: skip
+        d = self.deliver(cp.Deliver(msg_id=7, registered_delivery=1, msg_content=content))
+        self.assertNoResult(d)
+        self.assertEqual(len(self.store.waiting), 1)
+        self.store.commit()
+        self.assertEqual(self.successResultOf(d), cp.DeliverResp(7, 0))
+
+    def test_matched_report_answered_after_commit(self) -> None:
+        """A report that matches a segment: its push is in the commit the answer waits for."""
+        message = Message("m1", START, [Recipient(MOBILE, "mobile", [Segment(1, 1, b"x")])])
+        self.successResultOf(self.store.add_message(message))
+        self.successResultOf(self.store.claim_due(START, 10))
+        self.successResultOf(self.store.segment_submitted(SegmentKey("m1", 0, 1), 0, "42", START))
+        content = encode_report(
+            cp.Report(msg_id=42, stat=b"UNDELIV", dest_terminal_id=MOBILE.encode())
+        )
+        d = self.deliver(cp.Deliver(msg_id=8, registered_delivery=1, msg_content=content))
+        self.assertNoResult(d)
+        self.store.commit()
+        self.assertEqual(self.successResultOf(d), cp.DeliverResp(8, 0))
+        [push] = self.pushes()
+        self.assertEqual((push.kind, push.url), (InboundKind.REPORT, "http://app/r"))
+
+    def test_mo_answered_after_commit(self) -> None:
+        """No DELIVER_RESP for an MO until its item and push are committed."""
+        pdu = cp.Deliver(msg_id=9, dest_id=b"1065901234", src_terminal_id=MOBILE.encode(),
+                         msg_content=b"TD")  # fmt: skip
+        d = self.deliver(pdu)
+        self.assertNoResult(d)
+        self.store.commit()
+        self.assertEqual(self.successResultOf(d), cp.DeliverResp(9, 0))
+        [push] = self.pushes()
+        self.assertEqual((push.kind, push.url), (InboundKind.MO, "http://app/mo"))
+
+    def test_failed_write_is_refused(self) -> None:
+        """A write that fails is answered "not stored" (Result 9), for the carrier to resend."""
+        pdu = cp.Deliver(msg_id=10, src_terminal_id=MOBILE.encode(), msg_content=b"TD")
+        d = self.deliver(pdu)
+        [(_, answer)] = self.store.waiting
+        self.store.waiting.clear()
+        answer.errback(RuntimeError("disk full"))
+        self.assertEqual(self.successResultOf(d), cp.DeliverResp(10, 9))
+        self.flushLoggedErrors(RuntimeError)
 
 
 class VendorChannel(FakeChannel):

@@ -8,6 +8,7 @@ with the same pseudo-random script and compares every answer.
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -41,7 +42,6 @@ from smsgw.store.model import (
     SubmitRecord,
     Template,
     TemplateEngine,
-    report_fields,
 )
 from smsgw.store.sqlite import SqliteStore
 
@@ -482,21 +482,64 @@ class ContractMixin:
         self.assertEqual(
             (item.kind, item.channel, item.created_at), (InboundKind.REPORT, "cm", NOW + 6)
         )
-        message = await self.store.get_message("m1")
-        self.assertEqual(item.fields, report_fields(message, key(), "42", "DELIVRD", NOW + 5))
         self.assertEqual(
             item.fields,
             {
+                "type": "report",
+                "channel": "cm",
                 "message_id": "m1",
                 "external_id": "x",
                 "to": A,
                 "msg_id": "42",
-                "stat": "DELIVRD",
-                "done_at": NOW + 5,
                 "pk_number": 1,
                 "pk_total": 1,
-                "status": "delivered",
+                "stat": "DELIVRD",
+                "err": "",
+                "segment_status": "delivered",
+                "message_status": "delivered",
+                "done_at": NOW + 5,
+                "received_at": NOW + 6,
             },
+        )
+        self.assertEqual(await self.store.due_callbacks(NOW + 100, 10), [])
+
+    async def test_report_and_push_together(self) -> None:
+        """With a callback URL the report's push is stored with it: the item's JSON, due now."""
+        await self.submitted(make_message(), {key(): "42"})
+        await self.store.record_report(
+            "cm", "42", "DELIVRD", NOW + 5, now=NOW + 6, callback_url="http://app/r"
+        )
+        [item] = await self.store.fetch_inbound(10)
+        [push] = await self.store.due_callbacks(NOW + 6, 10)
+        self.assertEqual(
+            (push.kind, push.url, push.state, push.next_at),
+            (InboundKind.REPORT, "http://app/r", CallbackState.PENDING, NOW + 6),
+        )
+        self.assertEqual(json.loads(push.payload), item.fields)
+        # A duplicate is neither stored nor pushed again.
+        await self.store.record_report("cm", "42", "DELIVRD", NOW + 7, callback_url="http://app/r")
+        self.assertEqual(len(await self.store.due_callbacks(NOW + 100, 10)), 1)
+
+    async def test_report_segment_and_message_status(self) -> None:
+        """A report on one segment of a long message names the segment's and message's states."""
+        await self.submitted(make_message(segments=2), {key(): "s1", key(pk_number=2): "s2"})
+        await self.store.record_report("cm", "s1", "DELIVRD", NOW + 5, err="000")
+        [item] = await self.store.fetch_inbound(10)
+        self.assertEqual(
+            (item.fields["segment_status"], item.fields["message_status"], item.fields["err"]),
+            ("delivered", "submitted", "000"),
+        )
+        self.assertEqual((item.fields["pk_number"], item.fields["pk_total"]), (1, 2))
+
+    async def test_report_delivered_as_said(self) -> None:
+        """The caller's delivered decides the segment's state, whatever the Stat's word."""
+        await self.submitted(make_message(segments=2), {key(): "s1", key(pk_number=2): "s2"})
+        await self.store.record_report("cm", "s1", "0", NOW + 5, delivered=True)
+        await self.store.record_report("cm", "s2", "DELIVRD", NOW + 5, delivered=False)
+        segments = (await self.store.get_message("m1")).recipients[0].segments
+        self.assertEqual(
+            [(s.state, s.stat) for s in segments],
+            [(S.DELIVERED, "0"), (S.UNDELIVERED, "DELIVRD")],
         )
 
     async def test_report_duplicate(self) -> None:
@@ -574,6 +617,39 @@ class ContractMixin:
             (await self.store.record_report("cm", "42", "DELIVRD", NOW + 2)).match,
             ReportMatch.DUPLICATE,
         )
+
+    async def test_held_report_keeps_what_it_said(self) -> None:
+        """A held report is applied with its delivered and err, and pushed with its item."""
+        await self.store.add_message(make_message())
+        await self.store.claim_due(NOW, 10)
+        await self.store.record_report(
+            "cm", "42", "XX", NOW + 2, now=NOW + 3, delivered=True, err="007"
+        )
+        self.assertEqual(await self.store.due_callbacks(NOW + 100, 10), [])
+        [outcome] = await self.store.segment_submitted(
+            key(), 0, "42", NOW + 4, callback_url="http://app/r"
+        )
+        self.assertEqual(outcome.message_status, M.DELIVERED)
+        [item] = await self.store.fetch_inbound(10)
+        self.assertEqual(
+            (item.fields["stat"], item.fields["err"], item.fields["segment_status"]),
+            ("XX", "007", "delivered"),
+        )
+        self.assertEqual(item.fields["received_at"], NOW + 3)
+        [push] = await self.store.due_callbacks(NOW + 4, 10)
+        self.assertEqual((push.url, json.loads(push.payload)), ("http://app/r", item.fields))
+
+    async def test_held_report_pushed_from_submitted_many(self) -> None:
+        """segment_submitted_many pushes the held reports it matches to its callback URL."""
+        await self.store.add_message(make_message())
+        await self.store.claim_due(NOW, 10)
+        await self.store.record_report("cm", "42", "DELIVRD", NOW + 2)
+        [outcome] = await self.store.segment_submitted_many(
+            [SubmitRecord(key(), 0, "42", NOW + 4)], callback_url="http://app/r"
+        )
+        self.assertEqual(outcome.match, ReportMatch.MATCHED)
+        [push] = await self.store.due_callbacks(NOW + 4, 10)
+        self.assertEqual(json.loads(push.payload)["msg_id"], "42")
 
     async def test_report_after_submit_resp(self) -> None:
         """The usual order: SUBMIT_RESP first, then the report matches at once."""
@@ -771,6 +847,18 @@ class ContractMixin:
             self.assertIsNotNone(await self.store.add_inbound(item))
         self.assertEqual(len(await self.store.fetch_inbound(10)), 5)
         self.assertIsNone(await self.store.add_inbound(mo))  # fetched, still known
+
+    async def test_inbound_and_push_together(self) -> None:
+        """With a callback URL an item's push (its fields as JSON) is stored with it, once."""
+        mo = Inbound(InboundKind.MO, "cm", {"from": A, "text": "\u56de"}, NOW, dedup_key="9")
+        self.assertIsNotNone(await self.store.add_inbound(mo, callback_url="http://app/mo"))
+        self.assertIsNone(await self.store.add_inbound(mo, callback_url="http://app/mo"))
+        [push] = await self.store.due_callbacks(NOW, 10)
+        self.assertEqual(
+            (push.kind, push.url, json.loads(push.payload)),
+            (InboundKind.MO, "http://app/mo", {"from": A, "text": "\u56de"}),
+        )
+        self.assertIn("\u56de", push.payload)  # not escaped
 
     async def test_inbound_fields_json(self) -> None:
         """Inbound fields are kept as JSON: nested values survive; non-JSON data is refused."""

@@ -520,10 +520,11 @@ class ReadTests(ApiTestCase):
                 report["external_id"],
                 report["msg_id"],
                 report["stat"],
-                report["status"],
+                report["segment_status"],
+                report["message_status"],
                 report["to"],
             ),
-            (message_id, "e1", msg_id, "DELIVRD", "delivered", MOBILE),
+            (message_id, "e1", msg_id, "DELIVRD", "delivered", "delivered", MOBILE),
         )
         self.assertEqual((mo["type"], mo["from"], mo["text"]), ("mo", MOBILE, "TD"))
         self.assertEqual(self.call("GET", "/v1/inbound").json(), {"items": []})
