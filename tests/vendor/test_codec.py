@@ -36,7 +36,15 @@ from smsgw.vendor.codec import (
     request_args,
     url_quote,
 )
-from smsgw.vendor.description import Kind, Outcome, PasswordForm, Situation, Transfer
+from smsgw.vendor.description import (
+    AnswerFormat,
+    Kind,
+    Outcome,
+    PasswordForm,
+    Role,
+    Situation,
+    Transfer,
+)
 from tests.vendor import shipped
 
 T0 = 1_700_000_000.0  # 2023-11-15 06:13:20 +08:00
@@ -252,7 +260,7 @@ class RequestTests(SynchronousTestCase):
         self.assertEqual(
             (got.account, got.values.numbers, got.values.text), ("acct", tuple(numbers), text)
         )
-        if op.param(codec.Role.NEED_REPORT) is not None:
+        if op.param(Role.NEED_REPORT) is not None:
             self.assertEqual(got.values.need_report, report)
         self.assertTrue(
             codec.check_password(
@@ -361,11 +369,11 @@ class AnswerTests(SynchronousTestCase):
         desc = shipped("somp")
         op = desc.operation(Kind.SEND)
         assert op is not None
-        json_op = attrs.evolve(op, answer=attrs.evolve(op.answer, format=codec.AnswerFormat.JSON))
+        json_op = attrs.evolve(op, answer=attrs.evolve(op.answer, format=AnswerFormat.JSON))
         got = parse_answer(desc, json_op, 200, b'{"success": true, "id": "142540128277943843"}')
         self.assertEqual((got.outcome, got.msg_id), (Outcome.ACCEPTED, "142540128277943843"))
         self.assertEqual(parse_answer(desc, json_op, 200, b'{"r": "9103"}').outcome, Outcome.AUTH)
-        xml_op = attrs.evolve(op, answer=attrs.evolve(op.answer, format=codec.AnswerFormat.XML))
+        xml_op = attrs.evolve(op, answer=attrs.evolve(op.answer, format=AnswerFormat.XML))
         got = parse_answer(desc, xml_op, 200, b'<?xml version="1.0"?>\n<id>142540261421930021</id>')
         self.assertEqual(got.msg_id, "142540261421930021")
         with self.assertRaises(AnswerError):
@@ -449,9 +457,7 @@ class BalanceTests(SynchronousTestCase):
         ok = desc.code_for_situation(op, Situation.OK)
         assert ok is not None
         got = parse_balance(desc, op, 200, render_balance(desc, op, ok, amounts, T0))
-        expect = (
-            amounts if op.answer.format is codec.AnswerFormat.LINES else {"": sum(amounts.values())}
-        )
+        expect = amounts if op.answer.format is AnswerFormat.LINES else {"": sum(amounts.values())}
         self.assertEqual(got.amounts, expect)
 
 

@@ -94,7 +94,8 @@ class LoopbackCase(TestCase):
             report_url=f"{base}/report" if push else None,
             mo_url=f"{base}/mo" if push else None,
         )
-        self.sim = VendorSimulator(desc, [account], self.sim_clock, self.http, DefaultHooks(1.0))
+        self.hooks = DefaultHooks(1.0)
+        self.sim = VendorSimulator(desc, [account], self.sim_clock, self.http, self.hooks)
         port = reactor.listenTCP(0, self.sim.site(), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         self.client.base_url = f"http://127.0.0.1:{port.getHost().port}"
@@ -126,7 +127,7 @@ class LoopbackCase(TestCase):
         """An injected MO arrives at the push resource."""
         self.sim.inject_mo("acct", NUMBERS[0], "退订", "01")
         mo = await within(self.events.get())
-        self.assertEqual((mo.number, mo.text), (NUMBERS[0], "退订"))  # type: ignore[union-attr]
+        self.assertEqual((mo.number, mo.text), (NUMBERS[0], "退订"))
 
 
 class SompTests(LoopbackCase):
@@ -166,8 +167,8 @@ class SompTests(LoopbackCase):
         [batch] = await within(self.client.send_batch([(NUMBERS[0], "甲"), (NUMBERS[1], "乙")]))
         self.assertTrue(batch.accepted, batch.reason)
         self.assertEqual(
-            [s[3:] for s in self.sim.hooks.submits], [(NUMBERS[0], "甲"), (NUMBERS[1], "乙")]
-        )  # type: ignore[attr-defined]
+            [s[3:] for s in self.hooks.submits], [(NUMBERS[0], "甲"), (NUMBERS[1], "乙")]
+        )
 
     async def test_no_balance_operation(self) -> None:
         """somp has no balance query over HTTP: the result says so."""
