@@ -348,7 +348,7 @@ class Session(protocol.Protocol):
         self.last_activity = 0.0
         self.frames_received = 0
         self._timer: IDelayedCall | None = None
-        self._closed: Deferred[None] = Deferred()
+        self._close_waiters: list[Deferred[None]] = []
         self._closing = False
         #: The keepalive request waiting for its answer, if any.
         self._keepalive: Deferred[Any] | None = None
@@ -417,12 +417,7 @@ class Session(protocol.Protocol):
         if self.state is State.CLOSED:
             d.callback(None)
         else:
-
-            def closed(result: object) -> object:
-                d.callback(None)
-                return result
-
-            self._closed.addBoth(closed)
+            self._close_waiters.append(d)
         return d
 
     # -- Twisted protocol ------------------------------------------------
@@ -485,7 +480,9 @@ class Session(protocol.Protocol):
         try:
             self.handler.session_ended(self, reason)
         finally:
-            self._closed.callback(None)
+            waiters, self._close_waiters = self._close_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
 
     # -- sending ---------------------------------------------------------
 

@@ -30,22 +30,24 @@ from twisted.web.client import ResponseFailed
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from smsgw.vendor.codec import (
-    AnswerError,
+from smsgw.vendor.answers import (
     BalanceAnswer,
-    HttpRequest,
     MoRecord,
     ReportRecord,
-    SendValues,
-    VendorDecodeError,
-    VendorEncodeError,
-    build_request,
     parse_answer,
     parse_balance,
     parse_mo,
     parse_pull,
-    parse_query,
     parse_report,
+)
+from smsgw.vendor.codec import (
+    AnswerError,
+    HttpRequest,
+    SendValues,
+    VendorDecodeError,
+    VendorEncodeError,
+    build_request,
+    parse_query,
 )
 from smsgw.vendor.description import Description, Inbound, Kind, Operation, Outcome
 

@@ -31,17 +31,19 @@ from twisted.web.server import Request, Site
 from zope.interface import Interface, implementer, provider
 
 from smsgw.ratelimit import TokenBucket
-from smsgw.vendor.codec import (
+from smsgw.vendor.answers import (
     MoRecord,
     ReportRecord,
-    VendorDecodeError,
-    check_password,
-    decode_request,
     render_answer,
     render_balance,
     render_mo,
     render_pull,
     render_report,
+)
+from smsgw.vendor.codec import (
+    VendorDecodeError,
+    check_password,
+    decode_request,
     request_args,
     url_quote,
 )

@@ -11,28 +11,30 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from smsgw.vendor import codec
-from smsgw.vendor.codec import (
-    AnswerError,
+from smsgw.vendor import answers, codec
+from smsgw.vendor.answers import (
     MoRecord,
     ReportRecord,
+    parse_answer,
+    parse_balance,
+    parse_mo,
+    parse_pull,
+    parse_report,
+    render_answer,
+    render_balance,
+    render_mo,
+    render_pull,
+    render_report,
+)
+from smsgw.vendor.codec import (
+    AnswerError,
     SendValues,
     VendorDecodeError,
     build_request,
     decode_content,
     decode_request,
     encode_content,
-    parse_answer,
-    parse_balance,
-    parse_mo,
-    parse_pull,
-    parse_report,
     password_value,
-    render_answer,
-    render_balance,
-    render_mo,
-    render_pull,
-    render_report,
     request_args,
     url_quote,
 )
@@ -315,7 +317,7 @@ class RequestTests(SynchronousTestCase):
 class AnswerTests(SynchronousTestCase):
     """Every answer form of the seeds."""
 
-    def answer(self, vendor: str, kind: Kind, body: bytes, status: int = 200) -> codec.Answer:
+    def answer(self, vendor: str, kind: Kind, body: bytes, status: int = 200) -> answers.Answer:
         desc = shipped(vendor)
         op = desc.operation(kind)
         assert op is not None

@@ -194,7 +194,7 @@ class LayerTests(SynchronousTestCase):
         import smsgw.vendor
 
         folder = Path(smsgw.vendor.__file__).parent
-        for name in ("description.py", "loader.py", "codec.py"):
+        for name in ("description.py", "loader.py", "codec.py", "answers.py"):
             tree = ast.parse((folder / name).read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):

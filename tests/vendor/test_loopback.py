@@ -15,8 +15,8 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
+from smsgw.vendor.answers import MoRecord, ReportRecord
 from smsgw.vendor.client import VendorClient, VendorError
-from smsgw.vendor.codec import MoRecord, ReportRecord
 from smsgw.vendor.description import Description, Outcome
 from smsgw.vendor.loader import load_string
 from smsgw.vendor.sim import DefaultHooks, VendorAccount, VendorSimulator

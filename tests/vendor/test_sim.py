@@ -11,19 +11,17 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from smsgw.vendor.codec import (
+from smsgw.vendor.answers import (
     Answer,
     MoRecord,
     ReportRecord,
-    SendValues,
-    build_request,
     parse_answer,
     parse_balance,
     parse_mo,
     parse_pull,
-    parse_query,
     parse_report,
 )
+from smsgw.vendor.codec import SendValues, build_request, parse_query
 from smsgw.vendor.description import Kind, Outcome
 from smsgw.vendor.sim import (
     DefaultHooks,
