@@ -82,14 +82,14 @@ class Options(usage.Options):
         except (ConfigError, OSError) as e:
             raise usage.UsageError(str(e)) from None
         if role == "gns-sim":
-            from smsgw.gns.service import parse_gns_config
+            from smsgw.gns.config import parse_gns_config
 
             try:
                 self["gns"] = parse_gns_config(self["loaded"].gns, self["config"] or "<config>")
             except (ConfigError, ValueError) as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
-            from smsgw.sp.service import UnsafeListen, check_listen
+            from smsgw.roles.sp import UnsafeListen, check_listen
 
             http = self["http"] or self["loaded"].http.listen
             try:
@@ -109,55 +109,22 @@ def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IServ
     if options["role"] == "ismg-sim":
         return make_ismg_sim(options, config, reactor)
     if options["role"] == "gns-sim":
-        from smsgw.gns.service import make_gns_sim, parse_gns_config
+        from smsgw.roles import gns_sim
 
-        gns = options.get("gns") or parse_gns_config(config.gns, "<config>")
-        return make_gns_sim(
-            options.get("listen"),
-            options.get("control"),
-            list(options.get("accounts", [])),
-            gns,
-            reactor,
-        )
-    return make_sp(options, config, reactor)
+        return gns_sim.make_service(options, config, reactor)
+    from smsgw.roles import sp
+
+    return sp.make_service(options, config, reactor)
 
 
 def _accounts(options: Any, config: Config) -> list[AccountConfig]:
     return [*config.simulator.accounts, *options.get("accounts", [])]
 
 
-def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any) -> Any:
-    """A :class:`~smsgw.ismg.simulator.Simulator` for *accounts* (or the demo one)."""
-    from smsgw.ismg.policy import Policy
-    from smsgw.ismg.simulator import Account, Simulator, demo_accounts
-
-    if accounts:
-        accts = [
-            Account(
-                a.id,
-                a.secret.encode("utf-8"),
-                max_sessions=a.max_sessions,
-                allowed_ips=tuple(a.allowed_ips),
-                tps=a.tps,
-                src_prefix=a.src_prefix,
-                sgip_callback=a.sgip_callback,
-            )
-            for a in accounts
-        ]
-    else:
-        accts = demo_accounts()
-        log.info(
-            "ismg-sim: no account configured; serving the demo account {account} "
-            "(its secret is in the README)",
-            account=accts[0].id,
-        )
-    policy = config.simulator.policy or Policy()
-    return Simulator(reactor, accts, gateway_code=config.simulator.gateway_code_int, policy=policy)
-
-
 def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     """The fake ISMG: a CMPP 2.0 listener and the control API."""
     from smsgw.ismg.control import control_resource
+    from smsgw.roles.ismg_sim import build_simulator
 
     top = MultiService()
     sim = build_simulator(_accounts(options, config), config, reactor)
@@ -201,16 +168,3 @@ class _OnStop(Service):
     def stopService(self) -> Any:
         super().stopService()
         return self.close()
-
-
-def make_sp(options: Any, config: Config, reactor: Any) -> IService:
-    """The SP role: store, channels (or the built-in simulator), gateway, HTTP API."""
-    from smsgw.sp.service import SpService
-
-    return SpService(
-        config,
-        list(options.get("upstreams", [])),
-        options.get("http") or config.http.listen,
-        options.get("db") or config.store.path,
-        reactor,
-    )

@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import AccountConfig, Config, UpstreamConfig
 from smsgw.ismg.simulator import Simulator
-from smsgw.sp.service import SpService
+from smsgw.roles.sp import SpService
 from smsgw.tap import Options, makeService
 
 UPSTREAM = "cmpp://901234:s3cret@10.1.2.3:7891?src_id=1065901234&window=8&tps=50&sessions=2"

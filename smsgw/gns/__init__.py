@@ -9,5 +9,6 @@ changes to every ISMG.  All of it over CMPP 2.0 short connections on port 9168.
 * :mod:`smsgw.gns.server` — the GNS face on the session engine, and pushes;
 * :mod:`smsgw.gns.client` — the ISMG side: queries, updates, a push receiver;
 * :mod:`smsgw.gns.control` — the JSON control API;
-* :mod:`smsgw.gns.service` — the ``[gns]`` configuration and the service tree.
+* :mod:`smsgw.gns.config` — the ``[gns]`` configuration (the service tree is
+  :mod:`smsgw.roles.gns_sim`).
 """

@@ -6,8 +6,11 @@ reconnects with back-off), spreads SUBMITs over them within the account's
 TPS, backs off and retries on flow control and on link loss, and hands
 every inbound DELIVER/Report/MO to callbacks, which must have stored it
 before the response goes back ("persist, then acknowledge").  What differs
-between protocols lives in :mod:`smsgw.sp.clients`.  SGIP channels also run
-the SP's own server, where the SMG delivers MOs and Reports (sgip12.md §2).
+between protocols lives in :mod:`smsgw.sp.clients`, including the services a
+protocol adds to its channel for links the carrier opens to the SP (SGIP's
+own server, where the SMG delivers MOs and Reports: SGIP 1.2 §2).
+It implements :class:`~smsgw.sp.interfaces.IChannel`, all the gateway and
+the HTTP API see of it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import attrs
-from twisted.application.internet import ClientService, StreamServerEndpointService, backoffPolicy
+from twisted.application.internet import ClientService, backoffPolicy
 from twisted.application.service import MultiService
 from twisted.internet.defer import (
     Deferred,
@@ -26,11 +29,12 @@ from twisted.internet.defer import (
     maybeDeferred,
     succeed,
 )
-from twisted.internet.endpoints import HostnameEndpoint, serverFromString
+from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.codec import Header
@@ -38,6 +42,7 @@ from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
 from smsgw.sp.clients import Client, Event, client_for
+from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Segment
 
@@ -62,18 +67,7 @@ class SubmitFailed(Exception):
     """A SUBMIT that could not be delivered to the gateway after every retry."""
 
 
-@attrs.frozen
-class SegmentResult:
-    """What the gateway answered for one segment (one SUBMIT).
-
-    :ivar msg_id: the normalised message id (DESIGN.md §4.3), as text.
-    """
-
-    dest: tuple[str, ...]
-    pk_number: int
-    pk_total: int
-    msg_id: str
-    result: int
+__all__ = ["Channel", "CmppChannel", "SegmentResult", "SubmitFailed"]
 
 
 class _InboundHandler:
@@ -86,50 +80,13 @@ class _InboundHandler:
         self.channel._connected(session)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        return self.channel._inbound(session, pdu)
+        return self.channel.inbound(session, pdu)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.channel._lost(session)
 
 
-class _SgipServerHandler:
-    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
-
-    log = Logger()
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-
-    def session_started(self, session: Session) -> None:
-        self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
-                      peer=session.peer)  # fmt: skip
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        from smsgw.protocols.sgip import pdus as sp
-        from smsgw.protocols.sgip.constants import LoginType
-        from smsgw.protocols.sgip.session import check_bind, refuse
-
-        if session.bound:
-            return self.channel._inbound(session, pdu)
-        if type(pdu) is not sp.Bind:
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            return None
-        # The SMG logs in with the account's own name and password.
-        cfg = self.channel.config
-        user = cfg.account
-        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
-        if check.result != 0:
-            self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
-                          peer=session.peer)  # fmt: skip
-            refuse(session, check.response, header.sequence_id)
-            return None
-        session.authenticated(user)
-        return check.response
-
-    def session_ended(self, session: Session, reason: Failure) -> None:
-        pass
-
-
+@implementer(IChannel)
 class Channel(MultiService):
     """One upstream account: ``sessions`` logged-in links and a TPS limit.
 
@@ -201,16 +158,12 @@ class Channel(MultiService):
                 prepareConnection=self._login,
             )
             svc.setServiceParent(self)
-        listen = config.extra.get("listen")
-        if config.scheme == "sgip" and listen:
-            from smsgw.protocols.sgip.session import sgip_session_config
-
-            server = SessionFactory(
-                self.client.adapter, _SgipServerHandler(self), sgip_session_config(), reactor
-            )
-            svc = StreamServerEndpointService(serverFromString(reactor, listen), server)
-            svc.setServiceParent(self)
-            self.listener = svc
+        # The client hook for links the carrier opens to us (SGIP's second
+        # connection; later SMPP's outbind): whatever services the protocol
+        # needs run under the channel, and deliver through inbound().
+        services = getattr(self.client, "services", None)
+        for extra in services(self) if services is not None else ():
+            extra.setServiceParent(self)
 
     # -- links -------------------------------------------------------------
 
@@ -265,7 +218,11 @@ class Channel(MultiService):
             self.log.warn("{channel}: link lost ({n} left)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
 
-    def _inbound(self, session: Session, pdu: Any) -> Any:
+    def inbound(self, session: Session, pdu: Any) -> Any:
+        """Hand an inbound request to the callbacks; answer it once they took it.
+
+        :return: the response PDU (or a Deferred of it) for the session to send.
+        """
         event = self.client.event(self.name, pdu)
         if self.on_deliver is _ignore:
             # The gateway's case, once per report: one Deferred, not three.
@@ -353,6 +310,34 @@ class Channel(MultiService):
         d = DeferredList(terminating, consumeErrors=True)
         d.addBoth(lambda _: super(Channel, self).stopService())
         return d  # type: ignore[return-value]
+
+    # -- IChannel ----------------------------------------------------------
+
+    def segments(self, text: str) -> list[Segment]:
+        """*text* in UDH segments, in the Msg_Fmt it needs (GBK with ``charset=gbk``)."""
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        return split_text(text, fmt, next(self._reference) & 0xFF)
+
+    def max_dests(self, report: bool) -> int:
+        """1 with a report wanted (group sends carry no reports: seed 002), else 99."""
+        return 1 if report else 99
+
+    def capacity(self) -> int:
+        """Two windows per configured session."""
+        return max(1, self.config.sessions * self.config.window * 2)
+
+    def ready(self) -> bool:
+        """Whether a link is logged in."""
+        return bool(self.sessions)
+
+    def links(self) -> list[Link]:
+        """The logged-in links the channel opened."""
+        return [Link(s.peer) for s in self.sessions]
+
+    def balance(self) -> Deferred[Balance]:
+        """None of CMPP, SGIP and SMGP carries an account balance."""
+        scheme = self.config.scheme
+        return succeed(Balance(scheme, None, f"{scheme} has no balance query"))
 
     # -- sending -----------------------------------------------------------
 
@@ -488,12 +473,9 @@ class Channel(MultiService):
         With a report wanted, each destination gets its own SUBMIT (seed 002:
         group sends carry no reports); otherwise up to 99 per SUBMIT.
         """
-        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
-        segments = split_text(text, fmt, next(self._reference) & 0xFF)
-        if report:
-            groups = [(d,) for d in dests]
-        else:
-            groups = [tuple(dests[i : i + 99]) for i in range(0, len(dests), 99)]
+        segments = self.segments(text)
+        size = self.max_dests(report)
+        groups = [tuple(dests[i : i + size]) for i in range(0, len(dests), size)]
         jobs = [
             self.submit_segment(group, seg, report=report, src_ext=src_ext)
             for group in groups

@@ -12,15 +12,22 @@ normalised as DESIGN.md §4.3 says: CMPP's 64-bit Msg_Id in decimal, SGIP's
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
+from twisted.application.service import IService
 from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session
 from smsgw.protocols.times import report_minute
 from smsgw.text.longsms import Segment
+
+if TYPE_CHECKING:
+    from smsgw.sp.channel import Channel
 
 
 @attrs.frozen
@@ -95,6 +102,11 @@ class Client(Protocol):
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (``ok`` = stored)."""
+
+    # Optional: ``services(channel) -> list[IService]``, the services the
+    # channel runs for links the carrier opens to the SP (SGIP's second
+    # connection; SMPP's receiver binds and outbind).  They hand inbound
+    # requests to ``channel.inbound(session, pdu)``.
 
 
 def _b(value: str) -> bytes:
@@ -388,6 +400,25 @@ class SgipClient:
             )
         return None
 
+    def services(self, channel: Channel) -> list[IService]:
+        """The SP's own SGIP server, where the SMG logs in (Login Type 2) and delivers.
+
+        Only with ``listen=ENDPOINT`` in the upstream URL (SGIP 1.2 §2).
+        """
+        listen = self.config.extra.get("listen")
+        if not listen:
+            return []
+        from twisted.application.internet import StreamServerEndpointService
+        from twisted.internet.endpoints import serverFromString
+
+        from smsgw.protocols.session import SessionFactory
+        from smsgw.protocols.sgip.session import sgip_session_config
+
+        factory = SessionFactory(
+            self.adapter, _SgipServerHandler(channel), sgip_session_config(), channel.reactor
+        )
+        return [StreamServerEndpointService(serverFromString(channel.reactor, listen), factory)]
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         from smsgw.protocols.sgip import pdus as p
 
@@ -395,6 +426,44 @@ class SgipClient:
         responses = {p.Deliver: p.DeliverResp, p.Report: p.ReportResp, p.UserRpt: p.UserRptResp}
         make = responses.get(type(pdu))
         return make(result) if make else None
+
+
+class _SgipServerHandler:
+    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
+
+    log = Logger()
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def session_started(self, session: Session) -> None:
+        self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
+                      peer=session.peer)  # fmt: skip
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        from smsgw.protocols.sgip import pdus as sp
+        from smsgw.protocols.sgip.constants import LoginType
+        from smsgw.protocols.sgip.session import check_bind, refuse
+
+        if session.bound:
+            return self.channel.inbound(session, pdu)
+        if type(pdu) is not sp.Bind:
+            session.transport.loseConnection()  # type: ignore[union-attr]
+            return None
+        # The SMG logs in with the account's own name and password.
+        cfg = self.channel.config
+        user = cfg.account
+        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
+        if check.result != 0:
+            self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
+                          peer=session.peer)  # fmt: skip
+            refuse(session, check.response, header.sequence_id)
+            return None
+        session.authenticated(user)
+        return check.response
+
+    def session_ended(self, session: Session, reason: Failure) -> None:
+        pass
 
 
 CLIENTS: dict[str, type[Any]] = {

@@ -16,7 +16,7 @@ it); ``sync`` answers after every segment's SUBMIT_RESP.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -26,8 +26,8 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.sp.channel import Channel
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
+from smsgw.sp.interfaces import IChannel, SegmentResult
 from smsgw.sp.numbers import InvalidNumber, normalize_msisdn
 from smsgw.sp.routing import NoRoute, Router
 from smsgw.sp.templates import TemplateError, render
@@ -43,7 +43,7 @@ from smsgw.store.model import (
     new_message_id,
 )
 from smsgw.store.payload import mo_payload
-from smsgw.text import Reassembler, choose_fmt, decode_text, split_text
+from smsgw.text import Reassembler, decode_text
 from smsgw.text.longsms import Segment as TextSegment
 
 #: Most segments one recipient's text may take.
@@ -106,8 +106,8 @@ class Gateway(MultiService):
     """Accept, queue, send, correlate: the SP role's core.
 
     :param store: an :class:`~smsgw.store.interface.IMessageStore`.
-    :param channels: name → :class:`Channel`; the gateway becomes their
-        event handler.
+    :param channels: name → :class:`~smsgw.sp.interfaces.IChannel`; the
+        gateway becomes their event handler and their service parent.
     :param router: picks the channel of each number.
     :param clock: the reactor.
     :param callbacks: a :class:`~smsgw.sp.callbacks.CallbackSender` or None.
@@ -124,7 +124,7 @@ class Gateway(MultiService):
     def __init__(
         self,
         store: Any,
-        channels: Mapping[str, Channel],
+        channels: Mapping[str, IChannel],
         router: Router,
         clock: Any,
         *,
@@ -149,7 +149,6 @@ class Gateway(MultiService):
         self._claiming: dict[str, int] = defaultdict(int)
         self._depth_at = float("-inf")
         self._children: dict[tuple[Any, ...], Any] = {}
-        self._reference = 0
         self._loops: list[LoopingCall] = []
         for channel in self.channels.values():
             channel.on_event = self._event
@@ -220,7 +219,7 @@ class Gateway(MultiService):
                 )
         recipients: list[Recipient] = []
         rejected: list[tuple[str, str]] = []
-        split: dict[tuple[str, bool], tuple[Segment, ...]] = {}
+        split: dict[tuple[str, str], tuple[Segment, ...]] = {}
         for i, item in enumerate(request.items):
             try:
                 recipients.append(self._recipient(request, item, template, split))
@@ -272,7 +271,7 @@ class Gateway(MultiService):
         request: SendRequest,
         item: Item,
         template: Any,
-        split: dict[tuple[str, bool], tuple[Segment, ...]],
+        split: dict[tuple[str, str], tuple[Segment, ...]],
     ) -> Recipient:
         """*item* as a recipient; *split* keeps the request's one-segment texts already split."""
         to = normalize_msisdn(item.to)
@@ -286,14 +285,10 @@ class Gateway(MultiService):
             text = render(str(template.engine), template.body, params, to)
         if not text:
             raise RequestError("bad_field", "the content is empty", "content")
-        upstream = self.channels[channel].config if channel in self.channels else None
-        prefer_gb = upstream is not None and upstream.extra.get("charset") == "gbk"
-        segments = split.get((text, prefer_gb))
+        segments = split.get((text, channel))
         if segments is not None:
             return Recipient(to=to, channel=channel, segments=segments)
-        fmt = choose_fmt(text, prefer_gb=prefer_gb)
-        self._reference = (self._reference + 1) & 0xFF
-        parts = split_text(text, fmt, self._reference)
+        parts = self.channels[channel].segments(text)
         if len(parts) > MAX_SEGMENTS:
             raise RequestError(
                 "too_long",
@@ -311,9 +306,9 @@ class Gateway(MultiService):
             for s in parts
         )
         if len(segments) == 1:
-            # No UDH, hence no reference number: every recipient's bytes are the same
-            # (and Segment is frozen, so they may share it).
-            split[text, prefer_gb] = segments
+            # No UDH, hence no reference number: every recipient of the channel
+            # gets the same bytes (and Segment is frozen, so they may share it).
+            split[text, channel] = segments
         return Recipient(to=to, channel=channel, segments=segments)
 
     def _wait_submitted(self, message: Message) -> Deferred[bool]:
@@ -346,9 +341,9 @@ class Gateway(MultiService):
 
     # -- the pump ----------------------------------------------------------
 
-    def capacity(self, channel: Channel) -> int:
+    def capacity(self, channel: IChannel) -> int:
         """Segments the gateway lets one channel have in flight."""
-        return max(1, channel.config.sessions * channel.config.window * 2)
+        return max(1, channel.capacity())
 
     def kick(self) -> None:
         """Claim and send whatever is due, now.
@@ -363,7 +358,7 @@ class Gateway(MultiService):
             capacity = self.capacity(channel)
             in_flight = self.in_flight[name]
             free = capacity - in_flight
-            if free <= 0 or not channel.sessions or (in_flight and free < capacity // 2):
+            if free <= 0 or not channel.ready() or (in_flight and free < capacity // 2):
                 continue
             if self._claiming[name] >= self.max_claims:
                 continue
@@ -379,18 +374,20 @@ class Gateway(MultiService):
                 lambda f: self.log.failure("gateway: queue depth", f),
             )
 
-    def _claimed(self, works: list[SegmentWork] | Failure, channel: Channel, reserved: int) -> None:
+    def _claimed(
+        self, works: list[SegmentWork] | Failure, channel: IChannel, reserved: int
+    ) -> None:
         self._claiming[channel.name] -= 1
         self.in_flight[channel.name] -= reserved
         if isinstance(works, Failure):
             self.log.failure("gateway: claiming from the queue failed", works)
             return
-        for group in _group(works):
+        for group in _group(works, channel.max_dests):
             self._send(channel, group)
         if not works and self.metrics is not None:
             self._metric(self.metrics.in_flight, channel.name).set(self.in_flight[channel.name])
 
-    def _send(self, channel: Channel, group: list[SegmentWork]) -> None:
+    def _send(self, channel: IChannel, group: list[SegmentWork]) -> None:
         name = channel.name
         first = group[0]
         self.in_flight[name] += len(group)
@@ -414,7 +411,9 @@ class Gateway(MultiService):
         )
         d.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
 
-    def _submitted(self, result: Any, channel: Channel, group: list[SegmentWork]) -> Deferred[None]:
+    def _submitted(
+        self, result: SegmentResult, channel: IChannel, group: list[SegmentWork]
+    ) -> Deferred[None]:
         now = self.clock.seconds()
         msg_id = result.msg_id if result.result == 0 else None
         records = [SubmitRecord(w.key, result.result, msg_id, now) for w in group]
@@ -439,7 +438,7 @@ class Gateway(MultiService):
         return d.addBoth(recorded).addCallback(counted)
 
     async def _not_submitted(
-        self, failure: Failure, channel: Channel, group: list[SegmentWork]
+        self, failure: Failure, channel: IChannel, group: list[SegmentWork]
     ) -> None:
         now = self.clock.seconds()
         reason = failure.getErrorMessage()
@@ -451,7 +450,7 @@ class Gateway(MultiService):
         finally:
             self._recorded(group)
 
-    def _release(self, channel: Channel, group: list[SegmentWork]) -> None:
+    def _release(self, channel: IChannel, group: list[SegmentWork]) -> None:
         """*group*'s SUBMIT is over: free its slots and claim more."""
         self.in_flight[channel.name] -= len(group)
         if self.metrics is not None:
@@ -564,17 +563,23 @@ def _nothing(_: object) -> None:
     return None
 
 
-def _group(works: list[SegmentWork]) -> list[list[SegmentWork]]:
-    """Report-less segments with the same bytes go out together, 99 numbers a SUBMIT."""
+def _group(works: list[SegmentWork], max_dests: Callable[[bool], int]) -> list[list[SegmentWork]]:
+    """Segments with the same bytes go out together, as many numbers a SUBMIT as the channel takes.
+
+    :param max_dests: the channel's :meth:`~smsgw.sp.interfaces.IChannel.max_dests`.
+    """
     groups: list[list[SegmentWork]] = []
     shared: dict[tuple[Any, ...], list[SegmentWork]] = {}
+    limits = {True: max_dests(True), False: max_dests(False)}
     for w in works:
-        if w.report:
+        limit = limits[w.report]
+        if limit <= 1:
             groups.append([w])
             continue
-        key = (w.channel, w.content, w.msg_fmt, w.tp_udhi, w.pk_number, w.pk_total, w.src_ext)
+        key = (w.channel, w.content, w.msg_fmt, w.tp_udhi, w.pk_number, w.pk_total, w.src_ext,
+               w.report)  # fmt: skip
         group = shared.get(key)
-        if group is None or len(group) >= 99:
+        if group is None or len(group) >= limit:
             group = shared[key] = []
             groups.append(group)
         group.append(w)

@@ -280,21 +280,22 @@ class _Balance(JsonResource):
         super().__init__()
         self.gateway = gateway
 
-    def json_GET(self, request: Request) -> Any:
-        # None of the carrier protocols carries an account balance; CMPP_QUERY
-        # gives the day's counters, which is what an SP can learn upstream.
-        return {
-            "channels": [
+    async def json_GET(self, request: Request) -> Any:
+        # Each channel says what it knows: the carrier protocols carry no
+        # account balance (CMPP_QUERY gives only the day's counters).
+        channels = []
+        for name, ch in self.gateway.channels.items():
+            balance = await ch.balance()
+            channels.append(
                 {
                     "channel": name,
-                    "protocol": ch.config.scheme,
-                    "balance": None,
-                    "reason": f"{ch.config.scheme} has no balance query",
-                    "links": len(ch.sessions),
+                    "protocol": balance.protocol,
+                    "balance": balance.balance,
+                    "reason": balance.reason,
+                    "links": len(ch.links()),
                 }
-                for name, ch in self.gateway.channels.items()
-            ]
-        }
+            )
+        return {"channels": channels}
 
 
 class _Health(JsonResource):
@@ -303,7 +304,7 @@ class _Health(JsonResource):
         self.gateway = gateway
 
     def json_GET(self, request: Request) -> Any:
-        links = {name: len(ch.sessions) for name, ch in self.gateway.channels.items()}
+        links = {name: len(ch.links()) for name, ch in self.gateway.channels.items()}
         return {"ok": True, "links": links}
 
 

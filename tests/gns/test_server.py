@@ -3,7 +3,7 @@
 In memory: every TCP connection is a ``twisted.test.iosim`` pump made by
 :class:`MemoryEndpoint`, and every timer runs on one ``Clock``.  One test
 runs the real thing over loopback sockets through
-:func:`smsgw.gns.service.make_gns_sim`.  Seed 002 §7.2, §7.3 and §8.6.
+:func:`smsgw.roles.gns_sim.make_gns_sim`.  Seed 002 §7.2, §7.3 and §8.6.
 """
 
 from __future__ import annotations
@@ -23,20 +23,14 @@ from zope.interface import implementer
 
 from smsgw.config import ConfigError, parse_account, parse_config
 from smsgw.gns.client import GnsClient, GnsProtocolError, PushReceiver
+from smsgw.gns.config import DEFAULT_GNS_LISTEN, GnsConfig, parse_gns_config
 from smsgw.gns.routes import MoRoute, MtRoute, RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount
-from smsgw.gns.service import (
-    DEFAULT_GNS_LISTEN,
-    GnsConfig,
-    demo_routes,
-    ismg_account,
-    make_gns_sim,
-    parse_gns_config,
-)
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.constants import ConnectStatus, RouteResult, UpdateType
 from smsgw.protocols.cmpp.session import CmppAdapter, LoginFailed, login
 from smsgw.protocols.session import Session, SessionConfig, State
+from smsgw.roles.gns_sim import demo_routes, ismg_account, make_gns_sim
 
 #: 2024-03-05 06:07:08 UTC.
 NOW = 1709618828.0

@@ -33,7 +33,7 @@ from smsgw.protocols.cmpp.auth import authenticator_source, connect_timestamp
 from smsgw.protocols.cmpp.codec import CMPP20, decode_report
 from smsgw.protocols.cmpp.constants import CommandId, Result
 from smsgw.protocols.framing import Framer
-from smsgw.sp.service import SpService
+from smsgw.roles.sp import SpService
 from smsgw.tap import Options, makeService
 from smsgw.text import decode_text
 from tests.sp.test_channel import (

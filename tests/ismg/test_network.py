@@ -29,7 +29,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from smsgw.config import Config, load_config, parse_upstream_url
-from smsgw.gns.service import GnsConfig, parse_gns_config
+from smsgw.gns.config import GnsConfig, parse_gns_config
 from smsgw.ismg.forward import Forwarder, build_forwarder
 from smsgw.ismg.simulator import Simulator
 from smsgw.sp.channel import Channel

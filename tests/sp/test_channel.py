@@ -17,13 +17,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from automat import NoTransition
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import Service
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList, DeferredQueue
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import deferLater
-from twisted.trial.unittest import TestCase
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from zope.interface.verify import verifyObject
 
-from smsgw.config import parse_upstream_url
+from smsgw.config import UpstreamConfig, parse_upstream_url
 from smsgw.ismg.policy import FaultPolicy, Policy, ReportPolicy
 from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as p
@@ -32,9 +36,12 @@ from smsgw.protocols.cmpp.constants import Result
 from smsgw.protocols.cmpp.msgid import unpack_msg_id
 from smsgw.protocols.dispatch import SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, State
-from smsgw.sp.channel import CmppChannel, SegmentResult, SubmitFailed
+from smsgw.sp import channel as channel_module
+from smsgw.sp import clients
+from smsgw.sp.channel import Channel, CmppChannel, SegmentResult, SubmitFailed
 from smsgw.sp.clients import MoEvent, ReportEvent
-from smsgw.text import decode_text, split_text
+from smsgw.sp.interfaces import Balance, IChannel
+from smsgw.text import MsgFmt, decode_text, split_text
 
 T = TypeVar("T")
 
@@ -486,3 +493,77 @@ class FlowControlTests(_LiveTestCase):
                 value.trap(SubmitFailed)
         self.assertTrue(all(ok for ok, _ in outcomes), outcomes)
         self.assertGreaterEqual(live.sim.totals["logins"], 2)
+
+
+class ChannelInterfaceTests(SynchronousTestCase):
+    """:class:`~smsgw.sp.channel.Channel` as an :class:`~smsgw.sp.interfaces.IChannel`."""
+
+    def channel(self, url: str, **kwargs: Any) -> Channel:
+        return Channel(parse_upstream_url(url), MemoryReactorClock(), **kwargs)
+
+    def test_provides_ichannel(self) -> None:
+        """Channel provides IChannel, for every protocol."""
+        for scheme in ("cmpp", "cmpp3", "sgip", "smgp"):
+            with self.subTest(scheme=scheme):
+                url = f"{scheme}://{SP_ID}:{SECRET}@127.0.0.1:7890"
+                self.assertTrue(verifyObject(IChannel, self.channel(url)))
+
+    def test_segments_in_the_channels_charset(self) -> None:
+        """segments() splits long Chinese text with a UDH, in GBK with charset=gbk, else UCS2."""
+        text = "短信" * 50
+        for query, fmt in (("", MsgFmt.UCS2), ("?charset=gbk", MsgFmt.GB)):
+            with self.subTest(query=query):
+                channel = self.channel(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890{query}")
+                segments = channel.segments(text)
+                self.assertEqual({s.msg_fmt for s in segments}, {fmt})
+                self.assertEqual({s.tp_udhi for s in segments}, {1})
+                self.assertEqual([s.pk_number for s in segments], list(range(1, len(segments) + 1)))
+
+    def test_sizes(self) -> None:
+        """One number a SUBMIT with a report, else 99; two windows per session in flight."""
+        channel = self.channel(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890?sessions=3&window=5")
+        self.assertEqual((channel.max_dests(True), channel.max_dests(False)), (1, 99))
+        self.assertEqual(channel.capacity(), 30)
+
+    def test_not_ready_before_login(self) -> None:
+        """A channel with no logged-in link is not ready and has no links."""
+        channel = self.channel(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890")
+        self.assertFalse(channel.ready())
+        self.assertEqual(channel.links(), [])
+
+    def test_no_balance_in_these_protocols(self) -> None:
+        """balance() fires with no balance and the reason, naming the protocol."""
+        channel = self.channel(f"smgp://{SP_ID}:{SECRET}@127.0.0.1:7890")
+        self.assertEqual(
+            self.successResultOf(channel.balance()),
+            Balance("smgp", None, "smgp has no balance query"),
+        )
+
+    def test_sgip_server_is_a_client_service(self) -> None:
+        """SGIP's listen= adds the SP's own server through the client hook, and only then."""
+        url = f"sgip://{SP_ID}:{SECRET}@127.0.0.1:8801?listen=tcp:0"
+        with_server = self.channel(url)
+        servers = [s for s in with_server if isinstance(s, StreamServerEndpointService)]
+        self.assertEqual(len(servers), 1)
+        without = self.channel(url.split("?")[0])
+        self.assertFalse([s for s in without if isinstance(s, StreamServerEndpointService)])
+
+    def test_client_hook_services_run_under_the_channel(self) -> None:
+        """Whatever services a client returns from services() become the channel's children."""
+        extra = Service()
+        seen: list[Channel] = []
+
+        def client_for(config: UpstreamConfig) -> Any:
+            client = clients.client_for(config)
+
+            def services(channel: Channel) -> list[Service]:
+                seen.append(channel)
+                return [extra]
+
+            client.services = services  # type: ignore[attr-defined]
+            return client
+
+        self.patch(channel_module, "client_for", client_for)
+        channel = self.channel(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890")
+        self.assertEqual(seen, [channel])
+        self.assertIs(extra.parent, channel)

@@ -1,8 +1,8 @@
 """The SP gateway's core (:class:`smsgw.sp.gateway.Gateway`) on a MemoryStore, a Clock and fakes.
 
-Every channel here is a :class:`FakeChannel`: it has the attributes of a
-:class:`~smsgw.sp.channel.Channel` that the gateway uses and records each
-``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
+Every channel here is a :class:`FakeChannel`: a fake
+:class:`~smsgw.sp.interfaces.IChannel`, all the gateway sees of a channel,
+that records each ``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
 itself.  Reports and MOs go in through the channel's ``on_event``, as a real
 channel hands them over (DESIGN.md §3 flows 1-4).
 
@@ -18,18 +18,21 @@ from typing import Any
 
 import attrs
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from smsgw.config import parse_upstream_url
 from smsgw.protocols.cmpp import pdus as cp
 from smsgw.protocols.cmpp.codec import encode_report
 from smsgw.sp.callbacks import CallbackSender
-from smsgw.sp.channel import Channel, SegmentResult, SubmitFailed
+from smsgw.sp.channel import Channel, SubmitFailed
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.gateway import Accepted, Gateway, Item, RequestError, SendRequest
+from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.store.memory import MemoryStore
 from smsgw.store.model import (
@@ -43,7 +46,7 @@ from smsgw.store.model import (
     SegmentKey,
     SegmentState,
 )
-from smsgw.text import MsgFmt, split_text
+from smsgw.text import MsgFmt, choose_fmt, split_text
 from smsgw.text.longsms import Segment as TextSegment
 
 #: Clock start: 2025-06-15, so ISO-8601 times and Done_time look real.
@@ -72,8 +75,13 @@ class SubmitCall:
     msg_id: str | None = None
 
 
+@implementer(IChannel)
 class FakeChannel(Service):
     """A channel whose every SUBMIT the test answers (or fails) by hand.
+
+    It splits text as a carrier channel of its scheme does (GBK with
+    ``charset=gbk``), takes up to 99 numbers a SUBMIT without a report, and
+    is ready while :attr:`sessions` (fake links) is not empty.
 
     :ivar calls: every ``submit_segment`` call, in order.
     :ivar most_pending: the most segments ever submitted and not answered.
@@ -91,6 +99,27 @@ class FakeChannel(Service):
         self.calls: list[SubmitCall] = []
         self.most_pending = 0
         self._ids = itertools.count(1)
+        self._reference = itertools.count(1)
+
+    def segments(self, text: str) -> list[TextSegment]:
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        return split_text(text, fmt, next(self._reference) & 0xFF)
+
+    def max_dests(self, report: bool) -> int:
+        return 1 if report else 99
+
+    def capacity(self) -> int:
+        return self.config.sessions * self.config.window * 2
+
+    def ready(self) -> bool:
+        return bool(self.sessions)
+
+    def links(self) -> list[Link]:
+        return [Link(f"127.0.0.1:{7890 + i}") for i in range(len(self.sessions))]
+
+    def balance(self) -> Deferred[Balance]:
+        scheme = self.config.scheme
+        return succeed(Balance(scheme, None, f"{scheme} has no balance query"))
 
     def submit_segment(
         self,
@@ -651,7 +680,7 @@ class DeliverRespTests(SynchronousTestCase):
 
     def deliver(self, pdu: Any) -> Deferred[Any]:
         """What the channel answers *pdu* with (a Deferred until the write commits)."""
-        d: Deferred[Any] = self.channel._inbound(None, pdu)  # type: ignore[arg-type]
+        d: Deferred[Any] = self.channel.inbound(None, pdu)  # type: ignore[arg-type]
         return d
 
     def pushes(self) -> list[Any]:
@@ -705,3 +734,56 @@ class DeliverRespTests(SynchronousTestCase):
         answer.errback(RuntimeError("disk full"))
         self.assertEqual(self.successResultOf(d), cp.DeliverResp(10, 9))
         self.flushLoggedErrors(RuntimeError)
+
+
+class VendorChannel(FakeChannel):
+    """A fake HTTP-vendor-like channel: whole texts, batches of three numbers."""
+
+    def segments(self, text: str) -> list[TextSegment]:
+        return [TextSegment(1, 1, 0, text.encode("utf-16-be"), MsgFmt.UCS2)]
+
+    def max_dests(self, report: bool) -> int:
+        return 3
+
+
+class ChannelInterfaceTests(SynchronousTestCase):
+    """The gateway sees a channel only through :class:`~smsgw.sp.interfaces.IChannel`."""
+
+    def test_fake_channel_provides_ichannel(self) -> None:
+        """The fake channel of these tests provides IChannel."""
+        self.assertTrue(verifyObject(IChannel, FakeChannel("mobile")))
+        self.assertTrue(verifyObject(IChannel, VendorChannel("vendor")))
+
+    def test_channel_cuts_the_text(self) -> None:
+        """The channel's segments() decides the segments: one for a vendor that splits itself."""
+        vendor = VendorChannel("mobile")
+        h = GatewayHarness(self, [vendor])
+        accepted = h.send(request(MOBILE, LONG_TEXT))
+        [recipient] = accepted.message.recipients
+        self.assertEqual([(s.pk_number, s.pk_total) for s in recipient.segments], [(1, 1)])
+        [call] = vendor.calls
+        self.assertEqual(call.segment.content.decode("utf-16-be"), LONG_TEXT)
+
+    def test_channel_batch_size(self) -> None:
+        """The channel's max_dests() sizes the groups, with or without a report."""
+        for report in (True, False):
+            with self.subTest(report=report):
+                vendor = VendorChannel("mobile", window=128)
+                h = GatewayHarness(self, [vendor])
+                numbers = [f"138{i:08d}" for i in range(7)]
+                h.send(request(numbers, report=report))
+                self.assertEqual([len(c.dests) for c in vendor.calls], [3, 3, 1])
+                self.assertEqual([d for c in vendor.calls for d in c.dests], numbers)
+                h.stop()
+
+    def test_not_ready_claims_nothing(self) -> None:
+        """A channel that is not ready() gets no SUBMIT until it is."""
+        mobile = FakeChannel("mobile")
+        mobile.sessions = []
+        h = GatewayHarness(self, [mobile])
+        h.send(request(MOBILE))
+        h.settle()
+        self.assertEqual(mobile.calls, [])
+        mobile.sessions = [object()]
+        h.clock.advance(h.gateway.pump_interval_s)
+        self.assertEqual(len(mobile.calls), 1)

@@ -12,8 +12,9 @@ both directions (DESIGN.md §3.1–§3.3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
@@ -531,7 +532,7 @@ class SgipChannelTests(_ChannelFlows, _LiveTestCase):
         face = self.sim.faces["sgip"]
         [link] = face.live_sessions(self.sim.accounts[SP_ID])
         self.assertEqual(link.transport.getPeer().port, self.callback_port)
-        listener = cast(Any, self.channel).listener
+        [listener] = [s for s in self.channel if isinstance(s, StreamServerEndpointService)]
         self.assertEqual(listener.factory.config.idle_timeout_s, 60.0)
 
     async def _raw_to_sp_server(self) -> RawClient:

@@ -1,4 +1,4 @@
-"""The SP role's service tree (:class:`smsgw.sp.service.SpService`) end to end on loopback.
+"""The SP role's service tree (:class:`smsgw.roles.sp.SpService`) end to end on loopback.
 
 No upstream is configured, so the service starts its built-in simulator;
 a real HTTP client sends through the API to the SQLite-backed gateway and
@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from smsgw.config import ApiKeyConfig, Config
-from smsgw.sp.service import SpService, UnsafeListen, check_listen
+from smsgw.roles.sp import SpService, UnsafeListen, check_listen
 from smsgw.store.interface import StoreClosed
 from tests.sp.test_channel import peek, within
 

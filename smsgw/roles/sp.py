@@ -1,6 +1,6 @@
-"""The SP role's service tree: store, channels, gateway, callbacks, HTTP API.
+"""``--role=sp``: the SP role's service tree: store, channels, gateway, callbacks, HTTP API.
 
-:class:`SpService` starts in order (STYLE.md §4): the store opens, the
+:class:`SpService` starts in order: the store opens, the
 built-in simulator starts when no upstream is configured, the channels log
 in, the gateway requeues what a crash left in flight and starts pumping,
 and the HTTP API listens last.  Stopping runs in reverse, so links drain
@@ -10,10 +10,11 @@ before the store closes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
+from twisted.application.service import IService, MultiService
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
@@ -21,6 +22,7 @@ from twisted.web.server import Site
 
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
 from smsgw.sp.channel import Channel
+from smsgw.sp.interfaces import IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
 
@@ -32,7 +34,7 @@ class UnsafeListen(ValueError):
 
 
 def check_listen(endpoint: str, api_keys: Any) -> None:
-    """Refuse to serve the API beyond loopback without API keys (DESIGN.md §4.3)."""
+    """Refuse to serve the API beyond loopback when no API key is configured."""
     if api_keys:
         return
     if endpoint.startswith(("unix:", "systemd:")):
@@ -109,16 +111,16 @@ class SpService(MultiService):
         if not upstreams:
             upstreams.append(await self._builtin_simulator())
         self.metrics = Metrics()
-        channels: dict[str, Channel] = {}
+        channels: dict[str, IChannel] = {}
+        routes: list[RouteSpec] = []
         for url in upstreams:
             name = url.name or url.account
             if name in channels:
                 name = f"{name}-{len(channels)}"
             self.log.info("sp: channel {name}: {url}", name=name, url=url.redacted())
             channels[name] = Channel(url, self.reactor, name=name)
-        router = Router(
-            [RouteSpec(name, ch.config.scheme, ch.config.routes) for name, ch in channels.items()]
-        )
+            routes.append(RouteSpec(name, url.scheme, url.routes))
+        router = Router(routes)
         callbacks = self._callbacks()
         self.gateway = Gateway(
             self.store, channels, router, self.reactor, callbacks=callbacks, metrics=self.metrics
@@ -154,7 +156,7 @@ class SpService(MultiService):
         return CallbackSender(self.store, self.reactor, urls, http, self.metrics)
 
     async def _builtin_simulator(self) -> UpstreamConfig:
-        from smsgw.tap import build_simulator
+        from smsgw.roles.ismg_sim import build_simulator
 
         self.simulator = build_simulator([], self.config, self.reactor)
         ep = serverFromString(self.reactor, "tcp:0:interface=127.0.0.1")
@@ -183,3 +185,17 @@ class SpService(MultiService):
                 await self.store.close()
 
         return d.addBoth(lambda r: Deferred.fromCoroutine(after(r)))
+
+
+def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
+    """The SP role: store, channels (or the built-in simulator), gateway, HTTP API.
+
+    :param options: the ``twistd smsgw`` options (``upstreams``, ``http``, ``db``).
+    """
+    return SpService(
+        config,
+        list(options.get("upstreams", [])),
+        options.get("http") or config.http.listen,
+        options.get("db") or config.store.path,
+        reactor,
+    )

@@ -1,4 +1,6 @@
-"""``--role=gns-sim``: the ``[gns]`` configuration and the service tree (DESIGN.md §4.1, §4.2).
+"""``--role=gns-sim``'s configuration: the ``[gns]`` table, validated.
+
+The service tree is :mod:`smsgw.roles.gns_sim`.
 
 ::
 
@@ -33,44 +35,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
-from twisted.internet.endpoints import serverFromString
-from twisted.logger import Logger
-from twisted.web.server import Site
 
-from smsgw.config import AccountConfig, ConfigError
-from smsgw.gns.control import control_resource
-from smsgw.gns.routes import MoRoute, MtRoute, RouteError, RouteTable
-from smsgw.gns.server import GnsServer, IsmgAccount
+from smsgw.config import ConfigError
+from smsgw.gns.routes import MoRoute, MtRoute, RouteError
+from smsgw.gns.server import IsmgAccount
 from smsgw.protocols.cmpp.constants import PORT_GNS
-from smsgw.web.jsonapi import access_log_line
 
 __all__ = [
     "DEFAULT_GNS_CONTROL",
     "DEFAULT_GNS_LISTEN",
     "GnsConfig",
-    "demo_ismgs",
-    "demo_routes",
-    "ismg_account",
-    "make_gns_sim",
     "parse_gns_config",
+    "six_digits",
 ]
 
 DEFAULT_GNS_LISTEN = "tcp:9168"
-"""The GNS's CMPP endpoint (DESIGN.md §4.1; seed 002 §7.3: port 9168)."""
+"""The GNS's CMPP endpoint (seed 002 §7.3: port 9168)."""
 
 DEFAULT_GNS_CONTROL = "tcp:8082:interface=127.0.0.1"
 """The GNS control API: next to the ISMG simulator's 8081, so both can run on one host."""
 
 DEFAULT_GATEWAY_CODE = "000001"
 """The GNS's own code when the configuration names none."""
-
-log = Logger()
 
 
 @attrs.frozen
@@ -98,7 +88,7 @@ class GnsConfig:
 _REQUIRED: Any = object()
 
 
-def _six_digits(value: object) -> bool:
+def six_digits(value: object) -> bool:
     return isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
 
 
@@ -169,7 +159,7 @@ class _Reader:
 
 
 def _read_ismg(table: _Reader) -> IsmgAccount:
-    code = table.value("code", _six_digits, "a string of 6 digits")
+    code = table.value("code", six_digits, "a string of 6 digits")
     secret = table.value("secret", _non_empty, "a non-empty string")
     push_host = table.value("push_host", _non_empty, "a host name or address", None)
     if table.has("push_port") and push_host is None:
@@ -249,7 +239,7 @@ def parse_gns_config(raw: Mapping[str, Any], source: str = "<config>") -> GnsCon
     listen = table.value("listen", _non_empty, endpoint, DEFAULT_GNS_LISTEN)
     control = table.value("control", _non_empty, endpoint, DEFAULT_GNS_CONTROL)
     gateway_code = table.value(
-        "gateway_code", _six_digits, "a string of 6 digits", DEFAULT_GATEWAY_CODE
+        "gateway_code", six_digits, "a string of 6 digits", DEFAULT_GATEWAY_CODE
     )
     auto_confirm = table.value("auto_confirm", _is_bool, "true or false", False)
     ismg_tables = table.tables("ismg")
@@ -271,110 +261,3 @@ def parse_gns_config(raw: Mapping[str, Any], source: str = "<config>") -> GnsCon
         mt_routes=tuple(mt),
         mo_routes=tuple(mo),
     )
-
-
-# -- the demo ------------------------------------------------------------------------------
-
-
-def demo_ismgs() -> list[IsmgAccount]:
-    """The ISMG a GNS started with no configured ISMG accepts (no push endpoint)."""
-    return [IsmgAccount("001001", b"123456")]
-
-
-def demo_routes() -> tuple[list[MtRoute], list[MoRoute]]:
-    """A small table: three provinces' ISMGs, a nested segment, SP routes with a service."""
-    mt = [
-        MtRoute(0, "001001", "127.0.0.1", 7890, "139000", "139499", "010"),
-        MtRoute(1, "002001", "127.0.0.1", 7932, "139500", "139999", "021"),
-        MtRoute(2, "003001", "127.0.0.1", 7933, "138", "138", "020"),
-        MtRoute(3, "001001", "127.0.0.1", 7890, "138001", "138001", "010"),
-    ]
-    mo = [
-        MoRoute(0, "001001", "127.0.0.1", 7890, "1065901234"),
-        MoRoute(1, "002001", "127.0.0.1", 7932, "10659012", "TPCQ", 1000, 2000),
-        MoRoute(2, "003001", "127.0.0.1", 7933, "10658"),
-    ]
-    return mt, mo
-
-
-# -- the service tree ----------------------------------------------------------------------
-
-
-def ismg_account(account: IsmgAccount | AccountConfig) -> IsmgAccount:
-    """An ISMG account from ``--account CODE:SECRET`` (:func:`smsgw.config.parse_account`).
-
-    Such an ISMG gets no pushes (no push endpoint).
-
-    :raises ConfigError: naming ``--account`` when the id is not a 6-digit code.
-    """
-    if isinstance(account, IsmgAccount):
-        return account
-    if not _six_digits(account.id):
-        raise ConfigError("a GNS account id is a 6-digit ISMG code", key="--account")
-    return IsmgAccount(account.id, account.secret.encode("utf-8"))
-
-
-def make_gns_sim(
-    listen: str | None,
-    control: str | None,
-    accounts: Sequence[IsmgAccount | AccountConfig],
-    config: GnsConfig,
-    reactor: Any,
-) -> MultiService:
-    """The fake GNS: the CMPP listener (named ``"gns"``) and the control API (``"control"``).
-
-    :param listen: the CMPP endpoint; ``None`` for ``config.listen``.
-    :param control: the control API endpoint; ``None`` for ``config.control``.
-    :param accounts: ISMG accounts in addition to ``config.ismgs`` (an
-        :class:`~smsgw.config.AccountConfig` from ``--account`` becomes one
-        through :func:`ismg_account`); with none at all the demo ISMG of
-        :func:`demo_ismgs` is served (its code is logged, never its secret).
-    :param config: the parsed ``[gns]`` table (:func:`parse_gns_config`);
-        with no route configured the table starts as :func:`demo_routes`.
-    :param reactor: the reactor: endpoints, timers and push connections.
-    :returns: a ``MultiService`` whose ``gns`` attribute is the
-        :class:`~smsgw.gns.server.GnsServer`.
-    """
-    ismgs = [*config.ismgs, *(ismg_account(a) for a in accounts)]
-    if not ismgs:
-        ismgs = demo_ismgs()
-        log.info(
-            "gns-sim: no ISMG configured; serving the demo ISMG {code} "
-            "(its secret is in the README)",
-            code=ismgs[0].code,
-        )
-    mt: Sequence[MtRoute] = config.mt_routes
-    mo: Sequence[MoRoute] = config.mo_routes
-    if not mt and not mo:
-        mt, mo = demo_routes()
-        log.info("gns-sim: no route configured; starting with the demo table")
-    table = RouteTable(mt, mo, now=reactor.seconds)
-    server = GnsServer(
-        reactor,
-        table,
-        ismgs,
-        gateway_code=config.gateway_code,
-        auto_confirm=config.auto_confirm,
-    )
-    top = MultiService()
-    top.gns = server  # type: ignore[attr-defined]
-    listen = listen or config.listen
-    svc = StreamServerEndpointService(serverFromString(reactor, listen), server.factory())
-    svc.setName("gns")
-    svc.setServiceParent(top)
-    control = control or config.control
-    site = Site(control_resource(server), logFormatter=access_log_line)
-    site.noisy = False
-    web = StreamServerEndpointService(serverFromString(reactor, control), site)
-    web.setName("control")
-    web.setServiceParent(top)
-    log.info(
-        "gns-sim: CMPP 2.0 on {listen} (GNS code {code}), control API on {control}; "
-        "{mt} MT and {mo} MO routes",
-        listen=listen,
-        code=config.gateway_code,
-        control=control,
-        mt=len(mt),
-        mo=len(mo),
-    )
-    return top

@@ -1,0 +1,1 @@
+"""Tests for :mod:`smsgw.roles`: the service tree of each role."""
