@@ -551,13 +551,6 @@ class Gateway(MultiService):
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    # -- views -------------------------------------------------------------
-
-    async def message_view(self, message_id: str) -> dict[str, Any] | None:
-        """``GET /v1/sms/{id}``'s body, or None."""
-        message = await self.store.get_message(message_id)
-        return None if message is None else view(message)
-
 
 def _nothing(_: object) -> None:
     return None
@@ -584,40 +577,3 @@ def _group(works: list[SegmentWork], max_dests: Callable[[bool], int]) -> list[l
             groups.append(group)
         group.append(w)
     return groups
-
-
-def view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    """A message as the HTTP API shows it (DESIGN.md §4.3)."""
-    from smsgw.store.model import derive_status
-
-    body: dict[str, Any] = {
-        "id": message.id,
-        "status": str(message.status),
-        "created_at": message.created_at,
-        "mode": str(message.mode),
-        "send_at": message.send_at,
-        "external_id": message.external_id,
-        "recipients": [
-            {
-                "to": r.to,
-                "channel": r.channel,
-                "status": str(derive_status(s.state for s in r.segments)),
-                "segments": [
-                    {
-                        "pk_number": s.pk_number,
-                        "pk_total": s.pk_total,
-                        "msg_id": s.msg_id,
-                        "result": s.result,
-                        "stat": s.stat,
-                        "state": str(s.state),
-                        **({"error": s.error} if s.error else {}),
-                    }
-                    for s in r.segments
-                ],
-            }
-            for r in message.recipients
-        ],
-    }
-    if rejected:
-        body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
-    return body
