@@ -22,7 +22,7 @@ from smsgw.protocols.sgip.constants import LoginType, ReportState, Result
 from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
 from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, refuse, sgip_session_config
 from smsgw.text import concat_info
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 #: ReportFlag (sgip12.md §7.3): 0 report failures only, 1 always, 2 never, 3 bill only.
 _REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
@@ -182,7 +182,7 @@ class SgipFace:
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         return [
             p.Deliver(

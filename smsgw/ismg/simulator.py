@@ -41,7 +41,7 @@ from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
 from smsgw.text import choose_fmt, concat_info, decode_text, parse_udh, split_text
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 #: How many SUBMITs the inspection API keeps (oldest dropped first).
 SUBMIT_LOG_SIZE = 100_000
@@ -121,7 +121,7 @@ class Face(Protocol):
     ) -> object:
         """The PDU that reports *stat* for ``mt.dests[index]``."""
 
-    def mo_pdus(self, account: Account, sender: str, to: str, segments: list[Segment]) -> list[Any]:
+    def mo_pdus(self, account: Account, sender: str, to: str, segments: list[Part]) -> list[Any]:
         """The PDUs that carry an MO (one per segment)."""
 
     def live_sessions(self, account: Account) -> list[Session]:
@@ -651,7 +651,7 @@ class CmppServerHandler:
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         return [
             p.Deliver(

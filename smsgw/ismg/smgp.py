@@ -19,7 +19,7 @@ from smsgw.protocols.smgp.report import Report, encode_report
 from smsgw.protocols.smgp.session import SmgpAdapter, check_login, refuse, use_codec
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.text import concat_info
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 
 class SmgpFace:
@@ -164,7 +164,7 @@ class SmgpFace:
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         now = self.sim.clock.seconds()
         out = []

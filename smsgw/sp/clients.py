@@ -24,7 +24,7 @@ from smsgw.config import UpstreamConfig
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session
 from smsgw.protocols.times import report_minute
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import PartLike
 
 if TYPE_CHECKING:
     from smsgw.sp.channel import Channel
@@ -90,7 +90,7 @@ class Client(Protocol):
         """Log in on a fresh link."""
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
 
@@ -162,7 +162,7 @@ class CmppClient:
         )
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         from smsgw.protocols.cmpp.pdus import Submit
 
@@ -244,7 +244,7 @@ class SmgpClient:
         return login(session, _b(self.config.account), self.config.secret.encode("utf-8"), mode)
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         from smsgw.protocols.smgp.constants import Tag
         from smsgw.protocols.smgp.pdus import Submit
@@ -352,7 +352,7 @@ class SgipClient:
         return bind(session, LoginType.SP_TO_SMG, self.config.account, self.config.secret)
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         from smsgw.protocols.sgip.pdus import Submit
 

@@ -44,7 +44,6 @@ from smsgw.store.model import (
 )
 from smsgw.store.payload import mo_payload
 from smsgw.text import Reassembler, decode_text
-from smsgw.text.longsms import Segment as TextSegment
 
 #: Most segments one recipient's text may take.
 MAX_SEGMENTS = 10
@@ -301,7 +300,7 @@ class Gateway(MultiService):
                 pk_total=s.pk_total,
                 content=s.content,
                 msg_fmt=s.msg_fmt,
-                tp_udhi=bool(s.tp_udhi),
+                tp_udhi=s.tp_udhi,
             )
             for s in parts
         )
@@ -393,15 +392,9 @@ class Gateway(MultiService):
         self.in_flight[name] += len(group)
         if self.metrics is not None:
             self._metric(self.metrics.in_flight, name).set(self.in_flight[name])
-        segment = TextSegment(
-            pk_total=first.pk_total,
-            pk_number=first.pk_number,
-            tp_udhi=1 if first.tp_udhi else 0,
-            content=first.content,
-            msg_fmt=first.msg_fmt,
-        )
+        # The work as the store handed it out is what the client builds the SUBMIT from.
         d = channel.submit_segment(
-            tuple(w.to for w in group), segment, report=first.report, src_ext=first.src_ext
+            tuple(w.to for w in group), first, report=first.report, src_ext=first.src_ext
         )
         # Plain callbacks, not coroutines: this runs for every SUBMIT.
         d.addCallbacks(
