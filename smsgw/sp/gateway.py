@@ -428,7 +428,8 @@ class Gateway(MultiService):
                     len(group)
                 )
 
-        return d.addBoth(recorded).addCallback(counted)
+        done: Deferred[None] = d.addBoth(recorded).addCallback(counted)
+        return done
 
     async def _not_submitted(
         self, failure: Failure, channel: IChannel, group: list[SegmentWork]
@@ -504,7 +505,8 @@ class Gateway(MultiService):
             err=event.err,
             callback_url=self._callback_url(InboundKind.REPORT),
         )
-        return d.addCallback(_nothing)
+        stored: Deferred[None] = d.addCallback(_nothing)
+        return stored
 
     async def on_event(self, event: Event) -> None:
         """Store a report or MO; the channel answers the gateway only after this."""

@@ -97,7 +97,8 @@ def _apply_report(
 def held_for(
     conn: Tx, row: SegmentRow, record: SubmitRecord, callback_url: str | None
 ) -> list[ReportOutcome]:
-    """Apply the report that overtook this SUBMIT_RESP, if one is held."""
+    """Apply the report that overtook this SUBMIT_RESP (Result 0, a msg_id), if one is held."""
+    assert record.msg_id is not None
     held = conn.execute(
         "SELECT id, stat, done_at, received_at, delivered, err, raw FROM held_reports"
         " WHERE channel = ? AND msg_id = ? AND (dest IS NULL OR dest = ?) ORDER BY id LIMIT 1",
