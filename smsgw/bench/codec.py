@@ -105,7 +105,7 @@ def run(n: int = 100_000, rounds: int = 7) -> dict[str, Any]:
         assert bare.pack(*values) == frame, f"{name}: bare layout differs from the codec"
         assert cmpp.decode(frame)[1] == pdu
         seq = values[2]
-        fns = {
+        fns: dict[str, Callable[[], object]] = {
             "encode": partial(cmpp.CMPP20.encode, pdu, seq),
             "decode": partial(cmpp.CMPP20.decode, frame),
             "bare_pack": partial(bare.pack, *values),

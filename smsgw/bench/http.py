@@ -387,7 +387,8 @@ def _post_all(opts: Options, url: str, state: _State, t0_box: list[float]) -> No
     def client() -> JsonHttp:
         if not hasattr(local, "http"):
             local.http = JsonHttp(url, opts["api-key"])
-        return local.http  # type: ignore[no-any-return]
+        http: JsonHttp = local.http
+        return http
 
     def post(start: int) -> None:
         numbers = [number(i) for i in range(start, min(start + batch, count))]

@@ -19,10 +19,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.python import usage
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+    from smsgw.protocols.codec import Header
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 #: ``--protocol`` values: the simulator's listener and the channel's URL scheme.
@@ -152,7 +157,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     state: dict[str, Any] = {"sent": 0, "done": 0, "reports": 0, "lat": [], "errors": Counter()}
     finished: Deferred[None] = Deferred()
 
-    def on_event(event: Any) -> None:
+    def on_event(event: object) -> None:
         if isinstance(event, ReportEvent):
             state["reports"] += 1
             if state["reports"] == count and not finished.called:
@@ -171,8 +176,8 @@ def run(opts: Options, target: str) -> dict[str, Any]:
             state["errors"][str(result.result)] += 1
         _next()
 
-    def one_failed(f: Any) -> None:
-        state["errors"][f.type.__name__] += 1
+    def one_failed(f: Failure) -> None:
+        state["errors"][type(f.value).__name__] += 1
         _next()
 
     def _next() -> None:
@@ -190,7 +195,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
         d = channel.submit_segment(dests, segment, report=want_reports)
         d.addCallbacks(one_done, one_failed, callbackArgs=(t0,))
 
-    def start(_: Any) -> None:
+    def start(_: object) -> None:
         state["t0"] = time.perf_counter()
         for _ in range(min(inflight_cap, count)):
             _send()
@@ -207,7 +212,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
         TimeoutError(f"gave up after {opts['timeout']} s")))  # fmt: skip
     result: dict[str, Any] = {}
 
-    def done(outcome: Any) -> Any:
+    def done(outcome: object) -> None:
         if timeout.active():
             timeout.cancel()
         if progress is not None and progress.running:
@@ -280,10 +285,10 @@ def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
         def session_started(self, session: Session) -> None:
             pass
 
-        def handle_request(self, session: Session, header: Any, pdu: Any) -> Any:
+        def handle_request(self, session: Session, header: Header, pdu: object) -> None:
             return None
 
-        def session_ended(self, session: Session, reason: Any) -> None:
+        def session_ended(self, session: Session, reason: Failure) -> None:
             if not state.get("closing"):
                 state["lost"] += 1
 
@@ -315,10 +320,14 @@ def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
         state["still_bound"] = sum(1 for s in sessions if s.bound)
         state["closing"] = True
         for s in sessions:
-            s.transport.loseConnection()
+            if s.transport is not None:
+                s.transport.loseConnection()
+
+    def failed(f: Failure) -> None:
+        state["errors"][type(f.value).__name__] += 1
 
     d = Deferred.fromCoroutine(main_flow())
-    d.addErrback(lambda f: state["errors"].update([f.type.__name__]))
+    d.addErrback(failed)
     d.addBoth(lambda _: reactor.callLater(0.5, reactor.stop))
     reactor.run()
     after = state.get("rss_after_kb", -1)

@@ -75,7 +75,7 @@ class _QuietHandler:
     def session_started(self, session: Session) -> None:
         pass
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+    def handle_request(self, session: Session, header: Header, pdu: object) -> None:
         self.log.warn("{peer}: unexpected {pdu} from the GNS", peer=session.peer,
                       pdu=type(pdu).__name__)  # fmt: skip
         return None
@@ -231,7 +231,7 @@ class GnsClient:
             session.when_closed().addCallback(lambda _: self.links.remove(session))
             return login(session, self.source_id, self.secret)
 
-        d: Deferred[Any] = connectProtocol(self.endpoint_factory(), session)
+        d: Deferred[object] = connectProtocol(self.endpoint_factory(), session)
         d.addCallback(connected)
         return d.addCallback(lambda _: session)
 
@@ -295,7 +295,9 @@ class PushReceiver:
         #: ``(gns code, push PDU)`` in arrival order.
         self.received: list[tuple[str, p.PushMtRouteUpdate | p.PushMoRouteUpdate]] = []
         #: The same, as a queue for tests to wait on.
-        self.queue: DeferredQueue[tuple[str, Any]] = DeferredQueue()
+        self.queue: DeferredQueue[tuple[str, p.PushMtRouteUpdate | p.PushMoRouteUpdate]] = (
+            DeferredQueue()
+        )
         #: Every link ever accepted, for tests.
         self.sessions: list[Session] = []
 

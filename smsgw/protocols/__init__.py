@@ -1,0 +1,1 @@
+"""The carrier protocols: framing, layout-compiled codecs, dispatch, the session engine."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, NamedTuple
+
+from attrs import AttrsInstance
+from typing_extensions import TypeVar
 
 from smsgw.protocols.errors import (
     DecodeError,
@@ -32,9 +35,18 @@ class Header(NamedTuple):
 
 _new_header = tuple.__new__
 
+#: The PDUs a codec decodes to: the protocol's PDU union (e.g.
+#: :data:`smsgw.protocols.cmpp.pdus.CmppPdu`).  ``object`` where a caller
+#: takes any protocol's codec.
+P = TypeVar("P", covariant=True, default=object)
 
-class ProtocolCodec:
+
+class ProtocolCodec(Generic[P]):
     """Encode and decode the PDUs of one protocol version.
+
+    Generic in the PDU union it decodes to, which its ``pdus`` table should
+    list; :meth:`encode` takes any object, as a PDU this version lacks is an
+    :class:`EncodeError`, not a type error (CMPP 2.0 and 3.0 share classes).
 
     :param name: e.g. ``"CMPP 2.0"``, used in error messages.
     :param header: the header layout after Total_Length and Command_Id.
@@ -48,7 +60,7 @@ class ProtocolCodec:
         self,
         name: str,
         header: HeaderSpec,
-        pdus: Iterable[tuple[int, type, Fields]],
+        pdus: Iterable[tuple[int, type[AttrsInstance], Fields]],
         statuses: Mapping[ErrorKind, int],
         max_length: int,
     ) -> None:
@@ -59,12 +71,12 @@ class ProtocolCodec:
         self.statuses = dict(statuses)
         self._header_struct = struct.Struct(">II" + header.code)
         self._sgip_like = len(header.sequence_exprs) > 1
-        self.layouts: dict[type, Layout] = {}
-        self.by_command: dict[int, Layout] = {}
-        self._encoders: dict[type, Any] = {}
-        self._decoders: dict[int, Any] = {}
+        self.layouts: dict[type, Layout[Any]] = {}
+        self.by_command: dict[int, Layout[Any]] = {}
+        self._encoders: dict[type, Callable[[Any, Any], bytes]] = {}
+        self._decoders: dict[int, Callable[[bytes, int, int], P]] = {}
         for command_id, cls, fields in pdus:
-            layout = Layout(cls, fields, command_id=command_id, header=header)
+            layout: Layout[Any] = Layout(cls, fields, command_id=command_id, header=header)
             if cls in self.layouts:
                 raise TypeError(f"{name}: {cls.__name__} listed twice")
             if command_id in self.by_command:
@@ -110,7 +122,7 @@ class ProtocolCodec:
             )
         return frame
 
-    def py_decode(self, frame: bytes) -> tuple[Header, Any]:
+    def py_decode(self, frame: bytes) -> tuple[Header, P]:
         """Decode one whole frame into ``(header, pdu)``.
 
         :raises DecodeError: with ``status`` set to this protocol's answer.

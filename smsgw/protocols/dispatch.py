@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -57,9 +56,9 @@ class _Pending:
         self.sequence: Hashable | None = None
         self.attempts = 0
         self.deadline = 0.0
-        self.deferred: Deferred[Any] = Deferred(self._cancel)
+        self.deferred: Deferred[object] = Deferred(self._cancel)
 
-    def _cancel(self, _: Deferred[Any]) -> None:
+    def _cancel(self, _: Deferred[object]) -> None:
         self.dispatcher._forget(self)
 
 
@@ -108,8 +107,10 @@ class Dispatcher:
         """Requests waiting for a free place in the window."""
         return len(self._queue)
 
-    def send(self, pdu: object, on_sent: Callable[[Hashable], None] | None = None) -> Deferred[Any]:
-        """Send *pdu* as soon as the window allows; fire with its response.
+    def send(
+        self, pdu: object, on_sent: Callable[[Hashable], None] | None = None
+    ) -> Deferred[object]:
+        """Send *pdu* as soon as the window allows; fire with its response PDU.
 
         Fails with :class:`ResponseTimeout` after N unanswered attempts, with
         the encoder's error if *pdu* cannot be encoded, or with the reason

@@ -54,7 +54,7 @@ class Framer:
         if self._broken is not None:
             raise self._broken
         buf = self._buffer + data if self._buffer else data
-        frames = []
+        frames: list[bytes] = []
         off = 0
         end = len(buf)
         unpack = _LENGTH.unpack_from

@@ -30,7 +30,7 @@ import os
 import struct
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -43,6 +43,7 @@ from smsgw.protocols.errors import (
 
 _NUL = b"\x00"
 
+#: The C extension module when it is built and enabled; it has no type stubs.
 _accel: Any = None
 if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
     try:
@@ -54,12 +55,17 @@ if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
 ACCELERATED: bool = _accel is not None
 
 
+#: The attrs class a layout builds.
+T = TypeVar("T", bound=attrs.AttrsInstance)
+
+
 class FieldCodec(Protocol):
     """What the compiler needs to know of a field codec."""
 
-    def default(self) -> Any: ...
+    def default(self) -> object:
+        """The value an absent field decodes to."""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
         """Return why *value* cannot be encoded, or ``None`` when it can."""
 
 
@@ -72,21 +78,26 @@ class UInt:
 
     @property
     def code(self) -> str:
+        """The :mod:`struct` code (``"B"``, ``"H"``, ``"I"``, ``"Q"``; lower case if signed)."""
         c = {1: "b", 2: "h", 4: "i", 8: "q"}[self.size]
         return c if self.signed else c.upper()
 
     @property
     def max_value(self) -> int:
+        """The largest value the field holds."""
         return (1 << (8 * self.size - (1 if self.signed else 0))) - 1
 
     @property
     def min_value(self) -> int:
+        """The smallest value the field holds."""
         return -(1 << (8 * self.size - 1)) if self.signed else 0
 
     def default(self) -> int:
+        """Zero."""
         return 0
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not an ``int`` in range, or ``None``."""
         if type(value) is not int and not isinstance(value, int):
             return f"expected int, got {type(value).__name__}"
         if not self.min_value <= value <= self.max_value:
@@ -106,12 +117,15 @@ class Octets:
 
     @property
     def code(self) -> str:
+        """The :mod:`struct` code, ``"<size>s"``."""
         return f"{self.size}s"
 
     def default(self) -> bytes:
+        """The empty string."""
         return b""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not ``bytes`` of at most :attr:`size`, or ``None``."""
         if not isinstance(value, bytes):
             return f"expected bytes, got {type(value).__name__}"
         if len(value) > self.size:
@@ -134,6 +148,7 @@ class Raw(Octets):
     """Fixed-width binary field (MD5 authenticators, BCD ids): never stripped."""
 
     def default(self) -> bytes:
+        """:attr:`size` NUL bytes."""
         return _NUL * self.size
 
 
@@ -145,9 +160,11 @@ class Repeated:
     count: UInt
 
     def default(self) -> tuple[bytes, ...]:
+        """No items."""
         return ()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of items that fit, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple, got {type(value).__name__}"
         if len(value) > self.count.max_value:
@@ -166,9 +183,11 @@ class Sized:
     length: UInt
 
     def default(self) -> bytes:
+        """The empty string."""
         return b""
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not ``bytes`` the length field can count, or ``None``."""
         if not isinstance(value, bytes):
             return f"expected bytes, got {type(value).__name__}"
         if len(value) > self.length.max_value:
@@ -177,13 +196,26 @@ class Sized:
 
 
 class Custom(Protocol):
-    """A field with its own codec (TLV lists, nested bodies): variable width."""
+    """A field with its own codec (TLV lists, nested bodies): variable width.
 
-    def default(self) -> Any: ...
+    The generated encoder hands :meth:`encode` whatever the PDU attribute
+    holds, so its argument is ``Any``: :meth:`check` says why a value of the
+    wrong type does not fit.
+    """
 
-    def check(self, value: Any) -> str | None: ...
+    def default(self) -> object:
+        """The value an absent field decodes to."""
 
-    def encode(self, value: Any) -> bytes: ...
+    def check(self, value: object) -> str | None:
+        """Return why *value* cannot be encoded, or ``None`` when it can."""
+
+    def encode(self, value: Any) -> bytes:
+        """The field's bytes.
+
+        Raise :class:`EncodeError` for a value that does not fit, or
+        ``TypeError``, which the generated encoder turns into an
+        :class:`EncodeError` naming the PDU and field.
+        """
 
     def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[Any, int]:
         """Decode from ``buf[offset:end]``; return the value and the new offset.
@@ -198,14 +230,17 @@ class Trailing:
 
     field: UInt | Octets
 
-    def default(self) -> Any:
+    def default(self) -> object:
+        """The wrapped field's default, which an absent field decodes to."""
         return self.field.default()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """As the wrapped field checks."""
         return self.field.check(value)
 
 
-Fields = Sequence[tuple[str, Any]]
+#: A layout table: ``(attribute name, field codec)`` in wire order.
+Fields = Sequence[tuple[str, FieldCodec]]
 
 
 @attrs.frozen
@@ -223,11 +258,12 @@ class HeaderSpec:
 
     @property
     def size(self) -> int:
+        """The header's size in bytes, Total_Length and Command_Id included."""
         return struct.calcsize(">II" + self.code)
 
 
-class Layout:
-    """A compiled layout: encode an instance, decode bytes into one.
+class Layout(Generic[T]):
+    """A compiled layout: encode an instance of ``T``, decode bytes into one.
 
     :ivar cls: the attrs class the layout builds.
     :ivar fields: the ``(name, codec)`` table, in wire order.
@@ -242,14 +278,14 @@ class Layout:
     :ivar accelerated: whether :attr:`encode` and :attr:`decode` run in C.
     """
 
-    encode: Callable[..., bytes]
-    decode: Callable[[bytes, int, int], Any]
-    py_encode: Callable[..., bytes]
-    py_decode: Callable[[bytes, int, int], Any]
+    encode: Callable[[T, Any], bytes]
+    decode: Callable[[bytes, int, int], T]
+    py_encode: Callable[[T, Any], bytes]
+    py_decode: Callable[[bytes, int, int], T]
 
     def __init__(
         self,
-        cls: type,
+        cls: type[T],
         fields: Fields,
         *,
         command_id: int | None = None,
@@ -271,15 +307,15 @@ class Layout:
         else:
             self.encode, self.decode = self.py_encode, self.py_decode
 
-    def pack(self, value: Any) -> bytes:
+    def pack(self, value: T) -> bytes:
         """Encode a header-less structure (e.g. a status report's content)."""
         return self.encode(value, None)
 
-    def unpack(self, data: bytes) -> Any:
+    def unpack(self, data: bytes) -> T:
         """Decode a whole header-less structure from *data*."""
         return self.decode(data, 0, len(data))
 
-    def check(self, value: Any) -> None:
+    def check(self, value: T) -> None:
         """Raise :class:`EncodeError` naming the first field *value* cannot encode."""
         for name, codec in self.fields:
             why = codec.check(getattr(value, name))
@@ -318,7 +354,7 @@ def _fixed_size(fields: Fields) -> int:
     return size
 
 
-class _Compiler:
+class _Compiler(Generic[T]):
     """Generates the source of one layout's encoder and decoder.
 
     Fast path: the whole PDU is one :class:`struct.Struct` whose format
@@ -330,7 +366,7 @@ class _Compiler:
 
     _counter: ClassVar[int] = 0
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout[T]) -> None:
         self.layout = layout
         self.ns: dict[str, Any] = {
             "_cls": layout.cls,
@@ -359,7 +395,7 @@ class _Compiler:
         self.ns[name] = value
         return name
 
-    def build(self) -> tuple[Callable[..., bytes], Callable[[bytes, int, int], Any]]:
+    def build(self) -> tuple[Callable[[T, Any], bytes], Callable[[bytes, int, int], T]]:
         src = "\n".join(
             [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
         )
@@ -615,7 +651,7 @@ class _Shape:
     #: Distinct shapes kept per layout before the cache starts over.
     MAX_CACHED = 4096
 
-    def __init__(self, layout: Layout, *, header: bool) -> None:
+    def __init__(self, layout: Layout[Any], *, header: bool) -> None:
         hdr = layout.header
         self.header_code = ("II" + hdr.code) if hdr and header else ""
         self.parts: list[str | None] = []
@@ -639,11 +675,15 @@ class _Shape:
         return s
 
 
+#: ``object.__setattr__``, typed so that comparing a class's own with it type-checks.
+_OBJECT_SETATTR: object = object.__setattr__
+
+
 def _plain_slotted(cls: type) -> bool:
     """Whether ``cls.__init__`` only stores its arguments into slots."""
     return (
         "__slots__" in cls.__dict__
-        and cls.__setattr__ is object.__setattr__
+        and cls.__setattr__ is _OBJECT_SETATTR
         and not hasattr(cls, "__attrs_post_init__")
         and not hasattr(cls, "__attrs_pre_init__")
         and all(
@@ -654,11 +694,11 @@ def _plain_slotted(cls: type) -> bool:
 
 
 def _program(
-    layout: Layout,
+    layout: Layout[T],
     module: Any = None,
     *,
-    py_encode: Callable[..., bytes] | None = None,
-    py_decode: Callable[..., Any] | None = None,
+    py_encode: Callable[[T, Any], bytes] | None = None,
+    py_decode: Callable[[bytes, int, int], T] | None = None,
 ) -> Any:
     """The C program for *layout*, or ``None`` where it keeps the Python functions.
 
@@ -691,7 +731,7 @@ def _program(
             codec = codec.field  # the fast path sees it present; absent goes to Python
         if type(codec) is UInt and codec.size in (1, 2, 4, 8):
             ops.append((accel.OP_UINT, index[name], codec.size, int(codec.signed), 0))
-        elif type(codec) in modes:
+        elif isinstance(codec, Octets) and type(codec) in modes:
             ops.append((accel.OP_OCTETS, index[name], codec.size, modes[type(codec)], 0))
         elif type(codec) is Repeated and type(codec.item) in modes and _count_ok(codec.count):
             mode = modes[type(codec.item)]
@@ -775,7 +815,8 @@ def _slot_builder(cls: type) -> Callable[..., Any]:
     lines.append("    return o")
     ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     exec(compile("\n".join(lines), f"<smsgw builder {cls.__name__}>", "exec"), ns)
-    return ns["build"]  # type: ignore[no-any-return]
+    build: Callable[..., Any] = ns["build"]
+    return build
 
 
 def _strip_expr(var: str, codec: UInt | Octets) -> str:
@@ -795,7 +836,7 @@ def _spans(seg: list[tuple[str, str, int]]) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: int) -> None:
+def _truncated(layout: Layout[Any], spans: tuple[tuple[str, int], ...], available: int) -> None:
     """Raise :class:`TruncatedError` naming the first field that does not fit."""
     for name, end in spans:
         if end > available:
@@ -805,11 +846,11 @@ def _truncated(layout: Layout, spans: tuple[tuple[str, int], ...], available: in
     raise TruncatedError("truncated", pdu=layout.name)  # pragma: no cover
 
 
-def _trailing(layout: Layout, extra: int) -> None:
+def _trailing(layout: Layout[Any], extra: int) -> None:
     raise TrailingBytesError(f"{extra} bytes after the last field", pdu=layout.name)
 
 
-def _encode_failed(layout: Layout, value: Any, cause: BaseException | None) -> None:
+def _encode_failed(layout: Layout[Any], value: object, cause: BaseException | None) -> None:
     """Raise an :class:`EncodeError` naming the field that cannot be encoded."""
     if not isinstance(value, layout.cls):
         raise EncodeError(

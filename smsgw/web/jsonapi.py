@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Coroutine, Iterable, Mapping
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, NoReturn, TypeVar, overload
 
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
@@ -96,7 +96,7 @@ def _is_json_media(media: str) -> bool:
     )
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -138,7 +138,7 @@ def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
         raise JsonError(400, "bad_json", f"invalid JSON: {error}") from None
 
 
-def write_json(request: Request, status: int, body: Any) -> bytes:
+def write_json(request: Request, status: int, body: object) -> bytes:
     """Set *status* and the JSON Content-Type on *request*; return *body* encoded.
 
     The body is UTF-8 JSON with non-ASCII text kept as is.  A 204 answer has
@@ -205,6 +205,7 @@ def require_field(obj: object, name: str, type_: type[T], *, optional: bool = Fa
             400, "bad_field", f"{name!r} is required: expected {_type_name(type_)}", field=name
         )
     if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+        # T is float here, which mypy cannot infer from the ``type_ is float`` test.
         return float(value)  # type: ignore[return-value]
     if isinstance(value, type_) and not (isinstance(value, bool) and type_ is not bool):
         return value
@@ -263,7 +264,7 @@ def query_int(request: Request, name: str, *, default: int, minimum: int, maximu
     return value
 
 
-def _split_result(result: Any) -> tuple[int, Any]:
+def _split_result(result: object) -> tuple[int, object]:
     """``(status, value)`` from a handler's result."""
     if (
         isinstance(result, tuple)
@@ -332,7 +333,7 @@ class JsonResource(Resource):
         self._answer_later(request, result)
         return NOT_DONE_YET
 
-    def _answer_later(self, request: Request, deferred: Deferred[Any]) -> None:
+    def _answer_later(self, request: Request, deferred: Deferred[object]) -> None:
         client_gone = False
 
         def gone(reason: Failure) -> None:
@@ -342,7 +343,7 @@ class JsonResource(Resource):
             self.log.debug("Client went away: {method} {path}", method=method, path=path)
             deferred.cancel()
 
-        def answer(result: Any) -> None:
+        def answer(result: object) -> None:
             if not client_gone:
                 request.write(self._write_result(request, result))
                 request.finish()
@@ -361,7 +362,7 @@ class JsonResource(Resource):
         request.notifyFinish().addErrback(gone)
         deferred.addCallbacks(answer, failed)
 
-    def _write_result(self, request: Request, result: Any) -> bytes:
+    def _write_result(self, request: Request, result: object) -> bytes:
         try:
             status, value = _split_result(result)
             return write_json(request, status, value)

@@ -6,8 +6,6 @@ tables (issue 5) reuse the classes and override only what differs.
 
 from __future__ import annotations
 
-from typing import Any
-
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.constants import MAX_LENGTH, CommandId
 from smsgw.protocols.codec import Header, ProtocolCodec
@@ -249,19 +247,19 @@ PDUS_20: tuple[tuple[int, type, Fields], ...] = (
 )
 
 #: The CMPP 2.0 codec.
-CMPP20 = ProtocolCodec("CMPP 2.0", HEADER, PDUS_20, STATUSES, MAX_LENGTH)
+CMPP20: ProtocolCodec[p.CmppPdu] = ProtocolCodec("CMPP 2.0", HEADER, PDUS_20, STATUSES, MAX_LENGTH)
 
 _REPORT_20 = Layout(p.Report, REPORT_20, name="Report")
 _REPORT_30 = Layout(p.Report, REPORT_30, name="Report")
 _MO_REPORT = Layout(p.MoReport, MO_REPORT, name="MoReport")
 
 
-def encode(pdu: Any, sequence_id: int) -> bytes:
+def encode(pdu: p.CmppPdu, sequence_id: int) -> bytes:
     """Encode a CMPP 2.0 PDU as one frame (header included)."""
     return CMPP20.encode(pdu, sequence_id)
 
 
-def decode(frame: bytes) -> tuple[Header, Any]:
+def decode(frame: bytes) -> tuple[Header, p.CmppPdu]:
     """Decode one whole CMPP 2.0 frame into ``(header, pdu)``.
 
     :raises DecodeError: naming the PDU and field, with the CMPP status.
@@ -283,9 +281,9 @@ def decode_report(content: bytes) -> p.Report:
     """
     n = len(content)
     if n == 60:
-        return _REPORT_20.unpack(content)  # type: ignore[no-any-return]
+        return _REPORT_20.unpack(content)
     if n == 71:
-        return _REPORT_30.unpack(content)  # type: ignore[no-any-return]
+        return _REPORT_30.unpack(content)
     raise FieldValueError(
         f"report content is {n} bytes, expected 60 or 71",
         pdu="Deliver",
@@ -302,7 +300,7 @@ def encode_mo_report(report: p.MoReport) -> bytes:
 def decode_mo_report(content: bytes) -> p.MoReport:
     """Parse a FWD type 3 MO status report (60 bytes)."""
     try:
-        return _MO_REPORT.unpack(content)  # type: ignore[no-any-return]
+        return _MO_REPORT.unpack(content)
     except DecodeError as e:
         e.pdu, e.field = "Fwd", f"msg_content.{e.field}" if e.field else "msg_content"
         # A content that does not fit its layout is a structure error (1),

@@ -19,8 +19,6 @@ The status report inside a 3.0 DELIVER is the 71-byte content:
 
 from __future__ import annotations
 
-from typing import Any
-
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import (
     ACTIVE_TEST_RESP,
@@ -260,10 +258,10 @@ PDUS_30: tuple[tuple[int, type, Fields], ...] = (
 )
 
 #: The CMPP 3.0 codec.
-CMPP30 = ProtocolCodec("CMPP 3.0", HEADER, PDUS_30, STATUSES, MAX_LENGTH)
+CMPP30: ProtocolCodec[p.CmppPdu] = ProtocolCodec("CMPP 3.0", HEADER, PDUS_30, STATUSES, MAX_LENGTH)
 
 
-def encode30(pdu: Any, sequence_id: int) -> bytes:
+def encode30(pdu: p.CmppPdu, sequence_id: int) -> bytes:
     """Encode a CMPP 3.0 PDU as one frame (header included).
 
     :raises EncodeError: a field does not fit, or 3.0 has no such PDU (e.g.
@@ -272,7 +270,7 @@ def encode30(pdu: Any, sequence_id: int) -> bytes:
     return CMPP30.encode(pdu, sequence_id)
 
 
-def decode30(frame: bytes) -> tuple[Header, Any]:
+def decode30(frame: bytes) -> tuple[Header, p.CmppPdu]:
     """Decode one whole CMPP 3.0 frame into ``(header, pdu)``.
 
     :raises DecodeError: naming the PDU and field, with the CMPP status.

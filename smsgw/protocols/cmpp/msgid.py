@@ -95,6 +95,7 @@ class MsgIdGenerator:
         self._prefix = 0
 
     def __call__(self) -> int:
+        """The next Msg_Id, stamped with the clock's current second."""
         now = int(self._clock())
         if now != self._second:
             b = datetime.fromtimestamp(now, UTC).astimezone(BEIJING)

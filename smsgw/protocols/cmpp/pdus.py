@@ -11,6 +11,8 @@ removed; message content stays ``bytes`` with its ``msg_fmt``
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import attrs
 
 _AUTH = b"\x00" * 16
@@ -20,6 +22,7 @@ __all__ = [
     "ActiveTestResp",
     "Cancel",
     "CancelResp",
+    "CmppPdu",
     "Connect",
     "ConnectResp",
     "Deliver",
@@ -494,3 +497,43 @@ class GetMoRouteResp:
     route_total: int = 0
     route_number: int = 0
     time_stamp: bytes = b""
+
+
+#: Every CMPP PDU, 2.0 and 3.0: what the codecs decode to.  :class:`Report`
+#: and :class:`MoReport` are message contents, not PDUs.
+CmppPdu: TypeAlias = (
+    Connect
+    | ConnectResp
+    | Terminate
+    | TerminateResp
+    | Submit
+    | SubmitResp
+    | Deliver
+    | DeliverResp
+    | Query
+    | QueryResp
+    | Cancel
+    | CancelResp
+    | ActiveTest
+    | ActiveTestResp
+    | Fwd
+    | FwdResp
+    | MtRoute
+    | MtRouteResp
+    | MoRoute
+    | MoRouteResp
+    | GetRoute
+    | GetRouteResp
+    | MtRouteUpdate
+    | MtRouteUpdateResp
+    | MoRouteUpdate
+    | MoRouteUpdateResp
+    | PushMtRouteUpdate
+    | PushMtRouteUpdateResp
+    | PushMoRouteUpdate
+    | PushMoRouteUpdateResp
+    | GetMtRoute
+    | GetMtRouteResp
+    | GetMoRoute
+    | GetMoRouteResp
+)

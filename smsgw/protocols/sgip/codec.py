@@ -8,8 +8,6 @@ big-endian ``uint32`` (node id, MMDDhhmmss, counter), so a header's
 
 from __future__ import annotations
 
-from typing import Any
-
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.errors import EncodeError, ErrorKind
 from smsgw.protocols.sgip import pdus as p
@@ -232,10 +230,10 @@ PDUS: tuple[tuple[int, type, Fields], ...] = (
 )
 
 #: The SGIP 1.2 codec.
-SGIP12 = ProtocolCodec("SGIP 1.2", HEADER, PDUS, STATUSES, MAX_LENGTH)
+SGIP12: ProtocolCodec[p.SgipPdu] = ProtocolCodec("SGIP 1.2", HEADER, PDUS, STATUSES, MAX_LENGTH)
 
 
-def encode(pdu: Any, sequence_id: tuple[int, int, int]) -> bytes:
+def encode(pdu: p.SgipPdu, sequence_id: tuple[int, int, int]) -> bytes:
     """Encode an SGIP 1.2 PDU as one frame (header included).
 
     :param sequence_id: ``(node_id, MMDDhhmmss, counter)``, each an unsigned
@@ -252,7 +250,7 @@ def encode(pdu: Any, sequence_id: tuple[int, int, int]) -> bytes:
     return SGIP12.encode(pdu, sequence_id)
 
 
-def decode(frame: bytes) -> tuple[Header, Any]:
+def decode(frame: bytes) -> tuple[Header, p.SgipPdu]:
     """Decode one whole SGIP 1.2 frame into ``(header, pdu)``.
 
     :raises DecodeError: naming the PDU and field, with the SGIP Result to answer with.

@@ -14,6 +14,8 @@ header's ``sequence_id`` has.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import attrs
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "Report",
     "ReportResp",
     "RouteEntry",
+    "SgipPdu",
     "Submit",
     "SubmitResp",
     "Trace",
@@ -426,3 +429,45 @@ class DeleteSmg:
 @attrs.define
 class DeleteSmgResp(ResultResp):
     """DeleteSMG_Resp: Result and Reserve."""
+
+
+#: Every SGIP 1.2 PDU: what the codec decodes to.  :class:`RouteEntry` and
+#: :class:`TraceNode` are records inside PDUs.
+SgipPdu: TypeAlias = (
+    Bind
+    | BindResp
+    | Unbind
+    | UnbindResp
+    | Submit
+    | SubmitResp
+    | Deliver
+    | DeliverResp
+    | Report
+    | ReportResp
+    | AddSp
+    | AddSpResp
+    | ModifySp
+    | ModifySpResp
+    | DeleteSp
+    | DeleteSpResp
+    | QueryRoute
+    | QueryRouteResp
+    | AddTeleSeg
+    | AddTeleSegResp
+    | ModifyTeleSeg
+    | ModifyTeleSegResp
+    | DeleteTeleSeg
+    | DeleteTeleSegResp
+    | AddSmg
+    | AddSmgResp
+    | ModifySmg
+    | ModifySmgResp
+    | DeleteSmg
+    | DeleteSmgResp
+    | CheckUser
+    | CheckUserResp
+    | UserRpt
+    | UserRptResp
+    | Trace
+    | TraceResp
+)

@@ -10,13 +10,14 @@ protocol: it must be the last field of its layout.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Generic
 
 from smsgw.protocols.errors import DecodeError, EncodeError, TruncatedError
-from smsgw.protocols.wire import Layout, Octets, UInt
+from smsgw.protocols.wire import Layout, Octets, T, UInt
 
 
-class Records:
+class Records(Generic[T]):
     """``count`` then that many records of the fixed-width *layout*.
 
     The value is a tuple of ``layout.cls`` instances.  Decoding checks the
@@ -31,7 +32,7 @@ class Records:
 
     __slots__ = ("count", "layout", "record_size")
 
-    def __init__(self, layout: Layout, count: UInt) -> None:
+    def __init__(self, layout: Layout[T], count: UInt) -> None:
         for name, codec in layout.fields:
             if not isinstance(codec, UInt | Octets):
                 raise TypeError(f"{layout.name}: record field {name!r} is not fixed-width")
@@ -42,10 +43,12 @@ class Records:
     def __repr__(self) -> str:
         return f"Records({self.layout.name}, count={self.count.size} bytes)"
 
-    def default(self) -> tuple[Any, ...]:
+    def default(self) -> tuple[T, ...]:
+        """No records."""
         return ()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of records that encode, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple, got {type(value).__name__}"
         if len(value) > self.count.max_value:
@@ -60,7 +63,7 @@ class Records:
                     return f"record {i}.{name}: {why}"
         return None
 
-    def encode(self, value: Any) -> bytes:
+    def encode(self, value: Sequence[T]) -> bytes:
         """The count then each record.
 
         A record that does not encode raises ``TypeError``: the layout's
@@ -76,7 +79,7 @@ class Records:
         except EncodeError as e:
             raise TypeError(str(e)) from e
 
-    def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[tuple[Any, ...], int]:
+    def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[tuple[T, ...], int]:
         """Decode the count and the records from ``buf[offset:end]``.
 
         :raises TruncatedError: the count or the records run past *end*.

@@ -34,9 +34,9 @@ Clock = Callable[[], float] | _HasSeconds
 
 
 def _seconds_function(clock: Clock) -> Callable[[], float]:
-    seconds = getattr(clock, "seconds", None)
+    seconds: Callable[[], float] | None = getattr(clock, "seconds", None)
     if seconds is not None:
-        return seconds  # type: ignore[no-any-return]
+        return seconds
     if callable(clock):
         return clock
     raise TypeError(f"clock must be a reactor or a function, got {type(clock).__name__}")
@@ -78,6 +78,7 @@ class SgipSequence:
         self._time = 0
 
     def __call__(self) -> SequenceNumber:
+        """The next sequence number, stamped with the clock's current second."""
         now = int(self._now())
         if now != self._second:
             self._second = now

@@ -7,8 +7,6 @@ in its Submit, which has no FixedFee.
 
 from __future__ import annotations
 
-from typing import Any
-
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.errors import ErrorKind
 from smsgw.protocols.smgp import pdus as p
@@ -190,12 +188,12 @@ PDUS_13: tuple[tuple[int, type, Fields], ...] = tuple(
 )
 
 #: The SMGP 3.0.3 codec.
-SMGP30 = ProtocolCodec("SMGP 3.0", HEADER, PDUS_30, STATUSES, MAX_LENGTH)
+SMGP30: ProtocolCodec[p.SmgpPdu] = ProtocolCodec("SMGP 3.0", HEADER, PDUS_30, STATUSES, MAX_LENGTH)
 #: The SMGP 1.3 codec (ServerVersion 0x13): Submit without FixedFee.
-SMGP13 = ProtocolCodec("SMGP 1.3", HEADER, PDUS_13, STATUSES, MAX_LENGTH)
+SMGP13: ProtocolCodec[p.SmgpPdu] = ProtocolCodec("SMGP 1.3", HEADER, PDUS_13, STATUSES, MAX_LENGTH)
 
 
-def codec_for_version(version: int) -> ProtocolCodec:
+def codec_for_version(version: int) -> ProtocolCodec[p.SmgpPdu]:
     """The codec for a negotiated Login version (§6.2).
 
     Below 0x30 (SMGP 1.3 is 0x13) the Submit has no FixedFee; 0x30 and
@@ -204,12 +202,12 @@ def codec_for_version(version: int) -> ProtocolCodec:
     return SMGP13 if version < VERSION_30 else SMGP30
 
 
-def encode(pdu: Any, sequence_id: int) -> bytes:
+def encode(pdu: p.SmgpPdu, sequence_id: int) -> bytes:
     """Encode an SMGP 3.0 PDU as one frame (header included)."""
     return SMGP30.encode(pdu, sequence_id)
 
 
-def decode(frame: bytes) -> tuple[Header, Any]:
+def decode(frame: bytes) -> tuple[Header, p.SmgpPdu]:
     """Decode one whole SMGP 3.0 frame into ``(header, pdu)``.
 
     :raises DecodeError: naming the PDU and field, with the SMGP status

@@ -147,6 +147,7 @@ class MsgIdGenerator:
         self._prefix = ""
 
     def __call__(self) -> bytes:
+        """The next 10-byte MsgID, stamped with the clock's current minute."""
         now = int(self._clock()) // 60
         if now != self._minute:
             b = datetime.fromtimestamp(now * 60, UTC).astimezone(BEIJING)

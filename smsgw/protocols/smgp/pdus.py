@@ -14,6 +14,8 @@ V3.0.3 does not give their bodies (smgp30.md §4).
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import attrs
 
 from smsgw.protocols.smgp.tlv import Tlv
@@ -46,6 +48,7 @@ __all__ = [
     "QuerySpRouteResp",
     "QueryTeRoute",
     "QueryTeRouteResp",
+    "SmgpPdu",
     "Submit",
     "SubmitResp",
     "UpdateSpRoute",
@@ -409,3 +412,38 @@ class PushUpdateSpRouteResp:
     """Push_Update_SP_Route_Resp (smgp30.md §11.1): Status only."""
 
     status: int = 0
+
+
+#: Every SMGP PDU, 3.0 and 1.3: what the codecs decode to.
+SmgpPdu: TypeAlias = (
+    Login
+    | LoginResp
+    | Submit
+    | SubmitResp
+    | Deliver
+    | DeliverResp
+    | ActiveTest
+    | ActiveTestResp
+    | Forward
+    | ForwardResp
+    | Exit
+    | ExitResp
+    | Query
+    | QueryResp
+    | QueryTeRoute
+    | QueryTeRouteResp
+    | QuerySpRoute
+    | QuerySpRouteResp
+    | GetAllTeRoute
+    | GetAllTeRouteResp
+    | GetAllSpRoute
+    | GetAllSpRouteResp
+    | UpdateTeRoute
+    | UpdateTeRouteResp
+    | UpdateSpRoute
+    | UpdateSpRouteResp
+    | PushUpdateTeRoute
+    | PushUpdateTeRouteResp
+    | PushUpdateSpRoute
+    | PushUpdateSpRouteResp
+)

@@ -11,8 +11,7 @@ width and type from the §10 table.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -108,9 +107,11 @@ class Tlvs:
         return hash(Tlvs)
 
     def default(self) -> tuple[Tlv, ...]:
+        """No TLVs."""
         return ()
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: object) -> str | None:
+        """Why *value* is not a sequence of :class:`Tlv` that fit, or ``None``."""
         if not isinstance(value, tuple | list):
             return f"expected a tuple of Tlv, got {type(value).__name__}"
         for i, t in enumerate(value):
@@ -124,7 +125,11 @@ class Tlvs:
                 return f"item {i} ({tag_name(t.tag)}): {len(t.value)} bytes exceed {_MAX}"
         return None
 
-    def encode(self, value: Any) -> bytes:
+    def encode(self, value: Sequence[Tlv]) -> bytes:
+        """Each TLV's tag, length and value, in order.
+
+        :raises EncodeError: a tag or value does not fit, with :meth:`check`'s reason.
+        """
         if not value:
             return b""
         try:
