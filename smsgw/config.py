@@ -24,13 +24,21 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import attrs
 
 from smsgw.ismg.policy import Policy, PolicyError
+from smsgw.protocols.registry import (
+    Extras,
+    ExtrasError,
+    build_extras,
+    extras_keys,
+    extras_query,
+    for_scheme,
+    schemes,
+    sim_listeners,
+)
 
 __all__ = [
     "DEFAULT_CONTROL",
     "DEFAULT_HTTP",
-    "DEFAULT_PORTS",
     "DEFAULT_STORE",
-    "SCHEMES",
     "AccountConfig",
     "ApiKeyConfig",
     "CallbacksConfig",
@@ -56,18 +64,6 @@ DEFAULT_CONTROL = "tcp:8081:interface=127.0.0.1"
 
 DEFAULT_STORE = "smsgw.sqlite3"
 """The SQLite database, in the working directory."""
-
-DEFAULT_CMPP = "tcp:7890"
-"""The simulator's CMPP 2.0 listener."""
-
-SCHEMES = ("cmpp", "cmpp3", "sgip", "smgp")
-"""Upstream URL schemes: CMPP 2.0, CMPP 3.0, SGIP 1.2, SMGP 3.0."""
-
-DEFAULT_PORTS = {"cmpp": 7890, "cmpp3": 7890, "sgip": 8801, "smgp": 8890}
-"""Upstream port when the URL has none, per scheme."""
-
-_EXTRA_KEYS = ("node_id", "corp_id", "listen", "login_mode", "version", "charset")
-"""Protocol-specific URL keys, kept as text in :attr:`UpstreamConfig.extra`."""
 
 _DIGITS = re.compile(r"[0-9]+")
 _FLOAT = re.compile(r"[0-9.eE+-]+")
@@ -215,20 +211,26 @@ class PeerConfig:
     sp_codes: tuple[str, ...] = ()
 
 
+def _default_listeners() -> dict[str, str]:
+    return {
+        listener.option: listener.default_endpoint
+        for listener in sim_listeners()
+        if listener.default_endpoint is not None
+    }
+
+
 @attrs.frozen
 class SimulatorConfig:
     """``[simulator]``: the fake carrier's listeners, accounts and policy.
 
-    The listeners are Twisted server endpoint strings; ``None`` for a protocol
-    not served.
-
+    :ivar listeners: the protocols served, as Twisted server endpoint
+        strings by ismg-sim option (the registry's
+        :class:`~smsgw.protocols.registry.SimListener`); a protocol not
+        served has no entry.
     :ivar gateway_code: the 6-digit ISMG code put into message ids.
     """
 
-    cmpp: str | None = DEFAULT_CMPP
-    cmpp3: str | None = None
-    sgip: str | None = None
-    smgp: str | None = None
+    listeners: dict[str, str] = attrs.field(factory=_default_listeners, hash=False)
     control: str = DEFAULT_CONTROL
     gateway_code: str = "001001"
     #: SGIP node id of the fake SMG (sgip12.md §3.1: ``1AAAAX``).
@@ -260,7 +262,7 @@ class UpstreamConfig:
     """One upstream channel: ``[[upstream]]`` or ``--upstream URL``.
 
     :ivar name: the channel's name; the account when given only as a URL.
-    :ivar scheme: one of :data:`SCHEMES`.
+    :ivar scheme: a registered URL scheme (:func:`smsgw.protocols.registry.schemes`).
     :ivar secret: the shared secret (not in ``repr``; see :meth:`redacted`).
     :ivar routes: number prefixes routed to this channel.
     :ivar window: most unanswered requests per session.
@@ -269,9 +271,10 @@ class UpstreamConfig:
     :ivar response_timeout_s: seconds to wait for a response.
     :ivar retries: attempts for an unanswered request.
     :ivar keepalive_s: idle seconds before an active test.
-    :ivar extra: protocol keys as text: ``node_id``, ``corp_id``, ``listen``,
-        ``login_mode``, ``version``, and ``charset`` (``gbk``: send non-ASCII
-        text as Msg_Fmt 15 instead of UCS2, for gateways that ask for it).
+    :ivar extra: the protocol's own keys, typed: an instance of its spec's
+        :attr:`~smsgw.protocols.registry.ProtocolSpec.extras` (every one has
+        ``charset``; SGIP ``node_id``, ``corp_id``, ``listen``; SMGP
+        ``login_mode``).
     """
 
     scheme: str
@@ -289,7 +292,11 @@ class UpstreamConfig:
     response_timeout_s: float = 60.0
     retries: int = 3
     keepalive_s: float = 180.0
-    extra: dict[str, str] = attrs.field(factory=dict, hash=False)
+    extra: Extras = attrs.field()
+
+    @extra.default
+    def _default_extra(self) -> Extras:
+        return for_scheme(self.scheme).extras()
 
     def redacted(self) -> str:
         """The URL with the secret replaced by ``***``, for logs.
@@ -303,7 +310,7 @@ class UpstreamConfig:
             value = getattr(self, key)
             if value != _DEFAULTS[key]:
                 query.append((key, value if isinstance(value, str) else repr(value)))
-        query.extend(sorted(self.extra.items()))
+        query.extend(extras_query(self.extra))
         url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}"
         return f"{url}?{urlencode(query)}" if query else url
 
@@ -368,7 +375,8 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
     """An upstream from ``SCHEME://ACCOUNT:SECRET@HOST:PORT?key=value&…`` (DESIGN.md §4.1).
 
     The account and secret may be percent-encoded; the port defaults per
-    scheme (:data:`DEFAULT_PORTS`); the channel's name is the account.
+    scheme (the registry's ``default_port``); the channel's name is the
+    account.  The protocol's own keys become its typed extras.
 
     :raises ConfigError: whose key names the bad part (``scheme``, ``account``,
         ``secret``, ``host``, ``port``, ``path``) or query key; the message
@@ -382,8 +390,12 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         raise error("url", "expected a string")
     scheme, sep, _ = url.partition("://")
     scheme = scheme.lower()
-    if not sep or scheme not in SCHEMES:
-        raise error("scheme", f"expected one of {', '.join(SCHEMES)}")
+    try:
+        spec = for_scheme(scheme) if sep else None
+    except KeyError:
+        spec = None
+    if spec is None:
+        raise error("scheme", f"expected one of {', '.join(schemes())}")
     try:
         split = urlsplit(url)
         hostname = split.hostname
@@ -410,12 +422,13 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         # The parser's message quotes the netloc, which may hold the secret.
         raise error("port", f"expected an integer from 1 to 65535 ({_URL_HINT})") from None
     if port is None:
-        port = DEFAULT_PORTS[scheme]
+        port = spec.default_port
     elif port == 0:
         raise error("port", "expected an integer from 1 to 65535")
 
     settings: dict[str, Any] = {}
     extra: dict[str, str] = {}
+    extra_keys = extras_keys(spec.extras)
     parsers = dict(_URL_SETTINGS)
     seen: set[str] = set()
     for key, value in parse_qsl(split.query, keep_blank_values=True):
@@ -427,13 +440,15 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
                 settings[key] = parsers[key](value)
             except ValueError as exc:
                 raise error(key, str(exc)) from None
-        elif key in _EXTRA_KEYS:
-            if key == "charset" and value not in ("ucs2", "gbk"):
-                raise error(key, "expected ucs2 (Msg_Fmt 8, the default) or gbk (Msg_Fmt 15)")
+        elif key in extra_keys:
             extra[key] = value
         else:
-            allowed = ", ".join([*parsers, *_EXTRA_KEYS])
+            allowed = ", ".join([*parsers, *extra_keys])
             raise error(key, f"unknown key (allowed: {allowed})")
+    try:
+        extras = build_extras(spec.extras, extra)
+    except ExtrasError as exc:
+        raise error(exc.key, exc.reason) from None
     return UpstreamConfig(
         scheme=scheme,
         account=account,
@@ -441,7 +456,7 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         host=hostname,
         port=port,
         name=account,
-        extra=extra,
+        extra=extras,
         **settings,
     )
 
@@ -541,6 +556,11 @@ class _Table:
                 raise self.error(f"{key}[{index}]", f"expected {expected}")
         return tuple(value)
 
+    def given(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of those of *keys* that are in the table, as read."""
+        self._known.extend(keys)
+        return {key: self._data[key] for key in keys if key in self._data}
+
     def raw_table(self, key: str) -> dict[str, Any]:
         """A sub-table as read; empty when absent."""
         value = self._get(key, {})
@@ -629,17 +649,32 @@ def _read_callbacks(table: _Table) -> CallbacksConfig:
 
 
 def _read_upstream(table: _Table) -> UpstreamConfig:
+    """``[[upstream]]``: name, URL, routes, and the protocol's own keys as TOML values."""
     name = table.required_string("name")
     url = table.required_string("url")
     routes = table.strings(
         "routes", lambda item: bool(_DIGITS.fullmatch(item)), "number prefixes (digits)"
     )
-    table.done()
     try:
         upstream = parse_upstream_url(url)
     except ConfigError as error:
         raise table.error("url", f"{error.key}: {error.reason}") from None
-    return attrs.evolve(upstream, name=name, routes=routes)
+    extras = type(upstream.extra)
+    given = table.given(extras_keys(extras))
+    table.done()
+    in_url = {key for key, _ in parse_qsl(urlsplit(url).query)}.intersection(given)
+    if in_url:
+        raise table.error(min(in_url), "given in the table and in the url")
+    if not given:
+        return attrs.evolve(upstream, name=name, routes=routes)
+    try:
+        typed = build_extras(extras, given)
+    except ExtrasError as error:
+        raise table.error(error.key, error.reason) from None
+    changes = {key: getattr(typed, key) for key in given}
+    return attrs.evolve(
+        upstream, name=name, routes=routes, extra=attrs.evolve(upstream.extra, **changes)
+    )
 
 
 def _read_api_key(table: _Table) -> ApiKeyConfig:
@@ -672,12 +707,14 @@ def _read_account(table: _Table) -> AccountConfig:
 
 
 def _read_simulator(table: _Table) -> SimulatorConfig:
-    listeners = {
-        "cmpp": table.string("cmpp", DEFAULT_CMPP, empty=False),
-        "cmpp3": table.optional_string("cmpp3"),
-        "sgip": table.optional_string("sgip"),
-        "smgp": table.optional_string("smgp"),
-    }
+    listeners: dict[str, str] = {}
+    for listener in sim_listeners():
+        if listener.default_endpoint is None:
+            endpoint = table.optional_string(listener.option)
+        else:
+            endpoint = table.string(listener.option, listener.default_endpoint, empty=False)
+        if endpoint is not None:
+            listeners[listener.option] = endpoint
     control = table.string("control", DEFAULT_CONTROL, empty=False)
     gateway_code = table.string("gateway_code", "001001")
     if not (len(gateway_code) == 6 and _DIGITS.fullmatch(gateway_code)):
@@ -706,7 +743,7 @@ def _read_simulator(table: _Table) -> SimulatorConfig:
         raise table.error(key, error.message) from None
     table.done()
     return SimulatorConfig(
-        **listeners,
+        listeners=listeners,
         control=control,
         gateway_code=gateway_code,
         sgip_node_id=sgip_node_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -19,12 +21,23 @@ from smsgw.config import (
     parse_account,
     parse_upstream_url,
 )
+from smsgw.protocols.registry import sim_listeners
 from smsgw.runtime import tune_gc
 from smsgw.web.jsonapi import access_log_line
 
 ROLES = ("sp", "ismg-sim", "gns-sim")
 
 log = Logger()
+
+
+def _listener_options() -> list[list[Any]]:
+    """The ismg-sim's ``--PROTOCOL=ENDPOINT`` options, one per registered listener."""
+    options: list[list[Any]] = []
+    for listener in sim_listeners():
+        default = listener.default_endpoint
+        tail = f" [default: {default}]" if default else ""
+        options.append([listener.option, None, None, f"ismg-sim: {listener.help}{tail}"])
+    return options
 
 
 class Options(usage.Options):
@@ -34,15 +47,7 @@ class Options(usage.Options):
     optParameters = [
         ["role", None, "sp", "sp (the SP gateway), ismg-sim (a fake ISMG) or gns-sim"],
         ["config", "c", None, "TOML configuration file"],
-        ["cmpp", None, None, "ismg-sim: CMPP 2.0 endpoint [default: tcp:7890]"],
-        [
-            "cmpp3",
-            None,
-            None,
-            "ismg-sim: CMPP 3.0 endpoint, 2.0 clients answered as 2.0 (e.g. tcp:7891)",
-        ],
-        ["sgip", None, None, "ismg-sim: SGIP 1.2 endpoint (e.g. tcp:8801)"],
-        ["smgp", None, None, "ismg-sim: SMGP 3.0 endpoint (e.g. tcp:8890)"],
+        *_listener_options(),
         [
             "control",
             None,
@@ -122,7 +127,11 @@ def _accounts(options: Any, config: Config) -> list[AccountConfig]:
 
 
 def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
-    """The fake ISMG: a CMPP 2.0 listener and the control API."""
+    """The fake ISMG: a listener per protocol served (the registry's) and the control API.
+
+    A listener's endpoint is its option (``--sgip=tcp:8801``), else its
+    ``[simulator]`` key, else its default; without any, it is off.
+    """
     from smsgw.ismg.control import control_resource
     from smsgw.roles.ismg_sim import build_simulator
 
@@ -130,13 +139,11 @@ def make_ismg_sim(options: Any, config: Config, reactor: Any) -> IService:
     sim = build_simulator(_accounts(options, config), config, reactor)
     top.simulator = sim  # type: ignore[attr-defined]
     cfg = config.simulator
-    cmpp = options.get("cmpp") or cfg.cmpp or "tcp:7890"
-    listeners = {
-        "cmpp": (cmpp, sim.cmpp_factory),
-        "cmpp3": (options.get("cmpp3") or cfg.cmpp3, sim.cmpp3_factory),
-        "sgip": (options.get("sgip") or cfg.sgip, lambda: sim.sgip_factory(cfg.sgip_node_id)),
-        "smgp": (options.get("smgp") or cfg.smgp, lambda: sim.smgp_factory(cfg.smgp_code)),
-    }
+    listeners: dict[str, tuple[str | None, Callable[[], Any]]] = {}
+    for listener in sim_listeners():
+        option = listener.option
+        endpoint = options.get(option) or cfg.listeners.get(option) or listener.default_endpoint
+        listeners[option] = (endpoint, partial(listener.make_factory, sim, cfg))
     from smsgw.ismg.forward import build_forwarder
 
     forwarder = build_forwarder(sim, cfg, reactor)

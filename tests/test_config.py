@@ -27,6 +27,9 @@ from smsgw.config import (
     parse_upstream_url,
 )
 from smsgw.ismg.policy import Policy, PrefixRule
+from smsgw.protocols.cmpp.extras import CmppExtras
+from smsgw.protocols.sgip.extras import SgipExtras
+from smsgw.protocols.smgp.extras import SmgpExtras
 
 FULL = """\
 [http]
@@ -128,10 +131,7 @@ class DefaultsTests(_FileTestCase):
         self.assertEqual(
             simulator,
             SimulatorConfig(
-                cmpp="tcp:7890",
-                cmpp3=None,
-                sgip=None,
-                smgp=None,
+                listeners={"cmpp": "tcp:7890"},
                 control="tcp:8081:interface=127.0.0.1",
                 gateway_code="001001",
                 accounts=(),
@@ -174,7 +174,7 @@ class FullFileTests(_FileTestCase):
         self.assertEqual((unicom.name, unicom.scheme, unicom.port), ("unicom", "sgip", 8801))
         self.assertEqual(
             unicom.extra,
-            {"node_id": "3000012345", "corp_id": "12345", "listen": "tcp:8801"},
+            SgipExtras(node_id=3000012345, corp_id="12345", listen="tcp:8801"),
         )
         self.assertEqual(unicom.routes, ())
 
@@ -190,8 +190,8 @@ class FullFileTests(_FileTestCase):
         """[simulator] listeners and gateway code."""
         simulator = self.config.simulator
         self.assertEqual(
-            (simulator.cmpp, simulator.cmpp3, simulator.sgip, simulator.smgp),
-            ("tcp:17890", "tcp:17891", "tcp:18801", "tcp:18890"),
+            simulator.listeners,
+            {"cmpp": "tcp:17890", "cmpp3": "tcp:17891", "sgip": "tcp:18801", "smgp": "tcp:18890"},
         )
         self.assertEqual(simulator.control, "tcp:18081:interface=0.0.0.0")
         self.assertEqual(simulator.gateway_code_int, 10203)
@@ -471,10 +471,23 @@ settings = st.fixed_dictionaries(
         "response_timeout_s": st.floats(min_value=0.001, max_value=1e4),
         "retries": st.integers(1, 10),
         "keepalive_s": st.floats(min_value=0.001, max_value=1e5),
-        "node_id": st.from_regex(r"[0-9]{1,10}", fullmatch=True),
-        "login_mode": st.sampled_from(["1", "2"]),
+        "charset": st.sampled_from(["ucs2", "gbk"]),
     },
 )
+#: Each scheme's own keys, drawn with the settings every scheme takes.
+extra_settings = {
+    "cmpp": st.just({}),
+    "cmpp3": st.just({}),
+    "sgip": st.fixed_dictionaries(
+        {},
+        optional={
+            "node_id": st.integers(0, 0xFFFFFFFF).map(str),
+            "corp_id": st.from_regex(r"[0-9]{0,5}", fullmatch=True),
+            "listen": st.sampled_from(["tcp:8801", "tcp:port=8802:interface=127.0.0.1"]),
+        },
+    ),
+    "smgp": st.fixed_dictionaries({}, optional={"login_mode": st.sampled_from(["0", "1", "2"])}),
+}
 
 
 def _url(scheme: str, account: str, secret: str, host: str, port: int | None, query: Any) -> str:
@@ -510,7 +523,7 @@ class UpstreamUrlTests(SynchronousTestCase):
                 upstream.extra,
                 upstream.routes,
             ),
-            ("", "", 16, None, 1, 60.0, 3, 180.0, {}, ()),
+            ("", "", 16, None, 1, 60.0, 3, 180.0, CmppExtras(), ()),
         )
 
     def test_every_key(self) -> None:
@@ -518,7 +531,7 @@ class UpstreamUrlTests(SynchronousTestCase):
         upstream = parse_upstream_url(
             "sgip://sp:pw@10.0.0.1:8802?src_id=10655&service_id=HELP&window=64&tps=12.5"
             "&sessions=4&response_timeout_s=30&retries=5&keepalive_s=60.5&node_id=3001"
-            "&corp_id=12345&listen=tcp%3A8801&login_mode=1&version=0x30"
+            "&corp_id=12345&listen=tcp%3A8801&charset=gbk"
         )
         self.assertEqual(upstream.port, 8802)
         self.assertEqual((upstream.src_id, upstream.service_id), ("10655", "HELP"))
@@ -528,13 +541,10 @@ class UpstreamUrlTests(SynchronousTestCase):
         )
         self.assertEqual(
             upstream.extra,
-            {
-                "node_id": "3001",
-                "corp_id": "12345",
-                "listen": "tcp:8801",
-                "login_mode": "1",
-                "version": "0x30",
-            },
+            SgipExtras(charset="gbk", node_id=3001, corp_id="12345", listen="tcp:8801"),
+        )
+        self.assertEqual(
+            parse_upstream_url("smgp://a:b@h?login_mode=0").extra, SmgpExtras(login_mode=0)
         )
 
     def test_percent_decoding(self) -> None:
@@ -606,10 +616,36 @@ class UpstreamUrlTests(SynchronousTestCase):
                 self.assert_bad(f"cmpp://a:hunter2@h?{key}={quote(value)}", key)
 
     def test_unknown_key(self) -> None:
-        """An unknown key is refused naming it and the allowed keys."""
+        """An unknown key is refused naming it and the allowed keys, the scheme's own included."""
         error = self.assert_bad("cmpp://a:hunter2@h?windw=8", "windw")
         self.assertIn("window", error.reason)
+        self.assertIn("charset", error.reason)
+        self.assertNotIn("node_id", error.reason)
+        error = self.assert_bad("sgip://a:hunter2@h?windw=8", "windw")
         self.assertIn("node_id", error.reason)
+
+    def test_other_protocols_keys(self) -> None:
+        """Another protocol's key is refused naming it (SGIP's node_id on CMPP, SMGP's on SGIP)."""
+        self.assert_bad("cmpp://a:hunter2@h?node_id=7", "node_id")
+        self.assert_bad("sgip://a:hunter2@h?login_mode=1", "login_mode")
+        self.assert_bad("smgp://a:hunter2@h?corp_id=1", "corp_id")
+
+    def test_bad_extras(self) -> None:
+        """Each protocol key's bad values are refused naming the key."""
+        bad = {
+            "sgip": {
+                "node_id": ["", "x", "-1", "4294967296", "1.5", "３"],
+                "corp_id": ["123456", "é"],
+                "listen": [""],
+                "charset": ["big5", "", "GBK"],
+            },
+            "smgp": {"login_mode": ["3", "", "x", "-1"]},
+            "cmpp3": {"charset": ["utf-8"]},
+        }
+        for scheme, keys in bad.items():
+            for key, values in keys.items():
+                for value in values:
+                    self.assert_bad(f"{scheme}://a:hunter2@h?{key}={quote(value)}", key)
 
     def test_repeated_key(self) -> None:
         """A key given twice is refused."""
@@ -618,11 +654,11 @@ class UpstreamUrlTests(SynchronousTestCase):
     def test_redacted(self) -> None:
         """redacted() hides the secret and keeps everything else."""
         upstream = parse_upstream_url(
-            "cmpp://901234:hunter2@10.0.0.1?window=32&src_id=1065&tps=50&node_id=7"
+            "sgip://901234:hunter2@10.0.0.1?window=32&src_id=1065&tps=50&node_id=7&corp_id=1"
         )
         self.assertEqual(
             upstream.redacted(),
-            "cmpp://901234:***@10.0.0.1:7890?src_id=1065&window=32&tps=50.0&node_id=7",
+            "sgip://901234:***@10.0.0.1:8801?src_id=1065&window=32&tps=50.0&corp_id=1&node_id=7",
         )
         self.assertEqual(
             parse_upstream_url("smgp://a:hunter2@[::1]").redacted(), "smgp://a:***@[::1]:8890"
@@ -639,11 +675,20 @@ class UpstreamUrlTests(SynchronousTestCase):
         host=hosts,
         port=st.none() | st.integers(1, 65535),
         query=settings,
+        data=st.data(),
     )
     def test_round_trip(
-        self, scheme: str, account: str, secret: str, host: str, port: int | None, query: Any
+        self,
+        scheme: str,
+        account: str,
+        secret: str,
+        host: str,
+        port: int | None,
+        query: Any,
+        data: st.DataObject,
     ) -> None:
         """Any encoded URL parses to its parts, and its redacted form parses back."""
+        query = {**query, **data.draw(extra_settings[scheme], label="extras")}
         upstream = parse_upstream_url(_url(scheme, account, secret, host, port, query))
         self.assertEqual(
             (upstream.account, upstream.secret, upstream.host), (account, secret, host)

@@ -114,11 +114,6 @@ def circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-#: The circle the simulator's move into protocol folders removes (issue 17, item 1); the
-#: test refuses every other one.  Empty this list once it is gone.
-_BEING_BROKEN = [["smsgw.ismg.sgip", "smsgw.ismg.simulator", "smsgw.ismg.smgp"]]
-
-
 def _graph_of(sources: Mapping[str, str]) -> dict[str, set[str]]:
     files = set(sources)
     return {
@@ -133,7 +128,7 @@ class ImportCircleTests(SynchronousTestCase):
     def test_no_circle(self) -> None:
         """smsgw's import graph has no strongly connected component of two modules or more."""
         found = circles(import_graph())
-        self.assertEqual([c for c in found if c not in _BEING_BROKEN], [])
+        self.assertEqual(found, [])
 
     def test_graph_sees_smsgw(self) -> None:
         """The graph has every module, and knows an import the SP channel makes."""

@@ -17,6 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import AccountConfig, Config, UpstreamConfig
 from smsgw.ismg.simulator import Simulator
+from smsgw.protocols.registry import sim_listeners
 from smsgw.roles.sp import SpService
 from smsgw.tap import Options, makeService
 
@@ -71,6 +72,13 @@ class OptionsTests(SynchronousTestCase):
             (options["cmpp3"], options["sgip"], options["smgp"]),
             ("tcp:7891", "tcp:8801", "tcp:8890"),
         )
+
+    def test_listener_options_from_registry(self) -> None:
+        """Each registered ismg-sim listener is an option, its default in the help."""
+        docs = Options().docs
+        for listener in sim_listeners():
+            self.assertIn(listener.help, docs[listener.option])
+        self.assertIn("[default: tcp:7890]", docs["cmpp"])
 
     def test_upstream_schemes(self) -> None:
         """--upstream takes cmpp3://, sgip:// and smgp:// URLs too."""

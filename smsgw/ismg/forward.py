@@ -24,7 +24,7 @@ gateways, or comes back to its source, is refused (Result 9).
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.internet.defer import Deferred, DeferredList, fail, succeed
@@ -33,7 +33,7 @@ from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Face, Mt, Simulator, _day, beijing, text
+from smsgw.ismg.model import Account, Face, Mt, beijing, beijing_day, text
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import (
     decode_mo_report,
@@ -46,6 +46,9 @@ from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login, refu
 from smsgw.protocols.codec import Header
 from smsgw.protocols.errors import DecodeError
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 #: Gateways a FWD may pass before it is refused as a loop.
 MAX_NODES = 8
@@ -288,7 +291,7 @@ class Forwarder:
 
     def _report_to_sp(self, entry: _Forwarded, stat: str, done: float) -> None:
         # QUERY's counters: accept() counted the MT as waiting for its report.
-        day = _day(entry.submitted)
+        day = beijing_day(entry.submitted)
         for key in ((day, b""), (day, entry.mt.service_id.encode("ascii", "replace"))):
             counters = self.sim.daily[key]
             counters["mt_wt"] -= 1

@@ -1,10 +1,11 @@
 """The fake ISMG: accounts, SUBMIT handling, reports, MOs, faults and counters.
 
 One :class:`Simulator` holds the state a test bench inspects and steers
-(through :mod:`smsgw.ismg.control`).  Each wire protocol is a *face* on it:
-:class:`CmppServerHandler` (CMPP 2.0 and 3.0) here, SGIP in
-:mod:`smsgw.ismg.sgip`, SMGP in :mod:`smsgw.ismg.smgp`.  A face turns its
-SUBMIT into a protocol-neutral :class:`Mt`, asks :meth:`Simulator.check`
+(through :mod:`smsgw.ismg.control`).  Each wire protocol is a *face* on it,
+in that protocol's folder (``smsgw/protocols/<name>/face.py``), whose
+listener the registry's :class:`~smsgw.protocols.registry.SimListener`
+builds and adds to :attr:`Simulator.faces`.  A face turns its SUBMIT into a
+protocol-neutral :class:`~smsgw.ismg.model.Mt`, asks :meth:`Simulator.check`
 whether to accept it, and builds the protocol's report and MO PDUs; the
 simulator keeps the accounts, the policy, the logs, the counters and the
 report timers, and pushes DELIVERs (retrying until they are answered).
@@ -12,16 +13,13 @@ report timers, and pushes DELIVERs (retrying until they are answered).
 
 from __future__ import annotations
 
-import enum
-import functools
 import ipaddress
 import random
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-import attrs
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import deferLater
@@ -30,18 +28,25 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from smsgw.interfaces import ISimulatorControl
+from smsgw.ismg.model import Account, Face, Mt, Refusal, beijing, beijing_day, text
 from smsgw.ismg.policy import Policy
 from smsgw.protocols.cmpp import pdus as p
-from smsgw.protocols.cmpp.auth import BEIJING
-from smsgw.protocols.cmpp.codec import CMPP20, encode_report
-from smsgw.protocols.cmpp.constants import Result
 from smsgw.protocols.cmpp.msgid import MsgIdGenerator
-from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, refuse
-from smsgw.protocols.codec import Header, ProtocolCodec
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.session import Session
 from smsgw.ratelimit import TokenBucket
 from smsgw.text import choose_fmt, concat_info, decode_text, parse_udh, split_text
-from smsgw.text.longsms import Part
+
+#: The model's names stay importable from here.
+__all__ = [
+    "Account",
+    "Face",
+    "Mt",
+    "Refusal",
+    "Simulator",
+    "beijing",
+    "demo_accounts",
+    "text",
+]
 
 #: How many SUBMITs the inspection API keeps (oldest dropped first).
 SUBMIT_LOG_SIZE = 100_000
@@ -51,107 +56,6 @@ OUTBOX_SIZE = 100_000
 _QUERY_COUNTERS = ("mt_tlmsg", "mt_tlusr", "mt_scs", "mt_wt", "mt_fl", "mo_scs", "mo_wt", "mo_fl")
 #: Seconds between attempts to deliver to an account that has no live session.
 REDELIVER_S = 5.0
-
-
-@attrs.define
-class Account:
-    """An SP account on the simulator, shared by every protocol's listener.
-
-    :ivar sgip_callback: SGIP only: the client endpoint of the SP's own
-        server, where the simulator sends Deliver and Report (sgip12.md §2).
-    """
-
-    id: str
-    secret: bytes
-    max_sessions: int = 8
-    allowed_ips: tuple[str, ...] = ()
-    tps: float | None = None
-    src_prefix: str = ""
-    sgip_callback: str | None = None
-    sessions: list[Session] = attrs.field(factory=list)
-    bucket: TokenBucket | None = None
-    outbox: dict[str, deque[Any]] = attrs.field(factory=dict)
-    counters: dict[str, int] = attrs.field(factory=lambda: defaultdict(int))
-    next_session: int = 0
-
-
-@attrs.frozen
-class Mt:
-    """One SUBMIT as the simulator sees it, whatever the protocol.
-
-    :ivar msg_id: the id the SP correlates reports with, in its JSON form
-        (CMPP decimal, SGIP ``node-time-seq``, SMGP hex).
-    :ivar report_keys: per destination, the value the face puts in that
-        destination's report (CMPP: Msg_Id + i; SGIP: the Submit's sequence).
-    """
-
-    protocol: str
-    msg_id: str
-    src: str
-    dests: tuple[str, ...]
-    content: bytes
-    msg_fmt: int
-    tp_udhi: int = 0
-    pk_total: int = 1
-    pk_number: int = 1
-    report: bool = False
-    service_id: str = ""
-    report_keys: tuple[Any, ...] = ()
-    #: SGIP ReportFlag 0: report only when the message failed.
-    report_failures_only: bool = False
-
-
-class Refusal(enum.Enum):
-    """Why :meth:`Simulator.check` refused an MT; each face maps it to its code."""
-
-    STRUCTURE = "structure"
-    TOO_LONG = "too_long"
-    SRC_ID = "src_id"
-    THROTTLED = "throttled"
-    FORCED = "forced"
-
-
-class Face(Protocol):
-    """What the simulator needs from one protocol's listener."""
-
-    protocol: str
-
-    def report_pdu(
-        self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
-    ) -> object:
-        """The PDU that reports *stat* for ``mt.dests[index]``."""
-
-    def mo_pdus(self, account: Account, sender: str, to: str, segments: list[Part]) -> list[Any]:
-        """The PDUs that carry an MO (one per segment)."""
-
-    def live_sessions(self, account: Account) -> list[Session]:
-        """Bound sessions of *account* that may carry reports and MOs."""
-
-    def connect(self, account: Account) -> Deferred[Session] | None:
-        """Open a link to the SP for reports and MOs (SGIP), or ``None``."""
-
-
-def _day(epoch_s: float) -> bytes:
-    """The Beijing day ``YYYYMMDD`` of *epoch_s* (QUERY's Time field)."""
-    return _day_of_second(int(epoch_s))
-
-
-@functools.lru_cache(maxsize=64)
-def _day_of_second(second: int) -> bytes:
-    return datetime.fromtimestamp(second, UTC).astimezone(BEIJING).strftime("%Y%m%d").encode()
-
-
-def beijing(epoch_s: float, fmt: str) -> bytes:
-    """*epoch_s* formatted in Beijing time, to the whole second (*fmt* has no ``%f``).
-
-    Cached: every report carries two of these, and most share their second.
-    """
-    return _beijing_second(int(epoch_s), fmt)
-
-
-@functools.lru_cache(maxsize=256)
-def _beijing_second(second: int, fmt: str) -> bytes:
-    return datetime.fromtimestamp(second, UTC).astimezone(BEIJING).strftime(fmt).encode()
 
 
 def _render_submit(account: str, when: float, mt: Mt) -> dict[str, Any]:
@@ -187,11 +91,6 @@ def _ip_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
-
-
-def text(data: bytes) -> str:
-    """An octet-string field as text (numbers, codes)."""
-    return data.decode("ascii", "replace")
 
 
 @implementer(ISimulatorControl)
@@ -240,42 +139,6 @@ class Simulator:
                 account.bucket = TokenBucket(account.tps, clock=clock.seconds)
         self.set_policy(self.policy)
 
-    # -- listeners -----------------------------------------------------
-
-    def cmpp_factory(
-        self, config: SessionConfig | None = None, codec: ProtocolCodec = CMPP20
-    ) -> SessionFactory:
-        """A factory for CMPP 2.0 server sessions on this simulator."""
-        handler = CmppServerHandler(self, "cmpp2")
-        self.faces.setdefault("cmpp2", handler)
-        return SessionFactory(
-            lambda: CmppAdapter(codec), handler, config or SessionConfig(), self.clock
-        )
-
-    def cmpp3_factory(self, config: SessionConfig | None = None) -> SessionFactory:
-        """CMPP 3.0 server sessions; a 2.0 client is answered as 2.0 (cmpp30.md)."""
-        from smsgw.protocols.cmpp.negotiate import VersionedCmppAdapter
-
-        handler = CmppServerHandler(self, "cmpp3")
-        self.faces.setdefault("cmpp3", handler)
-        return SessionFactory(VersionedCmppAdapter, handler, config or SessionConfig(), self.clock)
-
-    def sgip_factory(self, node_id: int = 107551, config: SessionConfig | None = None) -> Any:
-        """SGIP 1.2 server sessions (the SMG side)."""
-        from smsgw.ismg.sgip import SgipFace
-
-        face = SgipFace(self, node_id)
-        self.faces["sgip"] = face
-        return face.factory(config)
-
-    def smgp_factory(self, smgw_code: int = 100610, config: SessionConfig | None = None) -> Any:
-        """SMGP 3.0 server sessions (the SMGW side)."""
-        from smsgw.ismg.smgp import SmgpFace
-
-        face = SmgpFace(self, smgw_code)
-        self.faces["smgp"] = face
-        return face.factory(config)
-
     # -- ISimulatorControl ----------------------------------------------
 
     def submits(
@@ -321,7 +184,7 @@ class Simulator:
         segments = split_text(content, fmt, self._mo_reference)
         pdus = face.mo_pdus(acct, sender, to, segments)
         self._count(acct, "mos")
-        self.daily[_day(self.clock.seconds()), b""]["mo_wt"] += 1
+        self.daily[beijing_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
             self.deliver(acct, face, pdu)
         ids = [_json_msg_id(getattr(pdu, "msg_id", "")) for pdu in pdus]
@@ -441,7 +304,7 @@ class Simulator:
         self.submit_log.append((account.id, now, mt))
         self._count(account, "submits")
         n = len(mt.dests)
-        day = _day(now)
+        day = beijing_day(now)
         service = mt.service_id.encode("ascii", "replace")
         for key in ((day, b""), (day, service)):
             counters = self.daily[key]
@@ -471,7 +334,7 @@ class Simulator:
         def send() -> None:
             self.pending_reports.pop(key, None)
             now = self.clock.seconds()
-            day = _day(submitted)
+            day = beijing_day(submitted)
             for k in ((day, b""), (day, mt.service_id.encode("ascii", "replace"))):
                 counters = self.daily[k]
                 counters["mt_wt"] -= 1
@@ -539,7 +402,7 @@ class Simulator:
     def _delivered(self, resp: Any, account: Account, pdu: Any) -> None:
         status = getattr(resp, "result", getattr(resp, "status", 0))
         is_mo = _is_mo(pdu)
-        day = self.daily[_day(self.clock.seconds()), b""]
+        day = self.daily[beijing_day(self.clock.seconds()), b""]
         if status != 0:
             self._count(account, "deliver_refused")
             if is_mo:
@@ -606,166 +469,6 @@ def _is_mo(pdu: Any) -> bool:
     return bool(getattr(pdu, "is_mo", False)) or (
         type(pdu).__name__ == "Deliver" and not getattr(pdu, "is_report", 0)
     )
-
-
-class CmppServerHandler:
-    """The ISMG side of CMPP (2.0, or 3.0 with 2.0 clients answered as 2.0)."""
-
-    log = Logger()
-
-    def __init__(self, sim: Simulator, protocol: str = "cmpp2") -> None:
-        self.sim = sim
-        self.protocol = protocol
-
-    # -- Face --------------------------------------------------------------
-
-    def live_sessions(self, account: Account) -> list[Session]:
-        return [s for s in account.sessions if s.bound and s.handler is self]
-
-    def connect(self, account: Account) -> None:
-        return None
-
-    def report_pdu(
-        self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
-    ) -> p.Deliver:
-        dest = mt.dests[index]
-        msg_id = mt.report_keys[index]
-        content = encode_report(
-            p.Report(
-                msg_id=msg_id,
-                stat=stat.encode("ascii"),
-                submit_time=beijing(submitted, "%y%m%d%H%M"),
-                done_time=beijing(done, "%y%m%d%H%M"),
-                dest_terminal_id=dest.encode("ascii"),
-                smsc_sequence=msg_id & 0xFFFF,
-            ),
-            dest_width=32 if self.protocol == "cmpp3" else 21,
-        )
-        return p.Deliver(
-            msg_id=self.sim.next_msg_id(),
-            dest_id=mt.src.encode("ascii"),
-            service_id=mt.service_id.encode("ascii"),
-            src_terminal_id=dest.encode("ascii"),
-            registered_delivery=1,
-            msg_content=content,
-        )
-
-    def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Part]
-    ) -> list[p.Deliver]:
-        return [
-            p.Deliver(
-                msg_id=self.sim.next_msg_id(),
-                dest_id=to.encode("ascii"),
-                tp_udhi=seg.tp_udhi,
-                msg_fmt=seg.msg_fmt,
-                src_terminal_id=sender.encode("ascii"),
-                registered_delivery=0,
-                msg_content=seg.content,
-            )
-            for seg in segments
-        ]
-
-    # -- SessionHandler ----------------------------------------------------
-
-    def session_started(self, session: Session) -> None:
-        self.log.info("{protocol} connection from {peer}", protocol=self.protocol,
-                      peer=session.peer)  # fmt: skip
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        sim = self.sim
-        if sim.fault_disconnect(session):
-            return None
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Connect:
-                self.log.warn("closing {peer}: {pdu} before CONNECT", peer=session.peer,
-                              pdu=kind.__name__)  # fmt: skip
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            return self._connect(session, header, pdu)
-        if kind is p.Submit:
-            return self._submit(session, pdu)
-        if kind is p.Query:
-            return sim.query(pdu)
-        if kind is p.Cancel:
-            return p.CancelResp(0 if sim.cancel(pdu.msg_id) else 1)
-        if kind is p.Connect:
-            return p.ConnectResp(status=1)
-        if kind is p.Deliver:
-            return p.DeliverResp(pdu.msg_id, Result.COMMAND_ERROR)
-        self.log.warn("{peer}: {pdu} is not served on this port", peer=session.peer,
-                      pdu=kind.__name__)  # fmt: skip
-        return None
-
-    _REFUSALS = {
-        Refusal.STRUCTURE: Result.STRUCTURE_ERROR,
-        Refusal.TOO_LONG: Result.TOO_LONG,
-        Refusal.SRC_ID: Result.SRC_ID_ERROR,
-        Refusal.THROTTLED: Result.FLOW_CONTROL,
-    }
-
-    def _submit(self, session: Session, pdu: p.Submit) -> Any:
-        sim = self.sim
-        account = sim.accounts[session.account]
-        msg_id = sim.next_msg_id()
-        mt = Mt(
-            protocol=self.protocol if session.codec is not CMPP20 else "cmpp2",
-            msg_id=str(msg_id),
-            src=text(pdu.src_id),
-            dests=tuple(text(d) for d in pdu.dest_terminal_ids),
-            content=pdu.msg_content,
-            msg_fmt=pdu.msg_fmt,
-            tp_udhi=pdu.tp_udhi,
-            pk_total=pdu.pk_total,
-            pk_number=pdu.pk_number,
-            report=pdu.registered_delivery == 1,
-            service_id=text(pdu.service_id),
-            # CMPP 2.1/3.0 group sends: the reports carry Msg_Id + i.
-            report_keys=tuple(
-                (msg_id + i) & 0xFFFFFFFFFFFFFFFF for i in range(len(pdu.dest_terminal_ids))
-            ),
-        )
-        refused = sim.check(account, mt)
-        if refused is None:
-            sim.accept(account, mt, self)
-            response = p.SubmitResp(msg_id, Result.OK)
-        else:
-            reason, forced = refused
-            response = p.SubmitResp(0, forced or self._REFUSALS[reason])
-        return sim.respond(account, response)
-
-    def _connect(self, session: Session, header: Header, pdu: p.Connect) -> Any:
-        sim = self.sim
-        secrets = {a.id: a.secret for a in sim.accounts.values()}
-        if self.protocol == "cmpp3":
-            from smsgw.protocols.cmpp.negotiate import check_connect_negotiated
-
-            check, codec = check_connect_negotiated(pdu, secrets)
-            session.adapter.codec = codec  # type: ignore[attr-defined]
-        else:
-            check = check_connect(pdu, secrets)
-        status = check.status
-        account = sim.accounts.get(check.account or "")
-        if status == 0 and account is not None:
-            status = sim.admit(account, session)
-        if status != 0 or account is None:
-            self.log.warn(
-                "refused CONNECT from {peer} for {account}: status {status}",
-                peer=session.peer,
-                account=text(pdu.source_addr),
-                status=status,
-            )
-            response = attrs.evolve(check.response, status=status, authenticator_ismg=bytes(16))
-            refuse(session, response, header.sequence_id)
-            return None
-        session.authenticated(account.id)
-        sim.session_bound(account, session, self)
-        self.log.info("{account} logged in from {peer}", account=account.id, peer=session.peer)
-        return check.response
-
-    def session_ended(self, session: Session, reason: Failure) -> None:
-        self.sim.session_gone(session)
 
 
 def demo_accounts() -> list[Account]:

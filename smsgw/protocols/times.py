@@ -9,11 +9,12 @@ protocol layer reads a protocol's time format.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from smsgw.protocols.cmpp.auth import BEIJING
+__all__ = ["BEIJING", "report_minute"]
 
-__all__ = ["report_minute"]
+#: Beijing time, which every carrier protocol's timestamps are in (UTC+8, no daylight saving).
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def report_minute(text: bytes | str) -> float | None:

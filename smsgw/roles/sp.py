@@ -156,11 +156,12 @@ class SpService(MultiService):
         return CallbackSender(self.store, self.reactor, urls, http, self.metrics)
 
     async def _builtin_simulator(self) -> UpstreamConfig:
+        from smsgw.protocols.cmpp.face import cmpp_factory
         from smsgw.roles.ismg_sim import build_simulator
 
         self.simulator = build_simulator([], self.config, self.reactor)
         ep = serverFromString(self.reactor, "tcp:0:interface=127.0.0.1")
-        self._sim_port = await ep.listen(self.simulator.cmpp_factory())
+        self._sim_port = await ep.listen(cmpp_factory(self.simulator))
         addr = self._sim_port.getHost()
         account = next(iter(self.simulator.accounts.values()))
         self.log.info(

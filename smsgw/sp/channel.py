@@ -315,7 +315,7 @@ class Channel(MultiService):
 
     def segments(self, text: str) -> list[Part]:
         """*text* in UDH segments, in the Msg_Fmt it needs (GBK with ``charset=gbk``)."""
-        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         return split_text(text, fmt, next(self._reference) & 0xFF)
 
     def max_dests(self, report: bool) -> int:
@@ -431,24 +431,11 @@ class Channel(MultiService):
 
     async def submit(self, pdu: Any) -> Any:
         """Send one SUBMIT PDU as given; return the gateway's response PDU."""
-        if type(pdu).__name__ == "Submit" and self.config.scheme.startswith("cmpp"):
-            pdu = self._fill_defaults(pdu)
+        complete = getattr(self.client, "complete_submit", None)
+        if complete is not None:
+            pdu = complete(pdu)
         _, _, resp = await self.submit_with_id(pdu)
         return resp
-
-    def _fill_defaults(self, pdu: Any) -> Any:
-        """CMPP: fill Src_Id, Service_Id and Msg_src from the upstream URL where empty."""
-        if pdu.src_id and pdu.service_id and pdu.msg_src:
-            return pdu
-        cfg = self.config
-        changes: dict[str, bytes] = {}
-        if cfg.src_id and not pdu.src_id:
-            changes["src_id"] = cfg.src_id.encode("ascii")
-        if cfg.service_id and not pdu.service_id:
-            changes["service_id"] = cfg.service_id.encode("ascii")
-        if not pdu.msg_src:
-            changes["msg_src"] = cfg.account.encode("ascii")
-        return attrs.evolve(pdu, **changes) if changes else pdu
 
     def submit_segment(
         self, dests: tuple[str, ...], segment: PartLike, *, report: bool = True, src_ext: str = ""

@@ -5,9 +5,10 @@ The order of choice, first match wins:
 1. the channel the request names (``"channel"`` in ``POST /v1/sms``);
 2. the longest number prefix among the channels' ``routes``
    (``[[upstream]] routes`` in the configuration file);
-3. the number's carrier (:mod:`smsgw.sp.numbers`): a ``cmpp``/``cmpp3``
-   channel for China Mobile, ``sgip`` for China Unicom, ``smgp`` for China
-   Telecom, the first configured of its kind;
+3. the number's carrier (:mod:`smsgw.sp.numbers`): the first configured
+   channel whose protocol serves that carrier (the registry's
+   :attr:`~smsgw.protocols.registry.ProtocolSpec.carrier`: ``cmpp``/``cmpp3``
+   for China Mobile, ``sgip`` for China Unicom, ``smgp`` for China Telecom);
 4. the only channel, when there is exactly one.
 
 Pure code, no Twisted imports.
@@ -15,11 +16,12 @@ Pure code, no Twisted imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.registry import for_scheme, specs
 from smsgw.sp.numbers import (
     DEFAULT_TABLE,
     Carrier,
@@ -28,17 +30,21 @@ from smsgw.sp.numbers import (
     normalize_msisdn,
 )
 
-__all__ = ["SCHEME_CARRIERS", "NoRoute", "RouteSpec", "Router"]
+__all__ = ["NoRoute", "RouteSpec", "Router", "scheme_carrier"]
 
-SCHEME_CARRIERS: Mapping[str, Carrier] = {
-    "cmpp": Carrier.MOBILE,
-    "cmpp3": Carrier.MOBILE,
-    "sgip": Carrier.UNICOM,
-    "smgp": Carrier.TELECOM,
-}
-"""The carrier whose numbers a channel of each scheme serves when no route
-prefix matches.  Other schemes (HTTP vendors) serve numbers only through
-their ``routes``, an explicit choice, or as the only channel."""
+
+def scheme_carrier(scheme: str) -> Carrier | None:
+    """The carrier whose numbers a channel of *scheme* serves when no route prefix matches.
+
+    ``None`` for a protocol without one (HTTP vendors) or an unknown scheme:
+    such channels serve numbers only through their ``routes``, an explicit
+    choice, or as the only channel.
+    """
+    try:
+        carrier = for_scheme(scheme).carrier
+    except KeyError:
+        return None
+    return Carrier(carrier) if carrier is not None else None
 
 
 class NoRoute(ValueError):
@@ -129,7 +135,7 @@ class Router:
         self._route_lengths = sorted({len(prefix) for prefix in self._routes}, reverse=True)
         self._by_carrier: dict[Carrier, str] = {}
         for spec in self.channels:
-            carrier = SCHEME_CARRIERS.get(spec.scheme)
+            carrier = scheme_carrier(spec.scheme)
             if carrier is not None:
                 self._by_carrier.setdefault(carrier, spec.name)
 
@@ -173,7 +179,10 @@ class Router:
             reason = "its segment belongs to no known carrier and no route prefix matches"
         else:
             schemes = "/".join(
-                scheme for scheme, served in SCHEME_CARRIERS.items() if served is carrier
+                scheme
+                for spec in specs()
+                if spec.carrier == carrier.value
+                for scheme in spec.schemes
             )
             reason = f"no route prefix matches and no {schemes} channel is configured"
         raise NoRoute(

@@ -57,7 +57,7 @@ def _parse_time(text: str) -> float:
     except ValueError:
         raise JsonError(400, "bad_field", "send_at: expected ISO-8601", field="send_at") from None
     if when.tzinfo is None:
-        from smsgw.protocols.cmpp.auth import BEIJING
+        from smsgw.protocols.times import BEIJING
 
         when = when.replace(tzinfo=BEIJING)  # a bare time is Beijing time
     return when.timestamp()

@@ -48,6 +48,7 @@ from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import decode_mo_report, decode_report, encode_report
 from smsgw.protocols.cmpp.constants import FwdType, Result
+from smsgw.protocols.cmpp.face import cmpp_factory
 from smsgw.protocols.cmpp.session import CmppAdapter, LoginFailed, login
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, State
@@ -169,8 +170,8 @@ class _InMemoryTestCase(SynchronousTestCase):
             policy=policy,
             rng=random.Random(2),
         )
-        self.sp_factory1 = self.sim1.cmpp_factory(CONFIG)
-        self.sp_factory2 = self.sim2.cmpp_factory(CONFIG)
+        self.sp_factory1 = cmpp_factory(self.sim1, CONFIG)
+        self.sp_factory2 = cmpp_factory(self.sim2, CONFIG)
         self.f1 = Forwarder(
             self.sim1,
             home_prefixes=("139",),
@@ -977,7 +978,7 @@ class _LiveIsmg:
         )
         self.forwarder = Forwarder(self.sim, home_prefixes=(home,), config=LIVE_CONFIG)
         self.spy = _FwdSpy(self.forwarder)
-        self.cmpp = reactor.listenTCP(0, self.sim.cmpp_factory(LIVE_CONFIG), interface="127.0.0.1")
+        self.cmpp = reactor.listenTCP(0, cmpp_factory(self.sim, LIVE_CONFIG), interface="127.0.0.1")
         self.fwd: Any = reactor.listenTCP(0, self.forwarder.factory(), interface="127.0.0.1")
         self.fwd_port: int = self.fwd.getHost().port
         testcase.addCleanup(self.close)

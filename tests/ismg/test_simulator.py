@@ -1,7 +1,7 @@
 """The fake ISMG's CMPP 2.0 face, in memory (:mod:`smsgw.ismg.simulator`).
 
 An SP client (:class:`Session` + :class:`CmppAdapter` + a small handler,
-logging in with :func:`login`) talks to ``Simulator(...).cmpp_factory()``
+logging in with :func:`login`) talks to ``cmpp_factory(Simulator(...))``
 over ``twisted.test.iosim``; every timer runs on one ``Clock``.  Covers
 DESIGN.md §3 (MT, MO, long text), §4.4 (policy, faults) and the CONNECT,
 SUBMIT, DELIVER, QUERY and CANCEL exchanges of seed 002 §8.4.
@@ -24,11 +24,12 @@ from twisted.test.iosim import FakeTransport, IOPump, connectedServerAndClient
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.ismg.policy import FaultPolicy, Policy, PrefixRule, ReportPolicy
-from smsgw.ismg.simulator import Account, CmppServerHandler, Simulator, beijing, demo_accounts
+from smsgw.ismg.simulator import Account, Simulator, beijing, demo_accounts
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.auth import BEIJING
 from smsgw.protocols.cmpp.codec import CMPP20, decode_report
 from smsgw.protocols.cmpp.constants import CommandId, ConnectStatus, Result
+from smsgw.protocols.cmpp.face import CmppServerHandler, cmpp_factory
 from smsgw.protocols.cmpp.msgid import unpack_msg_id
 from smsgw.protocols.cmpp.session import CmppAdapter, LoginFailed, login
 from smsgw.protocols.codec import Header
@@ -157,8 +158,8 @@ class _SimulatorTestCase(SynchronousTestCase):
             policy=policy,
             rng=random.Random(7),
         )
-        self.factory = self.sim.cmpp_factory(
-            SessionConfig(response_timeout_s=T_S, attempts=N, keepalive_s=keepalive_s)
+        self.factory = cmpp_factory(
+            self.sim, SessionConfig(response_timeout_s=T_S, attempts=N, keepalive_s=keepalive_s)
         )
         return self.sim
 

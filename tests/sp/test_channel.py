@@ -33,6 +33,7 @@ from smsgw.ismg.simulator import Account, Simulator
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import decode_report
 from smsgw.protocols.cmpp.constants import Result
+from smsgw.protocols.cmpp.face import cmpp_factory
 from smsgw.protocols.cmpp.msgid import unpack_msg_id
 from smsgw.protocols.dispatch import SessionClosed
 from smsgw.protocols.session import Session, SessionConfig, State
@@ -123,8 +124,8 @@ class LiveSimulator:
             reactor, accounts or [Account(SP_ID, SECRET.encode())], gateway_code=GATEWAY,
             policy=policy,
         )  # fmt: skip
-        factory = self.sim.cmpp_factory(
-            config or SessionConfig(response_timeout_s=2.0, keepalive_s=None)
+        factory = cmpp_factory(
+            self.sim, config or SessionConfig(response_timeout_s=2.0, keepalive_s=None)
         )
         #: Every server-side session, logged in or not.
         self.sessions: list[Session] = []

@@ -6,6 +6,7 @@ import attrs
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import ConfigError, parse_upstream_url
+from smsgw.protocols.cmpp.extras import CmppExtras
 from smsgw.text import decode_text
 from tests.sp.test_gateway import FakeChannel, GatewayHarness, request
 
@@ -14,7 +15,7 @@ TEXT = "您的验证码是123456，五分钟内有效。"
 
 def _gbk_channel(name: str) -> FakeChannel:
     channel = FakeChannel(name, "cmpp")
-    channel.config = attrs.evolve(channel.config, extra={"charset": "gbk"})
+    channel.config = attrs.evolve(channel.config, extra=CmppExtras(charset="gbk"))
     return channel
 
 
@@ -49,7 +50,7 @@ class CharsetTests(SynchronousTestCase):
     def test_url_key(self) -> None:
         """The URL takes charset=gbk or ucs2 and refuses anything else, naming the key."""
         url = parse_upstream_url("cmpp://901234:pw@127.0.0.1:7890?charset=gbk")
-        self.assertEqual(url.extra["charset"], "gbk")
+        self.assertEqual(url.extra.charset, "gbk")
         error = self.assertRaises(
             ConfigError, parse_upstream_url, "cmpp://901234:pw@127.0.0.1:7890?charset=big5"
         )

@@ -102,7 +102,7 @@ class FakeChannel(Service):
         self._reference = itertools.count(1)
 
     def segments(self, text: str) -> list[Part]:
-        fmt = choose_fmt(text, prefer_gb=self.config.extra.get("charset") == "gbk")
+        fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         return split_text(text, fmt, next(self._reference) & 0xFF)
 
     def max_dests(self, report: bool) -> int:

@@ -24,22 +24,25 @@ from twisted.trial.unittest import SynchronousTestCase
 from smsgw.bench.load import Options as BenchOptions
 from smsgw.config import parse_upstream_url
 from smsgw.protocols.cmpp import pdus as cp
+from smsgw.protocols.cmpp.client import CmppClient
 from smsgw.protocols.cmpp.codec import encode_report as cmpp_encode_report
 from smsgw.protocols.cmpp.codec30 import CMPP30
 from smsgw.protocols.session import Session
 from smsgw.protocols.sgip import pdus as gp
+from smsgw.protocols.sgip.client import SgipClient
 from smsgw.protocols.sgip.codec import SGIP12
 from smsgw.protocols.sgip.constants import LoginType, ReportState
 from smsgw.protocols.sgip.constants import Result as SgipResult
 from smsgw.protocols.sgip.session import sgip_session_config
 from smsgw.protocols.smgp import pdus as mp
+from smsgw.protocols.smgp.client import SmgpClient
 from smsgw.protocols.smgp.constants import Tag
 from smsgw.protocols.smgp.msgid import msg_id_hex
 from smsgw.protocols.smgp.report import Report as SmgpReport
 from smsgw.protocols.smgp.report import encode_report as smgp_encode_report
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.sp.channel import SegmentResult
-from smsgw.sp.clients import CmppClient, MoEvent, ReportEvent, SgipClient, SmgpClient, client_for
+from smsgw.sp.clients import MoEvent, ReportEvent, client_for
 from smsgw.text import ConcatInfo, MsgFmt, Reassembler, concat_info, decode_text, split_text
 from tests.ismg.test_protocols_live import (
     DEST,

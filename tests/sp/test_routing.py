@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.config import parse_upstream_url
+from smsgw.protocols.registry import register
 from smsgw.sp.numbers import Carrier, InvalidNumber, PrefixTable
 from smsgw.sp.routing import NoRoute, Router, RouteSpec
+from tests.protocols import toy
 
 MOBILE = "13800138000"
 UNICOM = "13000000000"
@@ -119,6 +121,14 @@ class CarrierRouteTests(SynchronousTestCase):
         """A CMPP 3.0 channel serves Mobile numbers too."""
         router = Router([RouteSpec("cu", "sgip"), RouteSpec("cm3", "cmpp3")])
         self.assertEqual(router.choose(MOBILE), "cm3")
+
+    def test_registered_protocol_carrier(self) -> None:
+        """A registered protocol's spec says which carrier's numbers its channels serve."""
+        self.addCleanup(register(attrs.evolve(toy.SPEC, carrier="unicom")))
+        router = Router([RouteSpec("cm", "cmpp"), RouteSpec("toy", "toyp")])
+        self.assertEqual(router.choose(UNICOM), "toy")
+        error = self.assertRaises(NoRoute, router.choose, TELECOM)
+        self.assertIn("no smgp channel", str(error))
 
     def test_first_of_kind(self) -> None:
         """Of two channels of one kind, the first configured is chosen."""

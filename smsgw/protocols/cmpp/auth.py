@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-#: Carriers stamp CONNECT in Beijing time (UTC+8, no daylight saving).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Carriers stamp CONNECT in Beijing time; kept importable from here.
+from smsgw.protocols.times import BEIJING as BEIJING
 
 
 def connect_timestamp(epoch_s: float | None = None) -> int:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from smsgw.protocols.cmpp.auth import BEIJING
+from smsgw.protocols.times import BEIJING
 
 __all__ = [
     "MSG_ID_SIZE",

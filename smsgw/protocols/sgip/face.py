@@ -7,14 +7,14 @@ the account's ``sgip_callback`` endpoint) to send Deliver (MO) and Report.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import clientFromString, connectProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, text
+from smsgw.ismg.model import Account, Mt, Refusal, text
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.protocols.sgip import pdus as p
@@ -23,6 +23,9 @@ from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
 from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, refuse, sgip_session_config
 from smsgw.text import concat_info
 from smsgw.text.longsms import Part
+
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 #: ReportFlag (sgip12.md §7.3): 0 report failures only, 1 always, 2 never, 3 bill only.
 _REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
@@ -55,14 +58,17 @@ class SgipFace:
         return adapter
 
     def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        """The session factory of this face's listener."""
         return SessionFactory(self._adapter, self, config or sgip_session_config(), self.sim.clock)
 
     # -- SessionHandler (SP → SMG) --------------------------------------
 
     def session_started(self, session: Session) -> None:
+        """A link is connected (not logged in yet)."""
         self.log.info("SGIP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request from the peer (login first, then the protocol's requests)."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
@@ -129,6 +135,7 @@ class SgipFace:
         return sim.respond(account, p.SubmitResp(int(forced or self._REFUSALS[reason])))
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        """A link is gone."""
         self.sim.session_gone(session)
         for name, link in list(self._links.items()):
             if link is session:
@@ -137,10 +144,12 @@ class SgipFace:
     # -- Face: reports and MOs over SMG → SP links ------------------------
 
     def live_sessions(self, account: Account) -> list[Session]:
+        """Bound sessions of *account* that may carry reports and MOs."""
         link = self._links.get(account.id)
         return [link] if link is not None and link.bound else []
 
     def connect(self, account: Account) -> Deferred[Session] | None:
+        """Open a link to the SP for reports and MOs, or ``None`` when the SP connects to us."""
         if account.sgip_callback is None:
             self.log.warn("SGIP: account {account} has no callback endpoint; reports wait",
                           account=account.id)  # fmt: skip
@@ -169,6 +178,7 @@ class SgipFace:
     def report_pdu(
         self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
     ) -> p.Report:
+        """The PDU that reports *stat* for ``mt.dests[index]``."""
         node, stamp, counter = mt.report_keys[index]
         ok = stat == "DELIVRD"
         return p.Report(
@@ -184,6 +194,7 @@ class SgipFace:
     def mo_pdus(
         self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
+        """The PDUs that carry an MO, one per segment."""
         return [
             p.Deliver(
                 user_number=sender.encode("ascii"),
@@ -212,3 +223,12 @@ class _LinkHandler:
         for name, link in list(self.face._links.items()):
             if link is session:
                 del self.face._links[name]
+
+
+def sgip_factory(
+    sim: Simulator, node_id: int = 107551, config: SessionConfig | None = None
+) -> SessionFactory:
+    """SGIP 1.2 server sessions on *sim* (the SMG side), its face added to ``sim.faces``."""
+    face = SgipFace(sim, node_id)
+    sim.faces[face.protocol] = face
+    return face.factory(config)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsgw.ismg.simulator import Account, Mt, Refusal, Simulator, beijing, text
+from smsgw.ismg.model import Account, Mt, Refusal, beijing, text
 from smsgw.protocols.codec import Header
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.protocols.smgp import pdus as p
@@ -20,6 +20,9 @@ from smsgw.protocols.smgp.session import SmgpAdapter, check_login, refuse, use_c
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.text import concat_info
 from smsgw.text.longsms import Part
+
+if TYPE_CHECKING:
+    from smsgw.ismg.simulator import Simulator
 
 
 class SmgpFace:
@@ -42,14 +45,17 @@ class SmgpFace:
         self._modes: dict[Session, int] = {}
 
     def factory(self, config: SessionConfig | None = None) -> SessionFactory:
+        """The session factory of this face's listener."""
         return SessionFactory(SmgpAdapter, self, config or SessionConfig(), self.sim.clock)
 
     # -- SessionHandler --------------------------------------------------
 
     def session_started(self, session: Session) -> None:
+        """A link is connected (not logged in yet)."""
         self.log.info("SMGP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        """Answer a request from the peer (login first, then the protocol's requests)."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
@@ -123,12 +129,14 @@ class SmgpFace:
         return sim.respond(account, p.SubmitResp(status=int(forced or self._REFUSALS[reason])))
 
     def session_ended(self, session: Session, reason: Failure) -> None:
+        """A link is gone."""
         self._modes.pop(session, None)
         self.sim.session_gone(session)
 
     # -- Face ------------------------------------------------------------
 
     def live_sessions(self, account: Account) -> list[Session]:
+        """Bound sessions of *account* that may carry reports and MOs."""
         return [
             s
             for s in account.sessions
@@ -136,11 +144,13 @@ class SmgpFace:
         ]
 
     def connect(self, account: Account) -> Deferred[Session] | None:
+        """Open a link to the SP for reports and MOs, or ``None`` when the SP connects to us."""
         return None
 
     def report_pdu(
         self, account: Account, mt: Mt, index: int, stat: str, submitted: float, done: float
     ) -> p.Deliver:
+        """The PDU that reports *stat* for ``mt.dests[index]``."""
         ok = stat == "DELIVRD"
         content = encode_report(
             Report(
@@ -166,6 +176,7 @@ class SmgpFace:
     def mo_pdus(
         self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
+        """The PDUs that carry an MO, one per segment."""
         now = self.sim.clock.seconds()
         out = []
         for seg in segments:
@@ -192,3 +203,12 @@ class SmgpFace:
                 )
             )
         return out
+
+
+def smgp_factory(
+    sim: Simulator, smgw_code: int = 100610, config: SessionConfig | None = None
+) -> SessionFactory:
+    """SMGP 3.0 server sessions on *sim* (the SMGW side), its face added to ``sim.faces``."""
+    face = SmgpFace(sim, smgw_code)
+    sim.faces[face.protocol] = face
+    return face.factory(config)
