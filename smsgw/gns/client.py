@@ -34,9 +34,17 @@ from smsgw.gns.routes import (
 )
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.constants import RouteResult, UpdateType
-from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login, refuse
+from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login
 from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory, State
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import (
+    LoginResult,
+    Role,
+    Session,
+    SessionConfig,
+    SessionFactory,
+    State,
+)
 
 __all__ = [
     "LONG_CONFIG",
@@ -67,18 +75,11 @@ def _b(text: str | bytes) -> bytes:
     return text if isinstance(text, bytes) else text.encode("ascii")
 
 
-class _QuietHandler:
-    """A client link's handler: the GNS sends no requests on it."""
-
-    log = Logger()
+class _QuietHandler(Responder):
+    """A client link's handler: the GNS sends no requests on it (Result 2 if it does)."""
 
     def session_started(self, session: Session) -> None:
         pass
-
-    def handle_request(self, session: Session, header: Header, pdu: object) -> None:
-        self.log.warn("{peer}: unexpected {pdu} from the GNS", peer=session.peer,
-                      pdu=type(pdu).__name__)  # fmt: skip
-        return None
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         pass
@@ -271,8 +272,11 @@ class GnsClient:
         return DeferredList(closing, consumeErrors=True).addCallback(lambda _: None)
 
 
-class PushReceiver:
+class PushReceiver(Responder):
     """An ISMG's listener for the GNS's route pushes (seed 002 §8.6.8–9).
+
+    The engine checks legality (CONNECT first) and answers the CONNECT
+    :meth:`authenticate` decides; other requests get their Result 2 (or 1).
 
     :param clock: the reactor or a ``Clock``.
     :param secrets: GNS code → the secret shared with it.
@@ -282,6 +286,7 @@ class PushReceiver:
     """
 
     log = Logger()
+    role = Role.SERVER
 
     def __init__(
         self,
@@ -310,26 +315,21 @@ class PushReceiver:
     def session_started(self, session: Session) -> None:
         self.sessions.append(session)
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Connect:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            check = check_connect(pdu, self.secrets)
-            if check.status != 0:
-                self.log.warn("refused CONNECT from {peer}: status {status}", peer=session.peer,
-                              status=check.status)  # fmt: skip
-                refuse(session, check.response, header.sequence_id)
-                return None
-            session.authenticated(check.account)
-            return check.response
-        if kind is p.PushMtRouteUpdate:
-            return p.PushMtRouteUpdateResp(self._apply(session.account, pdu))
-        if kind is p.PushMoRouteUpdate:
-            return p.PushMoRouteUpdateResp(self._apply(session.account, pdu))
-        self.log.warn("{peer}: {pdu} is not served here", peer=session.peer, pdu=kind.__name__)
-        return None
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult:
+        """Check the GNS's CONNECT (its code and the secret shared with it)."""
+        check = check_connect(pdu, self.secrets)
+        if check.status != 0:
+            self.log.warn("refused CONNECT from {peer}: status {status}", peer=session.peer,
+                          status=check.status)  # fmt: skip
+        return check.login_result()
+
+    @responder(p.PushMtRouteUpdate)
+    def _push_mt(self, session: Session, header: Header, pdu: p.PushMtRouteUpdate) -> Any:
+        return p.PushMtRouteUpdateResp(self._apply(session.account, pdu))
+
+    @responder(p.PushMoRouteUpdate)
+    def _push_mo(self, session: Session, header: Header, pdu: p.PushMoRouteUpdate) -> Any:
+        return p.PushMoRouteUpdateResp(self._apply(session.account, pdu))
 
     def _apply(self, gns: str, pdu: p.PushMtRouteUpdate | p.PushMoRouteUpdate) -> int:
         self.received.append((gns, pdu))

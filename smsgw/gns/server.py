@@ -45,10 +45,18 @@ from twisted.python.failure import Failure
 
 from smsgw.gns.routes import Change, MoRoute, MtRoute, Route, RouteTable, push_pdu
 from smsgw.protocols.cmpp import pdus as p
-from smsgw.protocols.cmpp.constants import PORT_GNS, Result, RouteResult
-from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login, refuse
+from smsgw.protocols.cmpp.constants import PORT_GNS, RouteResult
+from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login
 from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory, State
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import (
+    LoginResult,
+    Role,
+    Session,
+    SessionConfig,
+    SessionFactory,
+    State,
+)
 
 __all__ = [
     "COUNTERS",
@@ -227,17 +235,6 @@ def get_route_resp(route: Route | None, is_last: bool) -> p.GetRouteResp:
     )
 
 
-#: Answers to requests an ISMG may send but a GNS does not serve.
-_NOT_SERVED: dict[type, Callable[[Any], object]] = {
-    p.Submit: lambda pdu: p.SubmitResp(result=Result.COMMAND_ERROR),
-    p.Deliver: lambda pdu: p.DeliverResp(pdu.msg_id, Result.COMMAND_ERROR),
-    p.Fwd: lambda pdu: p.FwdResp(pdu.msg_id, pdu.pk_total, pdu.pk_number, Result.COMMAND_ERROR),
-    p.Cancel: lambda pdu: p.CancelResp(1),
-    p.PushMtRouteUpdate: lambda pdu: p.PushMtRouteUpdateResp(1),
-    p.PushMoRouteUpdate: lambda pdu: p.PushMoRouteUpdateResp(1),
-}
-
-
 def _text(data: bytes) -> str:
     return data.decode("ascii", "replace")
 
@@ -311,44 +308,40 @@ class GnsServer:
         counters = self.counters.setdefault(ismg, dict.fromkeys(COUNTERS, 0))
         counters[name] += 1
 
-    def answer(self, session: Session, pdu: Any) -> Any:
-        """The response to a request on a logged-in link (``None``: no answer)."""
-        ismg: str = session.account
-        kind = type(pdu)
+    def check_source(self, ismg: str, pdu: Any) -> None:
+        """Count (and log) a request whose Source_Id is not the logged-in ISMG's code.
+
+        Answered anyway: the login already proved who the peer is.
+        """
         source = getattr(pdu, "source_id", None)
         if source is not None and _text(source) != ismg:
-            # Answered anyway: the login already proved who the peer is.
             self.count(ismg, "source_mismatch")
             self.log.warn("{ismg}: {pdu} with Source_Id {source}", ismg=ismg,
-                          pdu=kind.__name__, source=_text(source))  # fmt: skip
-        if kind is p.MtRoute:
-            number = _text(pdu.terminal_id)
-            route = self.table.find_mt(number)
-            self.count(ismg, "mt_route" if route else "mt_route_none")
-            self.log.debug("{ismg}: MT route of {number}: {route}", ismg=ismg,
-                           number=_mask(number), route=route)  # fmt: skip
-            return mt_route_resp(route)
-        if kind is p.MoRoute:
-            mo = self.table.find_mo(_text(pdu.sp_code), _text(pdu.service_id), pdu.service_code)
-            self.count(ismg, "mo_route" if mo else "mo_route_none")
-            return mo_route_resp(mo)
-        if kind is p.GetRoute:
-            self.count(ismg, "get_route")
-            route_type = _text(pdu.route_type).upper()
-            if route_type not in ("MT", "MO"):
-                return get_route_resp(None, True)
-            found, is_last = self.table.page(route_type, pdu.last_route_id)  # type: ignore[arg-type]
-            return get_route_resp(found, is_last)
-        if kind is p.MtRouteUpdate:
-            return p.MtRouteUpdateResp(self._propose(ismg, "MT", pdu))
-        if kind is p.MoRouteUpdate:
-            return p.MoRouteUpdateResp(self._propose(ismg, "MO", pdu))
-        if kind is p.Connect:
-            return p.ConnectResp(status=1)
-        self.count(ismg, "not_served")
-        self.log.warn("{ismg}: {pdu} is not served by a GNS", ismg=ismg, pdu=kind.__name__)
-        make = _NOT_SERVED.get(kind)
-        return make(pdu) if make else None
+                          pdu=type(pdu).__name__, source=_text(source))  # fmt: skip
+
+    def mt_route(self, ismg: str, pdu: p.MtRoute) -> p.MtRouteResp:
+        """CMPP_MT_ROUTE: the route of the number's segment."""
+        number = _text(pdu.terminal_id)
+        route = self.table.find_mt(number)
+        self.count(ismg, "mt_route" if route else "mt_route_none")
+        self.log.debug("{ismg}: MT route of {number}: {route}", ismg=ismg,
+                       number=_mask(number), route=route)  # fmt: skip
+        return mt_route_resp(route)
+
+    def mo_route(self, ismg: str, pdu: p.MoRoute) -> p.MoRouteResp:
+        """CMPP_MO_ROUTE: the route of the SP."""
+        mo = self.table.find_mo(_text(pdu.sp_code), _text(pdu.service_id), pdu.service_code)
+        self.count(ismg, "mo_route" if mo else "mo_route_none")
+        return mo_route_resp(mo)
+
+    def get_route(self, ismg: str, pdu: p.GetRoute) -> p.GetRouteResp:
+        """CMPP_GET_ROUTE: the route after Last_route_Id."""
+        self.count(ismg, "get_route")
+        route_type = _text(pdu.route_type).upper()
+        if route_type not in ("MT", "MO"):
+            return get_route_resp(None, True)
+        found, is_last = self.table.page(route_type, pdu.last_route_id)  # type: ignore[arg-type]
+        return get_route_resp(found, is_last)
 
     def _propose(self, ismg: str, route_type: str, pdu: Any) -> int:
         if route_type == "MT":
@@ -478,10 +471,18 @@ class GnsServer:
         }
 
 
-class GnsHandler:
-    """The GNS side of an ISMG's link: CONNECT, then route requests."""
+class GnsHandler(Responder):
+    """The GNS side of an ISMG's link: CONNECT, then route requests.
+
+    The engine checks legality (CONNECT first, a second one gets Status 1)
+    and answers the CONNECT :meth:`authenticate` decides.  Route requests are
+    answered through the responder table; any other request is counted
+    ``not_served`` and answered with its Result 2 ("command error"), or
+    Result 1 where the response has only that.
+    """
 
     log = Logger()
+    role = Role.SERVER
 
     def __init__(self, server: GnsServer) -> None:
         self.server = server
@@ -489,14 +490,8 @@ class GnsHandler:
     def session_started(self, session: Session) -> None:
         self.log.debug("GNS connection from {peer}", peer=session.peer)
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        if session.bound:
-            return self.server.answer(session, pdu)
-        if type(pdu) is not p.Connect:
-            self.log.warn("closing {peer}: {pdu} before CONNECT", peer=session.peer,
-                          pdu=type(pdu).__name__)  # fmt: skip
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            return None
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult:
+        """Check a CONNECT whose Source_Addr is an ISMG code against its secret."""
         server = self.server
         check = check_connect(pdu, {code: a.secret for code, a in server.ismgs.items()})
         if check.status != 0 or check.account is None:
@@ -504,26 +499,52 @@ class GnsHandler:
             self.log.warn("refused CONNECT from {peer} for {ismg}: status {status}",
                           peer=session.peer, ismg=_text(pdu.source_addr),
                           status=check.status)  # fmt: skip
-            refuse(session, check.response, header.sequence_id)
-            return None
-        session.authenticated(check.account)
-        server.sessions.add(session)
-        server.count(check.account, "logins")
-        self.log.debug("{ismg} logged in from {peer}", ismg=check.account, peer=session.peer)
-        return check.response
+        return check.login_result()
+
+    def logged_in(self, session: Session) -> None:
+        self.server.sessions.add(session)
+        self.server.count(session.account, "logins")
+        self.log.debug("{ismg} logged in from {peer}", ismg=session.account, peer=session.peer)
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        self.server.check_source(session.account, pdu)
+        return super().handle_request(session, header, pdu)
+
+    @responder(p.MtRoute)
+    def _mt_route(self, session: Session, header: Header, pdu: p.MtRoute) -> p.MtRouteResp:
+        return self.server.mt_route(session.account, pdu)
+
+    @responder(p.MoRoute)
+    def _mo_route(self, session: Session, header: Header, pdu: p.MoRoute) -> p.MoRouteResp:
+        return self.server.mo_route(session.account, pdu)
+
+    @responder(p.GetRoute)
+    def _get_route(self, session: Session, header: Header, pdu: p.GetRoute) -> p.GetRouteResp:
+        return self.server.get_route(session.account, pdu)
+
+    @responder(p.MtRouteUpdate)
+    def _mt_update(self, session: Session, header: Header, pdu: Any) -> p.MtRouteUpdateResp:
+        return p.MtRouteUpdateResp(self.server._propose(session.account, "MT", pdu))
+
+    @responder(p.MoRouteUpdate)
+    def _mo_update(self, session: Session, header: Header, pdu: Any) -> p.MoRouteUpdateResp:
+        return p.MoRouteUpdateResp(self.server._propose(session.account, "MO", pdu))
+
+    def not_served(self, session: Session, header: Header, pdu: Any) -> None:
+        ismg: str = session.account
+        self.server.count(ismg, "not_served")
+        self.log.warn("{ismg}: {pdu} is not served by a GNS", ismg=ismg, pdu=type(pdu).__name__)
+        session.refuse(pdu, header.sequence_id, session.adapter.not_served_status)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.server.sessions.discard(session)
 
 
-class _PushHandler:
-    """Our side of a push link: we only send; the ISMG only answers."""
+class _PushHandler(Responder):
+    """Our side of a push link: we only send; the ISMG only answers (Result 2 otherwise)."""
 
     def session_started(self, session: Session) -> None:
         pass
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        return None
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         pass

@@ -42,10 +42,11 @@ from smsgw.protocols.cmpp.codec import (
     encode_report,
 )
 from smsgw.protocols.cmpp.constants import FwdType, Result
-from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login, refuse
+from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, login
 from smsgw.protocols.codec import Header
 from smsgw.protocols.errors import DecodeError
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 
 if TYPE_CHECKING:
     from smsgw.ismg.simulator import Simulator
@@ -95,8 +96,13 @@ def _normalise(number: str) -> str:
     return number
 
 
-class Forwarder:
+class Forwarder(Responder):
     """The forwarding part of one simulator: routes, peer links, FWD handling.
+
+    The role of both ends of ISMG links: a server on the links peers open to
+    us (the engine answers the CONNECT :meth:`authenticate` decides), a client
+    on the ones we open; on both, FWD is answered through the responder
+    table and any other request with its Result 2 (or 1).
 
     :param sim: the simulator (its gateway code is this ISMG's code).
     :param home_prefixes: number segments this ISMG homes; empty = all.
@@ -106,6 +112,7 @@ class Forwarder:
 
     log = Logger()
     protocol = "fwd"
+    role = Role.SERVER
 
     def __init__(
         self,
@@ -213,7 +220,7 @@ class Forwarder:
         if secret is None:
             return fail(KeyError(f"no secret shared with ISMG {route.code}"))
         reactor: Any = self.sim.clock
-        session = Session(CmppAdapter(), self, self.config, reactor)
+        session = Session(CmppAdapter(), self, self.config, reactor, role=Role.CLIENT)
         ep = HostnameEndpoint(reactor, route.host, route.port)
         connecting = connectProtocol(ep, session)
         connecting.addCallback(lambda _: login(session, self.code.encode(), secret))
@@ -339,31 +346,24 @@ class Forwarder:
         self.sessions.add(session)
         self.log.info("ISMG link with {peer}", peer=session.peer)
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Connect:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            secrets = {code: peer.secret for code, peer in self.peers.items()}
-            default = self.default_secret
-            code = text(pdu.source_addr)
-            if default is not None and code not in secrets:
-                secrets[code] = default
-            check = check_connect(pdu, secrets)
-            if check.status != 0:
-                refuse(session, check.response, header.sequence_id)
-                return None
-            session.authenticated(code)
-            self.links.setdefault(code, session)
-            # CONNECT_RESP first: a FWD ahead of it would reach a peer that
-            # is not logged in yet, which drops the link.
-            session.respond(check.response, header.sequence_id)
-            self._flush(code)
-            return None
-        if kind is p.Fwd:
-            return self._fwd(session, pdu)
-        return None
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult:
+        """Check a peer ISMG's CONNECT: its code and the secret shared with it."""
+        secrets = {code: peer.secret for code, peer in self.peers.items()}
+        default = self.default_secret
+        code = text(pdu.source_addr)
+        if default is not None and code not in secrets:
+            secrets[code] = default
+        return check_connect(pdu, secrets).login_result()
+
+    def logged_in(self, session: Session) -> None:
+        """CONNECT_RESP is written: reports kept for that ISMG may go out.
+
+        Not before: a FWD ahead of it would reach a peer that is not logged in
+        yet, which drops the link.
+        """
+        code = session.account
+        self.links.setdefault(code, session)
+        self._flush(code)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.sessions.discard(session)
@@ -371,7 +371,8 @@ class Forwarder:
             if link is session:
                 del self.links[code]
 
-    def _fwd(self, session: Session, pdu: p.Fwd) -> Any:
+    @responder(p.Fwd)
+    def _fwd(self, session: Session, header: Header, pdu: p.Fwd) -> Any:
         source = text(pdu.source_id)
         counters = self.counters[source]
         counters[f"received_type_{pdu.msg_fwd_type}"] += 1

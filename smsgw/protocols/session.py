@@ -3,9 +3,17 @@
 Written once and shared by CMPP, SGIP and SMGP through a small
 :class:`Adapter` per protocol (its codec, sequence numbers, keepalive and
 terminate PDUs, and the error response for a request that did not decode).
-What a link *does* with requests (log in an SP, accept a SUBMIT, take a
-DELIVER) belongs to a :class:`SessionHandler` for the role: the fake ISMG or
-the SP client.
+What a link *does* with requests (accept a SUBMIT, take a DELIVER) belongs
+to a :class:`SessionHandler` for the role: the fake ISMG or the SP client.
+
+The engine owns the login and which request is legal when.  The protocol's
+:class:`~smsgw.protocols.legality.Legality` table (on its adapter) says, for
+the link's :class:`Role`, :class:`State` and login mode, whether a request is
+served, answered with the protocol's own error response, or closes the link;
+a server role only *authenticates* a login (:meth:`SessionHandler.authenticate`
+returns a :class:`LoginResult`), and the engine answers it, closes the link on
+a refusal and binds it on success.  A client logs in with :meth:`Session.log_in`,
+which fails with the one :class:`LoginRefused`.
 
 Layers, one way (STYLE.md §2): :class:`~smsgw.protocols.framing.Framer` →
 codec → :class:`~smsgw.protocols.dispatch.Dispatcher` → :class:`Session`.
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 from twisted.internet import protocol
@@ -28,6 +36,9 @@ from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.dispatch import Dispatcher, ResponseTimeout, SessionClosed
 from smsgw.protocols.errors import DecodeError, EncodeError, FramingError
 from smsgw.protocols.framing import Framer
+
+if TYPE_CHECKING:
+    from smsgw.protocols.legality import Legality
 
 RESPONSE_BIT = 0x80000000
 
@@ -66,6 +77,74 @@ _TRANSITIONS: dict[tuple[State, Event], State] = {
 
 class IllegalTransition(Exception):
     """An event that the link's current state does not allow."""
+
+
+class Role(enum.Enum):
+    """Which end of the login a link is."""
+
+    #: The peer logs in to us (the simulator's faces, the GNS, the SP's SGIP server).
+    SERVER = "server"
+    #: We log in to the peer (the SP's channels, the GNS client, push links).
+    CLIENT = "client"
+
+
+class Verdict(enum.Enum):
+    """What the engine does with a peer's request (see :class:`Rule`)."""
+
+    #: Handle it: keepalive and terminate in the engine, the login in the
+    #: login phase, anything else through the role.
+    ALLOW = "allow"
+    #: Answer with the protocol's error response carrying :attr:`Rule.status`
+    #: (or close the link when the request has no response to carry one).
+    REFUSE = "refuse"
+    #: Close the link (after what was written before is sent).
+    CLOSE = "close"
+
+
+@attrs.frozen
+class Rule:
+    """One cell of a legality table: a :class:`Verdict` and, to refuse, the status."""
+
+    verdict: Verdict
+    status: int = 0
+
+
+@attrs.frozen
+class LoginResult:
+    """The outcome of a login, on either side.
+
+    :ivar status: 0, or the protocol's refusal status (CONNECT_RESP Status,
+        Bind_Resp Result, Login_Resp Status).
+    :ivar response: the login response PDU (server side: the engine sends it).
+    :ivar identity: who logged in (the account, the peer's code); ``None`` when refused.
+    :ivar mode: the login's kind (SMGP's LoginMode, SMPP's bind kind), which
+        selects the rows of the legality table; ``None`` for protocols without.
+    """
+
+    status: int
+    response: object = None
+    identity: str | None = None
+    mode: Hashable = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 0 and self.identity is not None
+
+
+class LoginRefused(Exception):
+    """The peer refused our login; ``status`` is its response's status (or Result).
+
+    The link is closed.  :attr:`result` is the same number under SGIP's name.
+    """
+
+    def __init__(self, status: int, meaning: str = "other error") -> None:
+        super().__init__(f"login refused with status {status}: {meaning}")
+        self.status = status
+        self.meaning = meaning
+
+    @property
+    def result(self) -> int:
+        return self.status
 
 
 @attrs.frozen
@@ -118,6 +197,20 @@ class Adapter(Protocol):
     def error_response(self, error: DecodeError) -> object | None:
         """The response to a request that failed to decode, or ``None`` to close."""
 
+    @property
+    def legality(self) -> Legality | None:
+        """Which request is legal in which state (``None``: every request is)."""
+
+    def refusal(self, pdu: object, status: int) -> object | None:
+        """The response refusing *pdu* with *status*, or ``None`` when it has none."""
+
+    @property
+    def not_served_status(self) -> int:
+        """The status refusing a legal request the role does not serve."""
+
+    def login_status_text(self, status: int) -> str:
+        """What a login response's status means, for :class:`LoginRefused`."""
+
 
 class PduAdapter:
     """An :class:`Adapter` whose keepalive and terminate are fixed PDUs.
@@ -136,6 +229,15 @@ class PduAdapter:
     error_responses: ClassVar[Mapping[int, Callable[[int], object]]] = {}
     #: The status for a decode error that carries none.
     default_status: ClassVar[int] = 1
+    #: Which request is legal in which state; ``None``: every request is.
+    legality: ClassVar[Legality | None] = None
+    #: Refusals that echo fields of the request (CMPP's DELIVER_RESP carries
+    #: the Msg_Id), by PDU class; others come from :attr:`error_responses`.
+    refusals: ClassVar[Mapping[type, Callable[[Any, int], object]]] = {}
+    #: The status refusing a legal request the role does not serve.
+    not_served_status: ClassVar[int] = 1
+    #: Login response statuses → their meaning.
+    login_statuses: ClassVar[Mapping[int, str]] = {}
 
     def keepalive(self) -> object | None:
         return self.keepalive_request
@@ -162,9 +264,31 @@ class PduAdapter:
         make = self.error_responses.get(error.command_id or 0)
         return make(int(error.status or self.default_status)) if make else None
 
+    def refusal(self, pdu: object, status: int) -> object | None:
+        echo = self.refusals.get(type(pdu))
+        if echo is not None:
+            return echo(pdu, status)
+        layout = self.codec.layouts.get(type(pdu))
+        command_id = layout.command_id if layout is not None else None
+        make = self.error_responses.get(command_id) if command_id is not None else None
+        return make(status) if make else None
+
+    def login_status_text(self, status: int) -> str:
+        return self.login_statuses.get(status, "other error")
+
 
 class SessionHandler(Protocol):
-    """What a role does with a link."""
+    """What a role does with a link.
+
+    A role may set ``role`` (a :class:`Role`; :attr:`Role.CLIENT` when it
+    does not).  A :attr:`Role.SERVER` role also has
+    ``authenticate(session, pdu) -> LoginResult`` (or a Deferred of one) for
+    the login request (``None``: the role closed the link itself), and may
+    have ``logged_in(session)``, called once the login response is written
+    and the link is bound.  ``handle_request`` only
+    sees requests the legality table allows, other than the login, keepalive
+    and terminate (see :class:`~smsgw.protocols.legality.Responder`).
+    """
 
     def session_started(self, session: Session) -> None:
         """The TCP connection is up (a client logs in from here)."""
@@ -183,6 +307,8 @@ class Session(protocol.Protocol):
     :param handler: the role's :class:`SessionHandler`.
     :param config: the link's :class:`SessionConfig`.
     :param clock: the reactor or a ``Clock``; every timer runs on it.
+    :param role: which end of the login this link is; by default the
+        handler's ``role``, else :attr:`Role.CLIENT`.
     """
 
     log = Logger()
@@ -193,6 +319,8 @@ class Session(protocol.Protocol):
         handler: SessionHandler,
         config: SessionConfig,
         clock: IReactorTime,
+        *,
+        role: Role | None = None,
     ) -> None:
         self.adapter = adapter
         self.handler = handler
@@ -210,6 +338,12 @@ class Session(protocol.Protocol):
         )
         #: Set by the role once the peer has logged in (account name, etc.).
         self.account: Any = None
+        #: The login's kind (SMGP LoginMode, SMPP bind kind), once logged in.
+        self.mode: Hashable = None
+        #: Which end of the login this link is (from the handler).
+        self.role: Role = role if role is not None else getattr(handler, "role", Role.CLIENT)
+        #: A peer's login is being checked (an authenticator that returned a Deferred).
+        self._login_pending = False
         self.peer: str = "?"
         self.last_activity = 0.0
         self.frames_received = 0
@@ -241,11 +375,37 @@ class Session(protocol.Protocol):
         except KeyError:
             raise IllegalTransition(f"{event.value} in state {self.state.value}") from None
 
-    def authenticated(self, account: Any = None) -> None:
-        """The login succeeded: the link is bound and keepalives start."""
+    def authenticated(self, account: Any = None, mode: Hashable = None) -> None:
+        """The login succeeded: the link is bound and keepalives start.
+
+        :param mode: the login's kind (see :attr:`LoginResult.mode`).
+        """
         self._transition(Event.AUTHENTICATED)
         self.account = account
+        self.mode = mode
         self._arm_timer()
+
+    def log_in(self, request: object, accept: Callable[[Any], LoginResult]) -> Deferred[Any]:
+        """Client side: send the login *request*; bind the link when it is accepted.
+
+        *accept* turns the login response into a :class:`LoginResult` (it may
+        switch the codec, as SMGP 1.3 negotiation does).  Fires with the
+        response.
+
+        :raises LoginRefused: (in the Deferred) for a non-zero status; the
+            link is closed.
+        """
+
+        def answered(response: Any) -> Any:
+            result = accept(response)
+            if not result.accepted:
+                if self.transport is not None:
+                    self.transport.loseConnection()
+                raise LoginRefused(result.status, self.adapter.login_status_text(result.status))
+            self.authenticated(result.identity, result.mode)
+            return response
+
+        return self.send(request).addCallback(answered)
 
     @property
     def bound(self) -> bool:
@@ -363,6 +523,24 @@ class Session(protocol.Protocol):
 
     def _request(self, header: Header, pdu: Any) -> None:
         adapter = self.adapter
+        legality = adapter.legality
+        if legality is not None:
+            rule = legality.rule(self.role, self.state, self.mode, type(pdu))
+            if rule.verdict is Verdict.CLOSE:
+                self.log.warn("closing {peer}: {pdu} is not legal in state {state}",
+                              peer=self.peer, pdu=type(pdu).__name__,
+                              state=self.state.value)  # fmt: skip
+                self._close_now()
+                return
+            if rule.verdict is Verdict.REFUSE:
+                self.log.info("{peer}: {pdu} refused in state {state} (status {status})",
+                              peer=self.peer, pdu=type(pdu).__name__,
+                              state=self.state.value, status=rule.status)  # fmt: skip
+                self.refuse(pdu, header.sequence_id, rule.status)
+                return
+            if self.role is Role.SERVER and type(pdu) is legality.login:
+                self._peer_login(header, pdu)
+                return
         if adapter.is_keepalive(pdu):
             self.respond(adapter.keepalive_response(pdu), header.sequence_id)
             return
@@ -382,6 +560,57 @@ class Session(protocol.Protocol):
             result.addErrback(self._handler_failed, pdu)
         elif result is not None:
             self.respond(result, header.sequence_id)
+
+    def refuse(self, pdu: object, sequence_id: Hashable, status: int) -> None:
+        """Answer *pdu* with the protocol's error response carrying *status*.
+
+        A request whose response has no status to carry closes the link instead.
+        """
+        response = self.adapter.refusal(pdu, status)
+        if response is None:
+            self.log.warn("closing {peer}: {pdu} cannot be refused with a response",
+                          peer=self.peer, pdu=type(pdu).__name__)  # fmt: skip
+            self._close_now()
+            return
+        self.respond(response, sequence_id)
+
+    def _close_now(self) -> None:
+        """Close in order (what is written goes out) and handle no more frames."""
+        self._aborted = True
+        if self.transport is not None and self.state is not State.CLOSED:
+            self.transport.loseConnection()
+
+    # -- the login phase (server side) -----------------------------------
+
+    def _peer_login(self, header: Header, pdu: Any) -> None:
+        if self._login_pending:
+            # A second login while the first is being checked: one at a time.
+            self.log.warn("closing {peer}: a second login before the first was answered",
+                          peer=self.peer)  # fmt: skip
+            self._close_now()
+            return
+        self._login_pending = True
+        authenticate = self.handler.authenticate  # type: ignore[attr-defined]
+        d = maybeDeferred(authenticate, self, pdu)
+        d.addCallback(self._login_decided, header.sequence_id)
+        d.addErrback(self._handler_failed, pdu)
+
+    def _login_decided(self, result: LoginResult | None, sequence_id: Hashable) -> None:
+        self._login_pending = False
+        if result is None or self.state is not State.AUTHENTICATING or self._aborted:
+            # None: the role dropped the link itself (a simulated fault).
+            return
+        self.respond(result.response, sequence_id)
+        if not result.accepted:
+            # The role logs the refusal with what it knows (the account).
+            self.log.debug("refused login from {peer}: status {status}", peer=self.peer,
+                           status=result.status)  # fmt: skip
+            self._close_now()
+            return
+        self.authenticated(result.identity, result.mode)
+        logged_in = getattr(self.handler, "logged_in", None)
+        if logged_in is not None:
+            logged_in(self)
 
     def _respond_later(self, response: object, sequence_id: Hashable) -> None:
         if response is not None:

@@ -39,6 +39,7 @@ from zope.interface import implementer
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.codec import Header
 from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
+from smsgw.protocols.legality import Responder
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
 from smsgw.sp.clients import Client, Event, client_for
@@ -46,7 +47,7 @@ from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Part, PartLike
 
-#: Called with every inbound request PDU (and the link); may return a Deferred.
+#: Called with every inbound DELIVER, Report or UserRpt (and the link); may return a Deferred.
 DeliverHandler = Callable[[Any, Session], Any]
 #: Called with every inbound report or MO, normalised; may return a Deferred.
 EventHandler = Callable[[Event], Any]
@@ -70,17 +71,26 @@ class SubmitFailed(Exception):
 __all__ = ["Channel", "CmppChannel", "SegmentResult", "SubmitFailed"]
 
 
-class _InboundHandler:
-    """Answer the gateway's requests once the channel's callbacks took them."""
+class _InboundHandler(Responder):
+    """Answer the gateway's requests once the channel's callbacks took them.
+
+    The responder table is the client's: its inbound requests (DELIVER,
+    SGIP's Report and UserRpt) go to :meth:`Channel.inbound`; any other
+    request gets the protocol's "not served" answer.
+    """
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
+        self._kinds = channel.client.inbound_kinds()
+
+    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
+        return self._inbound if kind in self._kinds else None
+
+    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
+        return self.channel.inbound(session, pdu)
 
     def session_started(self, session: Session) -> None:
         self.channel._connected(session)
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        return self.channel.inbound(session, pdu)
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         self.channel._lost(session)
@@ -92,7 +102,7 @@ class Channel(MultiService):
 
     :param config: the parsed upstream URL (DESIGN.md §4.1).
     :param reactor: provides TCP and time.
-    :param on_deliver: called with every inbound request PDU; its result (or
+    :param on_deliver: called with every inbound DELIVER (SGIP: Report, UserRpt); its result (or
         Deferred) must come after the PDU is safely stored.
     :param on_event: called with the normalised :class:`ReportEvent` or
         :class:`MoEvent`, under the same rule.

@@ -91,6 +91,9 @@ class Client(Protocol):
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         """``(normalised msg id, result)`` of a SUBMIT response."""
 
+    def inbound_kinds(self) -> frozenset[type]:
+        """The request classes the gateway sends the SP (answered by :meth:`ack`)."""
+
     def event(self, channel: str, pdu: Any) -> Event | None:
         """The event an inbound request carries, or ``None``."""
 

@@ -454,7 +454,7 @@ class UpdateTests(_GnsTestCase):
         by_ismg = {r["ismg"]: r for r in self.server.push_log()}
         self.assertIsNone(by_ismg[ISMG]["result"])
         self.assertIn("ConnectionRefusedError", by_ismg[ISMG]["error"])
-        self.assertIn("LoginFailed", by_ismg[OTHER]["error"])
+        self.assertIn("LoginRefused", by_ismg[OTHER]["error"])
         self.assertEqual(self.server.stats()["ismgs"][OTHER]["pushes_failed"], 1)
         # An ISMG that cannot apply the change answers Result 1.
         self.push_endpoints[ISMG].refuse = False

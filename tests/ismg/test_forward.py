@@ -136,9 +136,9 @@ class _FwdSpy:
         self.answers: list[Any] = []
         original = forwarder._fwd
 
-        def spy(session: Session, pdu: p.Fwd) -> Any:
+        def spy(session: Session, header: Header, pdu: p.Fwd) -> Any:
             self.received.append(pdu)
-            answer = original(session, pdu)
+            answer = original(session, header, pdu)
             self.answers.append(answer)
             return answer
 

@@ -217,6 +217,9 @@ class ToyClient:
             msg_id=str(pdu.msg_id),
         )
 
+    def inbound_kinds(self) -> frozenset[type]:
+        return frozenset({Deliver})
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         return DeliverResp(0 if ok else 1) if type(pdu) is Deliver else None
 

@@ -136,6 +136,12 @@ class CmppClient:
             msg_id=str(pdu.msg_id),
         )
 
+    def inbound_kinds(self) -> frozenset[type]:
+        """DELIVER: the ISMG's reports and MOs."""
+        from smsgw.protocols.cmpp.pdus import Deliver
+
+        return frozenset({Deliver})
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.cmpp.pdus import Deliver, DeliverResp

@@ -19,9 +19,10 @@ from smsgw.ismg.model import Account, Mt, Refusal, beijing, text
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.codec import CMPP20, encode_report
 from smsgw.protocols.cmpp.constants import Result
-from smsgw.protocols.cmpp.session import CmppAdapter, check_connect, refuse
+from smsgw.protocols.cmpp.session import CmppAdapter, check_connect
 from smsgw.protocols.codec import Header, ProtocolCodec
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 from smsgw.text.longsms import Part
 
 if TYPE_CHECKING:
@@ -48,10 +49,16 @@ def cmpp3_factory(sim: Simulator, config: SessionConfig | None = None) -> Sessio
     return SessionFactory(VersionedCmppAdapter, handler, config or SessionConfig(), sim.clock)
 
 
-class CmppServerHandler:
-    """The ISMG side of CMPP (2.0, or 3.0 with 2.0 clients answered as 2.0)."""
+class CmppServerHandler(Responder):
+    """The ISMG side of CMPP (2.0, or 3.0 with 2.0 clients answered as 2.0).
+
+    The engine checks legality (CONNECT first; a second CONNECT gets Status 1)
+    and answers the CONNECT :meth:`authenticate` decides; SUBMIT, QUERY and
+    CANCEL are answered here, any other request with Result 2 ("command error").
+    """
 
     log = Logger()
+    role = Role.SERVER
 
     def __init__(self, sim: Simulator, protocol: str = "cmpp2") -> None:
         self.sim = sim
@@ -118,31 +125,18 @@ class CmppServerHandler:
                       peer=session.peer)  # fmt: skip
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        """Answer a request from the peer (login first, then the protocol's requests)."""
-        sim = self.sim
-        if sim.fault_disconnect(session):
+        """Answer a request from the peer once the engine found it legal."""
+        if self.sim.fault_disconnect(session):
             return None
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Connect:
-                self.log.warn("closing {peer}: {pdu} before CONNECT", peer=session.peer,
-                              pdu=kind.__name__)  # fmt: skip
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            return self._connect(session, header, pdu)
-        if kind is p.Submit:
-            return self._submit(session, pdu)
-        if kind is p.Query:
-            return sim.query(pdu)
-        if kind is p.Cancel:
-            return p.CancelResp(0 if sim.cancel(pdu.msg_id) else 1)
-        if kind is p.Connect:
-            return p.ConnectResp(status=1)
-        if kind is p.Deliver:
-            return p.DeliverResp(pdu.msg_id, Result.COMMAND_ERROR)
-        self.log.warn("{peer}: {pdu} is not served on this port", peer=session.peer,
-                      pdu=kind.__name__)  # fmt: skip
-        return None
+        return super().handle_request(session, header, pdu)
+
+    @responder(p.Query)
+    def _query(self, session: Session, header: Header, pdu: p.Query) -> p.QueryResp:
+        return self.sim.query(pdu)
+
+    @responder(p.Cancel)
+    def _cancel(self, session: Session, header: Header, pdu: p.Cancel) -> p.CancelResp:
+        return p.CancelResp(0 if self.sim.cancel(pdu.msg_id) else 1)
 
     _REFUSALS = {
         Refusal.STRUCTURE: Result.STRUCTURE_ERROR,
@@ -151,7 +145,8 @@ class CmppServerHandler:
         Refusal.THROTTLED: Result.FLOW_CONTROL,
     }
 
-    def _submit(self, session: Session, pdu: p.Submit) -> Any:
+    @responder(p.Submit)
+    def _submit(self, session: Session, header: Header, pdu: p.Submit) -> Any:
         sim = self.sim
         account = sim.accounts[session.account]
         msg_id = sim.next_msg_id()
@@ -181,8 +176,11 @@ class CmppServerHandler:
             response = p.SubmitResp(0, forced or self._REFUSALS[reason])
         return sim.respond(account, response)
 
-    def _connect(self, session: Session, header: Header, pdu: p.Connect) -> Any:
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult | None:
+        """Check a CONNECT: the account's secret, then its IP and session limits."""
         sim = self.sim
+        if sim.fault_disconnect(session):
+            return None
         secrets = {a.id: a.secret for a in sim.accounts.values()}
         if self.protocol == "cmpp3":
             from smsgw.protocols.cmpp.negotiate import check_connect_negotiated
@@ -203,12 +201,14 @@ class CmppServerHandler:
                 status=status,
             )
             response = attrs.evolve(check.response, status=status, authenticator_ismg=bytes(16))
-            refuse(session, response, header.sequence_id)
-            return None
-        session.authenticated(account.id)
-        sim.session_bound(account, session, self)
+            return LoginResult(status, response)
+        return LoginResult(0, check.response, account.id)
+
+    def logged_in(self, session: Session) -> None:
+        """CONNECT_RESP is written: reports and MOs kept for the account may go out."""
+        account = self.sim.accounts[session.account]
+        self.sim.session_bound(account, session, self)
         self.log.info("{account} logged in from {peer}", account=account.id, peer=session.peer)
-        return check.response
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         """A link is gone."""

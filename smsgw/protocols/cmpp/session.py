@@ -13,9 +13,11 @@ from twisted.logger import Logger
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.auth import authenticator_ismg, authenticator_source, connect_timestamp
 from smsgw.protocols.cmpp.codec import CMPP20
-from smsgw.protocols.cmpp.constants import VERSION_20, CommandId, ConnectStatus
+from smsgw.protocols.cmpp.codec30 import CMPP30
+from smsgw.protocols.cmpp.constants import VERSION_20, CommandId, ConnectStatus, Result
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.session import PduAdapter, Session
+from smsgw.protocols.legality import build_legality, request_classes
+from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session
 
 log = Logger()
 
@@ -37,14 +39,54 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
 }
 
 
+_STATUS_TEXT = {
+    1: "structure error",
+    2: "illegal source address",
+    3: "authentication error",
+    4: "version too high",
+}
+
+#: Every CMPP request class (2.0, 3.0, FWD and GNS links share the command set).
+REQUESTS = request_classes(CMPP20, CMPP30)
+
+#: Which request is legal when (seed 002 §8.4.1: CONNECT first).  A CONNECT on
+#: a bound link is answered Status 1.
+LEGALITY = build_legality(
+    requests=REQUESTS,
+    login=p.Connect,
+    terminate=p.Terminate,
+    keepalive=p.ActiveTest,
+    second_login=ConnectStatus.STRUCTURE_ERROR,
+)
+
+#: Refusals that echo the request's Msg_Id (and FWD's Pk_Total/Pk_Number), and
+#: 3.0's GET_MT_ROUTE, whose command id is 2.0's GET_ROUTE (by class, not id).
+_REFUSALS: dict[type, Callable[[Any, int], object]] = {
+    p.Connect: lambda pdu, s: p.ConnectResp(status=s),
+    p.Deliver: lambda pdu, s: p.DeliverResp(pdu.msg_id, s),
+    p.Fwd: lambda pdu, s: p.FwdResp(pdu.msg_id, pdu.pk_total, pdu.pk_number, s),
+    p.GetMtRoute: lambda pdu, s: p.GetMtRouteResp(result=1),
+    p.GetMoRoute: lambda pdu, s: p.GetMoRouteResp(result=1),
+}
+
+
 class CmppAdapter(PduAdapter):
-    """CMPP for the session engine: Sequence_Id 1…2³²−1 wrapping, ACTIVE_TEST, TERMINATE."""
+    """CMPP for the session engine: Sequence_Id 1…2³²−1 wrapping, ACTIVE_TEST, TERMINATE.
+
+    A legal request the role does not serve is refused with Result 2
+    ("command error"; CANCEL and the route requests with their Result 1;
+    QUERY_RESP has no status, so such a QUERY closes the link).
+    """
 
     keepalive_request = p.ActiveTest()
     keepalive_answer = p.ActiveTestResp()
     terminate_request = p.Terminate()
     terminate_answer = p.TerminateResp()
     error_responses = _ERROR_RESPONSES
+    legality = LEGALITY
+    refusals = _REFUSALS
+    not_served_status = Result.COMMAND_ERROR
+    login_statuses = _STATUS_TEXT
 
     def __init__(self, codec: ProtocolCodec = CMPP20, first_sequence: int = 1) -> None:
         self.codec = codec
@@ -55,20 +97,8 @@ class CmppAdapter(PduAdapter):
         return self._sequence
 
 
-class LoginFailed(Exception):
-    """The ISMG refused CONNECT; ``status`` is its CONNECT_RESP Status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"login refused with status {status}: {message}")
-        self.status = status
-
-
-_STATUS_TEXT = {
-    1: "structure error",
-    2: "illegal source address",
-    3: "authentication error",
-    4: "version too high",
-}
+#: The ISMG refused CONNECT (the engine's one login error; ``status`` is the Status).
+LoginFailed = LoginRefused
 
 
 def login(
@@ -84,23 +114,22 @@ def login(
     A wrong AuthenticatorISMG is logged, not fatal: some ISMGs hash a
     4-byte Status even on 2.0 links (cmpp20-notes.md §4).
 
-    :raises LoginFailed: (in the Deferred) for a non-zero Status.
+    :raises LoginRefused: (in the Deferred) for a non-zero Status; the link
+        is closed.
     """
     timestamp = connect_timestamp(session.clock.seconds())
     auth = authenticator_source(sp_id, secret, timestamp)
     request = p.Connect(sp_id, auth, version, timestamp)
 
-    def _check(resp: p.ConnectResp) -> p.ConnectResp:
+    def _accept(resp: p.ConnectResp) -> LoginResult:
         if resp.status != 0:
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            raise LoginFailed(resp.status, _STATUS_TEXT.get(resp.status, "other error"))
+            return LoginResult(resp.status, resp)
         expected = {authenticator_ismg(0, auth, secret, status_width=w) for w in (1, 4)}
         if resp.authenticator_ismg not in expected:
             log.warn("{peer}: AuthenticatorISMG does not match", peer=session.peer)
-        session.authenticated(sp_id.decode("ascii", "replace"))
-        return resp
+        return LoginResult(0, resp, sp_id.decode("ascii", "replace"))
 
-    return session.send(request).addCallback(_check)
+    return session.log_in(request, _accept)
 
 
 @attrs.frozen
@@ -110,6 +139,10 @@ class ConnectCheck:
     status: int
     response: p.ConnectResp
     account: str | None
+
+    def login_result(self) -> LoginResult:
+        """This check as the engine's :class:`LoginResult` (refused unless Status is 0)."""
+        return LoginResult(self.status, self.response, self.account)
 
 
 def check_connect(
@@ -149,9 +182,3 @@ def check_connect(
     assert secret is not None
     digest = authenticator_ismg(0, request.authenticator_source, secret, status_width=status_width)
     return ConnectCheck(0, p.ConnectResp(0, digest, answer_version), account)
-
-
-def refuse(session: Session, response: Any, sequence_id: int) -> None:
-    """Answer a refused CONNECT and close the link once the answer is written."""
-    session.respond(response, sequence_id)
-    session.transport.loseConnection()  # type: ignore[union-attr]

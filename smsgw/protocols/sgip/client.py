@@ -5,7 +5,7 @@ Message ids are ``node-time-seq``, from the Submit's header sequence number.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from twisted.application.service import IService
@@ -15,8 +15,9 @@ from twisted.python.failure import Failure
 
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.codec import Header
+from smsgw.protocols.legality import Responder
 from smsgw.protocols.registry import extras_as
-from smsgw.protocols.session import Session
+from smsgw.protocols.session import LoginResult, Role, Session
 from smsgw.protocols.sgip.extras import SgipExtras
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.text.longsms import PartLike
@@ -147,6 +148,12 @@ class SgipClient:
         )
         return [StreamServerEndpointService(serverFromString(channel.reactor, listen), factory)]
 
+    def inbound_kinds(self) -> frozenset[type]:
+        """Deliver, Report and UserRpt: what the SMG sends the SP."""
+        from smsgw.protocols.sgip import pdus as p
+
+        return frozenset({p.Deliver, p.Report, p.UserRpt})
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.sgip import pdus as p
@@ -157,39 +164,44 @@ class SgipClient:
         return make(result) if make else None
 
 
-class _SgipServerHandler:
-    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers."""
+class _SgipServerHandler(Responder):
+    """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers.
+
+    The engine checks legality (Bind first) and answers the Bind
+    :meth:`authenticate` decides; the client's inbound requests go to
+    ``Channel.inbound``, any other command gets Result 7.
+    """
 
     log = Logger()
+    role = Role.SERVER
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
+        self._kinds = channel.client.inbound_kinds()
+
+    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
+        """The channel's inbound handling for the client's inbound kinds."""
+        return self._inbound if kind in self._kinds else None
+
+    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
+        return self.channel.inbound(session, pdu)
 
     def session_started(self, session: Session) -> None:
+        """A link from the SMG is connected (not logged in yet)."""
         self.log.info("{channel}: SGIP link from {peer}", channel=self.channel.name,
                       peer=session.peer)  # fmt: skip
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        from smsgw.protocols.sgip import pdus as sp
+    def authenticate(self, session: Session, pdu: Any) -> LoginResult:
+        """The SMG logs in with the account's own name and password."""
         from smsgw.protocols.sgip.constants import LoginType
-        from smsgw.protocols.sgip.session import check_bind, refuse
+        from smsgw.protocols.sgip.session import check_bind
 
-        if session.bound:
-            return self.channel.inbound(session, pdu)
-        if type(pdu) is not sp.Bind:
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            return None
-        # The SMG logs in with the account's own name and password.
         cfg = self.channel.config
-        user = cfg.account
-        check = check_bind(pdu, {user: cfg.secret}, (LoginType.SMG_TO_SP,))
+        check = check_bind(pdu, {cfg.account: cfg.secret}, (LoginType.SMG_TO_SP,))
         if check.result != 0:
             self.log.warn("{channel}: refused SGIP Bind from {peer}", channel=self.channel.name,
                           peer=session.peer)  # fmt: skip
-            refuse(session, check.response, header.sequence_id)
-            return None
-        session.authenticated(user)
-        return check.response
+        return check.login_result()
 
     def session_ended(self, session: Session, reason: Failure) -> None:
-        pass
+        """Nothing to forget: the channel does not track these links."""

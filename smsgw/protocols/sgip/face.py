@@ -16,11 +16,12 @@ from twisted.python.failure import Failure
 
 from smsgw.ismg.model import Account, Mt, Refusal, text
 from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 from smsgw.protocols.sgip import pdus as p
 from smsgw.protocols.sgip.constants import LoginType, ReportState, Result
 from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
-from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, refuse, sgip_session_config
+from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, sgip_session_config
 from smsgw.text import concat_info
 from smsgw.text.longsms import Part
 
@@ -31,11 +32,22 @@ if TYPE_CHECKING:
 _REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
 
 
-class SgipFace:
-    """SGIP server sessions (SP → SMG) and the SMG → SP links of each account."""
+#: :meth:`Simulator.admit`'s refusals as Bind_Resp Results: 2 (the IP) is an
+#: illegal login, 5 (the account's session limit) "too many connections".
+_ADMIT_RESULTS = {2: Result.ILLEGAL_LOGIN, 5: Result.TOO_MANY_CONNECTIONS}
+
+
+class SgipFace(Responder):
+    """SGIP server sessions (SP → SMG) and the SMG → SP links of each account.
+
+    The engine checks legality (Bind first, a second Bind gets Result 2) and
+    answers the Bind :meth:`authenticate` decides; Submit is answered here,
+    any other command with Result 7.
+    """
 
     log = Logger()
     protocol = "sgip"
+    role = Role.SERVER
 
     _REFUSALS = {
         Refusal.STRUCTURE: Result.PARAMETER_FORMAT_ERROR,
@@ -68,40 +80,34 @@ class SgipFace:
         self.log.info("SGIP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        """Answer a request from the peer (login first, then the protocol's requests)."""
+        """Answer a request from the peer once the engine found it legal."""
+        if self.sim.fault_disconnect(session):
+            return None
+        return super().handle_request(session, header, pdu)
+
+    def authenticate(self, session: Session, pdu: p.Bind) -> LoginResult | None:
+        """Check a Bind (Login Type 1): name and password, then the IP and session limits."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Bind:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            return self._bind(session, header, pdu)
-        if kind is p.Submit:
-            return self._submit(session, header, pdu)
-        self.log.warn("{peer}: SGIP {pdu} is not served here", peer=session.peer,
-                      pdu=kind.__name__)  # fmt: skip
-        return None
-
-    def _bind(self, session: Session, header: Header, pdu: p.Bind) -> Any:
-        sim = self.sim
         secrets = {a.id: a.secret.decode("utf-8") for a in sim.accounts.values()}
         check = check_bind(pdu, secrets, (LoginType.SP_TO_SMG,))
         account = sim.accounts.get(check.account or "")
         result = check.result
         if result == 0 and account is not None:
             admitted = sim.admit(account, session)
-            result = {0: 0, 2: Result.ILLEGAL_LOGIN, 5: Result.TOO_MANY_CONNECTIONS}[admitted]
+            result = _ADMIT_RESULTS[admitted] if admitted else 0
         if result != 0 or account is None:
             self.log.warn("refused SGIP Bind from {peer}: result {result}", peer=session.peer,
                           result=result)  # fmt: skip
-            refuse(session, p.BindResp(int(result)), header.sequence_id)
-            return None
-        session.authenticated(account.id)
-        sim.session_bound(account, session, self)
-        return p.BindResp(0)
+            return LoginResult(int(result), p.BindResp(int(result)))
+        return LoginResult(0, p.BindResp(0), account.id)
 
+    def logged_in(self, session: Session) -> None:
+        """The login response is written: what waits for the account may go out."""
+        self.sim.session_bound(self.sim.accounts[session.account], session, self)
+
+    @responder(p.Submit)
     def _submit(self, session: Session, header: Header, pdu: p.Submit) -> Any:
         sim = self.sim
         account = sim.accounts[session.account]
@@ -207,17 +213,17 @@ class SgipFace:
         ]
 
 
-class _LinkHandler:
-    """Our side of an SMG → SP link: we only send; the SP only answers."""
+class _LinkHandler(Responder):
+    """Our side of an SMG → SP link: we only send; the SP only answers.
+
+    Its responder table is empty: a request from the SP is answered Result 7.
+    """
 
     def __init__(self, face: SgipFace) -> None:
         self.face = face
 
     def session_started(self, session: Session) -> None:
         pass
-
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        return None
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         for name, link in list(self.face._links.items()):

@@ -18,7 +18,8 @@ from twisted.internet.defer import Deferred, fail
 
 from smsgw.protocols.codec import ProtocolCodec
 from smsgw.protocols.errors import EncodeError
-from smsgw.protocols.session import PduAdapter, Session, SessionConfig
+from smsgw.protocols.legality import build_legality, request_classes
+from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session, SessionConfig
 from smsgw.protocols.sgip import pdus as p
 from smsgw.protocols.sgip.codec import SGIP12
 from smsgw.protocols.sgip.constants import CommandId, LoginType, Result
@@ -64,6 +65,27 @@ def sgip_session_config(**overrides: Any) -> SessionConfig:
     return attrs.evolve(config, **overrides) if overrides else config
 
 
+#: Every SGIP request class.
+REQUESTS = request_classes(SGIP12)
+
+#: Which request is legal when (sgip12.md §3.1: Bind first, or the link
+#: closes).  A Bind on a bound link is refused with Result 2, "repeated login".
+LEGALITY = build_legality(
+    requests=REQUESTS,
+    login=p.Bind,
+    terminate=p.Unbind,
+    keepalive=None,
+    second_login=Result.REPEATED_LOGIN,
+)
+
+
+def _result_text(result: int) -> str:
+    try:
+        return Result(result).name.lower().replace("_", " ")
+    except ValueError:
+        return "unknown error"
+
+
 class SgipAdapter(PduAdapter):
     """SGIP for the session engine: tuple sequence numbers, no keepalive, Unbind.
 
@@ -80,6 +102,14 @@ class SgipAdapter(PduAdapter):
     terminate_answer = p.UnbindResp()
     error_responses = _ERROR_RESPONSES
     default_status = Result.PARAMETER_FORMAT_ERROR
+    legality = LEGALITY
+    #: A well-formed command the role does not handle gets its ``*_Resp`` with
+    #: Result 7, "wrong command ID" (sgip12.md §3.1); Trace has no Result, so
+    #: it closes the link.
+    not_served_status = Result.BAD_COMMAND_ID
+
+    def login_status_text(self, status: int) -> str:
+        return _result_text(status)
 
     def __init__(
         self,
@@ -96,16 +126,8 @@ class SgipAdapter(PduAdapter):
         return self.sequence()
 
 
-class BindFailed(Exception):
-    """The server refused Bind; ``result`` is its Bind_Resp Result."""
-
-    def __init__(self, result: int) -> None:
-        try:
-            meaning = Result(result).name.lower().replace("_", " ")
-        except ValueError:
-            meaning = "unknown error"
-        super().__init__(f"Bind refused with Result {result}: {meaning}")
-        self.result = result
+#: The server refused Bind (the engine's one login error; ``result`` is the Result).
+BindFailed = LoginRefused
 
 
 def _credential(value: str | bytes) -> bytes:
@@ -127,7 +149,7 @@ def bind(
         (1 for the SP's MT link).
     :param name: the login name the carrier assigned (at most 16 bytes).
     :param password: its password (at most 16 bytes).
-    :raises BindFailed: (in the Deferred) for a non-zero Result.
+    :raises LoginRefused: (in the Deferred) for a non-zero Result.
     :raises EncodeError: (in the Deferred) a credential is longer than 16 bytes.
     """
     request = p.Bind(int(login_type), _credential(name), _credential(password))
@@ -136,16 +158,9 @@ def bind(
     except EncodeError as e:
         return fail(e)
     account = name if isinstance(name, str) else name.decode(CREDENTIAL_ENCODING, "replace")
-
-    def _check(resp: p.BindResp) -> p.BindResp:
-        if resp.result != Result.OK:
-            if session.transport is not None:
-                session.transport.loseConnection()
-            raise BindFailed(resp.result)
-        session.authenticated(account)
-        return resp
-
-    return session.send(request).addCallback(_check)
+    return session.log_in(
+        request, lambda resp: LoginResult(resp.result, resp, account, int(login_type))
+    )
 
 
 class BindCheck(NamedTuple):
@@ -155,6 +170,10 @@ class BindCheck(NamedTuple):
     response: p.BindResp
     #: The login name, when the Bind was accepted.
     account: str | None
+
+    def login_result(self) -> LoginResult:
+        """This check as the engine's :class:`LoginResult` (refused unless Result is 0)."""
+        return LoginResult(self.result, self.response, self.account)
 
 
 def check_bind(
@@ -167,8 +186,8 @@ def check_bind(
     Result 1 for an unknown name or a wrong password (the password is
     compared with :func:`hmac.compare_digest`, and compared even for an
     unknown name), then 4 for a Login Type outside *allowed_login_types*.
-    Bind_Resp carries the Result; the caller answers and, unless it is 0,
-    closes the link (:func:`refuse`).
+    Bind_Resp carries the Result; the session engine answers it and, unless
+    it is 0, closes the link.
     """
     name = request.login_name.decode(CREDENTIAL_ENCODING, "replace")
     expected = accounts.get(name)
@@ -181,10 +200,3 @@ def check_bind(
     else:
         return BindCheck(int(Result.OK), p.BindResp(int(Result.OK)), name)
     return BindCheck(int(result), p.BindResp(int(result)), None)
-
-
-def refuse(session: Session, response: object, sequence_id: SequenceNumber) -> None:
-    """Answer a refused Bind and close the link once the answer is written."""
-    session.respond(response, sequence_id)
-    if session.transport is not None:
-        session.transport.loseConnection()

@@ -121,6 +121,12 @@ class SmgpClient:
             msg_id=msg_id_hex(pdu.msg_id),
         )
 
+    def inbound_kinds(self) -> frozenset[type]:
+        """Deliver: the SMGW's reports and MOs."""
+        from smsgw.protocols.smgp.pdus import Deliver
+
+        return frozenset({Deliver})
+
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (*ok*: it is stored)."""
         from smsgw.protocols.smgp.pdus import Deliver, DeliverResp

@@ -10,26 +10,35 @@ from twisted.python.failure import Failure
 
 from smsgw.ismg.model import Account, Mt, Refusal, beijing, text
 from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Session, SessionConfig, SessionFactory
+from smsgw.protocols.legality import Responder, responder
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 from smsgw.protocols.smgp import pdus as p
 from smsgw.protocols.smgp.codec import codec_for_version
 from smsgw.protocols.smgp.constants import LoginMode, Status, Tag
 from smsgw.protocols.smgp.msgid import MsgIdGenerator, msg_id_hex
 from smsgw.protocols.smgp.report import Report, encode_report
-from smsgw.protocols.smgp.session import SmgpAdapter, check_login, refuse, use_codec
+from smsgw.protocols.smgp.session import SmgpAdapter, check_login, use_codec
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.text import concat_info
 from smsgw.text.longsms import Part
 
+#: :meth:`Simulator.admit`'s refusals as Login_Resp Statuses.
+_ADMIT_STATUSES = {2: Status.IP_ADDRESS_ERROR, 5: Status.TOO_MANY_CONNECTIONS}
 if TYPE_CHECKING:
     from smsgw.ismg.simulator import Simulator
 
 
-class SmgpFace:
-    """SMGP server sessions; reports and MOs go to RECEIVE/TRANSMIT logins."""
+class SmgpFace(Responder):
+    """SMGP server sessions; reports and MOs go to RECEIVE/TRANSMIT logins.
+
+    The engine checks legality (Login first; Submit on a RECEIVE login and a
+    second Login get Status 11) and answers the Login :meth:`authenticate`
+    decides; the session's ``mode`` is the LoginMode.
+    """
 
     log = Logger()
     protocol = "smgp"
+    role = Role.SERVER
 
     _REFUSALS = {
         Refusal.STRUCTURE: Status.STRUCTURE_ERROR,
@@ -41,8 +50,6 @@ class SmgpFace:
     def __init__(self, sim: Simulator, smgw_code: int) -> None:
         self.sim = sim
         self.next_msg_id = MsgIdGenerator(smgw_code, sim.clock.seconds)
-        #: Login mode of each session (0 send, 1 receive, 2 transmit).
-        self._modes: dict[Session, int] = {}
 
     def factory(self, config: SessionConfig | None = None) -> SessionFactory:
         """The session factory of this face's listener."""
@@ -55,45 +62,36 @@ class SmgpFace:
         self.log.info("SMGP connection from {peer}", peer=session.peer)
 
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        """Answer a request from the peer (login first, then the protocol's requests)."""
+        """Answer a request from the peer once the engine found it legal."""
+        if self.sim.fault_disconnect(session):
+            return None
+        return super().handle_request(session, header, pdu)
+
+    def authenticate(self, session: Session, pdu: p.Login) -> LoginResult | None:
+        """Check a Login: the secret and version, then the IP and session limits."""
         sim = self.sim
         if sim.fault_disconnect(session):
             return None
-        kind = type(pdu)
-        if not session.bound:
-            if kind is not p.Login:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            return self._login(session, header, pdu)
-        if kind is p.Submit:
-            if self._modes.get(session) == LoginMode.RECEIVE:
-                return p.SubmitResp(status=int(Status.COMMAND_ERROR))
-            return self._submit(session, pdu)
-        self.log.warn("{peer}: SMGP {pdu} is not served here", peer=session.peer,
-                      pdu=kind.__name__)  # fmt: skip
-        return None
-
-    def _login(self, session: Session, header: Header, pdu: p.Login) -> Any:
-        sim = self.sim
         secrets = {a.id: a.secret for a in sim.accounts.values()}
         check = check_login(pdu, secrets)
         account = sim.accounts.get(check.account or "")
         status = check.status
         if status == 0 and account is not None:
             admitted = sim.admit(account, session)
-            status = {0: 0, 2: Status.IP_ADDRESS_ERROR, 5: Status.TOO_MANY_CONNECTIONS}[admitted]
+            status = _ADMIT_STATUSES[admitted] if admitted else 0
         if status != 0 or account is None:
             self.log.warn("refused SMGP Login from {peer}: status {status}", peer=session.peer,
                           status=status)  # fmt: skip
-            refuse(session, p.LoginResp(status=int(status)), header.sequence_id)
-            return None
+            return LoginResult(int(status), p.LoginResp(status=int(status)))
         use_codec(session, codec_for_version(check.version))
-        self._modes[session] = pdu.login_mode
-        session.authenticated(account.id)
-        sim.session_bound(account, session, self)
-        return check.response
+        return LoginResult(0, check.response, account.id, pdu.login_mode)
 
-    def _submit(self, session: Session, pdu: p.Submit) -> Any:
+    def logged_in(self, session: Session) -> None:
+        """The login response is written: what waits for the account may go out."""
+        self.sim.session_bound(self.sim.accounts[session.account], session, self)
+
+    @responder(p.Submit)
+    def _submit(self, session: Session, header: Header, pdu: p.Submit) -> Any:
         sim = self.sim
         account = sim.accounts[session.account]
         msg_id = self.next_msg_id()
@@ -130,7 +128,6 @@ class SmgpFace:
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         """A link is gone."""
-        self._modes.pop(session, None)
         self.sim.session_gone(session)
 
     # -- Face ------------------------------------------------------------
@@ -140,7 +137,7 @@ class SmgpFace:
         return [
             s
             for s in account.sessions
-            if s.bound and s.handler is self and self._modes.get(s) != LoginMode.SEND
+            if s.bound and s.handler is self and s.mode != LoginMode.SEND
         ]
 
     def connect(self, account: Account) -> Deferred[Session] | None:

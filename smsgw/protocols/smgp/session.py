@@ -12,7 +12,8 @@ from twisted.logger import Logger
 
 from smsgw.protocols.cmpp.auth import connect_timestamp, timestamp_text
 from smsgw.protocols.codec import ProtocolCodec
-from smsgw.protocols.session import PduAdapter, Session
+from smsgw.protocols.legality import build_legality, refuse, request_classes
+from smsgw.protocols.session import LoginRefused, LoginResult, PduAdapter, Session
 from smsgw.protocols.smgp import pdus as p
 from smsgw.protocols.smgp.codec import SMGP13, SMGP30, codec_for_version
 from smsgw.protocols.smgp.constants import (
@@ -24,6 +25,7 @@ from smsgw.protocols.smgp.constants import (
 )
 
 __all__ = [
+    "LEGALITY",
     "LoginCheck",
     "LoginFailed",
     "SmgpAdapter",
@@ -32,7 +34,6 @@ __all__ = [
     "check_login",
     "login",
     "login_timestamp",
-    "refuse",
 ]
 
 log = Logger()
@@ -79,6 +80,33 @@ _ERROR_RESPONSES: dict[int, Callable[[int], object]] = {
 }
 
 
+#: Every SMGP request class (1.3 and 3.0 share them).
+REQUESTS = request_classes(SMGP13, SMGP30)
+
+#: Which request is legal when (smgp30.md §2: Login first).  LoginMode rows:
+#: a send-only or receive-only login is told Status 11 ("command error") for
+#: the direction it did not ask for: Submit on a RECEIVE login (§6).  A Login
+#: on a bound link is refused with Status 11 too.
+LEGALITY = build_legality(
+    requests=REQUESTS,
+    login=p.Login,
+    terminate=p.Exit,
+    keepalive=p.ActiveTest,
+    second_login=Status.COMMAND_ERROR,
+    modes={
+        LoginMode.SEND: {},
+        LoginMode.RECEIVE: {p.Submit: refuse(Status.COMMAND_ERROR)},
+        LoginMode.TRANSMIT: {},
+    },
+)
+
+#: Refusals that echo the request's MsgID.
+_REFUSALS: dict[type, Callable[[Any, int], object]] = {
+    p.Deliver: lambda pdu, s: p.DeliverResp(pdu.msg_id, s),
+    p.Forward: lambda pdu, s: p.ForwardResp(pdu.msg_id, s),
+}
+
+
 class SmgpAdapter(PduAdapter):
     """SMGP for the session engine: SequenceID wrapping over 0…2³²−1, Active_Test, Exit.
 
@@ -95,6 +123,13 @@ class SmgpAdapter(PduAdapter):
     #: shape to carry the status, so their links close.
     error_responses = _ERROR_RESPONSES
     default_status = Status.STRUCTURE_ERROR
+    legality = LEGALITY
+    refusals = _REFUSALS
+    #: A legal request the role does not serve: Status 11, "command error".
+    not_served_status = Status.COMMAND_ERROR
+
+    def login_status_text(self, status: int) -> str:
+        return _status_text(status)
 
     def __init__(self, codec: ProtocolCodec = SMGP30, first_sequence: int = 1) -> None:
         self.codec = codec
@@ -117,12 +152,8 @@ def use_codec(session: Session, codec: ProtocolCodec) -> None:
     session.adapter.codec = codec
 
 
-class LoginFailed(Exception):
-    """The SMGW refused Login; ``status`` is its Login_Resp Status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"login refused with status {status}: {message}")
-        self.status = status
+#: The SMGW refused Login (the engine's one login error; ``status`` is the Status).
+LoginFailed = LoginRefused
 
 
 def _status_text(status: int) -> str:
@@ -149,17 +180,16 @@ def login(
     :param client_id: the account (at most 8 bytes), hashed unpadded.
     :param login_mode: 0 send, 1 receive, 2 transmit (:class:`LoginMode`).
     :param version: the ClientVersion to offer.
-    :raises LoginFailed: (in the Deferred) for a non-zero Status; the link
+    :raises LoginRefused: (in the Deferred) for a non-zero Status; the link
         is closed.
     """
     timestamp = login_timestamp(session.clock.seconds())
     auth = authenticator_client(client_id, secret, timestamp)
     request = p.Login(client_id, auth, int(login_mode), timestamp, version)
 
-    def _check(resp: p.LoginResp) -> p.LoginResp:
+    def _accept(resp: p.LoginResp) -> LoginResult:
         if resp.status != 0:
-            session.transport.loseConnection()  # type: ignore[union-attr]
-            raise LoginFailed(resp.status, _status_text(resp.status))
+            return LoginResult(resp.status, resp)
         if not hmac.compare_digest(
             resp.authenticator_server, authenticator_server(0, auth, secret)
         ):
@@ -174,10 +204,9 @@ def login(
             use_codec(session, SMGP13)
         if isinstance(session.adapter, SmgpAdapter):
             session.adapter.login_mode = int(login_mode)
-        session.authenticated(client_id.decode("ascii", "replace"))
-        return resp
+        return LoginResult(0, resp, client_id.decode("ascii", "replace"), int(login_mode))
 
-    return session.send(request).addCallback(_check)
+    return session.log_in(request, _accept)
 
 
 class LoginCheck(NamedTuple):
@@ -195,6 +224,10 @@ class LoginCheck(NamedTuple):
     response: p.LoginResp
     account: str | None
     version: int = VERSION_30
+
+    def login_result(self, mode: int | None = None) -> LoginResult:
+        """This check as the engine's :class:`LoginResult`, for a login in *mode*."""
+        return LoginResult(self.status, self.response, self.account, mode)
 
 
 def check_login(
@@ -236,9 +269,3 @@ def check_login(
     assert secret is not None
     digest = authenticator_server(0, request.authenticator_client, secret)
     return LoginCheck(0, p.LoginResp(0, digest, server_version), account, version)
-
-
-def refuse(session: Session, response: Any, sequence_id: int) -> None:
-    """Answer a refused Login and close the link once the answer is written."""
-    session.respond(response, sequence_id)
-    session.transport.loseConnection()  # type: ignore[union-attr]

@@ -27,10 +27,9 @@ from smsgw.protocols.cmpp.negotiate import (
     check_connect_negotiated,
     codec_for_version,
 )
-from smsgw.protocols.cmpp.session import refuse
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.errors import DecodeError
-from smsgw.protocols.session import Session, SessionConfig
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig
 
 #: cmpp20-notes.md section 4 inputs and digests.
 SP_ID, SECRET, TIMESTAMP = b"901234", b"123456", 315123015
@@ -203,23 +202,22 @@ class AdapterTests(SynchronousTestCase):
 class _Handler:
     """A minimal ISMG role: negotiated CONNECT, then SUBMIT_RESP for every SUBMIT."""
 
+    role = Role.SERVER
+
     def __init__(self) -> None:
         self.requests: list[Any] = []
 
     def session_started(self, session: Session) -> None:
         pass
 
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult:
+        self.requests.append(pdu)
+        adapter = session.adapter
+        assert isinstance(adapter, VersionedCmppAdapter)
+        return adapter.check_connect(pdu, SECRETS).login_result()
+
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         self.requests.append(pdu)
-        if type(pdu) is p.Connect:
-            adapter = session.adapter
-            assert isinstance(adapter, VersionedCmppAdapter)
-            check = adapter.check_connect(pdu, SECRETS)
-            if check.status != 0:
-                refuse(session, check.response, header.sequence_id)
-                return None
-            session.authenticated(check.account)
-            return check.response
         if type(pdu) is p.Submit:
             return p.SubmitResp(msg_id=0x1234, result=0)
         return None

@@ -23,10 +23,9 @@ from smsgw.protocols.cmpp.session import (
     LoginFailed,
     check_connect,
     login,
-    refuse,
 )
 from smsgw.protocols.codec import Header
-from smsgw.protocols.session import Session, SessionConfig, State
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, State
 
 SP_ID = b"901234"
 SECRET = b"s3cret"
@@ -35,7 +34,9 @@ NOW = 1709618828.0
 
 
 class _Ismg:
-    """The server side of CONNECT: check it, answer, bind or refuse."""
+    """The server side of CONNECT: check it; the engine answers, binds or refuses."""
+
+    role = Role.SERVER
 
     def __init__(self, secrets: dict[str, bytes]) -> None:
         self.secrets = secrets
@@ -45,17 +46,14 @@ class _Ismg:
     def session_started(self, session: Session) -> None:
         pass
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        if not isinstance(pdu, p.Connect):
-            return None
+    def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult:
         self.connects.append(pdu)
         check = check_connect(pdu, self.secrets)
         self.checks.append(check)
-        if check.status != 0:
-            refuse(session, check.response, header.sequence_id)
-            return None
-        session.authenticated(check.account)
-        return check.response
+        return check.login_result()
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
+        return None
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         pass

@@ -20,7 +20,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.protocols.codec import Header
 from smsgw.protocols.errors import DecodeError, EncodeError, TruncatedError, UnknownCommandError
-from smsgw.protocols.session import Adapter, Session, SessionConfig, State
+from smsgw.protocols.session import Adapter, LoginResult, Role, Session, SessionConfig, State
 from smsgw.protocols.sgip import pdus as p
 from smsgw.protocols.sgip.codec import SGIP12, decode, encode
 from smsgw.protocols.sgip.constants import RESPONSE_BIT, CommandId, LoginType, Result
@@ -29,7 +29,6 @@ from smsgw.protocols.sgip.session import (
     SgipAdapter,
     bind,
     check_bind,
-    refuse,
     sgip_session_config,
 )
 
@@ -43,28 +42,23 @@ ACCOUNTS = {"spuser": "sppass", "other": "pw2"}
 class SmgRole:
     """A minimal SMG: checks Bind, accepts Submit, records what it saw."""
 
+    role = Role.SERVER
+
     def __init__(self, allowed: tuple[int, ...] = (LoginType.SP_TO_SMG,)) -> None:
         self.allowed = allowed
+        self.binds: list[p.Bind] = []
         self.requests: list[tuple[Header, Any]] = []
         self.ended: list[Failure] = []
 
     def session_started(self, session: Session) -> None:
         pass
 
+    def authenticate(self, session: Session, pdu: p.Bind) -> LoginResult:
+        self.binds.append(pdu)
+        return check_bind(pdu, ACCOUNTS, self.allowed).login_result()
+
     def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         self.requests.append((header, pdu))
-        if not session.bound:
-            if type(pdu) is not p.Bind:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            check = check_bind(pdu, ACCOUNTS, self.allowed)
-            if check.result != Result.OK:
-                refuse(session, check.response, header.sequence_id)
-                return None
-            session.authenticated(check.account)
-            return check.response
-        if type(pdu) is p.Bind:
-            return p.BindResp(Result.REPEATED_LOGIN)
         if type(pdu) is p.Submit:
             return p.SubmitResp(Result.OK)
         return None
@@ -251,15 +245,14 @@ class BindTests(SynchronousTestCase):
         self.assertTrue(link.client.bound)
         self.assertTrue(link.server.bound)
         self.assertEqual((link.client.account, link.server.account), ("spuser", "spuser"))
-        header, request = link.smg_role.requests[0]
-        self.assertEqual(request, p.Bind(1, b"spuser", b"sppass"))
-        self.assertEqual(header.sequence_id, (SP_NODE, 1120203225, 0))
+        self.assertEqual(link.smg_role.binds, [p.Bind(1, b"spuser", b"sppass")])
+        self.assertEqual(link.smg_role.requests, [])
 
     def _refused(self, result: int, **kwargs: Any) -> None:
         link = _Link()
         failure = self.failureResultOf(link.bind(**kwargs), BindFailed)
         self.assertEqual(failure.value.result, result)
-        self.assertIn(f"Result {result}", str(failure.value))
+        self.assertIn(f"status {result}", str(failure.value))
         self.assertEqual(link.client.state, State.CLOSED)
         self.assertEqual(link.server.state, State.CLOSED)
         self.assertFalse(link.server.bound)
@@ -277,9 +270,13 @@ class BindTests(SynchronousTestCase):
         self._refused(Result.BAD_LOGIN_TYPE, login_type=LoginType.SMG_TO_SP)
 
     def test_unknown_result_text(self) -> None:
-        """BindFailed names an unknown Result as such."""
-        self.assertIn("unknown error", str(BindFailed(250)))
-        self.assertIn("too many connections", str(BindFailed(3)))
+        """A refused Bind names an unknown Result as such, a known one by its meaning."""
+        link = _Link()
+        failure = self.failureResultOf(link.bind(password="nope"), BindFailed)
+        self.assertIn("illegal login", str(failure.value))
+        adapter = SgipAdapter(SMG_NODE)
+        self.assertEqual(adapter.login_status_text(250), "unknown error")
+        self.assertEqual(adapter.login_status_text(3), "too many connections")
 
     def test_long_credentials(self) -> None:
         """A name longer than 16 bytes fails the Deferred and sends nothing."""
@@ -287,7 +284,7 @@ class BindTests(SynchronousTestCase):
         d = bind(link.client, 1, "x" * 17, "pw")
         self.failureResultOf(d, EncodeError)
         link.pump.flush()
-        self.assertEqual(link.smg_role.requests, [])
+        self.assertEqual(link.smg_role.binds, [])
         self.assertEqual(link.client.dispatcher.in_flight, 0)
 
     def test_bytes_credentials(self) -> None:
@@ -299,7 +296,7 @@ class BindTests(SynchronousTestCase):
         self.assertEqual(link.client.account, "spuser")
 
     def test_repeated_bind(self) -> None:
-        """A second Bind on a bound link gets Result 2 from this SMG role."""
+        """A second Bind on a bound link gets Result 2 ("repeated login") from the engine."""
         link = _Link()
         self.successResultOf(link.bind())
         d = link.client.send(p.Bind(1, b"spuser", b"sppass"))
@@ -357,7 +354,7 @@ class IdleTests(SynchronousTestCase):
         self.assertEqual(link.server.state, State.CLOSED)
         self.assertEqual(link.client.state, State.CLOSED)
         # Nothing but Bind went to the server: no keepalive was invented.
-        self.assertEqual([type(r) for _, r in link.smg_role.requests], [p.Bind])
+        self.assertEqual((len(link.smg_role.binds), link.smg_role.requests), (1, []))
 
     def test_traffic_keeps_link(self) -> None:
         """Any inbound frame restarts the 60 s."""
@@ -402,7 +399,7 @@ class BadFrameTests(SynchronousTestCase):
         self.assertEqual(response, p.SubmitResp(Result.BAD_LENGTH))
         self.assertEqual((header.command_id, header.sequence_id), (CommandId.SUBMIT_RESP, seq))
         self.assertFalse(transport.disconnecting)
-        self.assertEqual(len(role.requests), 1)  # only the Bind reached the role
+        self.assertEqual(role.requests, [])  # the Submit never reached the role
         self.assertTrue(server.bound)
 
     def test_truncated_submit_over_link(self) -> None:

@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from smsgw.protocols.codec import Header
 from smsgw.protocols.errors import DecodeError, UnknownCommandError
 from smsgw.protocols.framing import Framer
-from smsgw.protocols.session import Session, SessionConfig, State
+from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, State
 from smsgw.protocols.smgp import codec as c
 from smsgw.protocols.smgp import pdus as p
 from smsgw.protocols.smgp.constants import VERSION_13, VERSION_30, LoginMode, RequestId, Status
@@ -31,7 +31,6 @@ from smsgw.protocols.smgp.session import (
     authenticator_server,
     check_login,
     login,
-    refuse,
     use_codec,
 )
 
@@ -46,6 +45,8 @@ GOLDEN_LOGIN = bytes.fromhex(
 class Smgw:
     """A minimal SMGW role: Login with :func:`check_login`, Submit accepted."""
 
+    role = Role.SERVER
+
     def __init__(self, server_version: int = VERSION_30, bad_digest: bool = False) -> None:
         self.server_version = server_version
         self.bad_digest = bad_digest
@@ -56,21 +57,16 @@ class Smgw:
     def session_started(self, session: Session) -> None:
         pass
 
-    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
-        if not session.bound:
-            if type(pdu) is not p.Login:
-                session.transport.loseConnection()  # type: ignore[union-attr]
-                return None
-            check = check_login(pdu, SECRETS, server_version=self.server_version)
-            self.checks.append(check)
-            if check.status:
-                refuse(session, check.response, header.sequence_id)
-                return None
+    def authenticate(self, session: Session, pdu: p.Login) -> LoginResult:
+        check = check_login(pdu, SECRETS, server_version=self.server_version)
+        self.checks.append(check)
+        if check.status == 0:
             use_codec(session, c.codec_for_version(check.version))
-            session.authenticated(check.account)
             if self.bad_digest:
                 check.response.authenticator_server = bytes(16)
-            return check.response
+        return check.login_result(pdu.login_mode)
+
+    def handle_request(self, session: Session, header: Header, pdu: Any) -> Any:
         if type(pdu) is p.Submit:
             self.submits.append(pdu)
             return p.SubmitResp(MSG_ID, Status.OK)
