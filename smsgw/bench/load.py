@@ -140,7 +140,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
     from smsgw.config import parse_upstream_url
     from smsgw.sp.channel import Channel, SegmentResult
     from smsgw.sp.clients import ReportEvent
-    from smsgw.text.longsms import Segment
+    from smsgw.text.longsms import Part
 
     url = parse_upstream_url(target)
     url = attrs.evolve(
@@ -166,7 +166,7 @@ def run(opts: Options, target: str) -> dict[str, Any]:
 
     channel = Channel(url, reactor, on_event=on_event, name=f"bench-{url.scheme}")
     content = "smsgw bench load test message".encode("ascii")
-    segment = Segment(pk_total=1, pk_number=1, tp_udhi=0, content=content, msg_fmt=0)
+    segment = Part(pk_total=1, pk_number=1, tp_udhi=False, content=content, msg_fmt=0)
     dests = ("13800138000",)
     inflight_cap = opts["sessions"] * opts["window"] * 2
 

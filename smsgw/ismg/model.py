@@ -20,7 +20,7 @@ from twisted.internet.defer import Deferred
 from smsgw.protocols.session import Session
 from smsgw.protocols.times import BEIJING
 from smsgw.ratelimit import TokenBucket
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 __all__ = ["Account", "Face", "Mt", "Refusal", "beijing", "beijing_day", "text"]
 
@@ -93,7 +93,7 @@ class Face(Protocol):
     ) -> object:
         """The PDU that reports *stat* for ``mt.dests[index]``."""
 
-    def mo_pdus(self, account: Account, sender: str, to: str, segments: list[Segment]) -> list[Any]:
+    def mo_pdus(self, account: Account, sender: str, to: str, segments: list[Part]) -> list[Any]:
         """The PDUs that carry an MO (one per segment)."""
 
     def live_sessions(self, account: Account) -> list[Session]:

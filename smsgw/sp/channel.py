@@ -46,7 +46,7 @@ from smsgw.ratelimit import TokenBucket
 from smsgw.sp.clients import Client, Event, client_for
 from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.text import choose_fmt, split_text
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part, PartLike
 
 #: Called with every inbound DELIVER, Report or UserRpt (and the link); may return a Deferred.
 DeliverHandler = Callable[[Any, Session], Any]
@@ -324,7 +324,7 @@ class Channel(MultiService):
 
     # -- IChannel ----------------------------------------------------------
 
-    def segments(self, text: str) -> list[Segment]:
+    def segments(self, text: str) -> list[Part]:
         """*text* in UDH segments, in the Msg_Fmt it needs (GBK with ``charset=gbk``)."""
         fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         return split_text(text, fmt, next(self._reference) & 0xFF)
@@ -449,7 +449,7 @@ class Channel(MultiService):
         return resp
 
     def submit_segment(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool = True, src_ext: str = ""
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool = True, src_ext: str = ""
     ) -> Deferred[SegmentResult]:
         """SUBMIT one segment to *dests*; fire with its :class:`SegmentResult`."""
         src = (self.config.src_id or "") + src_ext

@@ -21,7 +21,7 @@ from twisted.internet.defer import Deferred
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.registry import for_scheme
 from smsgw.protocols.session import Session
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import PartLike
 
 
 @attrs.frozen
@@ -84,7 +84,7 @@ class Client(Protocol):
         """Log in on a fresh link."""
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
 

@@ -46,7 +46,6 @@ from smsgw.store.model import (
 )
 from smsgw.store.payload import mo_payload
 from smsgw.text import Reassembler, decode_text
-from smsgw.text.longsms import Segment as TextSegment
 
 if TYPE_CHECKING:
     from smsgw.metrics import Metrics
@@ -314,7 +313,7 @@ class Gateway(MultiService):
                 pk_total=s.pk_total,
                 content=s.content,
                 msg_fmt=s.msg_fmt,
-                tp_udhi=bool(s.tp_udhi),
+                tp_udhi=s.tp_udhi,
             )
             for s in parts
         )
@@ -406,15 +405,9 @@ class Gateway(MultiService):
         self.in_flight[name] += len(group)
         if self.metrics is not None:
             self._metric(self.metrics.in_flight, name).set(self.in_flight[name])
-        segment = TextSegment(
-            pk_total=first.pk_total,
-            pk_number=first.pk_number,
-            tp_udhi=1 if first.tp_udhi else 0,
-            content=first.content,
-            msg_fmt=first.msg_fmt,
-        )
+        # The work as the store handed it out is what the client builds the SUBMIT from.
         d = channel.submit_segment(
-            tuple(w.to for w in group), segment, report=first.report, src_ext=first.src_ext
+            tuple(w.to for w in group), first, report=first.report, src_ext=first.src_ext
         )
         # Plain callbacks, not coroutines: this runs for every SUBMIT.
         recorded: Deferred[None] = d.addCallbacks(
@@ -448,7 +441,8 @@ class Gateway(MultiService):
                     len(group)
                 )
 
-        return d.addBoth(recorded).addCallback(counted)
+        done: Deferred[None] = d.addBoth(recorded).addCallback(counted)
+        return done
 
     async def _not_submitted(
         self, failure: Failure, channel: IChannel, group: list[SegmentWork]
@@ -524,7 +518,8 @@ class Gateway(MultiService):
             err=event.err,
             callback_url=self._callback_url(InboundKind.REPORT),
         )
-        return d.addCallback(_nothing)
+        stored: Deferred[None] = d.addCallback(_nothing)
+        return stored
 
     async def on_event(self, event: Event) -> None:
         """Store a report or MO; the channel answers the gateway only after this."""
@@ -564,13 +559,6 @@ class Gateway(MultiService):
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    # -- views -------------------------------------------------------------
-
-    async def message_view(self, message_id: str) -> dict[str, Any] | None:
-        """``GET /v1/sms/{id}``'s body, or None."""
-        message = await self.store.get_message(message_id)
-        return None if message is None else view(message)
-
 
 def _nothing(_: object) -> None:
     return None
@@ -597,40 +585,3 @@ def _group(works: list[SegmentWork], max_dests: Callable[[bool], int]) -> list[l
             groups.append(group)
         group.append(w)
     return groups
-
-
-def view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    """A message as the HTTP API shows it (DESIGN.md §4.3)."""
-    from smsgw.store.model import derive_status
-
-    body: dict[str, Any] = {
-        "id": message.id,
-        "status": str(message.status),
-        "created_at": message.created_at,
-        "mode": str(message.mode),
-        "send_at": message.send_at,
-        "external_id": message.external_id,
-        "recipients": [
-            {
-                "to": r.to,
-                "channel": r.channel,
-                "status": str(derive_status(s.state for s in r.segments)),
-                "segments": [
-                    {
-                        "pk_number": s.pk_number,
-                        "pk_total": s.pk_total,
-                        "msg_id": s.msg_id,
-                        "result": s.result,
-                        "stat": s.stat,
-                        "state": str(s.state),
-                        **({"error": s.error} if s.error else {}),
-                    }
-                    for s in r.segments
-                ],
-            }
-            for r in message.recipients
-        ],
-    }
-    if rejected:
-        body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
-    return body

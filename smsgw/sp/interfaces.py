@@ -22,7 +22,7 @@ from zope.interface import Attribute
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
-    from smsgw.text.longsms import Segment
+    from smsgw.text.longsms import Part, PartLike
 
 
 @attrs.frozen
@@ -83,7 +83,7 @@ class IChannel(IService):
         is stored: the channel acknowledges upstream only then."""
     )
 
-    def segments(text: str) -> list[Segment]:
+    def segments(text: str) -> list[Part]:
         """How this channel cuts *text* into what :meth:`submit_segment` takes.
 
         A binary carrier channel splits long text with a UDH in the Msg_Fmt it
@@ -99,7 +99,7 @@ class IChannel(IService):
         """
 
     def submit_segment(
-        dests: tuple[str, ...], segment: Segment, *, report: bool, src_ext: str
+        dests: tuple[str, ...], segment: PartLike, *, report: bool, src_ext: str
     ) -> Deferred[SegmentResult]:
         """Send *segment* to *dests*; fire with the upstream's answer.
 

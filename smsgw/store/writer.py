@@ -2,7 +2,7 @@
 
 :class:`~smsgw.store.sqlite.SqliteStore` opened with ``process=True``
 runs its transactions here instead of on a thread of the reactor's process.
-The work is the same (:func:`~smsgw.store.sqlite._run_batch` over the same
+The work is the same (:func:`~smsgw.store.sqlite.batch.run_batch` over the same
 jobs); what changes is the GIL.  A database thread gives the GIL up around
 every SQLite statement and must win it back from the reactor thread each
 time, and the two threads together can use one core at most; a process of
@@ -12,7 +12,7 @@ its own has its own GIL and can run on another core.
 parent is the only peer: the pipes are this process's stdin and stdout).
 
 * parent → child: a list of jobs ``(function, args)``, each function one of
-  :mod:`smsgw.store.sqlite`'s, pickled by name;
+  one of the :mod:`smsgw.store.sqlite` package's, pickled by name;
 * child → parent: first ``("ready", (version_before, version_after))`` or
   ``("error", exception)``; then for every transaction
   ``("done", [(ok, value or exception), ...])`` or
@@ -47,7 +47,8 @@ from typing import Any, BinaryIO
 from smsgw.runtime import tune_gc
 from smsgw.store.interface import StoreError
 from smsgw.store.migrations import migrate
-from smsgw.store.sqlite import _Hot, _Job, _open_connection, _run_batch
+from smsgw.store.sqlite.batch import Hot, Job, run_batch
+from smsgw.store.sqlite.connection import open_connection
 
 _LENGTH = struct.Struct(">I")
 _CHUNK = 1 << 16
@@ -72,7 +73,7 @@ class _Frames:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.buffer = bytearray()
-        self.jobs: deque[_Job] = deque()
+        self.jobs: deque[Job] = deque()
         self.eof = False
 
     def _read(self) -> None:
@@ -91,7 +92,7 @@ class _Frames:
             start += 4 + length
         del buffer[:start]
 
-    def take(self, limit: int) -> list[_Job] | None:
+    def take(self, limit: int) -> list[Job] | None:
         """Up to *limit* jobs: wait for one, then take whatever else has arrived; None at EOF."""
         while not self.jobs:
             if self.eof:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        _open_connection(conn, synchronous, int(busy_timeout_ms))
+        open_connection(conn, synchronous, int(busy_timeout_ms))
         versions = migrate(conn, time.time())
     except Exception as e:
         _send(out, ("error", e))
@@ -148,13 +149,13 @@ def main(argv: list[str] | None = None) -> int:
             conn.close()
         return 1
     _send(out, ("ready", versions))
-    hot = _Hot()
+    hot = Hot()
     frames = _Frames(0)
     limit = int(max_batch)
     try:
         while (jobs := frames.take(limit)) is not None and os.getppid() == int(parent):
             try:
-                result: tuple[Any, ...] = ("done", _run_batch(conn, jobs, hot))
+                result: tuple[Any, ...] = ("done", run_batch(conn, jobs, hot))
             except Exception as e:
                 result = ("failed", e, len(jobs))
             _send(out, result)

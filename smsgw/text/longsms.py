@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable, Iterable
+from typing import Protocol
 
 import attrs
 
@@ -27,9 +28,10 @@ __all__ = [
     "MAX_SEGMENTS",
     "ConcatInfo",
     "Incomplete",
+    "Part",
+    "PartLike",
     "Reassembled",
     "Reassembler",
-    "Segment",
     "UdhElement",
     "UdhError",
     "concat_info",
@@ -58,13 +60,43 @@ class UdhError(ValueError):
     """A User Data Header is malformed (TS 23.040 9.2.3.24)."""
 
 
+class PartLike(Protocol):
+    """What a SUBMIT needs of one segment: a :class:`Part`, or the store's
+    :class:`~smsgw.store.model.SegmentWork` as the store hands it out (the SP
+    clients take either as it is, with no copy in between).
+    """
+
+    @property
+    def pk_total(self) -> int:
+        """``Pk_total``."""
+
+    @property
+    def pk_number(self) -> int:
+        """``Pk_number``, 1-based."""
+
+    @property
+    def tp_udhi(self) -> bool:
+        """Whether ``content`` starts with a UDH (``TP_udhi``)."""
+
+    @property
+    def content(self) -> bytes:
+        """``Msg_Content``: UDH plus payload, or the payload alone."""
+
+    @property
+    def msg_fmt(self) -> int:
+        """``Msg_Fmt`` of the payload."""
+
+
 @attrs.frozen
-class Segment:
-    """One submit's worth of a message (CMPP 2.0 notes section 10).
+class Part:
+    """One submit's worth of a message as :func:`split_text` cuts it (CMPP 2.0 notes section 10).
+
+    The store keeps it as a :class:`~smsgw.store.model.Segment` (with its
+    state); this class is only the bytes and their numbering.
 
     :ivar pk_total: ``Pk_total``, equal to TT of the UDH (1 when unsplit).
     :ivar pk_number: ``Pk_number``, 1-based, equal to SS of the UDH.
-    :ivar tp_udhi: ``TP_udhi``: 1 when ``content`` starts with a UDH, else 0.
+    :ivar tp_udhi: ``TP_udhi``: whether ``content`` starts with a UDH.
     :ivar content: ``Msg_Content`` bytes: UDH plus payload, or the payload
         alone for an unsplit message.
     :ivar msg_fmt: ``Msg_Fmt`` of the payload.
@@ -72,7 +104,7 @@ class Segment:
 
     pk_total: int
     pk_number: int
-    tp_udhi: int
+    tp_udhi: bool
     content: bytes
     msg_fmt: int
 
@@ -162,18 +194,18 @@ def _udh(reference: int, total: int, number: int, *, udh16: bool) -> bytes:
     return bytes((_UDH8_LENGTH - 1, IEI_CONCAT_8BIT, 3, reference & 0xFF, total, number))
 
 
-def _segments(chunks: list[bytes], fmt: int, reference: int, *, udh16: bool) -> list[Segment]:
-    """Wrap payload chunks into numbered :class:`Segment` objects with UDHs."""
+def _segments(chunks: list[bytes], fmt: int, reference: int, *, udh16: bool) -> list[Part]:
+    """Wrap payload chunks into numbered :class:`Part` objects with UDHs."""
     total = len(chunks)
     if total > MAX_SEGMENTS:
         raise ValueError(
             f"message needs {total} segments; a concatenated message has at most {MAX_SEGMENTS}"
         )
     return [
-        Segment(
+        Part(
             pk_total=total,
             pk_number=number,
-            tp_udhi=1,
+            tp_udhi=True,
             content=_udh(reference, total, number, udh16=udh16) + chunk,
             msg_fmt=int(fmt),
         )
@@ -222,7 +254,7 @@ def _text_capacity(fmt: MsgFmt, *, udh16: bool) -> int:
     return max_single_length(fmt) - udh_length
 
 
-def split_text(text: str, fmt: MsgFmt, reference: int, *, udh16: bool = False) -> list[Segment]:
+def split_text(text: str, fmt: MsgFmt, reference: int, *, udh16: bool = False) -> list[Part]:
     """Split message text into submit-sized segments (CMPP 2.0 notes section 10).
 
     Text that fits :func:`max_single_length` in ``fmt`` gives one segment with no
@@ -252,7 +284,7 @@ def split_text(text: str, fmt: MsgFmt, reference: int, *, udh16: bool = False) -
     fmt = MsgFmt(fmt)
     encoded = encode_text(text, fmt)
     if len(encoded) <= max_single_length(fmt):
-        return [Segment(pk_total=1, pk_number=1, tp_udhi=0, content=encoded, msg_fmt=int(fmt))]
+        return [Part(pk_total=1, pk_number=1, tp_udhi=False, content=encoded, msg_fmt=int(fmt))]
     capacity = _text_capacity(fmt, udh16=udh16)
     _check_segment_count(len(encoded), capacity)
     if fmt == MsgFmt.ASCII:
@@ -266,7 +298,7 @@ def split_text(text: str, fmt: MsgFmt, reference: int, *, udh16: bool = False) -
     return _segments(chunks, fmt, reference, udh16=udh16)
 
 
-def split_bytes(data: bytes, fmt: int, reference: int, *, udh16: bool = False) -> list[Segment]:
+def split_bytes(data: bytes, fmt: int, reference: int, *, udh16: bool = False) -> list[Part]:
     """Split a binary payload into submit-sized segments (CMPP 2.0 notes section 10).
 
     Up to 140 bytes give one segment with no UDH; longer payloads are cut into
@@ -281,7 +313,7 @@ def split_bytes(data: bytes, fmt: int, reference: int, *, udh16: bool = False) -
     """
     data = bytes(data)
     if len(data) <= _BINARY_SINGLE_LENGTH:
-        return [Segment(pk_total=1, pk_number=1, tp_udhi=0, content=data, msg_fmt=fmt)]
+        return [Part(pk_total=1, pk_number=1, tp_udhi=False, content=data, msg_fmt=fmt)]
     capacity = _BINARY_SINGLE_LENGTH - (_UDH16_LENGTH if udh16 else _UDH8_LENGTH)
     _check_segment_count(len(data), capacity)
     chunks = [data[i : i + capacity] for i in range(0, len(data), capacity)]

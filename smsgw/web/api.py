@@ -26,7 +26,7 @@ from typing import Any
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from smsgw.sp.gateway import Gateway, Item, RequestError, SendRequest, view
+from smsgw.sp.gateway import Gateway, Item, RequestError, SendRequest
 from smsgw.sp.templates import TemplateError, validate_template
 from smsgw.store.interface import TemplateExists
 from smsgw.store.model import Mode, Template, TemplateEngine
@@ -39,6 +39,7 @@ from smsgw.web.jsonapi import (
     require_field,
     require_object,
 )
+from smsgw.web.views import inbound_view, message_view
 
 _SMS_FIELDS = (
     "to", "content", "template", "params", "items", "report", "src_ext", "mode", "send_at",
@@ -153,7 +154,7 @@ class _Sms(JsonResource):
             accepted = await self.gateway.accept(send)
         except RequestError as e:
             raise JsonError(e.status, e.code, e.message, field=e.field) from None
-        body = view(accepted.message, accepted.rejected)
+        body = message_view(accepted.message, accepted.rejected)
         if accepted.repeated:
             body["repeated"] = True
             return 200, body
@@ -171,10 +172,10 @@ class _OneSms(JsonResource):
         self.message_id = message_id
 
     async def json_GET(self, request: Request) -> Any:
-        body = await self.gateway.message_view(self.message_id)
-        if body is None:
+        message = await self.gateway.store.get_message(self.message_id)
+        if message is None:
             raise JsonError(404, "unknown_message", "no such message", field="id")
-        return body
+        return message_view(message)
 
 
 class _Inbound(JsonResource):
@@ -185,18 +186,7 @@ class _Inbound(JsonResource):
     async def json_GET(self, request: Request) -> Any:
         limit = query_int(request, "limit", default=100, minimum=1, maximum=1000)
         items = await self.gateway.store.fetch_inbound(limit)
-        return {
-            "items": [
-                {
-                    "id": i.id,
-                    "type": str(i.kind),
-                    "channel": i.channel,
-                    "created_at": i.created_at,
-                    **i.fields,
-                }
-                for i in items
-            ]
-        }
+        return {"items": [inbound_view(i) for i in items]}
 
 
 def _template_json(t: Template) -> dict[str, Any]:

@@ -62,7 +62,7 @@ from smsgw.protocols.smgp.session import login as smgp_login
 from smsgw.sp.channel import Channel, SegmentResult
 from smsgw.tap import Options, makeService
 from smsgw.text import MsgFmt, split_text
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 from tests.sp.test_channel import _LiveTestCase, closed_port, peek, wait_until, within
 
 LOOPBACK = "tcp:0:interface=127.0.0.1"
@@ -247,7 +247,7 @@ def start_protocol_channel(
     return channel
 
 
-def one_segment(text: str = "hello") -> Segment:
+def one_segment(text: str = "hello") -> Part:
     """*text* as one unsplit segment."""
     [segment] = split_text(text, MsgFmt.ASCII, 0)
     return segment

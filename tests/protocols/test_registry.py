@@ -28,7 +28,7 @@ from smsgw.protocols.smgp.extras import SmgpExtras
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import ReportEvent, client_for
 from smsgw.tap import makeService
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 from tests.protocols import toy
 
 BUILT_IN = ("cmpp", "cmpp3", "sgip", "smgp")
@@ -239,7 +239,7 @@ class NewProtocolTests(SynchronousTestCase):
         pump.flush()
         self.assertEqual((len(channel.sessions), face.levels), (1, [3]))
 
-        segment = Segment(pk_total=1, pk_number=1, tp_udhi=0, content=b"hello", msg_fmt=0)
+        segment = Part(pk_total=1, pk_number=1, tp_udhi=False, content=b"hello", msg_fmt=0)
         d = channel.submit_segment(("13800138000",), segment, report=True)
         pump.flush()
         result = self.successResultOf(d)

@@ -34,7 +34,7 @@ from smsgw.protocols.registry import (
 from smsgw.protocols.session import PduAdapter, Session, SessionConfig, SessionFactory
 from smsgw.protocols.wire import HeaderSpec, Octets, Sized, UInt
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part, PartLike
 
 U1, U4 = UInt(1), UInt(4)
 #: The port a ``toyp://`` URL without one goes to.
@@ -189,7 +189,7 @@ class ToyClient:
         return session.send(request).addCallback(check)
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         (dest,) = dests
         return Submit(int(report), src.encode(), dest.encode(), segment.msg_fmt, segment.content)
@@ -296,7 +296,7 @@ class ToyFace:
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[Deliver]:
         return [
             Deliver(

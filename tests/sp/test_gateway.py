@@ -46,7 +46,7 @@ from smsgw.store.model import (
     SegmentState,
 )
 from smsgw.text import MsgFmt, choose_fmt, split_text
-from smsgw.text.longsms import Segment as TextSegment
+from smsgw.text.longsms import Part, PartLike
 from tests.clock import BoundedClock
 
 #: Clock start: 2025-06-15, so ISO-8601 times and Done_time look real.
@@ -68,7 +68,7 @@ class SubmitCall:
     """One ``submit_segment`` call a :class:`FakeChannel` received."""
 
     dests: tuple[str, ...]
-    segment: TextSegment
+    segment: PartLike
     report: bool
     src_ext: str
     deferred: Deferred[SegmentResult]
@@ -101,7 +101,7 @@ class FakeChannel(Service):
         self._ids = itertools.count(1)
         self._reference = itertools.count(1)
 
-    def segments(self, text: str) -> list[TextSegment]:
+    def segments(self, text: str) -> list[Part]:
         fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         return split_text(text, fmt, next(self._reference) & 0xFF)
 
@@ -124,7 +124,7 @@ class FakeChannel(Service):
     def submit_segment(
         self,
         dests: tuple[str, ...],
-        segment: TextSegment,
+        segment: PartLike,
         *,
         report: bool = True,
         src_ext: str = "",
@@ -739,8 +739,8 @@ class DeliverRespTests(SynchronousTestCase):
 class VendorChannel(FakeChannel):
     """A fake HTTP-vendor-like channel: whole texts, batches of three numbers."""
 
-    def segments(self, text: str) -> list[TextSegment]:
-        return [TextSegment(1, 1, 0, text.encode("utf-16-be"), MsgFmt.UCS2)]
+    def segments(self, text: str) -> list[Part]:
+        return [Part(1, 1, 0, text.encode("utf-16-be"), MsgFmt.UCS2)]
 
     def max_dests(self, report: bool) -> int:
         return 3

@@ -21,7 +21,6 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from smsgw.config import DEFAULT_STORE
-from smsgw.store import sqlite as sqlite_module
 from smsgw.store.interface import (
     DuplicateMessage,
     SchemaTooNew,
@@ -38,14 +37,12 @@ from smsgw.store.model import (
     Template,
     TemplateEngine,
 )
-from smsgw.store.sqlite import (
-    DEFAULT_PATH,
-    SqliteStore,
-    _ProcessRunner,
-    _query,
-    claim_query,
-    report_query,
-)
+from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore
+from smsgw.store.sqlite import runners as runners_module
+from smsgw.store.sqlite.inbound import _query
+from smsgw.store.sqlite.reports import report_query
+from smsgw.store.sqlite.runners import _ProcessRunner
+from smsgw.store.sqlite.segments import claim_query
 from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
@@ -548,7 +545,7 @@ class SqliteProcessTests(SqliteTests):
         await _gone(pid)
         while runner._link is not None:
             await deferLater(reactor, 0.01)
-        self.patch(sqlite_module, "ProcessEndpoint", Unspawnable)
+        self.patch(runners_module, "ProcessEndpoint", Unspawnable)
         error = await self.assertFailure(store.get_message("m1"), StoreError)
         self.assertIn("could not be started", str(error))
         self.flushLoggedErrors(StoreError)

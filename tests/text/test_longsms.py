@@ -13,9 +13,9 @@ from smsgw.text.encoding import MsgFmt, TextEncodeError, encode_text, max_single
 from smsgw.text.longsms import (
     ConcatInfo,
     Incomplete,
+    Part,
     Reassembled,
     Reassembler,
-    Segment,
     UdhElement,
     UdhError,
     concat_info,
@@ -33,7 +33,7 @@ from tests.strategies import (
 KEY = ("13800138000", "10655")
 
 
-def _payload(segment: Segment) -> bytes:
+def _payload(segment: Part) -> bytes:
     """The segment's bytes after its UDH, if any."""
     if not segment.tp_udhi:
         return segment.content
@@ -41,7 +41,7 @@ def _payload(segment: Segment) -> bytes:
 
 
 def _feed(
-    reassembler: Reassembler, segments: Iterable[Segment], key: Hashable = KEY, now: float = 0.0
+    reassembler: Reassembler, segments: Iterable[Part], key: Hashable = KEY, now: float = 0.0
 ) -> list[Reassembled | None]:
     """Add every segment in order; return what each :meth:`Reassembler.add` returned."""
     return [
@@ -101,13 +101,13 @@ class SplitTextPropertyTests(SynchronousTestCase):
             self.assertEqual(segment.msg_fmt, fmt)
         if total == 1:
             [segment] = segments
-            self.assertEqual(segment.tp_udhi, 0)
+            self.assertIs(segment.tp_udhi, False)
             self.assertEqual(segment.content, encode_text(text, fmt))
             return
         self.assertGreater(len(encode_text(text, fmt)), max_single_length(fmt))
         mask = 0xFFFF if udh16 else 0xFF
         for segment in segments:
-            self.assertEqual(segment.tp_udhi, 1)
+            self.assertIs(segment.tp_udhi, True)
             self.assertEqual(
                 concat_info(segment.content, segment.tp_udhi),
                 ConcatInfo(reference & mask, segment.pk_total, segment.pk_number),
@@ -167,9 +167,7 @@ class SplitTextExampleTests(SynchronousTestCase):
         segments = split_text("x" * (153 * 2 + 1), MsgFmt.ASCII, 0x39)
         self.assertEqual(len(segments), 3)
         self.assertEqual(segments[1].content[:6], bytes.fromhex("050003390302"))
-        self.assertEqual(
-            segments[1], Segment(3, 2, 1, bytes.fromhex("050003390302") + b"x" * 153, 0)
-        )
+        self.assertEqual(segments[1], Part(3, 2, 1, bytes.fromhex("050003390302") + b"x" * 153, 0))
 
     def test_udh16_header(self) -> None:
         """The 16-bit UDH is 06 08 04 RR RR TT SS with the reference big-endian."""
@@ -188,7 +186,7 @@ class SplitTextExampleTests(SynchronousTestCase):
     def test_ucs2_70_chinese_single(self) -> None:
         """70 Chinese characters in UCS2 are one 140-byte message without UDH."""
         [segment] = split_text("中" * 70, MsgFmt.UCS2, 1)
-        self.assertEqual(segment, Segment(1, 1, 0, "中".encode("utf-16-be") * 70, 8))
+        self.assertEqual(segment, Part(1, 1, 0, "中".encode("utf-16-be") * 70, 8))
         self.assertEqual(len(segment.content), 140)
 
     def test_ucs2_71_chinese_split(self) -> None:
@@ -239,12 +237,12 @@ class SplitTextExampleTests(SynchronousTestCase):
 
     def test_empty_text(self) -> None:
         """Empty text is one empty message."""
-        self.assertEqual(split_text("", MsgFmt.UCS2, 1), [Segment(1, 1, 0, b"", 8)])
+        self.assertEqual(split_text("", MsgFmt.UCS2, 1), [Part(1, 1, 0, b"", 8)])
 
     def test_plain_int_format(self) -> None:
         """A plain int Msg_Fmt is accepted and recorded as an int."""
         [segment] = split_text("hi", 8, 1)  # type: ignore[arg-type]
-        self.assertEqual(segment, Segment(1, 1, 0, b"\x00h\x00i", 8))
+        self.assertEqual(segment, Part(1, 1, 0, b"\x00h\x00i", 8))
 
     def test_binary_format_refused(self) -> None:
         """Binary and write-card formats are refused, pointing at split_bytes."""
@@ -281,7 +279,7 @@ class SplitBytesTests(SynchronousTestCase):
     def test_single(self) -> None:
         """Up to 140 bytes go unsplit."""
         data = bytes(range(140))
-        self.assertEqual(split_bytes(data, MsgFmt.BINARY, 1), [Segment(1, 1, 0, data, 4)])
+        self.assertEqual(split_bytes(data, MsgFmt.BINARY, 1), [Part(1, 1, 0, data, 4)])
 
     def test_split(self) -> None:
         """141 bytes split into 134 + 7, or 133 + 8 with udh16."""
@@ -290,8 +288,8 @@ class SplitBytesTests(SynchronousTestCase):
         self.assertEqual(
             segments,
             [
-                Segment(2, 1, 1, bytes.fromhex("050003390201") + data[:134], 4),
-                Segment(2, 2, 1, bytes.fromhex("050003390202") + data[134:], 4),
+                Part(2, 1, 1, bytes.fromhex("050003390201") + data[:134], 4),
+                Part(2, 2, 1, bytes.fromhex("050003390202") + data[134:], 4),
             ],
         )
         segments = split_bytes(data, MsgFmt.WRITE_CARD, 0x39, udh16=True)

@@ -15,7 +15,7 @@ from smsgw.config import UpstreamConfig
 from smsgw.protocols.session import Session
 from smsgw.protocols.times import report_minute
 from smsgw.sp.clients import DELIVERED, INTERMEDIATE, Event, MoEvent, ReportEvent
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import PartLike
 
 __all__ = ["CmppClient"]
 
@@ -70,7 +70,7 @@ class CmppClient:
         )
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.cmpp.pdus import Submit

@@ -23,7 +23,7 @@ from smsgw.protocols.cmpp.session import CmppAdapter, check_connect
 from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.legality import Responder, responder
 from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 if TYPE_CHECKING:
     from smsgw.ismg.simulator import Simulator
@@ -101,7 +101,7 @@ class CmppServerHandler(Responder):
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         """The PDUs that carry an MO, one per segment."""
         return [

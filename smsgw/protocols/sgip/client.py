@@ -20,7 +20,7 @@ from smsgw.protocols.registry import extras_as
 from smsgw.protocols.session import LoginResult, Role, Session
 from smsgw.protocols.sgip.extras import SgipExtras
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import PartLike
 
 if TYPE_CHECKING:
     from smsgw.sp.channel import Channel
@@ -78,7 +78,7 @@ class SgipClient:
         return bind(session, LoginType.SP_TO_SMG, self.config.account, self.config.secret)
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.sgip.pdus import Submit

@@ -23,7 +23,7 @@ from smsgw.protocols.sgip.constants import LoginType, ReportState, Result
 from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
 from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind, sgip_session_config
 from smsgw.text import concat_info
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 if TYPE_CHECKING:
     from smsgw.ismg.simulator import Simulator
@@ -200,7 +200,7 @@ class SgipFace(Responder):
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         """The PDUs that carry an MO, one per segment."""
         return [

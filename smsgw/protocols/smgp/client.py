@@ -16,7 +16,7 @@ from smsgw.protocols.session import Session
 from smsgw.protocols.smgp.extras import SmgpExtras
 from smsgw.protocols.times import report_minute
 from smsgw.sp.clients import DELIVERED, INTERMEDIATE, Event, MoEvent, ReportEvent
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import PartLike
 
 __all__ = ["SmgpClient"]
 
@@ -56,7 +56,7 @@ class SmgpClient:
         return login(session, _b(self.config.account), self.config.secret.encode("utf-8"), mode)
 
     def submit_pdu(
-        self, dests: tuple[str, ...], segment: Segment, *, report: bool, src: str
+        self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
         from smsgw.protocols.smgp.constants import Tag

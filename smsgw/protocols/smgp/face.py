@@ -20,7 +20,7 @@ from smsgw.protocols.smgp.report import Report, encode_report
 from smsgw.protocols.smgp.session import SmgpAdapter, check_login, use_codec
 from smsgw.protocols.smgp.tlv import Tlv, encode_value, get_int, has_udhi
 from smsgw.text import concat_info
-from smsgw.text.longsms import Segment
+from smsgw.text.longsms import Part
 
 #: :meth:`Simulator.admit`'s refusals as Login_Resp Statuses.
 _ADMIT_STATUSES = {2: Status.IP_ADDRESS_ERROR, 5: Status.TOO_MANY_CONNECTIONS}
@@ -171,7 +171,7 @@ class SmgpFace(Responder):
         )
 
     def mo_pdus(
-        self, account: Account, sender: str, to: str, segments: list[Segment]
+        self, account: Account, sender: str, to: str, segments: list[Part]
     ) -> list[p.Deliver]:
         """The PDUs that carry an MO, one per segment."""
         now = self.sim.clock.seconds()

@@ -1,0 +1,235 @@
+"""Transactions of many jobs (group commit): the public API of the database thread and process.
+
+A *job* is ``(function, args)``: a module-level function of this package,
+called as ``function(tx, *args)`` with the batch's :class:`Tx`.  The
+:class:`~smsgw.store.sqlite.SqliteStore` hands jobs to a runner
+(:mod:`smsgw.store.sqlite.runners`); the runner's thread, or the database
+process (:mod:`smsgw.store.writer`), calls :func:`run_batch` over them.
+The per-message segment counts that keep ``messages.status`` in step live
+here too (:func:`save_status`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from smsgw.store.model import (
+    MessageStatus,
+    SegmentKey,
+    SegmentState,
+    derive_status,
+)
+from smsgw.store.sqlite.connection import Conn
+from smsgw.store.sqlite.rows import SegmentRow
+
+__all__ = ["Hot", "Job", "Tx", "run_batch"]
+
+#: One call of the store: a module-level function of this package (pickled by
+#: name for the database process) and its arguments after the :class:`Tx`.
+Job = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+class Tx:
+    """One batch's transaction: the connection, plus each touched message's segment counts.
+
+    ``counts[seq]`` maps a segment state to how many of message *seq*'s
+    segments are in it, as this transaction sees them; the write paths keep
+    it in step (:func:`moved`), so a message's status is derived without
+    reading its segments again; ``status[seq]`` is the status its row holds,
+    so an unchanged status is not written again.  ``held`` says whether
+    ``held_reports`` may have a row (None: not looked yet), so that recording
+    a SUBMIT_RESP does not look for a held report when there is none.  All of
+    it lives for one batch only (the batch holds the write lock, so no other
+    connection changes those rows meanwhile), and a job rolled back to its
+    SAVEPOINT drops what it touched.
+    """
+
+    __slots__ = ("conn", "counts", "execute", "executemany", "held", "hot", "status", "touched")
+
+    def __init__(self, conn: Conn, hot: Hot) -> None:
+        self.conn = conn
+        self.hot = hot
+        self.execute = conn.execute
+        self.executemany = conn.executemany
+        self.counts: dict[int, Counter[str]] = {}
+        self.status: dict[int, MessageStatus] = {}
+        self.held: bool | None = None
+        self.touched: set[int] = set()
+
+    def forget_touched(self) -> None:
+        """The job was rolled back: what it counted may be wrong now."""
+        for seq in self.touched:
+            self.counts.pop(seq, None)
+            self.status.pop(seq, None)
+        self.touched.clear()
+
+
+class Hot:
+    """What the database thread remembers of segments between batches, to skip a SELECT.
+
+    ``claimed`` maps a claimed segment's key to its row (from the claim's
+    own SELECT) and whether it wants a report, until its SUBMIT_RESP is
+    recorded; ``awaiting`` maps
+    ``(channel, msg_id)`` to the row of a segment that was submitted alone
+    under that Msg_Id and wants a report, until the report comes.  Both are
+    hints, never the truth: every write made from them is an UPDATE whose
+    WHERE clause re-checks the row's identity and state, and when it matches
+    no row the full path (SELECT, checks, errors) runs instead.  So a hint
+    left stale by a rolled-back job, a requeue or an expiry costs one
+    statement and changes nothing.  Each map keeps at most :attr:`limit`
+    entries (the oldest go first): segments whose report never comes must
+    not grow it for ever.
+    """
+
+    __slots__ = ("awaiting", "claimed", "limit")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self.limit = limit
+        self.claimed: dict[SegmentKey, tuple[SegmentRow, bool]] = {}
+        self.awaiting: dict[tuple[str, str], SegmentRow] = {}
+
+    @staticmethod
+    def put(table: dict[Any, Any], key: Any, row: Any, limit: int) -> None:
+        if len(table) >= limit:
+            del table[next(iter(table))]
+        table[key] = row
+
+    def submitted(self, row: SegmentRow, msg_id: str, alone: bool) -> None:
+        """*row* was submitted under *msg_id*: remember it if a report will be its alone.
+
+        The report path gives a Msg_Id to all of the newest message's segments
+        under it (see :func:`_record_report`).  So the hint is the row only
+        while it is the one such segment: a second segment of the same
+        message under that id drops the hint, an older message's never
+        replaces a newer one's.
+        """
+        key = (row.channel, msg_id)
+        old = self.awaiting.get(key)
+        if old is not None and old.message_seq > row.message_seq:
+            return
+        if not alone or (old is not None and old.message_seq == row.message_seq):
+            self.awaiting.pop(key, None)
+            return
+        self.put(
+            self.awaiting, key, attrs.evolve(row, state=SegmentState.SUBMITTED, msg_id=msg_id),
+            self.limit,
+        )  # fmt: skip
+
+
+def run_batch(conn: Conn, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]]:
+    """Run *jobs* in one transaction; ``(ok, value or exception)`` each, as if each had its own.
+
+    First all of them together with no SAVEPOINT: each statement costs the
+    database thread a round trip through the GIL (which the reactor thread
+    holds much of the time), and two per job were a third of a report's.
+    Only when a job raises is that transaction rolled back and the batch run
+    again with every job in a SAVEPOINT, so that the failing job's changes
+    alone are undone.  A job is a function of the database and its
+    arguments (the :class:`Hot` hints change its path, never its result),
+    so the second run gives what one run with SAVEPOINTs would have.
+    """
+    results = _run_jobs(conn, jobs, hot, savepoints=False)
+    if results is None:
+        results = _run_jobs(conn, jobs, hot, savepoints=True)
+        assert results is not None  # with SAVEPOINTs a failing job fails alone
+    return results
+
+
+def _run_jobs(
+    conn: Conn, jobs: list[Job], hot: Hot, *, savepoints: bool
+) -> list[tuple[bool, Any]] | None:
+    """One transaction over *jobs*, committed unless a call fails.
+
+    Without *savepoints* a failing job rolls the transaction back: its
+    result is the answer when it was the only job, else ``None`` (run again
+    with *savepoints*, where a failing job is rolled back to its own).
+    """
+    tx = Tx(conn, hot)
+    execute = conn.execute
+    results: list[tuple[bool, Any]] = []
+    execute("BEGIN IMMEDIATE")
+    try:
+        for fn, args in jobs:
+            if savepoints:
+                execute("SAVEPOINT job")
+                tx.touched.clear()
+            try:
+                value = fn(tx, *args)
+            except Exception as e:
+                if not savepoints:
+                    execute("ROLLBACK")
+                    return [(False, e)] if len(jobs) == 1 else None
+                execute("ROLLBACK TO job")
+                execute("RELEASE job")
+                tx.forget_touched()
+                results.append((False, e))
+                continue
+            if savepoints:
+                execute("RELEASE job")
+            results.append((True, value))
+        execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            execute("ROLLBACK")
+        raise
+    return results
+
+
+def segment_counts(tx: Tx, seq: int) -> Counter[str]:
+    """Message *seq*'s segments per state, as the transaction sees them now."""
+    counts = tx.counts.get(seq)
+    if counts is None:
+        counts = tx.counts[seq] = Counter(
+            dict(
+                tx.execute(
+                    "SELECT state, COUNT(*) FROM segments WHERE message_seq = ? GROUP BY state",
+                    (seq,),
+                ).fetchall()
+            )
+        )
+    tx.touched.add(seq)
+    return counts
+
+
+def moved(tx: Tx, seq: int, moves: Sequence[tuple[str, str]]) -> None:
+    """Segments of message *seq* went ``(old, new)`` state each (already written)."""
+    counts = tx.counts.get(seq)
+    if counts is None:
+        segment_counts(tx, seq)  # read after the UPDATE: already counts the moves
+        return
+    tx.touched.add(seq)
+    for old, new in moves:
+        counts[old] -= 1
+        counts[new] += 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_for(counts: tuple[tuple[str, int], ...]) -> MessageStatus:
+    """:func:`derive_status` of segments counted per state (cached: it runs for every change)."""
+    return derive_status(SegmentState(state) for state, n in counts for _ in range(n))
+
+
+def save_status(tx: Tx, seq: int) -> MessageStatus:
+    """Write ``messages.status`` = :func:`derive_status` of the segments (if it changed)."""
+    counts = segment_counts(tx, seq)
+    status = _status_for(tuple(sorted((state, n) for state, n in counts.items() if n)))
+    if tx.status.get(seq) is not status:
+        tx.execute(
+            "UPDATE messages SET status = ? WHERE seq = ? AND status != ?",
+            (str(status), seq, str(status)),
+        )
+        tx.status[seq] = status
+    return status
+
+
+def refresh_status(tx: Tx, seqs: set[int] | list[int]) -> None:
+    """Recount and save the status of messages changed by a bulk UPDATE."""
+    for seq in seqs:
+        tx.counts.pop(seq, None)
+        tx.status.pop(seq, None)
+        save_status(tx, seq)

@@ -1,0 +1,177 @@
+"""Inbound items (MOs and reports for the application), templates and callback pushes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from smsgw.store.interface import (
+    InvalidTransition,
+    TemplateExists,
+    UnknownCallback,
+)
+from smsgw.store.model import (
+    CallbackAttempt,
+    CallbackState,
+    Inbound,
+    InboundKind,
+    Template,
+    TemplateEngine,
+)
+from smsgw.store.sqlite.connection import Conn
+
+
+def put_inbound(conn: Conn, item: Inbound, callback_url: str | None = None) -> int | None:
+    """Insert *item* (unless a repeat) and, with *callback_url*, its push of the same JSON."""
+    if (
+        item.dedup_key is not None
+        and conn.execute(
+            "SELECT 1 FROM inbound WHERE kind = ? AND channel = ? AND dedup_key = ?",
+            (str(item.kind), item.channel, item.dedup_key),
+        ).fetchone()
+    ):
+        return None
+    fields = json.dumps(dict(item.fields), ensure_ascii=False, separators=(",", ":"))
+    cursor = conn.execute(
+        "INSERT INTO inbound (kind, channel, fields, created_at, dedup_key) VALUES (?, ?, ?, ?, ?)",
+        (str(item.kind), item.channel, fields, item.created_at, item.dedup_key),
+    )
+    if callback_url is not None:
+        _add_callback(conn, InboundKind(item.kind), callback_url, fields, item.created_at)
+    return int(cursor.lastrowid)
+
+
+def _fetch_inbound(conn: Conn, limit: int) -> list[Inbound]:
+    rows = conn.execute(
+        "SELECT id, kind, channel, fields, created_at, dedup_key FROM inbound"
+        " WHERE fetched = 0 ORDER BY id LIMIT ?",
+        (max(limit, 0),),
+    ).fetchall()
+    if rows:
+        # The rows are the first unfetched ones by id, read in this transaction: one range
+        # UPDATE marks exactly them.
+        conn.execute("UPDATE inbound SET fetched = 1 WHERE fetched = 0 AND id <= ?", (rows[-1][0],))
+    return [
+        Inbound(InboundKind(kind), channel, json.loads(fields), created_at, dedup_key, item_id)
+        for item_id, kind, channel, fields, created_at, dedup_key in rows
+    ]
+
+
+def _template(row: tuple[Any, ...]) -> Template:
+    name, engine, body, created_at, updated_at = row
+    return Template(name, TemplateEngine(engine), body, created_at, updated_at)
+
+
+_TEMPLATE = "SELECT name, engine, body, created_at, updated_at FROM templates"
+
+
+def _put_template(conn: Conn, template: Template, replace: bool) -> bool:
+    exists = conn.execute("SELECT 1 FROM templates WHERE name = ?", (template.name,)).fetchone()
+    if exists and not replace:
+        raise TemplateExists(template.name)
+    if exists:
+        conn.execute(
+            "UPDATE templates SET engine = ?, body = ?, updated_at = ? WHERE name = ?",
+            (str(template.engine), template.body, template.updated_at, template.name),
+        )
+        return False
+    conn.execute(
+        "INSERT INTO templates (name, engine, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (
+            template.name,
+            str(template.engine),
+            template.body,
+            template.created_at,
+            template.updated_at,
+        ),
+    )
+    return True
+
+
+def _get_template(conn: Conn, name: str) -> Template | None:
+    row = conn.execute(f"{_TEMPLATE} WHERE name = ?", (name,)).fetchone()
+    return None if row is None else _template(row)
+
+
+def _list_templates(conn: Conn) -> list[Template]:
+    return [_template(row) for row in conn.execute(f"{_TEMPLATE} ORDER BY name")]
+
+
+def _delete_template(conn: Conn, name: str) -> bool:
+    return bool(conn.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount)
+
+
+_CALLBACK = (
+    "SELECT id, kind, url, payload, state, next_at, attempts, last_error, done_at FROM callbacks"
+)
+
+
+def _callback(row: tuple[Any, ...]) -> CallbackAttempt:
+    callback_id, kind, url, payload, state, next_at, attempts, last_error, done_at = row
+    return CallbackAttempt(
+        callback_id,
+        InboundKind(kind),
+        url,
+        payload,
+        CallbackState(state),
+        next_at,
+        attempts,
+        last_error,
+        done_at,
+    )
+
+
+def _add_callback(conn: Conn, kind: InboundKind, url: str, payload: str, next_at: float) -> int:
+    cursor = conn.execute(
+        "INSERT INTO callbacks (kind, url, payload, state, next_at) VALUES (?, ?, ?, ?, ?)",
+        (str(kind), url, payload, str(CallbackState.PENDING), next_at),
+    )
+    return int(cursor.lastrowid)
+
+
+def _get_callback(conn: Conn, callback_id: int) -> CallbackAttempt | None:
+    row = conn.execute(f"{_CALLBACK} WHERE id = ?", (callback_id,)).fetchone()
+    return None if row is None else _callback(row)
+
+
+def _due_callbacks(conn: Conn, now: float, limit: int) -> list[CallbackAttempt]:
+    return [
+        _callback(row)
+        for row in conn.execute(
+            f"{_CALLBACK} WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+            (now, max(limit, 0)),
+        )
+    ]
+
+
+def _pending_callback(conn: Conn, callback_id: int) -> CallbackAttempt:
+    callback = _get_callback(conn, callback_id)
+    if callback is None:
+        raise UnknownCallback(callback_id)
+    if callback.state is not CallbackState.PENDING:
+        raise InvalidTransition(f"callback {callback_id} is {callback.state}")
+    return callback
+
+
+def _callback_done(conn: Conn, callback_id: int, now: float) -> None:
+    _pending_callback(conn, callback_id)
+    conn.execute(
+        "UPDATE callbacks SET state = 'done', attempts = attempts + 1, next_at = NULL,"
+        " done_at = ? WHERE id = ?",
+        (now, callback_id),
+    )
+
+
+def _callback_failed(conn: Conn, callback_id: int, error: str, next_at: float | None) -> None:
+    _pending_callback(conn, callback_id)
+    state = CallbackState.PENDING if next_at is not None else CallbackState.FAILED
+    conn.execute(
+        "UPDATE callbacks SET state = ?, attempts = attempts + 1, next_at = ?, last_error = ?"
+        " WHERE id = ?",
+        (str(state), next_at, error, callback_id),
+    )
+
+
+def _query(conn: Conn, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Every row of one statement (for diagnostics and tests: a job that pickles)."""
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
