@@ -93,8 +93,10 @@ class SchemaTooNew(StoreError):
 
 
 class IMessageStore(Interface):
-    """The SP gateway's durable state: messages, the send queue, the Msg_Id map,
-    held reports, inbound items, templates and callback attempts.
+    """The SP gateway's durable state.
+
+    Messages, the send queue, the Msg_Id map, held reports, inbound items,
+    templates and callback attempts.
 
     Every method returns a ``Deferred``.
     """

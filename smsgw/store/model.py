@@ -1,7 +1,7 @@
-"""Value classes of the message store (DESIGN.md §2 store, §4.3 message states).
+r"""Value classes of the message store (the message states are the HTTP API's).
 
-Everything here is plain data: frozen ``attrs`` classes and ``StrEnum``\\ s
-whose values are the strings of the HTTP API (DESIGN.md §4.3) and of the
+Everything here is plain data: frozen ``attrs`` classes and ``StrEnum``\ s
+whose values are the strings of the HTTP API and of the
 SQLite columns.  No I/O and no Twisted.
 
 A *message* is one API request.  It has one or more *recipients* (one

@@ -131,6 +131,7 @@ def _picklable(message: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the database process: read jobs on stdin, answer on stdout, until stdin closes."""
     path, synchronous, busy_timeout_ms, max_batch, parent = (argv or sys.argv)[1:6]
     if not _die_with_parent(int(parent)):
         return 1

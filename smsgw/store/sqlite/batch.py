@@ -95,6 +95,7 @@ class Hot:
 
     @staticmethod
     def put(table: dict[Any, Any], key: Any, row: Any, limit: int) -> None:
+        """Keep *row* under *key*, dropping the oldest entry when *table* holds *limit*."""
         if len(table) >= limit:
             del table[next(iter(table))]
         table[key] = row

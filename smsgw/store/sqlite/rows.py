@@ -48,6 +48,7 @@ def _segment(row: sqlite3.Row | tuple[Any, ...]) -> Segment:
 
 
 def load_message(conn: Conn, where: str, *params: Any) -> Message | None:
+    """The message the SQL condition *where* selects, with its recipients and segments."""
     row = conn.execute(
         "SELECT seq, id, created_at, send_at, mode, channel, report, src_ext, external_id"
         f" FROM messages WHERE {where}",
@@ -108,6 +109,7 @@ SEGMENT_ROW = (
 
 
 def segment_row(row: tuple[Any, ...]) -> SegmentRow:
+    """A :class:`SegmentRow` from a row of ``SEGMENT_ROW``."""
     (sid, seq, message_id, recipient, pk_number, state, result, msg_id, stat, channel, to,
      pk_total, external_id) = row  # fmt: skip
     return SegmentRow(
@@ -126,6 +128,7 @@ def segment_row(row: tuple[Any, ...]) -> SegmentRow:
 
 
 def find_segment(conn: Conn, key: SegmentKey) -> SegmentRow:
+    """The segment *key* names; raises :class:`UnknownSegment` when there is none."""
     row = conn.execute(
         f"{SEGMENT_ROW} WHERE m.id = ? AND s.recipient = ? AND s.pk_number = ?",
         (key.message_id, key.recipient, key.pk_number),
