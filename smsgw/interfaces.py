@@ -8,7 +8,7 @@ from zope.interface import Interface
 
 
 class ISimulatorControl(Interface):
-    """What the simulator's control API (DESIGN.md §4.4) drives.
+    """What the simulator's control API drives.
 
     Implemented by :class:`smsgw.ismg.simulator.Simulator`; the HTTP
     resources in :mod:`smsgw.ismg.control` only translate JSON to these calls.

@@ -1,7 +1,7 @@
 """Token-bucket rate limiting, pure: the clock is injected.
 
 Used by the simulator to throttle SUBMITs above a TPS (CMPP result 8) and by
-the SP side for each channel's TPS limit (DESIGN.md §2, "channels").  Pass
+the SP side for each channel's TPS limit.  Pass
 ``reactor.seconds`` or a :class:`twisted.internet.task.Clock`'s ``seconds``
 as the clock.
 """

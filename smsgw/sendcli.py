@@ -1,4 +1,4 @@
-"""``smsgw send``: send SMS through a running gateway's HTTP API (DESIGN.md §4.3), stdlib only.
+"""``smsgw send``: send SMS through a running gateway's HTTP API, stdlib only.
 
 ::
 

@@ -1,4 +1,4 @@
-"""smsgw's trial test suite; registers the hypothesis profiles (STYLE.md §6)."""
+"""smsgw's trial test suite; registers the hypothesis profiles."""
 
 import os
 

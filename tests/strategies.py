@@ -1,4 +1,4 @@
-"""Shared hypothesis strategies (STYLE.md section 6).
+"""Shared hypothesis strategies.
 
 Text strategies for :mod:`smsgw.text`: message text per ``Msg_Fmt``, long
 enough often enough to be split, and UDH-shaped bytes.  Wire strategies for

@@ -1,4 +1,4 @@
-"""``twistd smsgw``: options, the plugin and the service trees (:mod:`smsgw.tap`, DESIGN.md §4.1).
+"""``twistd smsgw``: options, the plugin and the service trees (mod:`smsgw.tap`).
 
 No sockets: the service trees are started on a ``MemoryReactorClock``,
 which records what would be listened on and connected to.
@@ -31,7 +31,7 @@ def _parse(*argv: str) -> Options:
 
 
 class OptionsTests(SynchronousTestCase):
-    """Command-line validation (DESIGN.md §4.1)."""
+    """Command-line validation."""
 
     def assert_usage_error(self, *argv: str, mentions: str) -> usage.UsageError:
         """Parsing *argv* raises UsageError whose message contains *mentions*."""
@@ -64,7 +64,7 @@ class OptionsTests(SynchronousTestCase):
         self.assert_usage_error("--http", "tcp:8080", mentions="--http")
 
     def test_listener_options(self) -> None:
-        """--cmpp3, --sgip and --smgp are accepted (DESIGN.md §4.1)."""
+        """--cmpp3, --sgip and --smgp are accepted."""
         options = _parse(
             "--role=ismg-sim", "--cmpp3", "tcp:7891", "--sgip", "tcp:8801", "--smgp", "tcp:8890"
         )
@@ -164,7 +164,7 @@ class OptionsTests(SynchronousTestCase):
 
 
 class PluginTests(SynchronousTestCase):
-    """The twistd plugin (STYLE.md §1)."""
+    """The twistd plugin."""
 
     def test_discoverable(self) -> None:
         """getPlugins(IServiceMaker) finds exactly one plugin named smsgw, using smsgw.tap."""

@@ -240,7 +240,7 @@ def _text(data: bytes) -> str:
 
 
 def _mask(number: str) -> str:
-    """A number for logs: the first three and last four digits (STYLE.md §7)."""
+    """A number for logs: the first three and last four digits."""
     return number[:3] + "****" + number[-4:] if len(number) > 7 else "****"
 
 

@@ -1,4 +1,4 @@
-"""The simulator's inspection and control HTTP API (DESIGN.md §4.4).
+"""The simulator's inspection and control HTTP API.
 
 ::
 
@@ -176,7 +176,7 @@ class _Health(JsonResource):
 
 
 def control_resource(sim: ISimulatorControl) -> Resource:
-    """The root resource of the control API driving *sim* (DESIGN.md §4.4)."""
+    """The root resource of the control API driving *sim*."""
     v1 = JsonResource()
     v1.putChild(b"submits", _Submits(sim))
     v1.putChild(b"mo", _Mo(sim))

@@ -59,7 +59,7 @@ REDELIVER_S = 5.0
 
 
 def _render_submit(account: str, when: float, mt: Mt) -> dict[str, Any]:
-    """One SUBMIT as the control API shows it (DESIGN.md §4.4)."""
+    """One SUBMIT as the control API shows it."""
     payload = mt.content
     udh = None
     if mt.tp_udhi & 0x41:
@@ -458,7 +458,7 @@ class Simulator:
 
 
 def _json_msg_id(msg_id: object) -> str:
-    """A pushed PDU's message id as JSON shows it (DESIGN.md §4.3): SMGP's 10 bytes in hex."""
+    """A pushed PDU's message id as JSON shows it: SMGP's 10 bytes in hex."""
     return msg_id.hex() if isinstance(msg_id, bytes) else str(msg_id)
 
 

@@ -15,7 +15,7 @@ returns a :class:`LoginResult`), and the engine answers it, closes the link on
 a refusal and binds it on success.  A client logs in with :meth:`Session.log_in`,
 which fails with the one :class:`LoginRefused`.
 
-Layers, one way (STYLE.md §2): :class:`~smsgw.protocols.framing.Framer` →
+Layers, one way: :class:`~smsgw.protocols.framing.Framer` →
 codec → :class:`~smsgw.protocols.dispatch.Dispatcher` → :class:`Session`.
 """
 

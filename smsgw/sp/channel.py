@@ -101,7 +101,7 @@ class _InboundHandler(Responder):
 class Channel(MultiService):
     """One upstream account: ``sessions`` logged-in links and a TPS limit.
 
-    :param config: the parsed upstream URL (DESIGN.md §4.1).
+    :param config: the parsed upstream URL.
     :param reactor: provides TCP and time.
     :param on_deliver: called with every inbound DELIVER (SGIP: Report, UserRpt); its result (or
         Deferred) must come after the PDU is safely stored.

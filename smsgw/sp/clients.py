@@ -7,7 +7,7 @@ which :func:`client_for` finds through the protocol registry, knows the
 protocol's login, how to build a SUBMIT for one segment, how to read the
 message id and result, which results mean "slow down", and how to turn an
 inbound DELIVER, Report or MO into a :class:`ReportEvent` or
-:class:`MoEvent`.  Message ids are normalised as DESIGN.md §4.3 says.
+:class:`MoEvent`.  Message ids are normalised as the HTTP API shows them (README).
 """
 
 from __future__ import annotations

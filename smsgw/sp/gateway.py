@@ -1,6 +1,6 @@
 """The SP gateway: accept messages, send them through channels, take reports and MOs back.
 
-Flow (DESIGN.md §3): :meth:`Gateway.accept` validates a request, renders
+Flow: :meth:`Gateway.accept` validates a request, renders
 each recipient's text, splits it, picks the channel by number segment and
 writes the message to the store.  The pump claims due segments per channel
 (never more than the channel can have in flight), SUBMITs them (report-less
@@ -79,7 +79,7 @@ class Item:
 
 @attrs.frozen
 class SendRequest:
-    """A validated-in-shape ``POST /v1/sms`` body (DESIGN.md §4.3)."""
+    """A validated-in-shape ``POST /v1/sms`` body."""
 
     items: tuple[Item, ...]
     content: str | None = None
@@ -264,7 +264,7 @@ class Gateway(MultiService):
         if self.metrics is not None:
             self.metrics.accepted.labels(mode=str(request.mode)).inc()
         if request.mode is Mode.ASYNC:
-            # Answer first; the write commits in the background (DESIGN.md §4.3).
+            # Answer first; the write commits in the background.
             self.store.add_message(message).addCallbacks(
                 lambda _: self.kick(),
                 lambda f: self.log.failure("async message {id} not stored", f, id=message.id),

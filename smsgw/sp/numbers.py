@@ -1,8 +1,7 @@
 """Mainland China mobile numbers: normalisation and carrier by number segment.
 
 The SP gateway accepts recipients as applications write them and routes each
-by the carrier that owns its number segment (DESIGN.md §2 "SP gateway",
-§4.3 ``POST /v1/sms``).  Pure code, no Twisted imports.
+by the carrier that owns its number segment (``POST /v1/sms``).  Pure code, no Twisted imports.
 
 The segment table (:data:`DEFAULT_PREFIXES`) is the carriers' allocation **as
 of 2024**: China Mobile, China Unicom and China Telecom segments, with the
@@ -187,7 +186,7 @@ def normalize_msisdn(text: str) -> str:
 
 
 def mask_msisdn(number: str) -> str:
-    """Hide the middle of a number for logs and error messages (STYLE.md §7).
+    """Hide the middle of a number for logs and error messages.
 
     ``13800138000`` -> ``138****8000``; text shorter than 8 characters is
     masked entirely.

@@ -1,4 +1,4 @@
-"""Which upstream channel sends a message (DESIGN.md §2 "SP gateway", §4.2, §4.3).
+"""Which upstream channel sends a message.
 
 The order of choice, first match wins:
 

@@ -1,4 +1,4 @@
-"""Message templates: two engines behind one interface (DESIGN.md §4.3, STYLE.md §5).
+"""Message templates: two engines behind one interface.
 
 ``simple``
     Placeholders in braces: ``{name}`` takes ``params["name"]``; ``{A}`` to
@@ -15,7 +15,7 @@
 Both refuse templates longer than :data:`MAX_TEMPLATE_LENGTH` characters and
 output longer than :data:`MAX_OUTPUT_LENGTH`, and report every problem as a
 :class:`TemplateError` naming the field at fault, so the HTTP API can answer
-4xx (DESIGN.md §4.3, §5).  :func:`measure` tells how a rendered text will go
+4xx.  :func:`measure` tells how a rendered text will go
 over the air: its ``Msg_Fmt``, encoded bytes and segment count.
 
 On the sandbox: it stops templates from reaching Python internals (attributes
@@ -448,7 +448,7 @@ def render(
     *,
     max_length: int = MAX_OUTPUT_LENGTH,
 ) -> str:
-    """Render a template for one recipient (DESIGN.md §4.3).
+    """Render a template for one recipient.
 
     :param engine: ``"simple"`` or ``"jinja2"``.
     :param body: the template text.

@@ -1,4 +1,4 @@
-"""The SP gateway's durable store (DESIGN.md §2 store; STYLE.md §5).
+"""The SP gateway's durable store (store).
 
 :class:`~smsgw.store.interface.IMessageStore` is the contract;
 :class:`~smsgw.store.sqlite.SqliteStore` (one WAL-mode SQLite file, the

@@ -1,4 +1,4 @@
-"""The message store's contract (DESIGN.md §2 store, §3 flows; STYLE.md §5).
+"""The message store's contract.
 
 :class:`IMessageStore` is what the SP gateway, the HTTP API and the
 callback pusher use; :class:`~smsgw.store.memory.MemoryStore` and

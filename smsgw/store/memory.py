@@ -1,4 +1,4 @@
-"""An in-memory :class:`~smsgw.store.interface.IMessageStore` for unit tests (STYLE.md §5).
+"""An in-memory :class:`~smsgw.store.interface.IMessageStore` for unit tests.
 
 Same contract as :class:`~smsgw.store.sqlite.SqliteStore` (the contract
 suite runs against both) but nothing survives the process.  Every method

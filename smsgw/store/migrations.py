@@ -1,4 +1,4 @@
-"""The SQLite store's schema, as numbered migrations (DESIGN.md §2 store).
+"""The SQLite store's schema, as numbered migrations (store).
 
 :data:`MIGRATIONS` is a list of ``(version, SQL)``.  :func:`migrate` applies
 the ones a database has not seen, in order, each in its own transaction

@@ -63,7 +63,7 @@ _C = TypeVar("_C", bound=attrs.AttrsInstance)
 
 
 class Mode(enum.StrEnum):
-    """How the API request asked to be answered (DESIGN.md §4.3 ``mode``)."""
+    """How the API request asked to be answered (``mode``)."""
 
     SYNC = "sync"
     ASYNC = "async"
@@ -92,7 +92,7 @@ class SegmentState(enum.StrEnum):
 
 
 class MessageStatus(enum.StrEnum):
-    """A message's (or recipient's) status, DESIGN.md §4.3; see :func:`derive_status`."""
+    """A message's (or recipient's) status as the HTTP API shows it; see :func:`derive_status`."""
 
     QUEUED = "queued"
     SUBMITTING = "submitting"
@@ -112,7 +112,7 @@ class InboundKind(enum.StrEnum):
 
 
 class TemplateEngine(enum.StrEnum):
-    """The two template engines of DESIGN.md §4.3."""
+    """The two template engines of the HTTP API's ``/v1/templates``."""
 
     SIMPLE = "simple"
     JINJA2 = "jinja2"
@@ -262,7 +262,7 @@ class Segment:
     :ivar msg_fmt: Msg_Fmt of ``content`` (0, 8, 15…).
     :ivar result: the SUBMIT_RESP Result (None until answered).
     :ivar msg_id: the upstream's message id in its printable form: CMPP
-        decimal, SGIP ``node-time-seq``, SMGP hex (DESIGN.md §4.3).
+        decimal, SGIP ``node-time-seq``, SMGP hex.
     :ivar stat: the report's Stat (``DELIVRD``, ``UNDELIV``…), None until one came.
     :ivar error: why it failed, for ``failed`` segments.
     :ivar attempts: how many times it was claimed for sending.
@@ -309,7 +309,7 @@ class Recipient:
 @_pickled_by_fields
 @attrs.frozen
 class Message:
-    """One API request (DESIGN.md §4.3 ``POST /v1/sms``) and its current state.
+    """One API request (``POST /v1/sms``) and its current state.
 
     :ivar id: the gateway's id (:func:`new_message_id`).
     :ivar send_at: scheduled time, None for "now".
@@ -496,7 +496,7 @@ class Inbound:
 @_pickled_by_fields
 @attrs.frozen
 class Template:
-    """A named message template (DESIGN.md §4.3 ``/v1/templates``)."""
+    """A named message template (``/v1/templates``)."""
 
     name: str
     engine: TemplateEngine

@@ -1,6 +1,6 @@
 """Message text: ``Msg_Fmt`` <-> ``str`` and long-message split/reassembly.
 
-Pure code, no Twisted imports (STYLE.md section 2). See :mod:`smsgw.text.encoding`
+Pure code, no Twisted imports. See :mod:`smsgw.text.encoding`
 and :mod:`smsgw.text.longsms`.
 """
 

@@ -1,7 +1,7 @@
 """Message text <-> bytes for the ``Msg_Fmt`` field (CMPP 2.0 notes section 9).
 
 Message text travels as ``bytes`` plus its ``Msg_Fmt`` everywhere below this
-module (STYLE.md section 3); this is the one place that turns it into ``str``.
+module; this is the one place that turns it into ``str``.
 Pure functions, no Twisted imports.
 """
 

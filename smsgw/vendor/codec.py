@@ -1,6 +1,6 @@
 """Pure codecs for HTTP vendors: content, passwords and requests (answers: :mod:`.answers`).
 
-No Twisted here (STYLE.md §2, codec layer).  Both sides use this module: the
+No Twisted here (codec layer).  Both sides use this module: the
 client builds requests and reads answers; the simulator reads requests and
 renders answers with the inverse functions, so each pair round-trips.
 

@@ -1,4 +1,4 @@
-"""The SP HTTP API (DESIGN.md §4.3): JSON over plain twisted.web resources.
+"""The SP HTTP API: JSON over plain twisted.web resources.
 
 ::
 

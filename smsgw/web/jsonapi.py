@@ -1,11 +1,11 @@
-"""JSON resources on plain :mod:`twisted.web` (STYLE.md §5).
+"""JSON resources on plain :mod:`twisted.web`.
 
 Subclass :class:`JsonResource` and define ``json_GET``, ``json_POST``,
 ``json_PUT``, ``json_DELETE`` (any ``json_<METHOD>``).  A handler returns a
 JSON-able value (answered with 200), a ``(status, value)`` pair, or a
 :class:`~twisted.internet.defer.Deferred` or coroutine (``async def``) giving
 either; it raises :class:`JsonError` for a 4xx answer.  Errors are always
-``{"error": CODE, "message": "…", "field": NAME | null}`` (DESIGN.md §4.3).
+``{"error": CODE, "message": "…", "field": NAME | null}``.
 
 The helpers :func:`read_json`, :func:`require_field`,
 :func:`reject_unknown_fields`, :func:`query_arg` and :func:`query_int` raise
@@ -377,7 +377,7 @@ class JsonResource(Resource):
         return write_json(request, error.status, error.to_json())
 
     def _write_internal(self, request: Request, failure: Failure) -> bytes:
-        # The path only: a query string may carry phone numbers (STYLE.md §7).
+        # The path only: a query string may carry phone numbers.
         method, path = _where(request)
         self.log.failure(
             "Unhandled error answering {method} {path}", failure, method=method, path=path
@@ -410,7 +410,7 @@ def access_log_line(timestamp: str, request: Request) -> str:
 
     For ``Site(..., logFormatter=access_log_line)``: the combined log format
     of :func:`twisted.web.http.combinedLogFormatter`, less the query and the
-    referrer (STYLE.md §7: never log message bodies, mask numbers).
+    referrer (never log message bodies, mask numbers).
     """
     client = request.getClientAddress()
     host = getattr(client, "host", "-")

@@ -1,4 +1,4 @@
-"""Tests for :mod:`smsgw.config` (DESIGN.md §4.1, §4.2)."""
+"""Tests for :mod:`smsgw.config`."""
 
 from __future__ import annotations
 

@@ -474,7 +474,7 @@ class UpdateTests(_GnsTestCase):
 
 
 class ServiceConfigTests(SynchronousTestCase):
-    """The ``[gns]`` table (DESIGN.md §4.2) and :func:`make_gns_sim`."""
+    """The ``[gns]`` table and :func:`make_gns_sim`."""
 
     TOML = """
 [gns]

@@ -1,4 +1,4 @@
-"""Tests for :mod:`smsgw.ismg.control` (DESIGN.md §4.4)."""
+"""Tests for :mod:`smsgw.ismg.control`."""
 
 from __future__ import annotations
 

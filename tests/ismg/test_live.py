@@ -1,10 +1,10 @@
 """The roles ``twistd smsgw`` builds, and bad input, on real loopback sockets.
 
 * :func:`smsgw.tap.makeService` for ``--role=ismg-sim``: the CMPP listener
-  and the control API (DESIGN.md §4.1, §4.4) driven over HTTP while a
+  and the control API driven over HTTP while a
   :class:`~smsgw.sp.channel.CmppChannel` is logged in;
 * ``--role=sp`` with no upstream: the built-in simulator and its channel;
-* bad bytes on a live CMPP socket (DESIGN.md §5): the link gets the
+* bad bytes on a live CMPP socket: the link gets the
   protocol's error status or is closed, the reason is logged naming the
   peer, and another logged-in session keeps being served.
 
@@ -225,7 +225,7 @@ class SpServiceTests(_ServiceTestCase):
 
 
 class BadInputTests(_LiveTestCase):
-    """Bad bytes on a live socket (DESIGN.md §5)."""
+    """Bad bytes on a live socket."""
 
     async def setUp(self) -> None:  # type: ignore[override]
         super().setUp()

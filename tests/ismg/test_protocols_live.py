@@ -5,7 +5,7 @@ listener on an ephemeral ``127.0.0.1`` port, two accounts, the SGIP
 callback endpoint of the first) is started and driven the way an SP's
 software would: logins refused with each protocol's own status, keepalives
 answered and idle SGIP links closed, and bad bytes on a live socket
-(DESIGN.md §5): the link is closed or answered with the protocol's error
+: the link is closed or answered with the protocol's error
 status, and the logged-in channel of the other account keeps being served.
 
 The harness here (:class:`IsmgSim`, :func:`start_protocol_channel`, the
@@ -282,7 +282,7 @@ class Wire:
     too_many_sessions: ClassVar[int]
     #: The Submit_Resp status of a Submit whose body is cut short.
     truncated_status: ClassVar[int]
-    #: The normalised message id of a Submit (DESIGN.md §4.3).
+    #: The normalised message id of a Submit.
     msg_id: ClassVar[re.Pattern[str]]
 
     def adapter(self) -> Any:
@@ -606,7 +606,7 @@ class _SimTests(_Base):
         self.assertFalse(first.closed.called)
         self.assertEqual(self.sim.stats()["accounts"][RAW_ID]["sessions"], 1)
 
-    # -- bad input (DESIGN.md §5) ------------------------------------------
+    # -- bad input ------------------------------------------
 
     async def test_garbage(self) -> None:
         """Garbage bytes close the link with a logged reason."""

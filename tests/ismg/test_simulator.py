@@ -3,7 +3,7 @@
 An SP client (:class:`Session` + :class:`CmppAdapter` + a small handler,
 logging in with :func:`login`) talks to ``cmpp_factory(Simulator(...))``
 over ``twisted.test.iosim``; every timer runs on one ``Clock``.  Covers
-DESIGN.md §3 (MT, MO, long text), §4.4 (policy, faults) and the CONNECT,
+MT, MO, long text, the control API's policy and faults, and the CONNECT,
 SUBMIT, DELIVER, QUERY and CANCEL exchanges of seed 002 §8.4.
 """
 
@@ -306,7 +306,7 @@ class ConnectTests(_SimulatorTestCase):
 
 
 class SubmitTests(_SimulatorTestCase):
-    """SUBMIT, SUBMIT_RESP and the status report (DESIGN.md §3.1)."""
+    """SUBMIT, SUBMIT_RESP and the status report."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -447,7 +447,7 @@ class SubmitTests(_SimulatorTestCase):
 
 
 class MoTests(_SimulatorTestCase):
-    """MO injection arrives as DELIVER (DESIGN.md §3.2, §3.3)."""
+    """MO injection arrives as DELIVER."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -585,7 +585,7 @@ class QueryCancelTests(_SimulatorTestCase):
 
 
 class FaultTests(_SimulatorTestCase):
-    """Fault injection and validation (DESIGN.md §3.5, §4.4)."""
+    """Fault injection and validation."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -697,7 +697,7 @@ class FaultTests(_SimulatorTestCase):
 
 
 class IsolationTests(_SimulatorTestCase):
-    """A misbehaving SP does not disturb another session (DESIGN.md §5)."""
+    """A misbehaving SP does not disturb another session."""
 
     def test_silent_client(self) -> None:
         """A client that never answers DELIVER leaves another session's SUBMITs alone."""

@@ -2,7 +2,7 @@
 
 No upstream is configured, so the service starts its built-in simulator;
 a real HTTP client sends through the API to the SQLite-backed gateway and
-reads the delivery back (DESIGN.md §3 flow 1, §4.1, §4.3).  Everything
+reads the delivery back (an MT and its report).  Everything
 listens on ``127.0.0.1`` and every wait is bounded.
 """
 
@@ -104,7 +104,7 @@ class SpServiceTests(TestCase):
 
 
 class CheckListenTests(SynchronousTestCase):
-    """The API is not served beyond loopback without API keys (DESIGN.md §4.3)."""
+    """The API is not served beyond loopback without API keys."""
 
     def test_refuses_all_interfaces_without_keys(self) -> None:
         """tcp:8080 with no API key is refused."""

@@ -4,7 +4,7 @@
 ``ClientService``, so these tests use the real reactor and a
 :class:`~smsgw.ismg.simulator.Simulator` listening on ``127.0.0.1`` (an
 ephemeral port).  Every wait is bounded, and every port, link and timer is
-gone when a test ends (DESIGN.md §3.1, §3.3, §3.5).
+gone when a test ends.
 
 The helpers here (:class:`LiveSimulator`, :func:`start_channel`,
 :func:`within`, :func:`wait_until`) are shared with
@@ -206,7 +206,7 @@ class _LiveTestCase(TestCase):
 
 
 class ChannelTests(_LiveTestCase):
-    """Login, SUBMIT, long text and reports (DESIGN.md §3.1, §3.3)."""
+    """Login, SUBMIT, long text and reports."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -255,7 +255,7 @@ class ChannelTests(_LiveTestCase):
             [((d,), n) for d in dests for n in (1, 2, 3)],
         )
         self.assertEqual({r.result for r in results}, {0})
-        # Message ids are normalised to text (DESIGN.md §4.3: CMPP's in decimal).
+        # Message ids are normalised to text (CMPP's in decimal).
         ids = {r.msg_id for r in results}
         self.assertEqual(len(ids), 6)
         reports = [decode_report((await self.next_deliver()).msg_content) for _ in range(6)]
@@ -384,7 +384,7 @@ class LinkListTests(_LiveTestCase):
 
 
 class FlowControlTests(_LiveTestCase):
-    """Result 8 and link loss: back off, retry, never hang (DESIGN.md §3.5)."""
+    """Result 8 and link loss: back off, retry, never hang."""
 
     async def test_throttle_backoff(self) -> None:
         """A burst of 20 against throttle_tps 5 is throttled, backs off, and all pass."""

@@ -4,7 +4,7 @@ Every channel here is a :class:`FakeChannel`: a fake
 :class:`~smsgw.sp.interfaces.IChannel`, all the gateway sees of a channel,
 that records each ``submit_segment`` call, whose SUBMIT_RESP the test gives (or withholds)
 itself.  Reports and MOs go in through the channel's ``on_event``, as a real
-channel hands them over (DESIGN.md §3 flows 1-4).
+channel hands them over (flows 1-4).
 
 The helpers (:class:`FakeChannel`, :class:`GatewayHarness`, :func:`request`)
 are shared with :mod:`tests.web.test_api` and :mod:`tests.sp.test_callbacks`.
@@ -263,7 +263,7 @@ class GatewayHarness:
 
 
 class RoutingTests(SynchronousTestCase):
-    """Each number goes to its carrier's channel (DESIGN.md §2 SP gateway)."""
+    """Each number goes to its carrier's channel (SP gateway)."""
 
     def test_by_number_segment(self) -> None:
         """1380… goes to the CMPP channel, 1300… to SGIP, 1330… to SMGP."""
@@ -299,7 +299,7 @@ class RoutingTests(SynchronousTestCase):
 
 
 class MassSendTests(SynchronousTestCase):
-    """One request to many numbers (DESIGN.md §3 flow 4)."""
+    """One request to many numbers (flow 4)."""
 
     def test_without_reports_groups_99(self) -> None:
         """Without reports, up to 99 numbers share one SUBMIT."""
@@ -341,7 +341,7 @@ class MassSendTests(SynchronousTestCase):
 
 
 class LongTextTests(SynchronousTestCase):
-    """A long text is N segments, each its own SUBMIT and report (DESIGN.md §3 flow 3)."""
+    """A long text is N segments, each its own SUBMIT and report (flow 3)."""
 
     def setUp(self) -> None:
         self.h = GatewayHarness(self)
@@ -400,7 +400,7 @@ class LongTextTests(SynchronousTestCase):
 
 
 class ReportTests(SynchronousTestCase):
-    """Status reports are matched to their segments (DESIGN.md §3 flow 1)."""
+    """Status reports are matched to their segments (flow 1)."""
 
     def setUp(self) -> None:
         self.h = GatewayHarness(self, report_wait_s=30.0)
@@ -602,7 +602,7 @@ class SubmitTests(SynchronousTestCase):
 
 
 class MoTests(SynchronousTestCase):
-    """MOs become inbound items (DESIGN.md §3 flows 2 and 3)."""
+    """MOs become inbound items (flows 2 and 3)."""
 
     def setUp(self) -> None:
         self.h = GatewayHarness(self)

@@ -1,13 +1,13 @@
 """The SP side's channels for SGIP 1.2, SMGP 3.0 and CMPP 3.0 (:mod:`smsgw.sp.clients`).
 
 First the per-protocol clients alone (no sockets): the SUBMIT each builds
-for a segment, how it normalises message ids (DESIGN.md §4.3), and the
+for a segment, how it normalises message ids, and the
 events and answers it makes of inbound PDUs.  Then each protocol end to end
 over loopback against ``--role=ismg-sim`` as :func:`smsgw.tap.makeService`
 builds it (:class:`tests.ismg.test_protocols_live.IsmgSim`): SUBMIT →
 response with a normalised id → report matched to that id, an MO injected
 through the control API, long messages both ways, and the SGIP links in
-both directions (DESIGN.md §3.1–§3.3).
+both directions.
 """
 
 from __future__ import annotations

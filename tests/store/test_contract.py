@@ -2,7 +2,7 @@
 
 :class:`ContractMixin` holds the tests; :class:`MemoryStoreTests` and
 :class:`SqliteStoreTests` run them (SQLite with a real reactor and a fresh
-file per test, STYLE.md §6).  :class:`ParityTests` drives both backends
+file per test).  :class:`ParityTests` drives both backends
 with the same pseudo-random script and compares every answer.
 """
 

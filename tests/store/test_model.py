@@ -44,7 +44,7 @@ _PENDING = {S.QUEUED, S.SUBMITTING}
 
 
 class DeriveStatusTests(SynchronousTestCase):
-    """:func:`derive_status`, DESIGN.md §4.3 message states."""
+    """:func:`derive_status`: the HTTP API's message states."""
 
     def test_uniform(self) -> None:
         """Segments all in one state give the status of the same name."""

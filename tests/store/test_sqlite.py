@@ -1,7 +1,7 @@
 """What only :class:`~smsgw.store.sqlite.SqliteStore` has: schema versions, WAL,
 durability across reopen and kill, batched commits and query plans.
 
-Real reactor and real files (STYLE.md §6: the one place that needs them).
+Real reactor and real files (the one place that needs them).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class MigrationTests(SynchronousTestCase):
             self.assertRaises(ValueError, migrate, self.conn, NOW, steps)
 
     def test_default_path(self) -> None:
-        """The store's default file is the one DESIGN.md §4.1 and the config name."""
+        """The store's default file is the one the README and the config name."""
         self.assertEqual(DEFAULT_PATH, "smsgw.sqlite3")
         self.assertEqual(DEFAULT_STORE, DEFAULT_PATH)
 

@@ -37,7 +37,7 @@ class StubJsonClient:
     """Requests against a resource through :class:`treq.testing.StubTreq`, synchronously.
 
     Every request is flushed and its response read before returning, so tests
-    stay on :class:`~twisted.trial.unittest.SynchronousTestCase` (STYLE.md §6).
+    stay on :class:`~twisted.trial.unittest.SynchronousTestCase`.
     """
 
     def __init__(self, case: SynchronousTestCase, resource: IResource) -> None:

@@ -1,4 +1,4 @@
-"""The SP HTTP API (:mod:`smsgw.web.api`): every endpoint and every error of DESIGN.md §4.3.
+"""The SP HTTP API (:mod:`smsgw.web.api`): every endpoint and every error it documents.
 
 Requests go through :class:`treq.testing.StubTreq` to
 :func:`~smsgw.web.api.api_resource` over a real :class:`~smsgw.sp.gateway.Gateway`
@@ -312,7 +312,7 @@ class DurabilityTests(SynchronousTestCase):
 
 
 class BadRequestTests(ApiTestCase):
-    """Every bad ``POST /v1/sms`` is a 4xx naming the field (DESIGN.md §4.3, §5)."""
+    """Every bad ``POST /v1/sms`` is a 4xx naming the field."""
 
     def bad(self, body: Any, field: str | None, status: int = 400) -> dict[str, Any]:
         error = self.refused("POST", "/v1/sms", body, status, field)

@@ -1,4 +1,4 @@
-"""Byte-exact golden vectors for CMPP 2.0 (STYLE.md section 3).
+"""Byte-exact golden vectors for CMPP 2.0.
 
 Expected bytes are built independently of the codec: with ``struct`` formats
 taken from seed 001's vendor client, and with the hex values worked out in
