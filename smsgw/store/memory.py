@@ -30,7 +30,6 @@ from smsgw.store.interface import (
 )
 from smsgw.store.matching import match_report
 from smsgw.store.model import (
-    DELIVERED_STAT,
     CallbackAttempt,
     CallbackState,
     Inbound,
@@ -390,16 +389,8 @@ class MemoryStore:
         err: str = "",
         callback_url: str | None = None,
     ) -> Deferred[ReportOutcome]:
-        report = StatusReport(
-            channel,
-            msg_id,
-            stat,
-            delivered if delivered is not None else stat == DELIVERED_STAT,
-            done_at,
-            done_at if now is None else now,
-            to,
-            err,
-            bytes(raw),
+        report = StatusReport.of(
+            channel, msg_id, stat, done_at, raw, to=to, now=now, delivered=delivered, err=err
         )
 
         def record() -> ReportOutcome:

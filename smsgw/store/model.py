@@ -450,6 +450,36 @@ class StatusReport:
     err: str = ""
     raw: bytes = b""
 
+    @classmethod
+    def of(
+        cls,
+        channel: str,
+        msg_id: str,
+        stat: str,
+        done_at: float,
+        raw: bytes = b"",
+        *,
+        to: str | None = None,
+        now: float | None = None,
+        delivered: bool | None = None,
+        err: str = "",
+    ) -> StatusReport:
+        """The report :meth:`IMessageStore.record_report`'s arguments describe.
+
+        *delivered* defaults to whether *stat* is ``DELIVRD``, *now* to *done_at*.
+        """
+        return cls(
+            channel,
+            msg_id,
+            stat,
+            stat == DELIVERED_STAT if delivered is None else delivered,
+            done_at,
+            done_at if now is None else now,
+            to,
+            err,
+            bytes(raw),
+        )
+
 
 @_pickled_by_fields
 @attrs.frozen

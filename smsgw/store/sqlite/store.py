@@ -50,7 +50,6 @@ from smsgw.store.sqlite.inbound import (
     put_inbound,
 )
 from smsgw.store.sqlite.reports import (
-    _delivered,
     _drop_held_reports,
     _expire_reports,
     _record_report,
@@ -343,16 +342,8 @@ class SqliteStore:
         err: str = "",
         callback_url: str | None = None,
     ) -> Deferred[ReportOutcome]:
-        report = StatusReport(
-            channel,
-            msg_id,
-            stat,
-            _delivered(stat) if delivered is None else delivered,
-            done_at,
-            done_at if now is None else now,
-            to,
-            err,
-            bytes(raw),
+        report = StatusReport.of(
+            channel, msg_id, stat, done_at, raw, to=to, now=now, delivered=delivered, err=err
         )
         return self._submit(_record_report, report, callback_url)
 
