@@ -52,6 +52,11 @@ class Options(usage.Options):
         super().__init__()
         self["upstreams"] = []
         self["accounts"] = []
+        self["plugins"] = []
+
+    def opt_plugins(self, folder: str) -> None:
+        """a folder of HTTP vendor files (*.xml), read after the shipped ones (repeatable)"""
+        self["plugins"].append(folder)
 
     def opt_upstream(self, url: str) -> None:
         """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... (repeatable)"""
@@ -75,6 +80,7 @@ class Options(usage.Options):
             self["loaded"] = load_config(self["config"])
         except (ConfigError, OSError) as e:
             raise usage.UsageError(str(e)) from None
+        self["loaded"] = _with_plugins(self["loaded"], self["plugins"])
         if role == "gns-sim":
             from smsgw.gns.config import parse_gns_config
 
@@ -90,6 +96,24 @@ class Options(usage.Options):
                 check_listen(http, self["loaded"].api_keys)
             except UnsafeListen as e:
                 raise usage.UsageError(f"--http: {e}") from None
+
+
+def _with_plugins(config: Config, plugins: list[str]) -> Config:
+    """*config* with ``--plugins`` folders added to ``[vendors] dirs``; every
+    vendor file is read now, so that a broken one stops the start."""
+    import attrs
+
+    from smsgw.vendor.catalogue import load_vendors
+    from smsgw.vendor.loader import VendorFileError
+
+    if plugins:
+        dirs = (*config.vendors.dirs, *plugins)
+        config = attrs.evolve(config, vendors=attrs.evolve(config.vendors, dirs=dirs))
+    try:
+        load_vendors(config.vendors.dirs)
+    except VendorFileError as e:
+        raise usage.UsageError(f"vendor file: {e}") from None
+    return config
 
 
 def makeService(options: Options | dict[str, Any], reactor: Any = None) -> IService:

@@ -6,6 +6,7 @@ which records what would be listened on and connected to.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -161,6 +162,29 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(
             options["loaded"].simulator.accounts, (AccountConfig(id="901234", secret="s3cret"),)
         )
+
+    def test_plugins(self) -> None:
+        """--plugins DIR (repeatable) adds vendor folders after [vendors] dirs."""
+        first, second = self.mktemp(), self.mktemp()
+        os.mkdir(first)
+        os.mkdir(second)
+        options = _parse("--plugins", first, "--plugins", second)
+        self.assertEqual(options["loaded"].vendors.dirs, (first, second))
+
+    def test_plugins_not_a_folder(self) -> None:
+        """A --plugins folder that does not exist stops the start, named."""
+        missing = self.mktemp()
+        self.assert_usage_error("--plugins", missing, mentions=missing)
+
+    def test_plugins_broken_file(self) -> None:
+        """A broken vendor file stops the start with its file, line and element."""
+        folder = self.mktemp()
+        os.mkdir(folder)
+        path = os.path.join(folder, "bad.xml")
+        with open(path, "w") as f:
+            f.write('<?xml version="1.0"?>\n<vendor name="bad">\n  <bogus/>\n</vendor>\n')
+        error = self.assert_usage_error("--role=ismg-sim", "--plugins", folder, mentions=path)
+        self.assertIn(":3: <bogus>", str(error))
 
 
 class PluginTests(SynchronousTestCase):

@@ -36,6 +36,7 @@ from smsgw.config.schema import (
     SimulatorConfig,
     StoreConfig,
     UpstreamConfig,
+    VendorsConfig,
 )
 from smsgw.config.table import ConfigError
 from smsgw.config.upstream import parse_account, parse_upstream_url
@@ -54,6 +55,7 @@ __all__ = [
     "SimulatorConfig",
     "StoreConfig",
     "UpstreamConfig",
+    "VendorsConfig",
     "load_config",
     "parse_account",
     "parse_config",

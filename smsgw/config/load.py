@@ -26,6 +26,7 @@ from smsgw.config.schema import (
     SimulatorConfig,
     StoreConfig,
     UpstreamConfig,
+    VendorsConfig,
 )
 from smsgw.config.table import ConfigError, Table, join_key, unique
 from smsgw.config.upstream import parse_upstream_url
@@ -77,6 +78,12 @@ def _read_callbacks(table: Table) -> CallbacksConfig:
         urls[key] = url
     table.done()
     return CallbacksConfig(**urls)
+
+
+def _read_vendors(table: Table) -> VendorsConfig:
+    dirs = table.strings("dirs", bool, "folder paths")
+    table.done()
+    return VendorsConfig(dirs=dirs)
 
 
 def _read_upstream(table: Table) -> UpstreamConfig:
@@ -217,6 +224,7 @@ def _read_config(document: Mapping[str, Any], source: str) -> Config:
     api_keys = tuple(_read_api_key(table) for table in key_tables)
     unique(api_keys, key_tables, "key", lambda api_key: api_key.key, "API key")
     simulator = _read_simulator(root.table("simulator"))
+    vendors = _read_vendors(root.table("vendors"))
     gns = root.raw_table("gns")
     root.done()
     return Config(
@@ -226,6 +234,7 @@ def _read_config(document: Mapping[str, Any], source: str) -> Config:
         callbacks=callbacks,
         api_keys=api_keys,
         simulator=simulator,
+        vendors=vendors,
         gns=gns,
     )
 

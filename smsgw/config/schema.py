@@ -264,6 +264,17 @@ class UpstreamConfig:
 
 
 @attrs.frozen
+class VendorsConfig:
+    """``[vendors]``: where HTTP vendor description files are read from.
+
+    :ivar dirs: folders of ``*.xml`` vendor files, read after the shipped
+        ones (and ``--plugins DIR``); a folder may not redefine a vendor.
+    """
+
+    dirs: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Config:
     """The whole configuration file.
 
@@ -277,6 +288,7 @@ class Config:
     callbacks: CallbacksConfig = attrs.field(factory=CallbacksConfig)
     api_keys: tuple[ApiKeyConfig, ...] = ()
     simulator: SimulatorConfig = attrs.field(factory=SimulatorConfig)
+    vendors: VendorsConfig = attrs.field(factory=VendorsConfig)
     gns: dict[str, Any] = attrs.field(factory=dict, hash=False)
 
 

@@ -275,6 +275,24 @@ class AccountTests(SynchronousTestCase):
         self.assertFalse(account.allows_src_id("10086"))
 
 
+class VendorsTableTests(_FileTestCase):
+    """``[vendors] dirs``: folders of HTTP vendor files."""
+
+    def test_dirs(self) -> None:
+        """The folders are read in order."""
+        config = load_config(self.write('[vendors]\ndirs = ["a", "b/c"]\n'))
+        self.assertEqual(config.vendors.dirs, ("a", "b/c"))
+
+    def test_default(self) -> None:
+        """Without the table there is no extra folder."""
+        self.assertEqual(load_config(None).vendors.dirs, ())
+
+    def test_bad_dirs(self) -> None:
+        """A non-string folder and an unknown key are named."""
+        self.assert_error("[vendors]\ndirs = [1]\n", "vendors.dirs[0]", "folder paths")
+        self.assert_error('[vendors]\nfolder = "x"\n', "vendors.folder")
+
+
 class FileErrorTests(_FileTestCase):
     """Every kind of error names the file and the dotted key."""
 
