@@ -1,4 +1,4 @@
-"""The ``smsgw`` console script: ``smsgw send …`` and ``smsgw bench …``."""
+"""The ``smsgw`` console script: ``smsgw send …``, ``smsgw balance`` and ``smsgw bench …``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ usage: smsgw bench [options]               (smsgw bench --help)
        smsgw bench --http [options]        (smsgw bench --http --help)
        smsgw bench codec [N]
        smsgw send [--url URL] --to NUMBER... (--content TEXT | --template NAME) [options]
-       smsgw send --file numbers.csv ...   (smsgw send --help)"""
+       smsgw send --file numbers.csv ...   (smsgw send --help)
+       smsgw balance [--channel NAME] [--url URL]   (smsgw balance --help)"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from smsgw import sendcli
 
         return sendcli.main(args[1:])
+    if args[0] == "balance":
+        from smsgw import balancecli
+
+        return balancecli.main(args[1:])
     if args[0] == "bench":
         if args[1:2] == ["codec"]:
             from smsgw.bench import codec

@@ -80,15 +80,17 @@ Poster = Callable[[str, Any], Answer]
 
 
 def http_poster(url: str, api_key: str | None = None, timeout_s: float = 60.0) -> Poster:
-    """A :data:`Poster` to the gateway at *url* with :mod:`urllib.request`."""
+    """A :data:`Poster` to the gateway at *url* with :mod:`urllib.request` (GET for no body)."""
     base = url.rstrip("/")
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
 
     def post(path: str, body: Any) -> Answer:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(base + path, data, headers, method="POST")
+        # No body: a GET (``smsgw balance``).
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        method = "GET" if body is None else "POST"
+        request = urllib.request.Request(base + path, data, headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as resp:
                 return Answer(resp.status, _decode(resp.read()))
