@@ -24,10 +24,9 @@ from typing import Any
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from zope.interface import implementer
 
@@ -435,12 +434,14 @@ class VendorChannel(MultiService):
                     self.log.warn("{channel}: pull failed: {reason}", channel=self.name,
                                   reason=e.reason)  # fmt: skip
                     return
-                for record in records:
-                    try:
-                        await self.deliver(record)
-                    except Exception:
+                # A page at once: the store commits them together.
+                outcomes = await DeferredList(
+                    [self.deliver(r) for r in records], consumeErrors=True
+                )
+                for ok, value in outcomes:
+                    if not ok:
                         self.log.failure("{channel}: a pulled record was not stored (lost)",
-                                         Failure(), channel=self.name)  # fmt: skip
+                                         value, channel=self.name)  # fmt: skip
                 if len(records) < PULL_SIZE:
                     return
         finally:
