@@ -211,9 +211,10 @@ class SimProcess(TwistProcess):
     :param account_extra: more TOML lines for the account (e.g. ``tps = 500``).
     """
 
-    def __init__(self, workdir: str, account_extra: str = "") -> None:
+    def __init__(self, workdir: str, account_extra: str = "", *, vendor_http: bool = False) -> None:
         self.cmpp_port = free_port()
         self.control_port = free_port()
+        self.vendor_port = free_port() if vendor_http else None
         config = os.path.join(workdir, "ismg-sim.toml")
         with open(config, "w") as f:
             f.write(
@@ -227,6 +228,11 @@ class SimProcess(TwistProcess):
                 f"--config={config}",
                 f"--cmpp=tcp:{self.cmpp_port}:interface=127.0.0.1",
                 f"--control=tcp:{self.control_port}:interface=127.0.0.1",
+                *(
+                    [f"--vendor-http=tcp:{self.vendor_port}:interface=127.0.0.1"]
+                    if self.vendor_port
+                    else []
+                ),
             ],
             os.path.join(workdir, "ismg-sim.log"),
         )
@@ -278,16 +284,27 @@ class SpProcess(TwistProcess):
     """The ``sp`` role with one upstream, its own database and HTTP port (fixed across restarts).
 
     :param upstream: the ``[[upstream]]`` URL; the channel is called ``sim``.
+    :param http_port: its HTTP port (a free one by default).
+    :param routes: the channel's ``routes`` (an HTTP vendor takes numbers only through them).
     """
 
     channel = "sim"
 
-    def __init__(self, workdir: str, upstream: str) -> None:
-        self.http_port = free_port()
+    def __init__(
+        self,
+        workdir: str,
+        upstream: str,
+        *,
+        http_port: int | None = None,
+        routes: tuple[str, ...] = (),
+    ) -> None:
+        self.http_port = http_port or free_port()
         self.db = os.path.join(workdir, "sp.sqlite3")
         config = os.path.join(workdir, "sp.toml")
         with open(config, "w") as f:
             f.write(f'[[upstream]]\nname = "{self.channel}"\nurl = "{upstream}"\n')
+            if routes:
+                f.write(f"routes = {json.dumps(list(routes))}\n")
         super().__init__(
             "sp",
             [
@@ -333,11 +350,52 @@ def local_gateway(
             sim.stop()
 
 
+@contextmanager
+def vendor_gateway(
+    vendor: str, workdir: str | None = None
+) -> Iterator[tuple[SimProcess, SpProcess]]:
+    """An ``ismg-sim`` playing *vendor* (``--vendor-http``) and an ``sp`` sending through it.
+
+    A vendor with a pull operation is pulled every second (seed 001's ``/mo`` gives up to
+    500 records an answer); the others push each report to the SP's ``/push/sim/report``.
+    Both ends' rate limits are lifted: this measures the gateway, not a vendor's budget.
+    """
+    from smsgw.vendor.catalogue import load_vendors
+    from smsgw.vendor.description import Kind
+
+    desc = load_vendors().get(vendor)
+    if desc is None:
+        raise BenchError(f"no vendor file {vendor!r} (known: {', '.join(sorted(load_vendors()))})")
+    pulled = desc.operation(Kind.PULL) is not None
+    with tempfile.TemporaryDirectory(prefix="smsgw-bench-") as tmp:
+        where = workdir or tmp
+        sp_port = free_port()
+        push = f"http://127.0.0.1:{sp_port}/push/{SpProcess.channel}"
+        account = "tps = 1000000\nbalance = 1000000000\n"
+        if not pulled:
+            account += f'report_url = "{push}/report"\nmo_url = "{push}/mo"\n'
+        sim = SimProcess(where, account, vendor_http=True)
+        upstream = (
+            f"http://{ACCOUNT}:{SECRET}@127.0.0.1:{sim.vendor_port}/{vendor}"
+            f"?vendor={vendor}&tps=1000000&pull=1"
+        )
+        sp = SpProcess(where, upstream, http_port=sp_port, routes=("1",))
+        try:
+            sim.start_ready()
+            sp.start_ready()
+            yield sim, sp
+        finally:
+            sp.stop()
+            sim.stop()
+
+
 # -- the benchmark --------------------------------------------------------------------------
 
 
 class Options(usage.Options):
-    synopsis = "--http [--count N] [--batch B] [--concurrency C] [--target-http URL]"
+    synopsis = (
+        "--http [--count N] [--batch B] [--concurrency C] [--target-http URL | --vendor NAME]"
+    )
     optParameters = [
         ["count", "n", 10_000, "messages to send", int],
         ["batch", "b", 100, "numbers per POST /v1/sms (1..100)", int],
@@ -345,6 +403,7 @@ class Options(usage.Options):
         ["window", "w", 16, "window per session of the started sp's channel", int],
         ["sessions", "s", 1, "sessions of the started sp's channel", int],
         ["target-http", None, None, "http://127.0.0.1:PORT of a running sp gateway"],
+        ["vendor", None, None, "through an HTTP channel to this vendor, played by the ismg-sim"],
         ["api-key", None, None, "with --target-http: its API key"],
         ["timeout", None, 600.0, "give up after this many seconds", float],
     ]
@@ -508,6 +567,10 @@ def main(argv: list[str]) -> int:
     try:
         if opts["target-http"]:
             summary = run(opts, opts["target-http"].rstrip("/"))
+        elif opts["vendor"]:
+            with vendor_gateway(opts["vendor"]) as (_, sp):
+                summary = run(opts, sp.url)
+            summary["vendor"] = opts["vendor"]
         else:
             with local_gateway(window=opts["window"], sessions=opts["sessions"]) as (_, sp):
                 summary = run(opts, sp.url)

@@ -349,7 +349,7 @@ def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if "--http" in argv:
+    if "--http" in argv or any(a == "--vendor" or a.startswith("--vendor=") for a in argv):
         from smsgw.bench import http
 
         return http.main([a for a in argv if a != "--http"])
