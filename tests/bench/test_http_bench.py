@@ -184,3 +184,30 @@ class EndToEndTests(SynchronousTestCase):
             {k: summary[k] for k in ("accepted", "reports", "requests", "errors")},
             {"accepted": 30, "reports": 30, "requests": 3, "errors": {}},
         )
+
+    def test_small_vendor_runs(self) -> None:
+        """--vendor: 30 messages through an HTTP channel, pulled (somp) and pushed (batchsm)."""
+        from tests.test_durability import _can_spawn
+
+        why = _can_spawn()
+        if why is not None:
+            raise SkipTest(why)
+        for vendor in ("somp", "batchsm"):
+            stdout = io.StringIO()
+            self.patch(sys, "stdout", stdout)
+            code = load.main(
+                ["--vendor", vendor, "--count", "30", "--batch", "10", "-q", "--timeout", "60"]
+            )
+            summary = json.loads(stdout.getvalue().splitlines()[-1])
+            self.assertEqual(code, 0, summary)
+            self.assertEqual(
+                {k: summary[k] for k in ("accepted", "reports", "errors", "vendor")},
+                {"accepted": 30, "reports": 30, "errors": {}, "vendor": vendor},
+            )
+
+    def test_unknown_vendor(self) -> None:
+        """An unknown --vendor is refused before anything starts, naming the known ones."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        self.assertEqual(load.main(["--vendor", "nosuch", "--count", "1"]), 1)
+        self.assertIn("somp", stderr.getvalue())
