@@ -65,7 +65,8 @@ class Options(usage.Options):
         self["plugins"].append(folder)
 
     def opt_upstream(self, url: str) -> None:
-        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... (repeatable)"""
+        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... or
+        http://ACCOUNT:SECRET@HOST:PORT/PATH?vendor=NAME&... (repeatable)"""
         try:
             self["upstreams"].append(parse_upstream_url(url))
         except ValueError as e:
@@ -102,6 +103,12 @@ class Options(usage.Options):
                 check_listen(http, self["loaded"].api_keys)
             except UnsafeListen as e:
                 raise usage.UsageError(f"--http: {e}") from None
+            from smsgw.roles.sp import check_upstreams
+
+            try:
+                check_upstreams(self["loaded"], self["upstreams"])
+            except ValueError as e:
+                raise usage.UsageError(f"--upstream: {e}") from None
 
 
 def _with_plugins(config: Config, plugins: list[str]) -> Config:
