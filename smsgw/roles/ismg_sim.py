@@ -115,7 +115,8 @@ def _vendor_listener(
 
     vendors = load_vendors(config.vendors.dirs)
     pool = HTTPConnectionPool(reactor)
-    pool.maxPersistentPerHost = 5
+    # As many kept-alive connections as a vendor pushes at once (VendorSimulator.push_concurrency).
+    pool.maxPersistentPerHost = 16
     http = HTTPClient(Agent(reactor, pool=pool))
     site = vendor_site(sim, vendors, accounts, reactor, http)
     svc = StreamServerEndpointService(serverFromString(reactor, endpoint), site)

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import attrs
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredSemaphore
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.http import combinedLogFormatter
@@ -173,6 +173,10 @@ class VendorSimulator:
 
     log = Logger()
     push_timeout_s = 10.0
+    #: Pushes in flight at once (a burst of reports queues behind them).
+    push_concurrency = 16
+    #: Attempts of one push before it is held for pull (or dropped).
+    push_attempts = 3
     max_pending = 100_000
 
     def __init__(
@@ -193,6 +197,7 @@ class VendorSimulator:
         self._buckets: dict[str, TokenBucket] = {}
         self.pending: dict[str, deque[ReportRecord | MoRecord]] = {}
         self.pushed = 0
+        self._pushing = DeferredSemaphore(self.push_concurrency)
         self.push_failures = 0
         self.requests = 0
         #: What was logged once: ignored constant parameters, undeliverable kinds.
@@ -481,6 +486,8 @@ class VendorSimulator:
     def _push(
         self, acct: VendorAccount, rec: ReportRecord | MoRecord, url: str, pullable: bool
     ) -> None:
+        """Push *rec* to *url*, at most :attr:`push_concurrency` at once (the rest queue),
+        retried :attr:`push_attempts` times with back-off, then held for pull or dropped."""
         pairs = (
             render_report(self.desc, rec, (acct.account, acct.secret))
             if isinstance(rec, ReportRecord)
@@ -488,25 +495,39 @@ class VendorSimulator:
         )
         query = "&".join(f"{quote(k, safe='')}={url_quote(v)}" for k, v in pairs)
         full = f"{url}{'&' if '?' in url else '?'}{query}"
-        d: Deferred[Any] = self.http.get(full)
-        d.addTimeout(self.push_timeout_s, self.clock)
-        d.addCallback(lambda response: response.content())
+        self._push_attempt(acct, rec, full, pullable, 1)
+
+    def _push_attempt(
+        self, acct: VendorAccount, rec: ReportRecord | MoRecord, full: str, pullable: bool,
+        attempt: int,
+    ) -> None:  # fmt: skip
+        def one() -> Deferred[Any]:
+            d: Deferred[Any] = self.http.get(full)
+            d.addTimeout(self.push_timeout_s, self.clock)
+            return d.addCallback(lambda response: response.content())
 
         def pushed(_: object) -> None:
             self.pushed += 1
 
         def failed(reason: Failure) -> None:
+            if attempt < self.push_attempts:
+                self.clock.callLater(
+                    float(2 ** (attempt - 1)),
+                    self._push_attempt, acct, rec, full, pullable, attempt + 1,
+                )  # fmt: skip
+                return
             self.push_failures += 1
             self.log.warn(
-                "vendor {vendor}: push to {account}'s URL failed: {reason}",
+                "vendor {vendor}: push to {account}'s URL failed {n} times: {reason}",
                 vendor=self.desc.name,
                 account=acct.account,
+                n=attempt,
                 reason=reason.getErrorMessage(),
             )
             if pullable:
                 self._hold(acct, rec)
 
-        d.addCallbacks(pushed, failed)
+        self._pushing.run(one).addCallbacks(pushed, failed)
 
     def _pull(self, op: Operation, acct: VendorAccount, fetch_size: int | None) -> bytes:
         queue = self.pending.get(acct.account)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
@@ -225,6 +226,42 @@ class ReportTests(SimCase):
         rec = parse_report(self.desc, args)
         self.assertEqual((rec.msg_id, rec.number, rec.delivered), (got.msg_id, NUMBER, True))
         self.assertEqual(self.sim.pushed, 1)
+
+    def test_pushes_bounded(self) -> None:
+        """A burst of reports is pushed push_concurrency at a time; the rest wait their turn."""
+        self.make("batchsm", report_url="http://sp.invalid/report")
+        pending: list[Deferred[Any]] = []
+
+        def get(url: str) -> Deferred[Any]:
+            pending.append(Deferred())
+            return pending[-1]
+
+        self.http.get = get  # type: ignore[method-assign]
+        numbers = tuple(f"1380013{i:04d}" for i in range(self.sim.push_concurrency + 4))
+        self.send(numbers=numbers)
+        self.clock.advance(2.0)
+        self.assertEqual(len(pending), self.sim.push_concurrency)
+        pending[0].callback(FakeHttp().get("x").result)
+        self.assertEqual(len(pending), self.sim.push_concurrency + 1)
+        self.assertEqual(self.sim.pushed, 1)
+
+    def test_push_retried_then_held(self) -> None:
+        """A failing push is tried push_attempts times with back-off, then held for pull."""
+        self.make("somp", report_url="http://sp.invalid/report")
+        calls: list[str] = []
+
+        def get(url: str) -> Deferred[Any]:
+            calls.append(url)
+            return fail(ConnectionRefusedError())
+
+        self.http.get = get  # type: ignore[method-assign]
+        self.send()
+        self.clock.advance(2.0)
+        self.assertEqual(len(calls), 1)
+        self.clock.pump([1.0, 2.0])
+        self.assertEqual(len(calls), self.sim.push_attempts)
+        self.assertEqual(self.sim.push_failures, 1)
+        self.assertEqual(len(self.sim.pending["acct"]), 1)
 
     def test_failed_report(self) -> None:
         """A failed message's report carries the vendor's failure word."""
