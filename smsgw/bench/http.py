@@ -358,7 +358,8 @@ def vendor_gateway(
 
     A vendor with a pull operation is pulled every second (seed 001's ``/mo`` gives up to
     500 records an answer); the others push each report to the SP's ``/push/sim/report``.
-    Both ends' rate limits are lifted: this measures the gateway, not a vendor's budget.
+    Both ends' rate limits are lifted and the channel makes 16 requests at once (the files
+    say 5): this measures the gateway, not a vendor's budget.
     """
     from smsgw.vendor.catalogue import load_vendors
     from smsgw.vendor.description import Kind
@@ -377,7 +378,7 @@ def vendor_gateway(
         sim = SimProcess(where, account, vendor_http=True)
         upstream = (
             f"http://{ACCOUNT}:{SECRET}@127.0.0.1:{sim.vendor_port}/{vendor}"
-            f"?vendor={vendor}&tps=1000000&pull=1"
+            f"?vendor={vendor}&tps=1000000&pull=1&concurrency=16"
         )
         sp = SpProcess(where, upstream, http_port=sp_port, routes=("1",))
         try:

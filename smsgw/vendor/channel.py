@@ -51,7 +51,7 @@ _UCS2 = 8
 #: Most segments the gateway may have in flight on one vendor channel.
 _MAX_CAPACITY = 10_000
 #: Records asked for per pull.
-PULL_SIZE = 500
+PULL_SIZE = 2000
 
 
 class UnknownVendor(ValueError):
@@ -420,12 +420,15 @@ class VendorChannel(MultiService):
     async def pull_once(self) -> None:
         """Pull and store pending reports and MOs, until the vendor has no full page left.
 
-        A pull takes the records off the vendor (seed 001 ``/mo`` has no
-        acknowledgement): one the store refuses is logged as lost.
+        The next page is asked for while the last one is being stored (one
+        page of records waits for its commit at a time).  A pull takes the
+        records off the vendor (seed 001 ``/mo`` has no acknowledgement): one
+        the store refuses is logged as lost.
         """
         if self._running_pull:
             return
         self._running_pull = True
+        storing: Deferred[Any] | None = None
         try:
             while self.running:
                 try:
@@ -434,15 +437,20 @@ class VendorChannel(MultiService):
                     self.log.warn("{channel}: pull failed: {reason}", channel=self.name,
                                   reason=e.reason)  # fmt: skip
                     return
-                # A page at once: the store commits them together.
-                outcomes = await DeferredList(
-                    [self.deliver(r) for r in records], consumeErrors=True
-                )
-                for ok, value in outcomes:
-                    if not ok:
-                        self.log.failure("{channel}: a pulled record was not stored (lost)",
-                                         value, channel=self.name)  # fmt: skip
+                if storing is not None:
+                    await storing
+                # A page at once: the store commits it together.
+                page = [self.deliver(r) for r in records]
+                storing = DeferredList(page, consumeErrors=True).addCallback(self._lost)
                 if len(records) < PULL_SIZE:
                     return
         finally:
+            if storing is not None:
+                await storing
             self._running_pull = False
+
+    def _lost(self, outcomes: list[tuple[bool, Any]]) -> None:
+        for ok, value in outcomes:
+            if not ok:
+                self.log.failure("{channel}: a pulled record was not stored (lost)", value,
+                                 channel=self.name)  # fmt: skip
