@@ -40,6 +40,18 @@ CHANNELS = {
 }
 
 
+async def poll(check: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """Await *check()* every 50 ms until it is truthy; fail after 10 s."""
+    deadline = reactor.seconds() + 10.0
+    while True:
+        got = await check()
+        if got:
+            return got
+        if reactor.seconds() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await deferLater(reactor, 0.05, lambda: None)
+
+
 class VendorEndToEndTests(TestCase):
     """Every shipped vendor, through a real SP and a real HTTP simulator."""
 
@@ -101,17 +113,6 @@ class VendorEndToEndTests(TestCase):
         text = await within(response.text("utf-8"))
         return response.code, json.loads(text) if text else None
 
-    async def poll(self, check: Callable[[], Awaitable[Any]], what: str) -> Any:
-        """Await *check()* every 50 ms until it is truthy; fail after 10 s."""
-        deadline = reactor.seconds() + 10.0
-        while True:
-            got = await check()
-            if got:
-                return got
-            if reactor.seconds() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await deferLater(reactor, 0.05, lambda: None)
-
     async def inbound(self) -> list[dict[str, Any]]:
         code, body = await self.call("GET", "/v1/inbound?limit=1000")
         self.assertEqual(code, 200)
@@ -135,7 +136,7 @@ class VendorEndToEndTests(TestCase):
                     seen[item["channel"]] = item
             return len(seen) == len(CHANNELS)
 
-        await self.poll(reports, "a report from every vendor")
+        await poll(reports, "a report from every vendor")
         for channel, (_, number, _) in CHANNELS.items():
             report = seen[channel]
             self.assertEqual((report["message_id"], report["to"]), (sent[channel], number))
@@ -164,7 +165,7 @@ class VendorEndToEndTests(TestCase):
             wanted = {c for c, (v, _, _) in CHANNELS.items() if self.sims[v].desc.mos is not None}
             return set(mos) >= wanted
 
-        await self.poll(got_mos, "an MO from every vendor that has MOs")
+        await poll(got_mos, "an MO from every vendor that has MOs")
         for channel, item in mos.items():
             self.assertEqual((item["text"], item["to"]), (f"TD {channel}", "106907"))
 
@@ -189,12 +190,12 @@ class VendorEndToEndTests(TestCase):
             _code, body = await self.call("GET", "/v1/balance?channel=batchsm")
             return body["channels"][0]["balance"] == 999_999
 
-        await self.poll(spent, "the balance to go down")
+        await poll(spent, "the balance to go down")
 
         async def reported() -> bool:
             return any(i["message_id"] == sent["id"] for i in await self.inbound())
 
-        await self.poll(reported, "its report (the vendor's push is over)")
+        await poll(reported, "its report (the vendor's push is over)")
 
     async def test_refusal_fails_the_message(self) -> None:
         """A vendor's permanent refusal fails the message with the vendor's code and text."""
@@ -206,7 +207,7 @@ class VendorEndToEndTests(TestCase):
             _code, view = await self.call("GET", f"/v1/sms/{body['id']}")
             return view if view["status"] == "failed" else None
 
-        view = await self.poll(failed, "the message to fail")
+        view = await poll(failed, "the message to fail")
         [segment] = view["recipients"][0]["segments"]
         self.assertIn("batchsm vendor code", segment["error"])
 
@@ -215,3 +216,111 @@ def _fields(config: Any) -> dict[str, Any]:
     import attrs
 
     return attrs.asdict(config, recurse=False)
+
+
+class SimulatorRoleTests(TestCase):
+    """The SP against a real ``--role=ismg-sim --vendor-http`` tree: its policy, MO injection
+    and submit log apply to vendor traffic."""
+
+    timeout = 30
+
+    async def setUp(self) -> None:  # type: ignore[override]
+        from smsgw.bench.http import free_port
+        from smsgw.config import parse_config
+        from smsgw.tap import makeService
+
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(pool.closeCachedConnections)
+        self.http = HTTPClient(Agent(reactor, pool=pool))
+        sp_port, vendor_port, control_port = free_port(), free_port(), free_port()
+        self.base = f"http://127.0.0.1:{sp_port}"
+        self.control = f"http://127.0.0.1:{control_port}"
+        sim_config = parse_config(
+            '[[simulator.account]]\nid = "acct"\nsecret = "secret"\n'
+            f'report_url = "{self.base}/push/{{vendor}}/report"\n'
+            f'mo_url = "{self.base}/push/{{vendor}}/mo"\n'
+            "[simulator.policy.reports]\ndelay_s = [0.05, 0.05]\n"
+            'rules = [{prefix = "1390000", stat = "UNDELIV"}]\n'
+        )
+        self.sim = makeService(
+            {
+                "role": "ismg-sim",
+                "loaded": sim_config,
+                "cmpp": f"tcp:{free_port()}:interface=127.0.0.1",
+                "control": f"tcp:{control_port}:interface=127.0.0.1",
+                "vendor-http": f"tcp:{vendor_port}:interface=127.0.0.1",
+            },
+            reactor,
+        )
+        self.sim.startService()
+        self.addCleanup(self.sim.stopService)
+        upstreams = [
+            parse_upstream_url(
+                f"http://acct:secret@127.0.0.1:{vendor_port}/{vendor}?vendor={vendor}&src_id=10690"
+            )
+            for vendor in ("batchsm", "kx1680")
+        ]
+        upstreams = [
+            u.__class__(**{**_fields(u), "name": u.extra.vendor, "routes": (prefix,)})  # type: ignore[attr-defined]
+            for u, prefix in zip(upstreams, ("139", "137"), strict=True)
+        ]
+        self.service = SpService(
+            Config(), upstreams, f"tcp:{sp_port}:interface=127.0.0.1", self.mktemp(), reactor
+        )
+        self.service.startService()
+
+        async def stop() -> None:
+            if self.service.running:
+                await within(self.service.stopService())
+
+        self.addCleanup(stop)
+        await within(peek(self.service.ready))
+
+    async def call(self, base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs["data"] = json.dumps(body).encode()
+            kwargs["headers"] = {b"Content-Type": [b"application/json"]}
+        response = await within(self.http.request(method, base + path, **kwargs))
+        text = await within(response.text("utf-8"))
+        return response.code, json.loads(text) if text else None
+
+    async def test_policy_mo_and_submit_log(self) -> None:
+        """A policy rule makes the vendor's report undelivered; a control-API MO arrives."""
+        code, sent = await self.call(
+            self.base, "POST", "/v1/sms", {"to": ["13900001234", "13912345678"], "content": "hi"}
+        )
+        self.assertEqual(code, 202, sent)
+        reports: dict[str, dict[str, Any]] = {}
+
+        async def reported() -> bool:
+            _, body = await self.call(self.base, "GET", "/v1/inbound?limit=100")
+            for item in body["items"]:
+                if item["type"] == "report":
+                    reports[item["to"]] = item
+            return len(reports) == 2
+
+        await poll(reported, "both reports")
+        self.assertEqual(reports["13900001234"]["segment_status"], "undelivered")
+        self.assertEqual(reports["13912345678"]["segment_status"], "delivered")
+        _, submits = await self.call(self.control, "GET", "/v1/submits")
+        self.assertEqual(
+            sorted((s["protocol"], s["dest"][0]) for s in submits["submits"]),
+            [("http:batchsm", "13900001234"), ("http:batchsm", "13912345678")],
+        )
+        code, _ = await self.call(
+            self.control, "POST", "/v1/mo",
+            {"account": "acct", "from": "13700001111", "to": "8", "content": "TD",
+             "protocol": "kx1680"},
+        )  # fmt: skip
+        self.assertEqual(code, 202)
+        mos: list[dict[str, Any]] = []
+
+        async def got_mo() -> bool:
+            _, body = await self.call(self.base, "GET", "/v1/inbound?limit=100")
+            mos.extend(i for i in body["items"] if i["type"] == "mo")
+            return bool(mos)
+
+        await poll(got_mo, "the MO")
+        self.assertEqual((mos[0]["channel"], mos[0]["from"], mos[0]["text"]),
+                         ("kx1680", "13700001111", "TD"))  # fmt: skip
