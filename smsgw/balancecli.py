@@ -13,7 +13,7 @@ import sys
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from smsgw.sendcli import DEFAULT_URL, Poster, SendError, http_poster
+from smsgw.sendcli import Poster, SendError, add_gateway_arguments, http_poster
 
 __all__ = ["main", "parser", "render"]
 
@@ -23,8 +23,7 @@ def parser() -> argparse.ArgumentParser:
         prog="smsgw balance",
         description="Show each channel's account balance, as the running gateway knows it.",
     )
-    p.add_argument("--url", default=DEFAULT_URL, help=f"the gateway [default: {DEFAULT_URL}]")
-    p.add_argument("--api-key", help="sent as 'Authorization: Bearer KEY'")
+    add_gateway_arguments(p)
     p.add_argument("--channel", metavar="NAME", help="only this channel")
     p.add_argument("--json", action="store_true", help="print the gateway's JSON answer")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer")

@@ -390,13 +390,18 @@ def _param(text: str) -> tuple[str, str]:
     return key, value
 
 
+def add_gateway_arguments(p: argparse.ArgumentParser) -> None:
+    """``--url`` and ``--api-key``: the gateway and its key (``smsgw send``, ``smsgw balance``)."""
+    p.add_argument("--url", default=DEFAULT_URL, help=f"the gateway [default: {DEFAULT_URL}]")
+    p.add_argument("--api-key", help="sent as 'Authorization: Bearer KEY'")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="smsgw send",
         description="Send SMS through a running smsgw gateway's HTTP API.",
     )
-    p.add_argument("--url", default=DEFAULT_URL, help=f"the gateway [default: {DEFAULT_URL}]")
-    p.add_argument("--api-key", help="sent as 'Authorization: Bearer KEY'")
+    add_gateway_arguments(p)
     p.add_argument(
         "--to", action="append", default=[], metavar="NUMBER", help="a recipient (repeatable)"
     )

@@ -340,14 +340,20 @@ def local_gateway(
     with tempfile.TemporaryDirectory(prefix="smsgw-bench-") as tmp:
         where = workdir or tmp
         sim = SimProcess(where)
-        sp = SpProcess(where, sim.upstream_url(**upstream_settings))
-        try:
-            sim.start_ready()
-            sp.start_ready()
-            yield sim, sp
-        finally:
-            sp.stop()
-            sim.stop()
+        with _started(sim, SpProcess(where, sim.upstream_url(**upstream_settings))) as pair:
+            yield pair
+
+
+@contextmanager
+def _started(sim: SimProcess, sp: SpProcess) -> Iterator[tuple[SimProcess, SpProcess]]:
+    """*sim* then *sp* started and ready; both stopped on exit."""
+    try:
+        sim.start_ready()
+        sp.start_ready()
+        yield sim, sp
+    finally:
+        sp.stop()
+        sim.stop()
 
 
 @contextmanager
@@ -357,7 +363,7 @@ def vendor_gateway(
     """An ``ismg-sim`` playing *vendor* (``--vendor-http``) and an ``sp`` sending through it.
 
     A vendor with a pull operation is pulled every second (seed 001's ``/mo`` gives up to
-    500 records an answer); the others push each report to the SP's ``/push/sim/report``.
+    2,000 records an answer); the others push each report to the SP's ``/push/sim/report``.
     Both ends' rate limits are lifted and the channel makes 16 requests at once (the files
     say 5): this measures the gateway, not a vendor's budget.
     """
@@ -380,14 +386,8 @@ def vendor_gateway(
             f"http://{ACCOUNT}:{SECRET}@127.0.0.1:{sim.vendor_port}/{vendor}"
             f"?vendor={vendor}&tps=1000000&pull=1&concurrency=16"
         )
-        sp = SpProcess(where, upstream, http_port=sp_port, routes=("1",))
-        try:
-            sim.start_ready()
-            sp.start_ready()
-            yield sim, sp
-        finally:
-            sp.stop()
-            sim.stop()
+        with _started(sim, SpProcess(where, upstream, http_port=sp_port, routes=("1",))) as pair:
+            yield pair
 
 
 # -- the benchmark --------------------------------------------------------------------------

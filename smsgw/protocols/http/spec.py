@@ -23,24 +23,19 @@ def _channel(config: UpstreamConfig, reactor: Any, setup: Any) -> Any:
     return vendor_channel(config, reactor, setup)
 
 
-HTTP = ProtocolSpec(
-    name="http",
-    schemes=("http",),
-    default_port=80,
-    extras=VendorExtras,
-    make_client=None,
-    make_channel=_channel,
-    url_path=True,
-)
+def _spec(scheme: str, port: int) -> ProtocolSpec:
+    return ProtocolSpec(
+        name=scheme,
+        schemes=(scheme,),
+        default_port=port,
+        extras=VendorExtras,
+        make_client=None,
+        make_channel=_channel,
+        url_path=True,
+    )
 
-HTTPS = ProtocolSpec(
-    name="https",
-    schemes=("https",),
-    default_port=443,
-    extras=VendorExtras,
-    make_client=None,
-    make_channel=_channel,
-    url_path=True,
-)
+
+HTTP = _spec("http", 80)
+HTTPS = _spec("https", 443)
 
 SPECS = (HTTP, HTTPS)
