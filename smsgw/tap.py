@@ -44,6 +44,13 @@ class Options(usage.Options):
             "ismg-sim: control API endpoint [default: tcp:8081:interface=127.0.0.1]",
         ],
         ["http", None, None, "sp: HTTP API endpoint [default: tcp:8080:interface=127.0.0.1]"],
+        [
+            "compat-http",
+            None,
+            None,
+            "sp: endpoint of the seed-001-compatible /mt /mo API (accounts: the API keys) "
+            "[default: off]",
+        ],
         ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168]"],
     ]
@@ -96,6 +103,12 @@ class Options(usage.Options):
                 check_listen(http, self["loaded"].api_keys)
             except UnsafeListen as e:
                 raise usage.UsageError(f"--http: {e}") from None
+            compat = self["compat-http"] or self["loaded"].http.compat_listen
+            if compat:
+                try:
+                    check_listen(compat, self["loaded"].api_keys)
+                except UnsafeListen as e:
+                    raise usage.UsageError(f"--compat-http: {e}") from None
 
 
 def _with_plugins(config: Config, plugins: list[str]) -> Config:
