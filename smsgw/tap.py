@@ -66,7 +66,8 @@ class Options(usage.Options):
         self["plugins"].append(folder)
 
     def opt_upstream(self, url: str) -> None:
-        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... (repeatable)"""
+        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... or
+        http://ACCOUNT:SECRET@HOST:PORT/PATH?vendor=NAME&... (repeatable)"""
         try:
             self["upstreams"].append(parse_upstream_url(url))
         except ValueError as e:
@@ -96,7 +97,7 @@ class Options(usage.Options):
             except (ConfigError, ValueError) as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
-            from smsgw.roles.sp import UnsafeListen, check_listen
+            from smsgw.roles.sp import UnsafeListen, check_listen, check_upstreams
 
             http = self["http"] or self["loaded"].http.listen
             try:
@@ -109,6 +110,10 @@ class Options(usage.Options):
                     check_listen(compat, self["loaded"].api_keys)
                 except UnsafeListen as e:
                     raise usage.UsageError(f"--compat-http: {e}") from None
+            try:
+                check_upstreams(self["loaded"], self["upstreams"])
+            except ValueError as e:
+                raise usage.UsageError(f"--upstream: {e}") from None
 
 
 def _with_plugins(config: Config, plugins: list[str]) -> Config:

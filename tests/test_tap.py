@@ -101,11 +101,38 @@ class OptionsTests(SynchronousTestCase):
         )
 
     def test_upstream_unknown_scheme(self) -> None:
-        """--upstream http://… is refused, naming --upstream and the scheme."""
+        """--upstream ftp://… is refused, naming --upstream and the scheme."""
         error = self.assert_usage_error(
-            "--upstream", "http://901234:pw@10.0.0.1:80", mentions="--upstream"
+            "--upstream", "ftp://901234:pw@10.0.0.1:80", mentions="--upstream"
         )
         self.assertIn("scheme", str(error))
+
+    def test_upstream_unknown_vendor(self) -> None:
+        """An http:// upstream naming no loaded vendor file stops the start, with the known ones."""
+        error = self.assert_usage_error(
+            "--upstream", "http://901234:pw@10.0.0.1:80?vendor=nosuch", mentions="--upstream"
+        )
+        self.assertIn("'nosuch'", str(error))
+        self.assertIn("somp", str(error))
+
+    def test_upstream_vendor_not_recognised(self) -> None:
+        """An http:// upstream that no <match> recognises is refused, asking for vendor=."""
+        error = self.assert_usage_error(
+            "--upstream", "http://901234:pw@10.0.0.1:80/x", mentions="vendor=NAME"
+        )
+        self.assertNotIn("pw", str(error).replace("vendor=", ""))
+
+    def test_upstream_vendor(self) -> None:
+        """An http:// upstream with a known vendor is taken, recognised or named."""
+        options = _parse(
+            "--upstream", "http://u:pw@127.0.0.1:8088/kx1680/sendXSms.do",
+            "--upstream", "https://u:pw@sms.example.net/base?vendor=batchsm&product=1",
+        )  # fmt: skip
+        first, second = options["upstreams"]
+        self.assertEqual(
+            (first.scheme, first.port, first.path), ("http", 8088, "/kx1680/sendXSms.do")
+        )
+        self.assertEqual((second.port, second.path, second.extra.product), (443, "/base", "1"))
 
     def test_upstream_bad_url(self) -> None:
         """A malformed --upstream URL is refused without echoing the secret."""

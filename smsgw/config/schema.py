@@ -222,6 +222,7 @@ class UpstreamConfig:
     :ivar response_timeout_s: seconds to wait for a response.
     :ivar retries: attempts for an unanswered request.
     :ivar keepalive_s: idle seconds before an active test.
+    :ivar path: the URL's path (an HTTP vendor's base path), "" for the others.
     :ivar extra: the protocol's own keys, typed: an instance of its spec's
         :attr:`~smsgw.protocols.registry.ProtocolSpec.extras` (every one has
         ``charset``; SGIP ``node_id``, ``corp_id``, ``listen``; SMGP
@@ -243,6 +244,7 @@ class UpstreamConfig:
     response_timeout_s: float = 60.0
     retries: int = 3
     keepalive_s: float = 180.0
+    path: str = ""
     extra: Extras = attrs.field()
 
     @extra.default
@@ -262,7 +264,7 @@ class UpstreamConfig:
             if value != _DEFAULTS[key]:
                 query.append((key, value if isinstance(value, str) else repr(value)))
         query.extend(extras_query(self.extra))
-        url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}"
+        url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}{self.path}"
         return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -327,5 +329,7 @@ URL_SETTINGS: tuple[tuple[str, Callable[[str], Any]], ...] = (
 
 
 _DEFAULTS = {
-    field.name: field.default for field in attrs.fields(UpstreamConfig) if field.name != "extra"
+    field.name: field.default
+    for field in attrs.fields(UpstreamConfig)
+    if field.name not in ("extra", "path")
 }

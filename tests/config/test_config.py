@@ -592,9 +592,9 @@ class UpstreamUrlTests(SynchronousTestCase):
 
     def test_scheme(self) -> None:
         """Other schemes, or none, are refused naming scheme."""
-        for url in ("http://a:hunter2@h", "smpp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
+        for url in ("ftp://a:hunter2@h", "smpp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
             error = self.assert_bad(url, "scheme")
-            self.assertIn("cmpp, cmpp3, sgip, smgp", error.reason)
+            self.assertIn("cmpp, cmpp3, http, https, sgip, smgp", error.reason)
 
     def test_credentials(self) -> None:
         """Account and secret are required."""
