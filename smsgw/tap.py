@@ -43,6 +43,12 @@ class Options(usage.Options):
             None,
             "ismg-sim: control API endpoint [default: tcp:8081:interface=127.0.0.1]",
         ],
+        [
+            "vendor-http",
+            None,
+            None,
+            "ismg-sim: serve every HTTP vendor file under /NAME/ on this endpoint [default: off]",
+        ],
         ["http", None, None, "sp: HTTP API endpoint [default: tcp:8080:interface=127.0.0.1]"],
         [
             "compat-http",

@@ -308,6 +308,42 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(sim.accounts["900001"].src_prefix, "10659")
         self.assertEqual(sim.next_msg_id.gateway, 2047)
 
+    def test_ismg_sim_vendor_http(self) -> None:
+        """--vendor-http serves every vendor file on its endpoint, accounts included."""
+        top = self.build(
+            "--role=ismg-sim", "--vendor-http", "tcp:18088:interface=127.0.0.1",
+            "--account", "900001:pw",
+        )  # fmt: skip
+        self.assertEqual({s.name for s in top if s.name}, {"cmpp", "control", "vendor-http"})
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertIn((18088, "127.0.0.1"), _listening(self.reactor))
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        self.assertEqual(
+            set(sim.vendors.vendors), {"somp", "batchsm", "kx1680", "generic", "example"}
+        )
+        self.assertEqual(list(sim.vendors.vendors["batchsm"].accounts), ["900001"])
+
+    def test_ismg_sim_vendor_http_config(self) -> None:
+        """[simulator] vendor_http and the accounts' vendor keys are used; off by default."""
+        self.assertIsNone(self.build("--role=ismg-sim").simulator.vendors)  # type: ignore[attr-defined]
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(
+                '[simulator]\nvendor_http = "tcp:18089"\n'
+                '[[simulator.account]]\nid = "900001"\nsecret = "pw"\nbalance = 7\n'
+                'report_url = "http://127.0.0.1:8080/push/{vendor}/report"\n'
+            )
+        top = self.build("--role=ismg-sim", "-c", path)
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertIn(18089, [port for port, _ in _listening(self.reactor)])
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        acct = sim.vendors.vendors["kx1680"].accounts["900001"]
+        self.assertEqual(
+            (acct.products, acct.report_url), ({"": 7}, "http://127.0.0.1:8080/push/kx1680/report")
+        )
+
     def test_sp_with_upstream(self) -> None:
         """--role=sp with --upstream keeps the URL for the channel it builds at start-up."""
         top = self.build("--role=sp", "--upstream", UPSTREAM)

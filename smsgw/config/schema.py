@@ -35,6 +35,10 @@ DEFAULT_STORE = "smsgw.sqlite3"
 """The SQLite database, in the working directory."""
 
 
+DEFAULT_BALANCE = 1_000_000
+"""A simulated HTTP vendor account's balance, in message parts, per product."""
+
+
 DIGITS = re.compile(r"[0-9]+")
 
 
@@ -101,6 +105,14 @@ class AccountConfig:
     :ivar tps: SUBMITs per second before result 8; ``None`` for no limit.
     :ivar src_prefix: the SP service code every ``Src_Id`` must start with;
         empty for any.
+    :ivar report_url: HTTP vendors (``--vendor-http``): where this account's
+        reports are pushed; ``{vendor}`` in it becomes the vendor's name.
+        ``None``: held for pull where the vendor has pull.
+    :ivar mo_url: likewise for MOs.
+    :ivar balance: HTTP vendors: message parts the account may send, per
+        vendor and product.
+    :ivar products: HTTP vendors: the product ids the account has; empty
+        for any (each opened with :attr:`balance` on first use).
     """
 
     id: str
@@ -111,6 +123,10 @@ class AccountConfig:
     src_prefix: str = ""
     #: SGIP: client endpoint of the SP's own server for Deliver/Report (sgip12.md §2).
     sgip_callback: str | None = None
+    report_url: str | None = None
+    mo_url: str | None = None
+    balance: int = DEFAULT_BALANCE
+    products: tuple[str, ...] = ()
 
     def allows_ip(self, address: str) -> bool:
         """Whether a peer at *address* may log in.
@@ -201,6 +217,8 @@ class SimulatorConfig:
     gns_secret: str = attrs.field(default="", repr=False)
     #: The secret shared with ISMGs learned from the GNS.
     peer_secret: str = attrs.field(default="", repr=False)
+    #: Every HTTP vendor's endpoints, under ``/NAME/``: an endpoint string, or None.
+    vendor_http: str | None = None
 
     @property
     def gateway_code_int(self) -> int:

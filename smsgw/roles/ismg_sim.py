@@ -85,6 +85,9 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
             svc.setName(name)
             svc.setServiceParent(top)
             log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
+    vendor_http = options.get("vendor-http") or cfg.vendor_http
+    if vendor_http:
+        _vendor_listener(top, sim, config, _accounts(options, config), vendor_http, reactor)
     control = options.get("control") or config.simulator.control
     site = Site(control_resource(sim), logFormatter=access_log_line)
     site.noisy = False
@@ -93,6 +96,37 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
     web.setServiceParent(top)
     log.info("ismg-sim: control API on {control}", control=control)
     return top
+
+
+def _vendor_listener(
+    top: MultiService,
+    sim: Any,
+    config: Config,
+    accounts: list[AccountConfig],
+    endpoint: str,
+    reactor: Any,
+) -> None:
+    """Every loaded vendor under ``/NAME/`` on *endpoint*; pushes through a treq pool."""
+    from treq.client import HTTPClient
+    from twisted.web.client import Agent, HTTPConnectionPool
+
+    from smsgw.ismg.vendors import vendor_site
+    from smsgw.vendor.catalogue import load_vendors
+
+    vendors = load_vendors(config.vendors.dirs)
+    pool = HTTPConnectionPool(reactor)
+    pool.maxPersistentPerHost = 5
+    http = HTTPClient(Agent(reactor, pool=pool))
+    site = vendor_site(sim, vendors, accounts, reactor, http)
+    svc = StreamServerEndpointService(serverFromString(reactor, endpoint), site)
+    svc.setName("vendor-http")
+    svc.setServiceParent(top)
+    _OnStop(pool.closeCachedConnections).setServiceParent(top)
+    log.info(
+        "ismg-sim: HTTP vendors {names} on {endpoint}",
+        names=",".join(sorted(vendors)),
+        endpoint=endpoint,
+    )
 
 
 class _OnStop(Service):
