@@ -235,7 +235,9 @@ class ProtocolSpec:
     :ivar carrier: the carrier (:class:`smsgw.sp.numbers.Carrier` value:
         ``mobile``, ``unicom``, ``telecom``) whose numbers a channel of this
         protocol serves when no route prefix matches, or ``None`` for a
-        protocol that serves numbers only through its routes.
+        protocol that serves numbers only through its routes; ``any`` for one
+        whose channels take every carrier's numbers no carrier channel takes
+        (an HTTP vendor: :mod:`smsgw.sp.routing` rule 4).
     """
 
     name: str

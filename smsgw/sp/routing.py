@@ -9,7 +9,9 @@ The order of choice, first match wins:
    channel whose protocol serves that carrier (the registry's
    :attr:`~smsgw.protocols.registry.ProtocolSpec.carrier`: ``cmpp``/``cmpp3``
    for China Mobile, ``sgip`` for China Unicom, ``smgp`` for China Telecom);
-4. the only channel, when there is exactly one.
+4. the first configured channel whose protocol serves every carrier
+   (``carrier="any"``: an HTTP vendor, which is an aggregator);
+5. the only channel, when there is exactly one.
 
 Pure code, no Twisted imports.
 """
@@ -30,21 +32,30 @@ from smsgw.sp.numbers import (
     normalize_msisdn,
 )
 
-__all__ = ["NoRoute", "RouteSpec", "Router", "scheme_carrier"]
+__all__ = ["ANY", "NoRoute", "RouteSpec", "Router", "scheme_carrier"]
+
+#: A protocol spec's ``carrier`` for a protocol whose channels serve every carrier's numbers.
+ANY = "any"
 
 
 def scheme_carrier(scheme: str) -> Carrier | None:
     """The carrier whose numbers a channel of *scheme* serves when no route prefix matches.
 
-    ``None`` for a protocol without one (HTTP vendors) or an unknown scheme:
-    such channels serve numbers only through their ``routes``, an explicit
-    choice, or as the only channel.
+    ``None`` for a protocol without one, one serving every carrier (HTTP
+    vendors: rule 4) or an unknown scheme.
     """
     try:
         carrier = for_scheme(scheme).carrier
     except KeyError:
         return None
-    return Carrier(carrier) if carrier is not None else None
+    return Carrier(carrier) if carrier not in (None, ANY) else None
+
+
+def _serves_any(scheme: str) -> bool:
+    try:
+        return for_scheme(scheme).carrier == ANY
+    except KeyError:
+        return False
 
 
 class NoRoute(ValueError):
@@ -138,6 +149,7 @@ class Router:
             carrier = scheme_carrier(spec.scheme)
             if carrier is not None:
                 self._by_carrier.setdefault(carrier, spec.name)
+        self._any = next((spec.name for spec in self.channels if _serves_any(spec.scheme)), None)
 
     @classmethod
     def from_upstreams(
@@ -168,7 +180,7 @@ class Router:
             if name is not None:
                 return name
         carrier = self.prefixes.carrier_of(national)
-        name = self._by_carrier.get(carrier)
+        name = self._by_carrier.get(carrier) or self._any
         if name is not None:
             return name
         if len(self.channels) == 1:

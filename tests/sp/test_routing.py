@@ -130,6 +130,16 @@ class CarrierRouteTests(SynchronousTestCase):
         error = self.assertRaises(NoRoute, router.choose, TELECOM)
         self.assertIn("no smgp channel", str(error))
 
+    def test_vendor_takes_the_rest(self) -> None:
+        """An HTTP vendor serves every carrier: it takes what no carrier channel takes."""
+        router = Router(
+            [RouteSpec("cm", "cmpp"), RouteSpec("v1", "http"), RouteSpec("v2", "https")]
+        )
+        self.assertEqual(router.choose(MOBILE), "cm")
+        self.assertEqual(router.choose(UNICOM), "v1")
+        self.assertEqual(router.choose(TELECOM), "v1")
+        self.assertEqual(router.choose(BROADNET), "v1")
+
     def test_first_of_kind(self) -> None:
         """Of two channels of one kind, the first configured is chosen."""
         router = Router([RouteSpec("cm2", "cmpp"), RouteSpec("cm3", "cmpp3")])

@@ -2,8 +2,9 @@
 
 They have no session client and no simulator listener of their own: the
 channel is built whole (``make_channel``), and the ismg-sim plays every
-vendor on its ``--vendor-http`` listener.  Numbers reach them only through
-``routes`` (or an explicit ``channel`` in a request).
+vendor on its ``--vendor-http`` listener.  A vendor serves every carrier's
+numbers (``carrier="any"``): after ``routes`` and the carrier channels, the
+first HTTP channel takes the rest.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def _spec(scheme: str, port: int) -> ProtocolSpec:
         make_client=None,
         make_channel=_channel,
         url_path=True,
+        carrier="any",
     )
 
 
