@@ -133,7 +133,7 @@ class _Policy(JsonResource):
         invalid document is a 400 ``bad_policy`` naming the field, and the
         policy is left unchanged.
         """
-        body = read_json(request)
+        body = require_object(read_json(request))
         current = Policy.from_json(self._sim.get_policy())
         try:
             policy = current.merged(body)

@@ -49,6 +49,11 @@ _ITEM_FIELDS = ("to", "content", "params")
 _TEMPLATE_FIELDS = ("name", "engine", "body")
 #: Most recipients one request may carry.
 MAX_RECIPIENTS = 10_000
+#: Most digits of ``src_ext``: the source number (CMPP Src_Id, SGIP SPNumber,
+#: SMGP SrcTermID) is 21 octets, and the channel's own number comes first.
+MAX_SRC_EXT = 20
+#: Most characters of ``external_id``.
+MAX_EXTERNAL_ID = 128
 
 
 def _parse_time(text: str) -> float:
@@ -117,8 +122,13 @@ def parse_send_request(body: Any) -> SendRequest:
         raise JsonError(400, "bad_field", "'content' is empty", field="content")
     report = require_field(obj, "report", bool, optional=True)
     src_ext = require_field(obj, "src_ext", str, optional=True) or ""
-    if src_ext and not src_ext.isdigit():
-        raise JsonError(400, "bad_field", "'src_ext': expected digits", field="src_ext")
+    if src_ext and not (src_ext.isascii() and src_ext.isdigit() and len(src_ext) <= MAX_SRC_EXT):
+        raise JsonError(400, "bad_field", f"'src_ext': expected at most {MAX_SRC_EXT} digits 0-9",
+                        field="src_ext")  # fmt: skip
+    external_id = require_field(obj, "external_id", str, optional=True)
+    if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+        raise JsonError(400, "bad_field", f"'external_id': at most {MAX_EXTERNAL_ID} characters",
+                        field="external_id")  # fmt: skip
     mode_text = require_field(obj, "mode", str, optional=True) or "queue"
     try:
         mode = Mode(mode_text)
@@ -135,7 +145,7 @@ def parse_send_request(body: Any) -> SendRequest:
         mode=mode,
         send_at=_parse_time(send_at_text) if send_at_text else None,
         channel=require_field(obj, "channel", str, optional=True),
-        external_id=require_field(obj, "external_id", str, optional=True),
+        external_id=external_id,
         from_items=items_raw is not None,
     )
 
