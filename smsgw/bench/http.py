@@ -337,7 +337,12 @@ def local_gateway(
 
 
 class Options(usage.Options):
-    synopsis = "--http [--count N] [--batch B] [--concurrency C] [--target-http URL]"
+    synopsis = (
+        "usage: smsgw bench --http [--count N] [--batch B] [--concurrency C]"
+        " [--target-http URL]\n\n"
+        "Messages through the HTTP API of an sp (and ismg-sim) it starts, or of --target-http,"
+        "\nuntil their reports are stored; then one JSON line."
+    )
     optParameters = [
         ["count", "n", 10_000, "messages to send", int],
         ["batch", "b", 100, "numbers per POST /v1/sms (1..100)", int],
