@@ -4,7 +4,9 @@
 
     POST   /v1/sms                send (sync | async | queue)
     GET    /v1/sms/{id}           a message's current state
-    GET    /v1/inbound?limit=N    MOs and reports not yet fetched, oldest first
+    GET    /v1/inbound?limit=N    MOs and reports not yet fetched, oldest first (marked fetched)
+    GET    /v1/inbound?after=C    the items after cursor C, oldest first, marking nothing
+    POST   /v1/inbound/ack        {"through": C}: mark the items up to cursor C fetched
     GET    /v1/templates          list;   POST /v1/templates  create
     GET|PUT|DELETE /v1/templates/{name}
     GET    /v1/balance            per channel, where the upstream can tell
@@ -33,6 +35,7 @@ from smsgw.store.model import Mode, Template, TemplateEngine
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,
+    query_arg,
     query_int,
     read_json,
     reject_unknown_fields,
@@ -188,15 +191,52 @@ class _OneSms(JsonResource):
         return message_view(message)
 
 
+#: Largest cursor (an inbound item's id: a SQLite rowid).
+_MAX_CURSOR = 2**63 - 1
+
+
 class _Inbound(JsonResource):
+    """``GET /v1/inbound``: mark-as-fetched pull, or cursor pull with ``?after=``.
+
+    Without ``after`` the oldest items not fetched yet are answered and
+    marked fetched.  With ``after=C`` (0 to start) the items whose ``id`` is
+    above C are answered, fetched or not, and nothing is marked; the answer's
+    ``cursor`` (the last item's id, or C) is the next request's ``after``, and
+    ``POST /v1/inbound/ack`` marks what the reader has processed.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__()
+        self.gateway = gateway
+        self.putChild(b"ack", _InboundAck(gateway))
+
+    async def json_GET(self, request: Request) -> Any:
+        limit = query_int(request, "limit", default=100, minimum=1, maximum=1000)
+        if query_arg(request, "after") is None:
+            items = await self.gateway.store.fetch_inbound(limit)
+            return {"items": [inbound_view(i) for i in items]}
+        after = query_int(request, "after", default=0, minimum=0, maximum=_MAX_CURSOR)
+        items = await self.gateway.store.list_inbound(after, limit)
+        cursor = items[-1].id if items else after
+        return {"items": [inbound_view(i) for i in items], "cursor": cursor}
+
+
+class _InboundAck(JsonResource):
+    """``POST /v1/inbound/ack`` ``{"through": C}``: items up to cursor C are fetched."""
+
     def __init__(self, gateway: Gateway) -> None:
         super().__init__()
         self.gateway = gateway
 
-    async def json_GET(self, request: Request) -> Any:
-        limit = query_int(request, "limit", default=100, minimum=1, maximum=1000)
-        items = await self.gateway.store.fetch_inbound(limit)
-        return {"items": [inbound_view(i) for i in items]}
+    async def json_POST(self, request: Request) -> Any:
+        body = require_object(read_json(request))
+        reject_unknown_fields(body, ("through",))
+        through = require_field(body, "through", int)
+        if not 0 <= through <= _MAX_CURSOR:
+            raise JsonError(400, "bad_field", "'through': expected a cursor (an item id)",
+                            field="through")  # fmt: skip
+        acknowledged = await self.gateway.store.ack_inbound(through)
+        return {"through": through, "acknowledged": acknowledged}
 
 
 def _template_json(t: Template) -> dict[str, Any]:

@@ -141,6 +141,7 @@ class SpApiTests(ApiTestCase, _HostileMixin):
             ("POST", "/v1/sms"),
             ("POST", "/v1/templates"),
             ("PUT", "/v1/templates/t"),
+            ("POST", "/v1/inbound/ack"),
         ):
             self.assert_corpus(method, path)
         self.assertEqual(self.call("GET", "/v1/templates").json(), {"templates": []})
