@@ -8,6 +8,7 @@
     PUT  /v1/policy   merge a (partial) policy document, answer the new one
     GET  /v1/stats    counters
     GET  /healthz     {"ok": true}
+    GET  /openapi.json  this list as OpenAPI 3.1
 
 The resources only translate JSON to calls on an
 :class:`~smsgw.interfaces.ISimulatorControl`; errors are JSON as in
@@ -35,6 +36,7 @@ from smsgw.web.jsonapi import (
     require_field,
     require_object,
 )
+from smsgw.web.openapi import OpenApiResource, simulator_openapi
 
 __all__ = [
     "DEFAULT_SUBMITS_LIMIT",
@@ -185,5 +187,6 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     v1.putChild(b"forwarding", _Forwarding(sim))
     root = JsonResource()
     root.putChild(b"v1", v1)
+    root.putChild(b"openapi.json", OpenApiResource(simulator_openapi()))
     root.putChild(b"healthz", _Health())
     return root

@@ -10,7 +10,7 @@
     GET    /v1/templates          list;   POST /v1/templates  create
     GET|PUT|DELETE /v1/templates/{name}
     GET    /v1/balance            per channel, where the upstream can tell
-    GET    /healthz, GET /metrics
+    GET    /healthz, GET /metrics, GET /openapi.json (this list as OpenAPI 3.1)
 
 With API keys configured every request but ``/healthz`` needs
 ``Authorization: Bearer KEY`` (compared with :func:`hmac.compare_digest`).
@@ -42,6 +42,7 @@ from smsgw.web.jsonapi import (
     require_field,
     require_object,
 )
+from smsgw.web.openapi import OpenApiResource, sp_openapi
 from smsgw.web.views import inbound_view, message_view
 
 _SMS_FIELDS = (
@@ -357,7 +358,7 @@ class _Authenticated(Resource):
         self.keys = keys
 
     def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
-        if path == b"healthz" or self._allowed(request):
+        if path in (b"healthz", b"openapi.json") or self._allowed(request):
             child: Resource = self.inner.getChildWithDefault(path, request)
             return child
         return _Unauthorized()
@@ -396,6 +397,7 @@ def api_resource(gateway: Gateway, metrics: Any = None, api_keys: Sequence[str] 
     v1.putChild(b"templates", _Templates(gateway))
     v1.putChild(b"balance", _Balance(gateway))
     root.putChild(b"healthz", _Health(gateway))
+    root.putChild(b"openapi.json", OpenApiResource(sp_openapi()))
     if metrics is not None:
         from smsgw.metrics import MetricsResource
 
