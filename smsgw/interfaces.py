@@ -27,7 +27,9 @@ class ISimulatorControl(Interface):
         """Send an MO to *account*'s sessions (split into UDH segments when long).
 
         *protocol* (``cmpp2``, ``cmpp3``, ``sgip``, ``smgp``) picks the
-        listener; by default the one the account is logged in with.
+        listener; by default the one the account is logged in with.  An HTTP
+        vendor's name (``batchsm`` or ``http:batchsm``) injects it through that
+        vendor (pushed or held for pull; *to* is its extension field).
 
         Returns a Deferred firing with a JSON-able dict (``{"segments": N,
         "msg_ids": [...]}``) once the DELIVERs are queued; fails with
@@ -45,3 +47,8 @@ class ISimulatorControl(Interface):
 
     def stats() -> dict[str, Any]:
         """Counters: sessions, submits, reports sent, MOs, throttled, per account."""
+
+    def vendors_info() -> dict[str, Any]:
+        """``{"vendors": {NAME: ...}}``: each HTTP vendor played (``--vendor-http``),
+        its request and push counters, and per account its balance by product
+        and the reports and MOs held for pull."""

@@ -43,6 +43,12 @@ class Options(usage.Options):
             None,
             "ismg-sim: control API endpoint [default: tcp:8081:interface=127.0.0.1]",
         ],
+        [
+            "vendor-http",
+            None,
+            None,
+            "ismg-sim: serve every HTTP vendor file under /NAME/ on this endpoint [default: off]",
+        ],
         ["http", None, None, "sp: HTTP API endpoint [default: tcp:8080:interface=127.0.0.1]"],
         ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168:interface=127.0.0.1]"],
@@ -59,7 +65,8 @@ class Options(usage.Options):
         self["plugins"].append(folder)
 
     def opt_upstream(self, url: str) -> None:
-        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... (repeatable)"""
+        """sp: an upstream account URL, cmpp://SPID:SECRET@HOST:PORT?... or
+        http://ACCOUNT:SECRET@HOST:PORT/PATH?vendor=NAME&... (repeatable)"""
         try:
             self["upstreams"].append(parse_upstream_url(url))
         except ValueError as e:
@@ -105,6 +112,12 @@ class Options(usage.Options):
                 check_listen(http, self["loaded"].api_keys)
             except UnsafeListen as e:
                 raise usage.UsageError(f"--http: {e}") from None
+            from smsgw.roles.sp import check_upstreams
+
+            try:
+                check_upstreams(self["loaded"], self["upstreams"])
+            except ValueError as e:
+                raise usage.UsageError(f"--upstream: {e}") from None
         self._role_pidfile(role)
 
     def _role_pidfile(self, role: str) -> None:

@@ -53,6 +53,7 @@ NOT_KEYS: dict[tuple[type, str], str] = {
     (UpstreamConfig, "secret"): "part of url",
     (UpstreamConfig, "host"): "part of url",
     (UpstreamConfig, "port"): "part of url",
+    (UpstreamConfig, "path"): "part of url (an HTTP vendor's base path)",
 }
 
 

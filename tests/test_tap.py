@@ -94,11 +94,38 @@ class OptionsTests(SynchronousTestCase):
         )
 
     def test_upstream_unknown_scheme(self) -> None:
-        """--upstream http://… is refused, naming --upstream and the scheme."""
+        """--upstream ftp://… is refused, naming --upstream and the scheme."""
         error = self.assert_usage_error(
-            "--upstream", "http://901234:pw@10.0.0.1:80", mentions="--upstream"
+            "--upstream", "ftp://901234:pw@10.0.0.1:80", mentions="--upstream"
         )
         self.assertIn("scheme", str(error))
+
+    def test_upstream_unknown_vendor(self) -> None:
+        """An http:// upstream naming no loaded vendor file stops the start, with the known ones."""
+        error = self.assert_usage_error(
+            "--upstream", "http://901234:pw@10.0.0.1:80?vendor=nosuch", mentions="--upstream"
+        )
+        self.assertIn("'nosuch'", str(error))
+        self.assertIn("somp", str(error))
+
+    def test_upstream_vendor_not_recognised(self) -> None:
+        """An http:// upstream that no <match> recognises is refused, asking for vendor=."""
+        error = self.assert_usage_error(
+            "--upstream", "http://901234:pw@10.0.0.1:80/x", mentions="vendor=NAME"
+        )
+        self.assertNotIn("pw", str(error).replace("vendor=", ""))
+
+    def test_upstream_vendor(self) -> None:
+        """An http:// upstream with a known vendor is taken, recognised or named."""
+        options = _parse(
+            "--upstream", "http://u:pw@127.0.0.1:8088/kx1680/sendXSms.do",
+            "--upstream", "https://u:pw@sms.example.net/base?vendor=batchsm&product=1",
+        )  # fmt: skip
+        first, second = options["upstreams"]
+        self.assertEqual(
+            (first.scheme, first.port, first.path), ("http", 8088, "/kx1680/sendXSms.do")
+        )
+        self.assertEqual((second.port, second.path, second.extra.product), (443, "/base", "1"))
 
     def test_upstream_bad_url(self) -> None:
         """A malformed --upstream URL is refused without echoing the secret."""
@@ -276,6 +303,42 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(sim.accounts["900001"].tps, 5.0)
         self.assertEqual(sim.accounts["900001"].src_prefix, "10659")
         self.assertEqual(sim.next_msg_id.gateway, 2047)
+
+    def test_ismg_sim_vendor_http(self) -> None:
+        """--vendor-http serves every vendor file on its endpoint, accounts included."""
+        top = self.build(
+            "--role=ismg-sim", "--vendor-http", "tcp:18088:interface=127.0.0.1",
+            "--account", "900001:pw",
+        )  # fmt: skip
+        self.assertEqual({s.name for s in top if s.name}, {"cmpp", "control", "vendor-http"})
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertIn((18088, "127.0.0.1"), _listening(self.reactor))
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        self.assertEqual(
+            set(sim.vendors.vendors), {"somp", "batchsm", "kx1680", "generic", "example"}
+        )
+        self.assertEqual(list(sim.vendors.vendors["batchsm"].accounts), ["900001"])
+
+    def test_ismg_sim_vendor_http_config(self) -> None:
+        """[simulator] vendor_http and the accounts' vendor keys are used; off by default."""
+        self.assertIsNone(self.build("--role=ismg-sim").simulator.vendors)  # type: ignore[attr-defined]
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(
+                '[simulator]\nvendor_http = "tcp:18089"\n'
+                '[[simulator.account]]\nid = "900001"\nsecret = "pw"\nbalance = 7\n'
+                'report_url = "http://127.0.0.1:8080/push/{vendor}/report"\n'
+            )
+        top = self.build("--role=ismg-sim", "-c", path)
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertIn(18089, [port for port, _ in _listening(self.reactor)])
+        sim: Any = top.simulator  # type: ignore[attr-defined]
+        acct = sim.vendors.vendors["kx1680"].accounts["900001"]
+        self.assertEqual(
+            (acct.products, acct.report_url), ({"": 7}, "http://127.0.0.1:8080/push/kx1680/report")
+        )
 
     def test_sp_with_upstream(self) -> None:
         """--role=sp with --upstream keeps the URL for the channel it builds at start-up."""

@@ -13,6 +13,7 @@ import attrs
 
 from smsgw.config.policy import Policy, PolicyError
 from smsgw.config.schema import (
+    DEFAULT_BALANCE,
     DEFAULT_CONTROL,
     DEFAULT_HTTP,
     DEFAULT_STORE,
@@ -132,6 +133,14 @@ def _read_account(table: Table) -> AccountConfig:
     if src_prefix and not DIGITS.fullmatch(src_prefix):
         raise table.error("src_prefix", "expected digits or an empty string")
     sgip_callback = table.optional_string("sgip_callback")
+    urls = {}
+    for key in ("report_url", "mo_url"):
+        url = table.optional_string(key)
+        if url is not None and not _http_url(url.replace("{vendor}", "vendor")):
+            raise table.error(key, "expected an http:// or https:// URL")
+        urls[key] = url
+    balance = table.integer("balance", DEFAULT_BALANCE, minimum=0)
+    products = table.strings("products", bool, "product ids")
     table.done()
     return AccountConfig(
         id=account_id,
@@ -141,6 +150,9 @@ def _read_account(table: Table) -> AccountConfig:
         tps=tps,
         src_prefix=src_prefix,
         sgip_callback=sgip_callback,
+        balance=balance,
+        products=products,
+        **urls,
     )
 
 
@@ -173,6 +185,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
     gns = table.optional_string("gns")
     gns_secret = table.string("gns_secret", "")
     peer_secret = table.string("peer_secret", "")
+    vendor_http = table.optional_string("vendor_http")
     policy_data = table.raw_table("policy")
     try:
         policy = Policy.from_json(policy_data)
@@ -194,6 +207,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
         gns=gns,
         gns_secret=gns_secret,
         peer_secret=peer_secret,
+        vendor_http=vendor_http,
     )
 
 

@@ -35,6 +35,10 @@ DEFAULT_STORE = "smsgw.sqlite3"
 """The SQLite database, in the working directory."""
 
 
+DEFAULT_BALANCE = 1_000_000
+"""A simulated HTTP vendor account's balance, in message parts, per product."""
+
+
 DIGITS = re.compile(r"[0-9]+")
 
 
@@ -98,6 +102,14 @@ class AccountConfig:
     :ivar tps: SUBMITs per second before result 8; ``None`` for no limit.
     :ivar src_prefix: the SP service code every ``Src_Id`` must start with;
         empty for any.
+    :ivar report_url: HTTP vendors (``--vendor-http``): where this account's
+        reports are pushed; ``{vendor}`` in it becomes the vendor's name.
+        ``None``: held for pull where the vendor has pull.
+    :ivar mo_url: likewise for MOs.
+    :ivar balance: HTTP vendors: message parts the account may send, per
+        vendor and product.
+    :ivar products: HTTP vendors: the product ids the account has; empty
+        for any (each opened with :attr:`balance` on first use).
     """
 
     id: str
@@ -108,6 +120,10 @@ class AccountConfig:
     src_prefix: str = ""
     #: SGIP: client endpoint of the SP's own server for Deliver/Report (sgip12.md §2).
     sgip_callback: str | None = None
+    report_url: str | None = None
+    mo_url: str | None = None
+    balance: int = DEFAULT_BALANCE
+    products: tuple[str, ...] = ()
 
     def allows_ip(self, address: str) -> bool:
         """Whether a peer at *address* may log in.
@@ -198,6 +214,8 @@ class SimulatorConfig:
     gns_secret: str = attrs.field(default="", repr=False)
     #: The secret shared with ISMGs learned from the GNS.
     peer_secret: str = attrs.field(default="", repr=False)
+    #: Every HTTP vendor's endpoints, under ``/NAME/``: an endpoint string, or None.
+    vendor_http: str | None = None
 
     @property
     def gateway_code_int(self) -> int:
@@ -219,6 +237,7 @@ class UpstreamConfig:
     :ivar response_timeout_s: seconds to wait for a response.
     :ivar retries: attempts for an unanswered request.
     :ivar keepalive_s: idle seconds before an active test.
+    :ivar path: the URL's path (an HTTP vendor's base path), "" for the others.
     :ivar extra: the protocol's own keys, typed: an instance of its spec's
         :attr:`~smsgw.protocols.registry.ProtocolSpec.extras` (every one has
         ``charset``; SGIP ``node_id``, ``corp_id``, ``listen``; SMGP
@@ -240,6 +259,7 @@ class UpstreamConfig:
     response_timeout_s: float = 60.0
     retries: int = 3
     keepalive_s: float = 180.0
+    path: str = ""
     extra: Extras = attrs.field()
 
     @extra.default
@@ -259,7 +279,7 @@ class UpstreamConfig:
             if value != _DEFAULTS[key]:
                 query.append((key, value if isinstance(value, str) else repr(value)))
         query.extend(extras_query(self.extra))
-        url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}"
+        url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}{self.path}"
         return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -324,5 +344,7 @@ URL_SETTINGS: tuple[tuple[str, Callable[[str], Any]], ...] = (
 
 
 _DEFAULTS = {
-    field.name: field.default for field in attrs.fields(UpstreamConfig) if field.name != "extra"
+    field.name: field.default
+    for field in attrs.fields(UpstreamConfig)
+    if field.name not in ("extra", "path")
 }

@@ -54,7 +54,8 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         raise error("host", f"not a valid URL ({_URL_HINT})") from None
     if split.fragment:
         raise error("fragment", f"not allowed ({_URL_HINT})")
-    if split.path not in ("", "/"):
+    path = split.path.rstrip("/")
+    if path and not spec.url_path:
         raise error("path", f"not allowed ({_URL_HINT})")
     try:
         account = unquote(split.username or "", errors="strict")
@@ -107,6 +108,7 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         host=hostname,
         port=port,
         name=account,
+        path=path,
         extra=extras,
         **settings,
     )

@@ -3,10 +3,11 @@
 ::
 
     GET  /v1/submits?account=&dest=&limit=   {"submits": [...]}
-    POST /v1/mo       {"account", "from", "to", "content"}  -> 202
+    POST /v1/mo       {"account", "from", "to", "content", "protocol"}  -> 202
     GET  /v1/policy   the current policy
     PUT  /v1/policy   merge a (partial) policy document, answer the new one
     GET  /v1/stats    counters
+    GET  /v1/vendors  the HTTP vendors played: balances, pending reports and MOs
     GET  /healthz     {"ok": true}
     GET  /openapi.json  this list as OpenAPI 3.1
 
@@ -169,6 +170,18 @@ class _Stats(JsonResource):
         return self._sim.stats()
 
 
+class _Vendors(JsonResource):
+    """``GET /v1/vendors``."""
+
+    def __init__(self, sim: ISimulatorControl) -> None:
+        super().__init__()
+        self._sim = sim
+
+    def json_GET(self, request: Request) -> dict[str, Any]:
+        """Each HTTP vendor played, with its accounts' balances and pending records."""
+        return self._sim.vendors_info()
+
+
 class _Health(JsonResource):
     """``GET /healthz``."""
 
@@ -185,6 +198,7 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     v1.putChild(b"policy", _Policy(sim))
     v1.putChild(b"stats", _Stats(sim))
     v1.putChild(b"forwarding", _Forwarding(sim))
+    v1.putChild(b"vendors", _Vendors(sim))
     root = JsonResource()
     root.putChild(b"v1", v1)
     root.putChild(b"openapi.json", OpenApiResource(simulator_openapi()))

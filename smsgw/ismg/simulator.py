@@ -132,6 +132,8 @@ class Simulator:
         self.faces: dict[str, Face] = {}
         #: ISMG-to-ISMG forwarding (:class:`smsgw.ismg.forward.Forwarder`), if set up.
         self.forwarder: Any = None
+        #: The HTTP vendors played (:class:`smsgw.ismg.vendors.VendorHub`), if set up.
+        self.vendors: Any = None
         self._throttle: TokenBucket | None = None
         self._mo_reference = self.rng.randrange(256)
         for account in self.accounts.values():
@@ -178,6 +180,11 @@ class Simulator:
             else:
                 raise KeyError(to)
         acct = self.accounts[account]
+        vendor = (
+            None if protocol is None or self.vendors is None else self.vendors.vendor_for(protocol)
+        )
+        if vendor is not None:
+            return succeed(self.vendors.inject_mo(vendor, account, sender, to, content))
         face = self._face_for(acct, protocol)
         fmt = choose_fmt(content)
         self._mo_reference = (self._mo_reference + 1) & 0xFF
@@ -231,11 +238,15 @@ class Simulator:
         tps = policy.faults.throttle_tps
         self._throttle = TokenBucket(tps, clock=self.clock.seconds) if tps else None
 
+    def vendors_info(self) -> dict[str, Any]:
+        return {"vendors": self.vendors.stats() if self.vendors is not None else {}}
+
     def stats(self) -> dict[str, Any]:
         return {
             "sessions": sum(len(a.sessions) for a in self.accounts.values()),
             "reports_pending": len(self.pending_reports),
             "protocols": sorted(self.faces),
+            "vendors": sorted(self.vendors.vendors) if self.vendors is not None else [],
             **self.totals,
             "accounts": {
                 a.id: {
@@ -252,6 +263,17 @@ class Simulator:
     def _count(self, account: Account, name: str, n: int = 1) -> None:
         account.counters[name] += n
         self.totals[name] += n
+
+    def count(self, account: Account | None, name: str, n: int = 1) -> None:
+        """Add *n* to *account*'s counter *name* and to the totals (only those without one)."""
+        if account is None:
+            self.totals[name] += n
+        else:
+            self._count(account, name, n)
+
+    def policy_throttled(self) -> bool:
+        """Take one request from the ``throttle_tps`` fault's budget: True when none is left."""
+        return self._throttle is not None and not self._throttle.try_take()
 
     def check(self, account: Account, mt: Mt) -> tuple[Refusal, int] | None:
         """``None`` to accept *mt*, else why not (and the forced code, if any)."""

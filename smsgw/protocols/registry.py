@@ -221,8 +221,16 @@ class ProtocolSpec:
     :ivar schemes: the upstream URL schemes it answers.
     :ivar default_port: for upstream URLs without a port.
     :ivar extras: its :class:`Extras` subclass (the typed URL keys).
-    :ivar make_client: the SP-side client of a channel (see
-        :class:`smsgw.sp.clients.Client`).
+    :ivar make_client: the SP-side client of a session channel (see
+        :class:`smsgw.sp.clients.Client`), or ``None`` for a protocol that
+        builds its own channel.
+    :ivar make_channel: builds a whole channel (an
+        :class:`~smsgw.sp.interfaces.IChannel`) instead of the session
+        :class:`~smsgw.sp.channel.Channel` around a client:
+        ``make_channel(config, reactor, setup)``, *setup* being a
+        :class:`~smsgw.sp.interfaces.ChannelSetup`.  HTTP vendors do this.
+    :ivar url_path: whether the upstream URL may have a path (an HTTP
+        vendor's base URL); the binary protocols take none.
     :ivar sim: how the ismg-sim serves it, or ``None``.
     :ivar carrier: the carrier (:class:`smsgw.sp.numbers.Carrier` value:
         ``mobile``, ``unicom``, ``telecom``) whose numbers a channel of this
@@ -234,9 +242,11 @@ class ProtocolSpec:
     schemes: tuple[str, ...]
     default_port: int
     extras: type[Extras]
-    make_client: Callable[[UpstreamConfig], object]
+    make_client: Callable[[UpstreamConfig], object] | None
     sim: SimListener | None = None
     carrier: str | None = None
+    make_channel: Callable[[UpstreamConfig, Any, Any], Any] | None = None
+    url_path: bool = False
 
 
 _registered: list[ProtocolSpec] = []

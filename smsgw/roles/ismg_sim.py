@@ -77,14 +77,15 @@ def check_demo(options: Mapping[str, Any], config: Config) -> None:
     """Refuse to serve the demo account on a listener beyond loopback.
 
     :raises DemoBeyondLoopback: when no account is configured and a protocol
-        listener (or the CMPP_FWD one) does not bind loopback.
+        listener (or the CMPP_FWD or HTTP vendor one) does not bind loopback.
     """
     from smsgw.ismg.simulator import demo_accounts
 
     demo = None if _accounts(options, config) else demo_accounts()[0].id
     endpoints = [*listener_endpoints(options, config).values()]
-    if config.simulator.fwd:
-        endpoints.append(config.simulator.fwd)
+    for extra in (config.simulator.fwd, options.get("vendor-http") or config.simulator.vendor_http):
+        if extra:
+            endpoints.append(extra)
     check_demo_listen("ismg-sim", demo, endpoints)
 
 
@@ -126,6 +127,10 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
             svc.setName(name)
             svc.setServiceParent(top)
             log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
+    vendor_http = options.get("vendor-http") or cfg.vendor_http
+    if vendor_http:
+        endpoint = listen_endpoint(vendor_http)
+        _vendor_listener(top, sim, config, _accounts(options, config), endpoint, reactor)
     control = listen_endpoint(options.get("control") or config.simulator.control)
     site = Site(control_resource(sim), logFormatter=access_log_line)
     site.noisy = False
@@ -134,6 +139,37 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
     web.setServiceParent(top)
     log.info("ismg-sim: control API on {control}", control=control)
     return top
+
+
+def _vendor_listener(
+    top: MultiService,
+    sim: Any,
+    config: Config,
+    accounts: list[AccountConfig],
+    endpoint: str,
+    reactor: Any,
+) -> None:
+    """Every loaded vendor under ``/NAME/`` on *endpoint*; pushes through a treq pool."""
+    from treq.client import HTTPClient
+    from twisted.web.client import Agent, HTTPConnectionPool
+
+    from smsgw.ismg.vendors import vendor_site
+    from smsgw.vendor.catalogue import load_vendors
+
+    vendors = load_vendors(config.vendors.dirs)
+    pool = HTTPConnectionPool(reactor)
+    pool.maxPersistentPerHost = 5
+    http = HTTPClient(Agent(reactor, pool=pool))
+    site = vendor_site(sim, vendors, accounts, reactor, http)
+    svc = StreamServerEndpointService(serverFromString(reactor, endpoint), site)
+    svc.setName("vendor-http")
+    svc.setServiceParent(top)
+    _OnStop(pool.closeCachedConnections).setServiceParent(top)
+    log.info(
+        "ismg-sim: HTTP vendors {names} on {endpoint}",
+        names=",".join(sorted(vendors)),
+        endpoint=endpoint,
+    )
 
 
 class _OnStop(Service):

@@ -17,12 +17,14 @@ from twisted.application.service import IService, MultiService
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
+from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
 from smsgw.config.endpoints import is_local, listen_endpoint
+from smsgw.protocols.registry import for_scheme
 from smsgw.sp.channel import Channel
-from smsgw.sp.interfaces import IChannel
+from smsgw.sp.interfaces import ChannelSetup, IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
 
@@ -113,7 +115,7 @@ class SpService(MultiService):
             if name in channels:
                 name = f"{name}-{len(channels)}"
             self.log.info("sp: channel {name}: {url}", name=name, url=url.redacted())
-            channels[name] = Channel(url, self.reactor, name=name)
+            channels[name] = self._channel(url, name)
             routes.append(RouteSpec(name, url.scheme, url.routes))
         router = Router(routes)
         callbacks = self._callbacks()
@@ -124,12 +126,26 @@ class SpService(MultiService):
         if callbacks is not None:
             callbacks.start()
         keys = [k.key for k in self.config.api_keys]
-        site = Site(api_resource(self.gateway, self.metrics, keys), logFormatter=access_log_line)
+        push = push_resources(channels)
+        site = Site(
+            api_resource(self.gateway, self.metrics, keys, push=push),
+            logFormatter=access_log_line,
+        )
         site.noisy = False
         http = listen_endpoint(self.http)
         self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)
         self._web.setServiceParent(self)
         self.log.info("sp: HTTP API on {http}", http=http)
+
+    def _channel(self, url: UpstreamConfig, name: str) -> IChannel:
+        """The channel of *url*: its protocol's own (``make_channel``) or a session one."""
+        make_channel = for_scheme(url.scheme).make_channel
+        if make_channel is None:
+            return Channel(url, self.reactor, name=name)
+        channel: IChannel = make_channel(
+            url, self.reactor, ChannelSetup(name, self.config.vendors.dirs)
+        )
+        return channel
 
     def _callbacks(self) -> Any:
         cb = self.config.callbacks
@@ -182,6 +198,34 @@ class SpService(MultiService):
                 await self.store.close()
 
         return d.addBoth(lambda r: Deferred.fromCoroutine(after(r)))
+
+
+def push_resources(channels: Mapping[str, IChannel]) -> Resource | None:
+    """``/push/CHANNEL/…``: where vendors push reports and MOs, for the channels that take them."""
+    top = Resource()
+    found = False
+    for name, channel in channels.items():
+        make = getattr(channel, "push_resource", None)
+        resource = make() if make is not None else None
+        if resource is not None:
+            top.putChild(name.encode("utf-8"), resource)
+            found = True
+    return top if found else None
+
+
+def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
+    """Refuse at start an HTTP upstream whose vendor is unknown or not recognised.
+
+    :raises ValueError: naming the channel and the vendors known.
+    """
+    from smsgw.vendor.catalogue import load_vendors
+    from smsgw.vendor.channel import resolve_vendor
+
+    http = [u for u in [*upstreams, *config.upstreams] if for_scheme(u.scheme).url_path]
+    if http:
+        vendors = load_vendors(config.vendors.dirs)
+        for upstream in http:
+            resolve_vendor(upstream, vendors)
 
 
 def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:

@@ -115,5 +115,11 @@ INTERMEDIATE = frozenset({"ACCEPTD"})
 
 
 def client_for(config: UpstreamConfig) -> Client:
-    """The client of *config*'s protocol (its registry spec's ``make_client``)."""
-    return for_scheme(config.scheme).make_client(config)  # type: ignore[return-value]
+    """The client of *config*'s protocol (its registry spec's ``make_client``).
+
+    :raises TypeError: for a protocol that builds its own channel (``make_channel``).
+    """
+    make_client = for_scheme(config.scheme).make_client
+    if make_client is None:
+        raise TypeError(f"{config.scheme} channels are not session channels")
+    return make_client(config)  # type: ignore[return-value]

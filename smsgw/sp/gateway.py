@@ -427,8 +427,14 @@ class Gateway(MultiService):
         self, result: SegmentResult, channel: IChannel, group: list[SegmentWork]
     ) -> Deferred[None]:
         now = self.clock.seconds()
-        msg_id = result.msg_id if result.result == 0 else None
-        records = [SubmitRecord(w.key, result.result, msg_id, now) for w in group]
+        if result.msg_ids or result.results:
+            records = []
+            for i, w in enumerate(group):
+                msg_id, code = result.outcome(i)
+                records.append(SubmitRecord(w.key, code, msg_id if code == 0 else None, now))
+        else:
+            shared = result.msg_id if result.result == 0 else None
+            records = [SubmitRecord(w.key, result.result, shared, now) for w in group]
         # A report held for this Msg_Id is matched, stored and its push written in this commit.
         d = self.store.segment_submitted_many(
             records, callback_url=self._callback_url(InboundKind.REPORT)

@@ -13,7 +13,7 @@ concrete channel.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.application.service import IService
@@ -32,6 +32,11 @@ class SegmentResult:
     :ivar msg_id: the normalised message id, as text (CMPP's 64-bit Msg_Id in
         decimal, SGIP's ``node-time-seq``, SMGP's MsgID in hex).
     :ivar result: the protocol's result code; 0 is success.
+    :ivar msg_ids: per destination, when they differ (an HTTP vendor giving
+        consecutive ids, or a batch cut into requests); empty when every
+        destination has :attr:`msg_id`.
+    :ivar results: per destination, when they differ; empty when every
+        destination has :attr:`result`.
     """
 
     dest: tuple[str, ...]
@@ -39,6 +44,13 @@ class SegmentResult:
     pk_total: int
     msg_id: str
     result: int
+    msg_ids: tuple[str, ...] = ()
+    results: tuple[int, ...] = ()
+
+    def outcome(self, index: int) -> tuple[str, int]:
+        """``(msg id, result)`` of destination *index*."""
+        msg_id = self.msg_ids[index] if self.msg_ids else self.msg_id
+        return msg_id, self.results[index] if self.results else self.result
 
 
 @attrs.frozen
@@ -61,11 +73,30 @@ class Balance:
     :ivar protocol: the channel's protocol (its upstream URL scheme).
     :ivar balance: the balance in the vendor's unit, or None when unknown.
     :ivar reason: why *balance* is None (e.g. "cmpp has no balance query").
+    :ivar products: a vendor's balance per product, when it has several.
+    :ivar cached_at: when the vendor was asked (POSIX seconds), None when
+        the answer is not a vendor's.
     """
 
     protocol: str
     balance: float | None = None
     reason: str | None = None
+    products: dict[str, float] = attrs.field(factory=dict)
+    cached_at: float | None = None
+
+
+@attrs.frozen
+class ChannelSetup:
+    """What the SP role hands a protocol's ``make_channel`` besides its URL.
+
+    :ivar name: the channel's name (routing, logs, the store).
+    :ivar vendor_dirs: the ``[vendors] dirs`` / ``--plugins`` folders.
+    :ivar http: a shared treq ``HTTPClient``, or None to make one.
+    """
+
+    name: str
+    vendor_dirs: tuple[str, ...] = ()
+    http: Any = None
 
 
 class IChannel(IService):

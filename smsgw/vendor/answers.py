@@ -413,8 +413,15 @@ def parse_mo(desc: Description, args: Mapping[str, bytes]) -> MoRecord:
     return MoRecord(number, text, got.get("extension", b"").decode("utf-8", "replace"), received)
 
 
-def render_report(desc: Description, rec: ReportRecord) -> list[tuple[str, bytes]]:
-    """A report's fields as the vendor pushes them (or writes them in a pulled line)."""
+def render_report(
+    desc: Description, rec: ReportRecord, credentials: tuple[str, str] | None = None
+) -> list[tuple[str, bytes]]:
+    """A report's fields as the vendor pushes them (or writes them in a pulled line).
+
+    :param credentials: (account, password) for the ``account`` and ``password``
+        fields of a push that carries them (seed 002 ``receiver``, ``pswd``);
+        left out without.
+    """
     spec = desc.reports
     assert spec is not None
     out: list[tuple[str, bytes]] = []
@@ -438,6 +445,8 @@ def render_report(desc: Description, rec: ReportRecord) -> list[tuple[str, bytes
             )
         elif f.role == "external-id":
             value = rec.external_id
+        elif f.role in ("account", "password") and credentials is not None:
+            value = credentials[0] if f.role == "account" else credentials[1]
         else:
             value = None
         if value is not None:

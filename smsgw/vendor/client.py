@@ -28,7 +28,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 from twisted.web.resource import Resource
-from twisted.web.server import Request
+from twisted.web.server import NOT_DONE_YET, Request
 
 from smsgw.vendor.answers import (
     BalanceAnswer,
@@ -144,6 +144,7 @@ class VendorClient:
     :param product: the product id to send with (seed 002, 1680).
     :param consecutive_ids: seed 001's account option: a request to n numbers
         gets ids ``id+0`` … ``id+n-1`` instead of one id for all.
+    :param concurrency: most requests at once (the description's by default).
     """
 
     log = Logger()
@@ -161,6 +162,7 @@ class VendorClient:
         product: str | None = None,
         signature: str | None = None,
         consecutive_ids: bool = False,
+        concurrency: int | None = None,
     ) -> None:
         self.description = description
         self.account = account
@@ -172,7 +174,7 @@ class VendorClient:
         self.product = product
         self.signature = signature
         self.consecutive_ids = consecutive_ids
-        self._semaphore = DeferredSemaphore(description.limits.concurrency)
+        self._semaphore = DeferredSemaphore(concurrency or description.limits.concurrency)
 
     def __repr__(self) -> str:
         return f"<VendorClient {self.description.name} {self.account}@{self.base_url}>"
@@ -410,7 +412,7 @@ class PushResource(Resource):
                 return name
         raise VendorDecodeError("kind", "neither a report nor an MO")
 
-    def render(self, request: Request) -> bytes:
+    def render(self, request: Request) -> bytes | int:
         _, _, query = request.uri.partition(b"?")
         if request.content is not None:
             request.content.seek(0)
@@ -436,6 +438,26 @@ class PushResource(Resource):
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return f"{e.field}: {e.message}".encode()
         self.received += 1
-        self.on_event(record)
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-        return (spec.push_answer if spec is not None else "ok").encode("utf-8")
+        answer = (spec.push_answer if spec is not None else "ok").encode("utf-8")
+        stored = self.on_event(record)
+        if not isinstance(stored, Deferred):
+            return answer
+        # Persist, then acknowledge: the vendor hears "ok" only once the record
+        # is stored, and a 500 (it pushes again) when it could not be.
+        gone: list[bool] = []
+        request.notifyFinish().addErrback(lambda _: gone.append(True))
+
+        def answered(body: bytes) -> None:
+            if not gone:
+                request.write(body)
+                request.finish()
+
+        def failed(reason: Failure) -> None:
+            self.log.failure("vendor {vendor}: a pushed record was not stored", reason,
+                             vendor=self.desc.name)  # fmt: skip
+            request.setResponseCode(500)
+            answered(b"not stored")
+
+        stored.addCallbacks(lambda _: answered(answer), failed)
+        return NOT_DONE_YET

@@ -346,9 +346,15 @@ class _Builder:
 
 def find_vendor(descriptions: Iterable[Description], url: str) -> Description | None:
     """The vendor a URL belongs to, by the files' ``<match host= path=>``
-    ("厂商动态识别", seed 000): a declared host must equal the URL's host (or be a
-    parent domain of it); a declared path must begin the URL's path.  The
-    vendor matching on more of the two wins; a tie, or no match, is ``None``.
+    ("厂商动态识别", seed 000).
+
+    A declared path matches when it begins or ends the URL's path
+    (``https://api.1680.me/sendXSms.do``, or a simulator's
+    ``http://127.0.0.1:8088/kx1680/sendXSms.do``); a declared host when it
+    equals the URL's host or is a parent domain of it.  A host match counts
+    more than a path match, and a vendor whose declared host differs is
+    still found by its path.  The best score wins; a tie, or no match at
+    all, is ``None``.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -357,12 +363,11 @@ def find_vendor(descriptions: Iterable[Description], url: str) -> Description | 
         score = 0
         if desc.match_host is not None:
             want = desc.match_host.lower()
-            if host != want and not host.endswith("." + want):
-                continue
-            score += 1
-        if desc.match_path is not None:
-            if not parts.path.startswith(desc.match_path):
-                continue
+            if host == want or host.endswith("." + want):
+                score += 2
+        if desc.match_path is not None and (
+            parts.path.startswith(desc.match_path) or parts.path.endswith(desc.match_path)
+        ):
             score += 1
         if score:
             scored.append((score, desc))

@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 _NUMBER = re.compile(r"\+?[0-9]{5,21}")
+_SEND_KINDS = (Kind.SEND, Kind.SEND_BATCH, Kind.SEND_TEMPLATE)
 _TEMPLATE_KEYS = ("{A}", "{B}", "{C}", "{D}", "{E}")
 
 
@@ -93,8 +94,18 @@ class ReportChoice:
 class IVendorHooks(Interface):
     """What the ISMG simulator plugs into a vendor simulator."""
 
-    def submitted(vendor: str, account: str, msg_id: str, number: str, text: str) -> None:
-        """Record one accepted message (one number)."""
+    def check(vendor: str, account: str) -> Situation | int | None:
+        """Whether to refuse a send request that passed the vendor's own checks.
+
+        ``None`` accepts it; a :class:`Situation` (``TOO_FAST``) is answered
+        with that situation's code; an ``int`` is a forced result, answered
+        with the vendor's code of that value, else its first retry code.
+        """
+
+    def submitted(
+        vendor: str, account: str, msg_id: str, number: str, text: str, report: bool
+    ) -> None:
+        """Record one accepted message (one number); *report*: a report was asked for."""
 
     def report_for(vendor: str, account: str, number: str) -> ReportChoice:
         """The report outcome and delay for a message to *number*."""
@@ -108,7 +119,12 @@ class DefaultHooks:
         self.delay_s = delay_s
         self.submits: list[tuple[str, str, str, str, str]] = []
 
-    def submitted(self, vendor: str, account: str, msg_id: str, number: str, text: str) -> None:
+    def check(self, vendor: str, account: str) -> Situation | int | None:
+        return None
+
+    def submitted(
+        self, vendor: str, account: str, msg_id: str, number: str, text: str, report: bool
+    ) -> None:
         self.submits.append((vendor, account, msg_id, number, text))
 
     def report_for(self, vendor: str, account: str, number: str) -> ReportChoice:
@@ -124,6 +140,8 @@ class VendorAccount:
     :ivar report_url: where reports are pushed (``None``: held for pull).
     :ivar mo_url: where MOs are pushed (``None``: held for pull).
     :ivar tps: overrides the description's flow-control budget.
+    :ivar open_balance: when set, a product the account does not have yet is
+        opened with this balance on first use (instead of "unknown product").
     """
 
     account: str
@@ -132,12 +150,14 @@ class VendorAccount:
     report_url: str | None = None
     mo_url: str | None = None
     tps: float | None = None
+    open_balance: int | None = None
 
 
 class _Refusal(Exception):
-    def __init__(self, situation: Situation, detail: str = "") -> None:
+    def __init__(self, situation: Situation, detail: str = "", code: Code | None = None) -> None:
         self.situation = situation
         self.detail = detail
+        self.code = code
 
 
 class VendorSimulator:
@@ -175,6 +195,8 @@ class VendorSimulator:
         self.pushed = 0
         self.push_failures = 0
         self.requests = 0
+        #: What was logged once: ignored constant parameters, undeliverable kinds.
+        self._warned: set[tuple[str, ...]] = set()
 
     # -- state ------------------------------------------------------------------------
 
@@ -208,6 +230,21 @@ class VendorSimulator:
 
     def _ops_for(self, path: str) -> list[Operation]:
         return [op for op in self.desc.operations if op.path == path]
+
+    def sends_at(self, path: str) -> bool:
+        """Whether *path* (below the base URL) is one of the vendor's send operations."""
+        return any(op.kind in _SEND_KINDS for op in self._ops_for(path))
+
+    def pending_counts(self, account: str) -> tuple[int, int]:
+        """(reports, MOs) held for *account* until it pulls them."""
+        queue = self.pending.get(account, ())
+        reports = sum(1 for rec in queue if isinstance(rec, ReportRecord))
+        return reports, len(queue) - reports
+
+    def _warn_once(self, key: tuple[str, ...], message: str, **fields: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log.warn(message, vendor=self.desc.name, **fields)
 
     def _choose(self, ops: list[Operation], query: bytes, body: bytes) -> Operation:
         if len(ops) == 1:
@@ -248,7 +285,7 @@ class VendorSimulator:
             return 200, self._refuse(op, refusal), ctype
 
     def _refuse(self, op: Operation, refusal: _Refusal) -> bytes:
-        code = self.desc.code_for_situation(op, refusal.situation)
+        code = refusal.code or self.desc.code_for_situation(op, refusal.situation)
         if code is None and refusal.situation is Situation.UNKNOWN_ACCOUNT:
             code = self.desc.code_for_situation(op, Situation.BAD_PASSWORD)
         if code is None:
@@ -269,7 +306,9 @@ class VendorSimulator:
 
     def _answer(self, op: Operation, query: bytes, body: bytes) -> bytes:
         try:
-            req = decode_request(self.desc, op, request_args(op, query, body))
+            args = request_args(op, query, body)
+            self._note_constants(op, args)
+            req = decode_request(self.desc, op, args)
         except VendorDecodeError as e:
             if e.message == "missing":
                 raise _Refusal(Situation.MISSING, e.field) from None
@@ -290,7 +329,9 @@ class VendorSimulator:
         if product is None:
             product = next(iter(acct.products))
         elif product not in acct.products:
-            raise _Refusal(Situation.UNKNOWN_PRODUCT)
+            if acct.open_balance is None:
+                raise _Refusal(Situation.UNKNOWN_PRODUCT)
+            acct.products[product] = acct.open_balance
         now = self.clock.seconds()
         if op.kind is Kind.BALANCE:
             amounts = (
@@ -329,19 +370,53 @@ class VendorSimulator:
         cost = sum(limits.cost(1, t) for t in texts)
         if bucket is not None and not bucket.try_take(cost):
             raise _Refusal(Situation.TOO_FAST)
+        self._check_hooks(op, acct)
         parts = sum(limits.parts(t) for t in texts)
         if acct.products[product] < parts:
             raise _Refusal(Situation.NO_BALANCE)
         acct.products[product] -= parts
         msg_id = self._msg_id()
         for number, text in zip(numbers, texts, strict=True):
-            self.hooks.submitted(self.desc.name, acct.account, msg_id, number, text)
+            self.hooks.submitted(
+                self.desc.name, acct.account, msg_id, number, text, values.need_report
+            )
             if values.need_report and self.desc.reports is not None:
                 choice = self.hooks.report_for(self.desc.name, acct.account, number)
                 self.clock.callLater(
                     choice.delay_s, self._report, acct, msg_id, number, choice, values.external_id
                 )
         return render_answer(self.desc, op, self._ok(op), msg_id, None, now)
+
+    def _check_hooks(self, op: Operation, acct: VendorAccount) -> None:
+        verdict = self.hooks.check(self.desc.name, acct.account)
+        if verdict is None:
+            return
+        if isinstance(verdict, Situation):
+            raise _Refusal(verdict)
+        code = self.desc.code_for(op, str(verdict))
+        if code is None or code.outcome is Outcome.ACCEPTED:
+            code = next(
+                (c for c in (*op.codes, *self.desc.codes) if c.outcome is Outcome.RETRY), None
+            )
+        raise _Refusal(Situation.TOO_FAST, code=code)
+
+    def _note_constants(self, op: Operation, args: dict[str, bytes]) -> None:
+        """Log once when a request sets a parameter the description holds constant
+        (seed 001's ``rf=1``/``rf=2`` XML and JSON answers): the simulator
+        answers in the description's form whatever the request asked."""
+        for param in op.params:
+            if param.role is not None or param.value is None:
+                continue
+            got = args.get(param.name)
+            if got is not None and got.decode("utf-8", "replace") != param.value:
+                self._warn_once(
+                    ("constant", op.name, param.name),
+                    "vendor {vendor}: {param}={value} is not simulated; answering the "
+                    "{param}={expected} form",
+                    param=param.name,
+                    value=got.decode("utf-8", "replace")[:16],
+                    expected=param.value,
+                )
 
     # -- reports and MOs --------------------------------------------------------------
 
@@ -365,9 +440,10 @@ class VendorSimulator:
         )
         self._deliver(acct, rec, acct.report_url if spec.push else None, spec.pull is not None)
 
-    def inject_mo(self, account: str, number: str, text: str, extension: str = "") -> None:
+    def inject_mo(self, account: str, number: str, text: str, extension: str = "") -> str:
         """An MO from *number* to *account*: pushed, or held for pull.
 
+        :returns: how it goes: ``push``, ``pull`` or ``undeliverable``.
         :raises KeyError: for an unknown account.
         :raises ValueError: when the vendor has no MOs.
         """
@@ -376,15 +452,26 @@ class VendorSimulator:
         if spec is None:
             raise ValueError(f"vendor {self.desc.name} has no MOs")
         rec = MoRecord(number, text, extension, self.clock.seconds())
-        self._deliver(acct, rec, acct.mo_url if spec.push else None, spec.pull is not None)
+        return self._deliver(acct, rec, acct.mo_url if spec.push else None, spec.pull is not None)
 
     def _deliver(
         self, acct: VendorAccount, rec: ReportRecord | MoRecord, url: str | None, pullable: bool
-    ) -> None:
+    ) -> str:
         if url is not None and self.http is not None:
             self._push(acct, rec, url, pullable)
-        elif pullable:
+            return "push"
+        if pullable:
             self._hold(acct, rec)
+            return "pull"
+        kind = "report" if isinstance(rec, ReportRecord) else "MO"
+        self._warn_once(
+            ("undeliverable", acct.account, kind),
+            "vendor {vendor}: {account} has no URL for {kind}s and the vendor has no pull; "
+            "they are dropped (logged once)",
+            account=acct.account,
+            kind=kind,
+        )
+        return "undeliverable"
 
     def _hold(self, acct: VendorAccount, rec: ReportRecord | MoRecord) -> None:
         queue = self.pending.setdefault(acct.account, deque())
@@ -395,7 +482,7 @@ class VendorSimulator:
         self, acct: VendorAccount, rec: ReportRecord | MoRecord, url: str, pullable: bool
     ) -> None:
         pairs = (
-            render_report(self.desc, rec)
+            render_report(self.desc, rec, (acct.account, acct.secret))
             if isinstance(rec, ReportRecord)
             else render_mo(self.desc, rec)
         )

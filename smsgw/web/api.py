@@ -317,25 +317,36 @@ class _OneTemplate(JsonResource):
 
 
 class _Balance(JsonResource):
+    """``GET /v1/balance[?channel=NAME]``: what each channel knows of its account's balance."""
+
     def __init__(self, gateway: Gateway) -> None:
         super().__init__()
         self.gateway = gateway
 
     async def json_GET(self, request: Request) -> Any:
-        # Each channel says what it knows: the carrier protocols carry no
-        # account balance (CMPP_QUERY gives only the day's counters).
+        # An HTTP vendor is asked through its file (cached per channel); the
+        # carrier protocols carry no account balance (CMPP_QUERY gives only
+        # the day's counters) and say so.
+        wanted = query_arg(request, "channel")
+        if wanted and wanted not in self.gateway.channels:
+            raise JsonError(404, "unknown_channel", f"no channel {wanted!r}", field="channel")
+        names = [wanted] if wanted else list(self.gateway.channels)
         channels = []
-        for name, ch in self.gateway.channels.items():
+        for name in names:
+            ch = self.gateway.channels[name]
             balance = await ch.balance()
-            channels.append(
-                {
-                    "channel": name,
-                    "protocol": balance.protocol,
-                    "balance": balance.balance,
-                    "reason": balance.reason,
-                    "links": len(ch.links()),
-                }
-            )
+            entry: dict[str, Any] = {
+                "channel": name,
+                "protocol": balance.protocol,
+                "balance": balance.balance,
+                "reason": balance.reason,
+                "links": len(ch.links()),
+            }
+            if balance.products:
+                entry["products"] = balance.products
+            if balance.cached_at is not None:
+                entry["asked_at"] = balance.cached_at
+            channels.append(entry)
         return {"channels": channels}
 
 
@@ -350,7 +361,7 @@ class _Health(JsonResource):
 
 
 class _Authenticated(Resource):
-    """Require ``Authorization: Bearer KEY`` for everything below, but ``/healthz``."""
+    """Require ``Authorization: Bearer KEY`` below, but for ``/healthz`` and ``/push``."""
 
     def __init__(self, inner: Resource, keys: list[bytes]) -> None:
         super().__init__()
@@ -358,7 +369,7 @@ class _Authenticated(Resource):
         self.keys = keys
 
     def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
-        if path in (b"healthz", b"openapi.json") or self._allowed(request):
+        if path in (b"healthz", b"push", b"openapi.json") or self._allowed(request):
             child: Resource = self.inner.getChildWithDefault(path, request)
             return child
         return _Unauthorized()
@@ -387,9 +398,21 @@ class _Unauthorized(JsonResource):
         )
 
 
-def api_resource(gateway: Gateway, metrics: Any = None, api_keys: Sequence[str] = ()) -> Resource:
-    """The root resource of the SP HTTP API."""
+def api_resource(
+    gateway: Gateway,
+    metrics: Any = None,
+    api_keys: Sequence[str] = (),
+    *,
+    push: Resource | None = None,
+) -> Resource:
+    """The root resource of the SP HTTP API.
+
+    :param push: mounted at ``/push`` without the API key (vendors pushing
+        reports and MOs cannot send one; see the upstream's ``push_token``).
+    """
     root = JsonResource()
+    if push is not None:
+        root.putChild(b"push", push)
     v1 = JsonResource()
     root.putChild(b"v1", v1)
     v1.putChild(b"sms", _Sms(gateway))

@@ -322,8 +322,9 @@ def sp_openapi() -> dict[str, Any]:
             },
             "/v1/balance": {
                 "get": _op(
-                    "each channel's balance, where its protocol can tell",
-                    {"200": _json({"type": "object"}, "per channel"), **_errors(401)},
+                    "each channel's balance, where its protocol (or vendor file) can tell",
+                    {"200": _json({"type": "object"}, "per channel"), **_errors(401, 404)},
+                    parameters=[_query("channel", "only this channel", _STR)],
                 )
             },
             "/healthz": {"get": {**_HEALTH, "security": [{}]}},
@@ -465,6 +466,12 @@ def simulator_openapi() -> dict[str, Any]:
                 ),
             },
             "/v1/stats": {"get": _op("counters", {"200": _json({"type": "object"}, "counters")})},
+            "/v1/vendors": {
+                "get": _op(
+                    "HTTP vendors (--vendor-http): balances, reports and MOs waiting for pull",
+                    {"200": _json({"type": "object"}, "per vendor")},
+                )
+            },
             "/v1/forwarding": {
                 "get": _op(
                     "CMPP_FWD state and counters", {"200": _json({"type": "object"}, "state")}

@@ -126,7 +126,7 @@ class DefaultsTests(_FileTestCase):
         self.assertEqual(config.gns, {})
 
     def test_simulator_defaults(self) -> None:
-        """The simulator serves CMPP 2.0 on 127.0.0.1:7890 and its control API on 8081 by default."""
+        """The simulator serves CMPP 2.0 on 127.0.0.1:7890 and its control API on 8081."""
         simulator = load_config(None).simulator
         self.assertEqual(
             simulator,
@@ -291,6 +291,61 @@ class VendorsTableTests(_FileTestCase):
         """A non-string folder and an unknown key are named."""
         self.assert_error("[vendors]\ndirs = [1]\n", "vendors.dirs[0]", "folder paths")
         self.assert_error('[vendors]\nfolder = "x"\n', "vendors.folder")
+
+
+class VendorAccountKeysTests(_FileTestCase):
+    """The simulator's account keys for HTTP vendors, and ``[simulator] vendor_http``."""
+
+    ACCOUNT = '[[simulator.account]]\nid = "a"\nsecret = "b"\n'
+
+    def test_keys(self) -> None:
+        """report_url, mo_url (with {vendor}), balance and products are read."""
+        config = load_config(
+            self.write(
+                '[simulator]\nvendor_http = "tcp:8088:interface=127.0.0.1"\n'
+                + self.ACCOUNT
+                + 'report_url = "http://127.0.0.1:8080/push/{vendor}/report"\n'
+                'mo_url = "https://sp.example/mo?v={vendor}"\nbalance = 25\n'
+                'products = ["1", "2"]\n'
+            )
+        )
+        [account] = config.simulator.accounts
+        self.assertEqual(config.simulator.vendor_http, "tcp:8088:interface=127.0.0.1")
+        self.assertEqual(
+            (account.report_url, account.mo_url, account.balance, account.products),
+            (
+                "http://127.0.0.1:8080/push/{vendor}/report",
+                "https://sp.example/mo?v={vendor}",
+                25,
+                ("1", "2"),
+            ),
+        )
+
+    def test_defaults(self) -> None:
+        """No URL, a balance of 1,000,000 parts, any product; no vendor listener."""
+        config = load_config(self.write(self.ACCOUNT))
+        [account] = config.simulator.accounts
+        self.assertEqual(
+            (account.report_url, account.mo_url, account.balance, account.products),
+            (None, None, 1_000_000, ()),
+        )
+        self.assertIsNone(config.simulator.vendor_http)
+
+    def test_bad_values(self) -> None:
+        """A bad URL, balance, product list or endpoint is named by its key."""
+        cases = {
+            'report_url = "ftp://x/"\n': ("simulator.account[0].report_url", "http"),
+            'mo_url = "not a url"\n': ("simulator.account[0].mo_url", "http"),
+            "mo_url = 1\n": ("simulator.account[0].mo_url", None),
+            "balance = -1\n": ("simulator.account[0].balance", ">= 0"),
+            'balance = "10"\n': ("simulator.account[0].balance", None),
+            "products = [1]\n": ("simulator.account[0].products[0]", "product ids"),
+            'products = [""]\n': ("simulator.account[0].products[0]", "product ids"),
+        }
+        for line, (key, reason) in cases.items():
+            self.assert_error(self.ACCOUNT + line, key, reason)
+        self.assert_error('[simulator]\nvendor_http = ""\n', "simulator.vendor_http")
+        self.assert_error("[simulator]\nvendor_http = 8088\n", "simulator.vendor_http")
 
 
 class FileErrorTests(_FileTestCase):
@@ -591,9 +646,9 @@ class UpstreamUrlTests(SynchronousTestCase):
 
     def test_scheme(self) -> None:
         """Other schemes, or none, are refused naming scheme."""
-        for url in ("http://a:hunter2@h", "smpp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
+        for url in ("ftp://a:hunter2@h", "smpp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
             error = self.assert_bad(url, "scheme")
-            self.assertIn("cmpp, cmpp3, sgip, smgp", error.reason)
+            self.assertIn("cmpp, cmpp3, http, https, sgip, smgp", error.reason)
 
     def test_credentials(self) -> None:
         """Account and secret are required."""

@@ -70,6 +70,9 @@ class FakeSimulator:
     def stats(self) -> dict[str, Any]:
         return self.counters
 
+    def vendors_info(self) -> dict[str, Any]:
+        return {"vendors": {"batchsm": {"requests": 2}}}
+
 
 class _ControlTestCase(SynchronousTestCase):
     """A control API over a fake simulator."""
@@ -369,6 +372,13 @@ class StatsTests(_ControlTestCase):
         """The simulator's counters are answered as they are."""
         response = self.client.request("GET", "/v1/stats")
         self.assertEqual((response.status, response.json()), (200, {"sessions": 1, "submits": 3}))
+
+    def test_vendors(self) -> None:
+        """GET /v1/vendors answers the simulator's vendors as they are."""
+        response = self.client.request("GET", "/v1/vendors")
+        self.assertEqual(
+            (response.status, response.json()), (200, {"vendors": {"batchsm": {"requests": 2}}})
+        )
 
     def test_failure(self) -> None:
         """A simulator error is a logged 500 without details."""

@@ -31,21 +31,28 @@ from smsgw.tap import makeService
 from smsgw.text.longsms import Part
 from tests.protocols import toy
 
-BUILT_IN = ("cmpp", "cmpp3", "sgip", "smgp")
+BUILT_IN = ("cmpp", "cmpp3", "http", "https", "sgip", "smgp")
 
 
 class RegistryTests(SynchronousTestCase):
     """Specs are discovered, registered, looked up and refused when they clash."""
 
     def test_built_ins(self) -> None:
-        """The four built-in protocols come first, with their schemes and default ports."""
-        found = specs()[:4]
+        """The built-in protocols come first, with their schemes and default ports."""
+        found = specs()[:6]
         self.assertEqual(tuple(spec.name for spec in found), BUILT_IN)
         self.assertEqual(
             [(spec.schemes, spec.default_port) for spec in found],
-            [(("cmpp",), 7890), (("cmpp3",), 7890), (("sgip",), 8801), (("smgp",), 8890)],
+            [
+                (("cmpp",), 7890),
+                (("cmpp3",), 7890),
+                (("http",), 80),
+                (("https",), 443),
+                (("sgip",), 8801),
+                (("smgp",), 8890),
+            ],
         )
-        self.assertEqual(registry.schemes()[:4], BUILT_IN)
+        self.assertEqual(registry.schemes()[:6], BUILT_IN)
 
     def test_discovered_from_folders(self) -> None:
         """Each built-in spec is the one its folder's spec module exports."""
@@ -71,7 +78,7 @@ class RegistryTests(SynchronousTestCase):
         """An unknown scheme is a KeyError naming the known ones."""
         error = self.assertRaises(KeyError, for_scheme, "smpp")
         self.assertIn("'smpp'", str(error))
-        self.assertIn("cmpp, cmpp3, sgip, smgp", str(error))
+        self.assertIn("cmpp, cmpp3, http, https, sgip, smgp", str(error))
 
     def test_register_and_unregister(self) -> None:
         """register() adds a spec; the function it returns removes it again."""

@@ -776,6 +776,27 @@ class ChannelInterfaceTests(SynchronousTestCase):
                 self.assertEqual([d for c in vendor.calls for d in c.dests], numbers)
                 h.stop()
 
+    def test_per_destination_outcomes(self) -> None:
+        """A result with an id and a result per destination is recorded per recipient."""
+        vendor = VendorChannel("mobile", window=128)
+        h = GatewayHarness(self, [vendor])
+        numbers = [f"138{i:08d}" for i in range(3)]
+        accepted = h.send(request(numbers))
+        [call] = vendor.calls
+        call.deferred.callback(
+            SegmentResult(call.dests, 1, 1, "7", 5, msg_ids=("7", "8", ""), results=(0, 0, 5))
+        )
+        h.settle()
+        self.assertEqual(
+            h.states(accepted.message.id),
+            [SegmentState.SUBMITTED, SegmentState.SUBMITTED, SegmentState.FAILED],
+        )
+        ids = [s.msg_id for r in h.message(accepted.message.id).recipients for s in r.segments]
+        self.assertEqual(ids[:2], ["7", "8"])
+        self.successResultOf(vendor.report("8", dest=numbers[1]))
+        self.assertEqual(h.states(accepted.message.id)[1], SegmentState.DELIVERED)
+        h.stop()
+
     def test_not_ready_claims_nothing(self) -> None:
         """A channel that is not ready() gets no SUBMIT until it is."""
         mobile = FakeChannel("mobile")

@@ -89,6 +89,11 @@ class ShippedFilesTests(SynchronousTestCase):
         found = find_vendor(vendors, "http://10.10.10.5:8088/mt?un=star")
         self.assertEqual(found.name if found else None, "somp")
         self.assertIsNone(find_vendor(vendors, "http://example.com/other"))
+        # A simulator (or proxy) serving a vendor under a path of its own.
+        found = find_vendor(vendors, "http://127.0.0.1:8088/kx1680/sendXSms.do")
+        self.assertEqual(found.name if found else None, "kx1680")
+        found = find_vendor(vendors, "http://api.1680.me/")
+        self.assertEqual(found.name if found else None, "kx1680")
 
     def test_time_format(self) -> None:
         """yyyyMMddHHmmss and yyyy-MM-dd HH:mm:ss as strftime formats."""

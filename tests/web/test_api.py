@@ -589,6 +589,12 @@ class ReadTests(ApiTestCase):
         )
         self.assertEqual({c["balance"] for c in body["channels"]}, {None})
 
+    def test_balance_one_channel(self) -> None:
+        """GET /v1/balance?channel=NAME: that channel only; an unknown one is 404 naming it."""
+        body = self.call("GET", "/v1/balance?channel=unicom").json()
+        self.assertEqual([c["channel"] for c in body["channels"]], ["unicom"])
+        self.refused("GET", "/v1/balance?channel=nosuch", None, 404, "channel")
+
     def test_healthz(self) -> None:
         """GET /healthz: ok and the links per channel."""
         response = self.call("GET", "/healthz")
