@@ -50,6 +50,13 @@ class Options(usage.Options):
             "ismg-sim: serve every HTTP vendor file under /NAME/ on this endpoint [default: off]",
         ],
         ["http", None, None, "sp: HTTP API endpoint [default: tcp:8080:interface=127.0.0.1]"],
+        [
+            "compat-http",
+            None,
+            None,
+            "sp: endpoint of the seed-001-compatible /mt /mo API (accounts: the API keys) "
+            "[default: off]",
+        ],
         ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168:interface=127.0.0.1]"],
     ]
@@ -105,15 +112,19 @@ class Options(usage.Options):
             except ValueError as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
-            from smsgw.roles.sp import UnsafeListen, check_listen
+            from smsgw.roles.sp import UnsafeListen, check_listen, check_upstreams
 
             http = self["http"] or self["loaded"].http.listen
             try:
                 check_listen(http, self["loaded"].api_keys)
             except UnsafeListen as e:
                 raise usage.UsageError(f"--http: {e}") from None
-            from smsgw.roles.sp import check_upstreams
-
+            compat = self["compat-http"] or self["loaded"].http.compat_listen
+            if compat:
+                try:
+                    check_listen(compat, self["loaded"].api_keys)
+                except UnsafeListen as e:
+                    raise usage.UsageError(f"--compat-http: {e}") from None
             try:
                 check_upstreams(self["loaded"], self["upstreams"])
             except ValueError as e:

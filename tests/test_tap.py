@@ -64,6 +64,14 @@ class OptionsTests(SynchronousTestCase):
                                                              "x.sqlite3"))  # fmt: skip
         self.assert_usage_error("--http", "tcp:8080:interface=0.0.0.0", mentions="--http")
 
+    def test_compat_http(self) -> None:
+        """--compat-http is taken; beyond loopback without API keys it is refused."""
+        options = _parse("--compat-http", "tcp:8090:interface=127.0.0.1")
+        self.assertEqual(options["compat-http"], "tcp:8090:interface=127.0.0.1")
+        self.assertIsNone(_parse()["compat-http"])
+        public = "tcp:8090:interface=0.0.0.0"
+        self.assert_usage_error("--compat-http", public, mentions="--compat-http")
+
     def test_listener_options(self) -> None:
         """--cmpp3, --sgip and --smgp are accepted."""
         options = _parse(

@@ -56,7 +56,10 @@ def _network(text: str) -> bool:
 
 
 def _read_http(table: Table) -> HttpConfig:
-    config = HttpConfig(listen=table.string("listen", DEFAULT_HTTP, empty=False))
+    config = HttpConfig(
+        listen=table.string("listen", DEFAULT_HTTP, empty=False),
+        compat_listen=table.optional_string("compat_listen"),
+    )
     table.done()
     return config
 

@@ -50,9 +50,12 @@ class HttpConfig:
     """``[http]``: the SP HTTP API.
 
     :ivar listen: a Twisted server endpoint string.
+    :ivar compat_listen: where the seed-001-compatible ``/mt`` ``/mo`` API
+        listens (:mod:`smsgw.web.compat`); ``None``: off.
     """
 
     listen: str = DEFAULT_HTTP
+    compat_listen: str | None = None
 
 
 @attrs.frozen

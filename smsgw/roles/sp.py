@@ -56,6 +56,7 @@ class SpService(MultiService):
     :param http: the HTTP API endpoint.
     :param db: the SQLite file.
     :param reactor: the reactor.
+    :param compat_http: the seed-001-compatible API's endpoint, or None (off).
     """
 
     log = Logger()
@@ -67,6 +68,7 @@ class SpService(MultiService):
         http: str,
         db: str,
         reactor: Any,
+        compat_http: str | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -80,8 +82,13 @@ class SpService(MultiService):
         self.metrics: Any = None
         self._sim_port: Any = None
         self._web: StreamServerEndpointService | None = None
+        self._compat: StreamServerEndpointService | None = None
         self.ready: Deferred[None] = Deferred()
         check_listen(http, config.api_keys)
+        #: The seed-001-compatible /mt /mo endpoint, or None (:mod:`smsgw.web.compat`).
+        self.compat_http = compat_http
+        if compat_http:
+            check_listen(compat_http, config.api_keys)
 
     def startService(self) -> None:
         super().startService()
@@ -136,6 +143,21 @@ class SpService(MultiService):
         self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)
         self._web.setServiceParent(self)
         self.log.info("sp: HTTP API on {http}", http=http)
+        if self.compat_http:
+            self._start_compat(self.compat_http)
+
+    def _start_compat(self, endpoint: str) -> None:
+        """Serve the seed-001-compatible ``/mt`` ``/mo`` API on *endpoint*."""
+        from smsgw.web.compat import compat_service
+
+        endpoint = listen_endpoint(endpoint)  # loopback unless it names an interface
+        self._compat = compat_service(self.gateway, self.config.api_keys, endpoint, self.reactor)
+        self._compat.setServiceParent(self)
+        self.log.info(
+            "sp: seed-001-compatible /mt /mo API on {endpoint} ({n} accounts: the API keys)",
+            endpoint=endpoint,
+            n=len({k.name for k in self.config.api_keys}),
+        )
 
     def _channel(self, url: UpstreamConfig, name: str) -> IChannel:
         """The channel of *url*: its protocol's own (``make_channel``) or a session one."""
@@ -231,7 +253,8 @@ def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
 def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
     """The SP role: store, channels (or the built-in simulator), gateway, HTTP API.
 
-    :param options: the ``twistd smsgw`` options (``upstreams``, ``http``, ``db``).
+    :param options: the ``twistd smsgw`` options (``upstreams``, ``http``, ``db``,
+        ``compat-http``).
     """
     return SpService(
         config,
@@ -239,4 +262,5 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
         options.get("http") or config.http.listen,
         options.get("db") or config.store.path,
         reactor,
+        options.get("compat-http") or config.http.compat_listen,
     )

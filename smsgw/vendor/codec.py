@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 from xml.sax.saxutils import escape
@@ -29,6 +29,7 @@ from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped
 from smsgw.vendor.description import (
     Body,
     Description,
+    Kind,
     Operation,
     PasswordForm,
     Role,
@@ -49,12 +50,14 @@ __all__ = [
     "build_request",
     "check_password",
     "choose_charset",
+    "choose_operation",
     "decode_content",
     "decode_request",
     "encode_content",
     "format_time",
     "parse_query",
     "parse_time",
+    "password_digest",
     "password_value",
     "record_separator",
     "request_args",
@@ -178,11 +181,20 @@ def password_value(
         return secret
     if form is PasswordForm.MD5_HEX:
         return hashlib.md5(secret.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return password_digest(
+        account, secret, timestamp, None if content is None else content.encode("utf-8")
+    )
+
+
+def password_digest(account: str, secret: str, timestamp: str, content: bytes | None) -> str:
+    """Seed 001 §12.26 over content bytes: Base64(MD5(account + password +
+    timestamp + content)), the first three as UTF-8, *content* as given
+    (left out when ``None``)."""
     digest = hashlib.md5(usedforsecurity=False)
     for part in (account, secret, timestamp):
         digest.update(part.encode("utf-8"))
     if content is not None:
-        digest.update(content.encode("utf-8"))
+        digest.update(content)
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
@@ -497,6 +509,28 @@ def request_args(op: Operation, query: bytes, body: bytes) -> dict[str, bytes]:
         key = name.decode("utf-8", "replace")
         out.setdefault(key, value)
     return out
+
+
+def choose_operation(ops: Sequence[Operation], query: bytes, body: bytes) -> Operation:
+    """Which of the operations sharing one path a request is for.
+
+    Seed 001: ``/mt`` is a plain send when ``da`` holds numbers, a mass send
+    when ``da`` is empty or a separator (§9, "不同号码不同内容群发").  Any
+    other shared path takes the first operation.
+
+    :param ops: the operations of one path, at least one.
+    :raises VendorDecodeError: for a body that cannot be read.
+    """
+    if len(ops) == 1:
+        return ops[0]
+    send = next((op for op in ops if op.kind is Kind.SEND), ops[0])
+    batch = next((op for op in ops if op.kind is Kind.SEND_BATCH), None)
+    mobiles = send.param(Role.MOBILES)
+    if batch is None or mobiles is None:
+        return send
+    args = request_args(send, query, body)
+    value = args.get(mobiles.name, b"")
+    return send if any(48 <= c <= 57 for c in value) else batch
 
 
 @attrs.frozen

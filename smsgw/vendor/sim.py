@@ -43,6 +43,7 @@ from smsgw.vendor.answers import (
 from smsgw.vendor.codec import (
     VendorDecodeError,
     check_password,
+    choose_operation,
     decode_request,
     request_args,
     url_quote,
@@ -54,7 +55,6 @@ from smsgw.vendor.description import (
     Kind,
     Operation,
     Outcome,
-    Role,
     Situation,
 )
 
@@ -246,20 +246,6 @@ class VendorSimulator:
             self._warned.add(key)
             self.log.warn(message, vendor=self.desc.name, **fields)
 
-    def _choose(self, ops: list[Operation], query: bytes, body: bytes) -> Operation:
-        if len(ops) == 1:
-            return ops[0]
-        # Seed 001: /mt is a plain send when da holds numbers, a mass send when da
-        # is empty or a separator (§9, "不同号码不同内容群发").
-        send = next((op for op in ops if op.kind is Kind.SEND), ops[0])
-        batch = next((op for op in ops if op.kind is Kind.SEND_BATCH), None)
-        mobiles = send.param(Role.MOBILES)
-        if batch is None or mobiles is None:
-            return send
-        args = request_args(send, query, body)
-        value = args.get(mobiles.name, b"")
-        return send if any(48 <= c <= 57 for c in value) else batch
-
     def handle(self, method: str, path: str, query: bytes, body: bytes) -> tuple[int, bytes, str]:
         """Answer one request: (HTTP status, body, content type)."""
         self.requests += 1
@@ -267,7 +253,7 @@ class VendorSimulator:
         if not ops:
             return 404, b"not found", "text/plain"
         try:
-            op = self._choose(ops, query, body)
+            op = choose_operation(ops, query, body)
         except VendorDecodeError:
             op = ops[0]
         ctype = (

@@ -119,6 +119,7 @@ class DefaultsTests(_FileTestCase):
         config = load_config(None)
         self.assertEqual(config, Config())
         self.assertEqual(config.http.listen, "tcp:8080:interface=127.0.0.1")
+        self.assertIsNone(config.http.compat_listen)
         self.assertEqual(config.store.path, "smsgw.sqlite3")
         self.assertEqual(config.upstreams, ())
         self.assertEqual(config.callbacks, CallbacksConfig(None, None))
@@ -793,3 +794,13 @@ class ParseAccountTests(SynchronousTestCase):
             self.assertEqual(error.key, "--account")
             self.assertTrue(str(error).startswith("--account: "))
             self.assertNotIn("hunter2", str(error))
+
+
+class CompatListenTests(_FileTestCase):
+    """``[http] compat_listen``: the seed-001-compatible API's endpoint."""
+
+    def test_read(self) -> None:
+        """compat_listen is read; an empty one is an error naming it."""
+        path = self.write('[http]\ncompat_listen = "tcp:8090:interface=127.0.0.1"\n')
+        self.assertEqual(load_config(path).http.compat_listen, "tcp:8090:interface=127.0.0.1")
+        self.assert_error('[http]\ncompat_listen = ""\n', "http.compat_listen")

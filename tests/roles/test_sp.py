@@ -148,3 +148,50 @@ class CheckListenTests(SynchronousTestCase):
         self.assertRaises(UnsafeListen, SpService, Config(), [], public, "x.db", reactor)
         config = Config(api_keys=(ApiKeyConfig("k", "app"),))
         SpService(config, [], public, "x.db", reactor)
+
+
+class CompatServiceTests(TestCase):
+    """``compat_http``: the seed-001-compatible /mt /mo API beside the JSON API."""
+
+    timeout = 10
+
+    async def test_mt_and_mo(self) -> None:
+        """/mt sends through the built-in simulator; /mo gives the report back once."""
+        config = Config(api_keys=(ApiKeyConfig("k-1", "app"),))
+        service = SpService(config, [], LOOPBACK, self.mktemp(), reactor, compat_http=LOOPBACK)
+        service.startService()
+
+        async def stop() -> None:
+            if service.running:
+                await within(service.stopService())
+
+        self.addCleanup(stop)
+        await within(peek(service.ready))
+        assert service._compat is not None
+        port = await within(peek(service._compat._waitingForPort))  # type: ignore[attr-defined]
+        base = f"http://127.0.0.1:{port.getHost().port}"
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.addCleanup(pool.closeCachedConnections)
+        http = HTTPClient(Agent(reactor, pool=pool))
+
+        async def get(path: str) -> str:
+            response = await within(http.get(base + path))
+            text: str = await within(response.text("utf-8"))
+            return text
+
+        answer = await get(f"/mt?un=app&pw=k-1&da={MOBILE}&sm=414243&dc=15&rd=1")
+        self.assertTrue(answer.startswith("r=0&id="), answer)
+        message_id = answer.split("id=")[1]
+        deadline = reactor.seconds() + 8.0
+        while not (lines := await get("/mo?un=app&pw=k-1&fs=10")):
+            if reactor.seconds() > deadline:
+                raise AssertionError("timed out waiting for the report")
+            await deferLater(reactor, 0.05, lambda: None)
+        self.assertIn(f"op=dr&id={message_id}&sa={MOBILE}&su=DELIVRD", lines)
+        self.assertEqual(await get("/mo?un=app&pw=k-1"), "")
+        self.assertEqual(await get("/mt?un=app&pw=nope&da=1&sm=41"), "r=9101")
+
+    def test_refused_beyond_loopback_without_keys(self) -> None:
+        """compat_http beyond loopback needs API keys, like the JSON API."""
+        public = "tcp:8090:interface=0.0.0.0"
+        self.assertRaises(UnsafeListen, SpService, Config(), [], LOOPBACK, "x.db", reactor, public)
