@@ -122,8 +122,10 @@ class SimulatorHooks:
         reports = sim.policy.reports
         stat = reports.draw_stat(number, sim.rng)
         delay = reports.draw_delay(sim.rng)
-        sim.count(sim.accounts[account], "reports")
         return ReportChoice(stat == "DELIVRD", stat, delay)
+
+    def reported(self, vendor: str, account: str, delivered: bool) -> None:
+        self.sim.count(self.sim.accounts[account], "reports")
 
 
 class VendorHub:
@@ -200,6 +202,7 @@ class VendorHub:
                 "requests": vendor.requests,
                 "pushed": vendor.pushed,
                 "push_failures": vendor.push_failures,
+                "reports_waiting": vendor.reports_waiting,
                 "accounts": accounts,
             }
         return out

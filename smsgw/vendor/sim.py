@@ -110,6 +110,9 @@ class IVendorHooks(Interface):
     def report_for(vendor: str, account: str, number: str) -> ReportChoice:
         """The report outcome and delay for a message to *number*."""
 
+    def reported(vendor: str, account: str, delivered: bool) -> None:
+        """A report is going out (pushed or held for pull), after its delay."""
+
 
 @implementer(IVendorHooks)
 class DefaultHooks:
@@ -129,6 +132,9 @@ class DefaultHooks:
 
     def report_for(self, vendor: str, account: str, number: str) -> ReportChoice:
         return ReportChoice(True, "DELIVRD", self.delay_s)
+
+    def reported(self, vendor: str, account: str, delivered: bool) -> None:
+        pass
 
 
 @attrs.define
@@ -195,6 +201,8 @@ class VendorSimulator:
         self.pushed = 0
         self.push_failures = 0
         self.requests = 0
+        #: Reports scheduled and not yet due.
+        self.reports_waiting = 0
         #: What was logged once: ignored constant parameters, undeliverable kinds.
         self._warned: set[tuple[str, ...]] = set()
 
@@ -368,6 +376,7 @@ class VendorSimulator:
             )
             if values.need_report and self.desc.reports is not None:
                 choice = self.hooks.report_for(self.desc.name, acct.account, number)
+                self.reports_waiting += 1
                 self.clock.callLater(
                     choice.delay_s, self._report, acct, msg_id, number, choice, values.external_id
                 )
@@ -411,6 +420,8 @@ class VendorSimulator:
     ) -> None:
         spec = self.desc.reports
         assert spec is not None
+        self.reports_waiting -= 1
+        self.hooks.reported(self.desc.name, acct.account, choice.delivered)
         if choice.delivered:
             stat = spec.delivered_word
         else:

@@ -208,7 +208,10 @@ class ReportPolicyTests(HubCase):
             self.send(self.client(vendor))
         self.clock.advance(4.9)
         self.assertEqual(self.http.urls, [])
+        self.assertEqual(self.vendor("generic").reports_waiting, 1)
+        self.assertNotIn("reports", self.sim.stats()["accounts"]["acct"])
         self.clock.advance(0.1)
+        self.assertEqual(self.vendor("generic").reports_waiting, 0)
         [generic] = self.http.pushed("/push/generic/report")
         self.assertEqual((generic["state"], generic["err_code"]), ("2", "UNDELIV"))
         [batchsm] = self.http.pushed("/push/batchsm/report")
@@ -519,9 +522,11 @@ class LoopbackTests(TestCase):
         self.assertEqual((balance.ok, sum(balance.amounts.values())), (True, 999_998))
         await self.round_trip("generic")
 
-    async def test_json(self) -> None:
-        """A JSON vendor (the test's fifth file)."""
+    async def test_json_and_xml(self) -> None:
+        """The test's fifth file: JSON send answers, an XML balance answer."""
         await self.round_trip("fifth")
+        balance = await self.client("fifth").balance().addTimeout(TIMEOUT_S, reactor)
+        self.assertEqual((balance.ok, sum(balance.amounts.values())), (True, 999_998))
 
     async def test_pull(self) -> None:
         """somp's lines-kv /mo answer: a report and an injected MO pulled."""
