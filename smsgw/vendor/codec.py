@@ -306,31 +306,35 @@ def _fills(op: Operation, values: SendValues) -> list[dict[str, str]]:
     return out
 
 
+def _rendered_records(op: Operation, values: SendValues) -> list[str]:
+    assert op.records is not None
+    return [
+        _PLACEHOLDER.sub(lambda m, f=fill: f[m.group(1)], op.records.record)  # type: ignore[misc]
+        for fill in _fills(op, values)
+    ]
+
+
 def record_separator(op: Operation, values: SendValues) -> str:
     """The separator between records: the description's, or, when the request
-    carries its own (``record-separator`` role), the first one no text contains.
+    carries its own (``record-separator`` role), the first one the records split
+    back on as they were (no text holds it, nor ends or starts with part of it:
+    a text "$" next to "$$" would read as "$$" + "$").
 
-    :raises VendorEncodeError: when every candidate occurs in a text.
+    :raises VendorEncodeError: when no candidate splits back.
     """
     assert op.records is not None
     candidates: tuple[str, ...] = (op.records.separator,)
     if op.param(Role.RECORD_SEPARATOR) is not None:
         candidates += _SEPARATORS
-    pieces = [f["content"] + "\n" + f["values"] for f in _fills(op, values)]
+    records = _rendered_records(op, values)
     for sep in candidates:
-        if not any(sep in piece for piece in pieces):
+        if sep.join(records).split(sep) == records:
             return sep
     raise VendorEncodeError("records", "the text holds the record separator")
 
 
 def _records(op: Operation, values: SendValues) -> str:
-    assert op.records is not None
-    sep = record_separator(op, values)
-    out = [
-        _PLACEHOLDER.sub(lambda m, f=fill: f[m.group(1)], op.records.record)  # type: ignore[misc]
-        for fill in _fills(op, values)
-    ]
-    return sep.join(out)
+    return record_separator(op, values).join(_rendered_records(op, values))
 
 
 def _raw_content(op: Operation, values: SendValues) -> str | None:

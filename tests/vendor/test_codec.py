@@ -242,6 +242,17 @@ class RequestTests(SynchronousTestCase):
             build_request(desc, op, "http://h", "u", "p", values, T0)
         self.assertEqual(e.exception.field, "records")
 
+    def test_separator_next_to_text(self) -> None:
+        """A text ending in "$" would make "$$$" with the separator: another is picked."""
+        desc = shipped("somp")
+        op = desc.operation(Kind.SEND_BATCH)
+        assert op is not None
+        values = SendValues(numbers=("13812345678", "13912345678"), texts=("a$", "b"))
+        req = build_request(desc, op, "http://h", "u", "p", values, T0)
+        self.assertIn("da=%7C%7C", req.url)
+        got = decode_request(desc, op, request_args(op, urlsplit(req.url).query.encode(), b""))
+        self.assertEqual(got.values.texts, ("a$", "b"))
+
     @given(
         st.sampled_from(VENDORS),
         st.lists(NUMBERS, min_size=1, max_size=5),
