@@ -7,6 +7,7 @@
                [--mode queue|async|sync] [--no-report] [--channel NAME] [--external-id ID]
     smsgw send --file numbers.csv (--content TEXT | --template NAME [--param k=v]…) [same options]
 
+``--url`` and ``--api-key`` default to ``$SMSGW_URL`` and ``$SMSGW_API_KEY``.
 One send prints the gateway's answer (JSON) on stdout.  ``--file`` is a bulk
 send: the file holds one number per line, or is a CSV whose header has a
 ``to`` column and optionally ``content`` and template parameter columns
@@ -32,6 +33,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -392,8 +394,16 @@ def _param(text: str) -> tuple[str, str]:
 
 def add_gateway_arguments(p: argparse.ArgumentParser) -> None:
     """``--url`` and ``--api-key``: the gateway and its key (``smsgw send``, ``smsgw balance``)."""
-    p.add_argument("--url", default=DEFAULT_URL, help=f"the gateway [default: {DEFAULT_URL}]")
-    p.add_argument("--api-key", help="sent as 'Authorization: Bearer KEY'")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("SMSGW_URL") or DEFAULT_URL,
+        help=f"the gateway [default: $SMSGW_URL, else {DEFAULT_URL}]",
+    )
+    p.add_argument(
+        "--api-key",
+        default=os.environ.get("SMSGW_API_KEY") or None,
+        help="sent as 'Authorization: Bearer KEY' [default: $SMSGW_API_KEY]",
+    )
 
 
 def parser() -> argparse.ArgumentParser:

@@ -58,7 +58,7 @@ class Options(usage.Options):
             "[default: off]",
         ],
         ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
-        ["listen", None, None, "gns-sim: endpoint [default: tcp:9168]"],
+        ["listen", None, None, "gns-sim: endpoint [default: tcp:9168:interface=127.0.0.1]"],
     ]
 
     def __init__(self) -> None:
@@ -97,10 +97,19 @@ class Options(usage.Options):
         self["loaded"] = _with_plugins(self["loaded"], self["plugins"])
         if role == "gns-sim":
             from smsgw.gns.config import parse_gns_config
+            from smsgw.roles.gns_sim import check_demo as check_gns_demo
 
             try:
                 self["gns"] = parse_gns_config(self["loaded"].gns, self["config"] or "<config>")
+                check_gns_demo(self, self["gns"])
             except (ConfigError, ValueError) as e:
+                raise usage.UsageError(str(e)) from None
+        if role == "ismg-sim":
+            from smsgw.roles.ismg_sim import check_demo
+
+            try:
+                check_demo(self, self["loaded"])
+            except ValueError as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
             from smsgw.roles.sp import UnsafeListen, check_listen, check_upstreams
@@ -120,6 +129,20 @@ class Options(usage.Options):
                 check_upstreams(self["loaded"], self["upstreams"])
             except ValueError as e:
                 raise usage.UsageError(f"--upstream: {e}") from None
+        self._role_pidfile(role)
+
+    def _role_pidfile(self, role: str) -> None:
+        """Give each role its own pidfile, and none under ``twistd -n``.
+
+        twistd's default ``twistd.pid`` would make a second role started in
+        the same folder (the simulator beside the gateway) fail with "Another
+        twistd server is running".  A ``--pidfile`` other than the default
+        is kept as given.
+        """
+        parent = self.parent
+        if parent is None or parent.get("pidfile") != "twistd.pid":
+            return
+        parent["pidfile"] = "" if parent.get("nodaemon") else f"smsgw-{role}.pid"
 
 
 def _with_plugins(config: Config, plugins: list[str]) -> Config:

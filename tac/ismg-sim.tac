@@ -1,5 +1,5 @@
 # twistd -ny tac/ismg-sim.tac : a fake ISMG with the default options
-# (CMPP 2.0 on tcp:7890, control API on 127.0.0.1:8081, the demo account).
+# (CMPP 2.0 on 127.0.0.1:7890, control API on 127.0.0.1:8081, the demo account).
 from twisted.application.service import Application
 
 from smsgw.tap import Options, makeService

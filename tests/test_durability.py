@@ -1,7 +1,7 @@
 """Issue 4: kill -9 the sp, or the simulator, mid-send; no accepted message is lost.
 
-Runs :func:`smsgw.bench.durability.run_scenario` (what ``scripts/durability.py``
-runs) with 1,000 messages: real ``sp`` and ``ismg-sim`` processes on
+Runs :func:`smsgw.bench.durability.run_scenario` (what ``smsgw bench
+--durability`` runs) with 1,000 messages: real ``sp`` and ``ismg-sim`` processes on
 loopback ports, SIGKILL, restart, then every accepted number must have
 reached the simulator, and only numbers in flight at the kill may have
 reached it twice.  Each scenario is bounded (:data:`DEADLINE_S`); the whole

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -94,6 +96,16 @@ class CommandTests(SynchronousTestCase):
         )
         self.assertEqual(json.loads(self.stdout.getvalue())["id"], "m1")
         self.assertEqual(self.gateway.args, (sendcli.DEFAULT_URL, None, 60.0))
+
+    def test_environment_defaults(self) -> None:
+        """$SMSGW_URL and $SMSGW_API_KEY are the defaults of --url and --api-key."""
+        env = {"SMSGW_URL": "http://127.0.0.1:18080", "SMSGW_API_KEY": "k-env"}
+        with mock.patch.dict(os.environ, env):
+            self.assertEqual(self.send("--to", NUMBER, "--content", "hello"), 0)
+            self.assertEqual(self.gateway.args, ("http://127.0.0.1:18080", "k-env", 60.0))
+            self.send("--url", "http://127.0.0.1:1", "--api-key", "k", "--to", NUMBER,
+                      "--content", "x")  # fmt: skip
+            self.assertEqual(self.gateway.args, ("http://127.0.0.1:1", "k", 60.0))
 
     def test_every_option(self) -> None:
         """Several --to, a template with params, mode, no report, channel, ids and the key."""

@@ -14,7 +14,7 @@ from twisted.application.service import IService, IServiceMaker, MultiService
 from twisted.internet.testing import MemoryReactorClock
 from twisted.plugin import getPlugins
 from twisted.python import usage
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from smsgw.config import AccountConfig, Config, UpstreamConfig
 from smsgw.ismg.simulator import Simulator
@@ -62,14 +62,15 @@ class OptionsTests(SynchronousTestCase):
         options = _parse("--http", "tcp:8080:interface=127.0.0.1", "--db", "x.sqlite3")
         self.assertEqual((options["http"], options["db"]), ("tcp:8080:interface=127.0.0.1",
                                                              "x.sqlite3"))  # fmt: skip
-        self.assert_usage_error("--http", "tcp:8080", mentions="--http")
+        self.assert_usage_error("--http", "tcp:8080:interface=0.0.0.0", mentions="--http")
 
     def test_compat_http(self) -> None:
         """--compat-http is taken; beyond loopback without API keys it is refused."""
         options = _parse("--compat-http", "tcp:8090:interface=127.0.0.1")
         self.assertEqual(options["compat-http"], "tcp:8090:interface=127.0.0.1")
         self.assertIsNone(_parse()["compat-http"])
-        self.assert_usage_error("--compat-http", "tcp:8090", mentions="--compat-http")
+        public = "tcp:8090:interface=0.0.0.0"
+        self.assert_usage_error("--compat-http", public, mentions="--compat-http")
 
     def test_listener_options(self) -> None:
         """--cmpp3, --sgip and --smgp are accepted."""
@@ -86,7 +87,7 @@ class OptionsTests(SynchronousTestCase):
         docs = Options().docs
         for listener in sim_listeners():
             self.assertIn(listener.help, docs[listener.option])
-        self.assertIn("[default: tcp:7890]", docs["cmpp"])
+        self.assertIn("[default: tcp:7890:interface=127.0.0.1]", docs["cmpp"])
 
     def test_upstream_schemes(self) -> None:
         """--upstream takes cmpp3://, sgip:// and smgp:// URLs too."""
@@ -251,7 +252,7 @@ class MakeServiceTests(SynchronousTestCase):
         return service
 
     def test_ismg_sim_defaults(self) -> None:
-        """ismg-sim listens for CMPP on 7890 and the control API on 127.0.0.1:8081."""
+        """ismg-sim listens for CMPP on 127.0.0.1:7890 and the control API on 127.0.0.1:8081."""
         top = self.build("--role=ismg-sim")
         names = {s.name for s in top}
         self.assertEqual(names, {"cmpp", "control"})
@@ -259,7 +260,9 @@ class MakeServiceTests(SynchronousTestCase):
             self.assertIsInstance(service, StreamServerEndpointService)
         top.startService()
         self.addCleanup(top.stopService)
-        self.assertEqual(sorted(_listening(self.reactor)), [(7890, ""), (8081, "127.0.0.1")])
+        self.assertEqual(
+            sorted(_listening(self.reactor)), [(7890, "127.0.0.1"), (8081, "127.0.0.1")]
+        )
         sim: Any = top.simulator  # type: ignore[attr-defined]
         self.assertIsInstance(sim, Simulator)
         self.assertEqual(list(sim.accounts), ["901234"])
@@ -289,7 +292,8 @@ class MakeServiceTests(SynchronousTestCase):
         top.startService()
         self.addCleanup(top.stopService)
         self.assertEqual(
-            sorted(port for port, _ in _listening(self.reactor)), [7890, 7891, 8081, 8801, 8890]
+            sorted(_listening(self.reactor)),
+            [(port, "127.0.0.1") for port in (7890, 7891, 8081, 8801, 8890)],
         )
 
     def test_ismg_sim_config_accounts(self) -> None:
@@ -359,3 +363,84 @@ class MakeServiceTests(SynchronousTestCase):
         assert isinstance(top, SpService)
         self.assertEqual(top.upstreams, [])
         self.assertIs(top.reactor, self.reactor)
+
+
+class SafeDefaultsTests(SynchronousTestCase):
+    """Loopback unless said otherwise; no demo secret beyond loopback; a pidfile per role."""
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+
+    def test_every_role_binds_loopback(self) -> None:
+        """Endpoints without an interface bind 127.0.0.1 in every role."""
+        for argv in (
+            ("--role=ismg-sim", "--cmpp", "tcp:17890", "--sgip", "tcp:8801", "--control", "tcp:81"),
+            ("--role=gns-sim", "--listen", "tcp:19168", "--control", "tcp:18082"),
+            ("--role=gns-sim",),
+        ):
+            with self.subTest(argv=argv):
+                reactor = MemoryReactorClock()
+                top = makeService(_parse(*argv), reactor=reactor)
+                top.startService()
+                self.addCleanup(top.stopService)
+                self.assertTrue(reactor.tcpServers)
+                self.assertEqual({interface for _, interface in _listening(reactor)}, {"127.0.0.1"})
+
+    def test_interface_kept_when_given(self) -> None:
+        """An endpoint naming an interface binds it (with an account configured)."""
+        argv = ("--role=ismg-sim", "--cmpp", "tcp:17890:interface=0.0.0.0", "--account", "9:pw")
+        top = makeService(_parse(*argv), reactor=self.reactor)
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertIn((17890, "0.0.0.0"), _listening(self.reactor))
+
+    def test_demo_account_refused_beyond_loopback(self) -> None:
+        """ismg-sim with only the demo account refuses a listener beyond loopback, naming why."""
+        for option in ("--cmpp", "--sgip", "--cmpp3"):
+            with self.subTest(option=option):
+                error = self.assertRaises(
+                    usage.UsageError, _parse, "--role=ismg-sim", option, "tcp:1:interface=0.0.0.0"
+                )
+                self.assertIn("demo account 901234", str(error))
+                self.assertIn("--account", str(error))
+                self.assertNotIn("123456", str(error))
+        # The control API carries no login: it may listen anywhere (it is not a protocol face).
+        _parse("--role=ismg-sim", "--account", "900001:pw", "--cmpp", "tcp:1:interface=0.0.0.0")
+
+    def test_demo_ismg_refused_beyond_loopback(self) -> None:
+        """gns-sim with only the demo ISMG refuses to listen beyond loopback."""
+        error = self.assertRaises(
+            usage.UsageError, _parse, "--role=gns-sim", "--listen", "tcp:9168:interface=0.0.0.0"
+        )
+        self.assertIn("demo account 001001", str(error))
+        _parse("--role=gns-sim", "--listen", "tcp:9168:interface=0.0.0.0", "--account", "002002:x")
+
+    def test_make_service_refuses_too(self) -> None:
+        """makeService refuses the demo account beyond loopback without postOptions (a .tac)."""
+        options = {"role": "ismg-sim", "cmpp": "tcp:1:interface=0.0.0.0"}
+        self.assertRaises(ValueError, makeService, options, reactor=self.reactor)
+        self.assertEqual(self.reactor.tcpServers, [])
+        self.assertEqual(len(self.flushLoggedErrors()), 0)
+
+    def pidfile(self, *argv: str) -> str:
+        """twistd's pidfile after parsing *argv* as ``twistd ARGV``."""
+        from twisted.scripts.twistd import ServerOptions
+
+        options = ServerOptions()
+        options.parseOptions(list(argv))
+        return str(options["pidfile"])
+
+    def test_pidfile_per_role(self) -> None:
+        """Each role has its own pidfile; none under -n; an explicit --pidfile is kept."""
+        if os.name != "posix":
+            raise SkipTest("twistd pidfiles are POSIX-only")
+        for role in ("sp", "ismg-sim", "gns-sim"):
+            with self.subTest(role=role):
+                self.assertEqual(
+                    self.pidfile("smsgw", f"--role={role}"), os.path.abspath(f"smsgw-{role}.pid")
+                )
+                self.assertEqual(self.pidfile("-n", "smsgw", f"--role={role}"), "")
+        self.assertEqual(
+            self.pidfile("--pidfile", "mine.pid", "-n", "smsgw"), os.path.abspath("mine.pid")
+        )
+        self.assertEqual(self.pidfile("--pidfile=", "smsgw", "--role=ismg-sim"), "")

@@ -24,7 +24,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-USAGE = "usage: python -m smsgw.bench codec [--pure] [N]"
+USAGE = """\
+usage: smsgw bench codec [--pure] [N]      (or python -m smsgw.bench codec [--pure] [N])
+
+Encode and decode N PDUs (default 100000) of each kind, 7 rounds, next to a bare
+struct pack/unpack loop; --pure without the C accelerator."""
 
 
 def _cases() -> dict[str, tuple[Any, str, tuple[Any, ...]]]:
@@ -138,6 +142,9 @@ def implementation() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print a table and a final JSON line."""
     args = list(argv if argv is not None else sys.argv[1:])
+    if "-h" in args or "--help" in args:
+        print(USAGE)
+        return 0
     pure = "--pure" in args
     args = [a for a in args if a != "--pure"]
     if len(args) > 1 or (args and not args[0].isdigit()):

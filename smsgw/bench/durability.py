@@ -303,9 +303,9 @@ def format_report(outcome: Outcome) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``python scripts/durability.py [--count N] [--scenario sp|sim|both] …``."""
+    """``smsgw bench --durability [--count N] [--scenario sp|sim|both] …``."""
     p = argparse.ArgumentParser(
-        prog="durability.py",
+        prog="smsgw bench --durability",
         description="Queue N messages, kill -9 the sp (and/or the simulator) while it sends, "
         "start it again, and check that no accepted message was lost.",
     )

@@ -395,7 +395,11 @@ def vendor_gateway(
 
 class Options(usage.Options):
     synopsis = (
-        "--http [--count N] [--batch B] [--concurrency C] [--target-http URL | --vendor NAME]"
+        "usage: smsgw bench --http [--count N] [--batch B] [--concurrency C]"
+        " [--target-http URL | --vendor NAME]\n\n"
+        "Messages through the HTTP API of an sp (and ismg-sim) it starts, or of --target-http,"
+        "\nuntil their reports are stored; then one JSON line. --vendor NAME sends through an"
+        "\nHTTP channel to the ismg-sim playing that vendor."
     )
     optParameters = [
         ["count", "n", 10_000, "messages to send", int],

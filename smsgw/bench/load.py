@@ -38,8 +38,11 @@ _SGIP_NODE_ID = 3075500001
 
 class Options(usage.Options):
     synopsis = (
-        "[--protocol cmpp|cmpp3|sgip|smgp] [--count N] [--window W] [--sessions S] [--reports]"
-        " [--target URL]"
+        "usage: smsgw bench [--protocol cmpp|cmpp3|sgip|smgp] [--count N] [--window W]"
+        " [--sessions S] [--reports] [--target URL]\n\n"
+        "SUBMITs through a channel to an ismg-sim process it starts (or --target), then one"
+        " JSON line.\nThe other benchmarks: smsgw bench --http --help, smsgw bench --durability"
+        " --help,\nsmsgw bench codec --help."
     )
     optParameters = [
         ["protocol", "p", "cmpp", "cmpp, cmpp3, sgip or smgp (with --target: its scheme)"],

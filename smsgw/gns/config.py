@@ -5,7 +5,7 @@ The service tree is :mod:`smsgw.roles.gns_sim`.
 ::
 
     [gns]
-    listen = "tcp:9168"                          # the ISMGs' endpoint (seed 002 §7.3)
+    listen = "tcp:9168:interface=127.0.0.1"      # the ISMGs' endpoint (seed 002 §7.3)
     control = "tcp:8082:interface=127.0.0.1"     # the JSON control API
     gateway_code = "000001"                      # the GNS's own code, used when pushing
     auto_confirm = false                         # apply valid ISMG updates at once
@@ -53,7 +53,7 @@ __all__ = [
     "six_digits",
 ]
 
-DEFAULT_GNS_LISTEN = "tcp:9168"
+DEFAULT_GNS_LISTEN = "tcp:9168:interface=127.0.0.1"
 """The GNS's CMPP endpoint (seed 002 §7.3: port 9168)."""
 
 DEFAULT_GNS_CONTROL = "tcp:8082:interface=127.0.0.1"

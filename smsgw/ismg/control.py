@@ -9,6 +9,7 @@
     GET  /v1/stats    counters
     GET  /v1/vendors  the HTTP vendors played: balances, pending reports and MOs
     GET  /healthz     {"ok": true}
+    GET  /openapi.json  this list as OpenAPI 3.1
 
 The resources only translate JSON to calls on an
 :class:`~smsgw.interfaces.ISimulatorControl`; errors are JSON as in
@@ -36,6 +37,7 @@ from smsgw.web.jsonapi import (
     require_field,
     require_object,
 )
+from smsgw.web.openapi import OpenApiResource, simulator_openapi
 
 __all__ = [
     "DEFAULT_SUBMITS_LIMIT",
@@ -134,7 +136,7 @@ class _Policy(JsonResource):
         invalid document is a 400 ``bad_policy`` naming the field, and the
         policy is left unchanged.
         """
-        body = read_json(request)
+        body = require_object(read_json(request))
         current = Policy.from_json(self._sim.get_policy())
         try:
             policy = current.merged(body)
@@ -199,5 +201,6 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     v1.putChild(b"vendors", _Vendors(sim))
     root = JsonResource()
     root.putChild(b"v1", v1)
+    root.putChild(b"openapi.json", OpenApiResource(simulator_openapi()))
     root.putChild(b"healthz", _Health())
     return root

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config, ConfigError
+from smsgw.config.endpoints import check_demo_listen, listen_endpoint
 from smsgw.gns.config import GnsConfig, parse_gns_config, six_digits
 from smsgw.gns.control import control_resource
 from smsgw.gns.routes import MoRoute, MtRoute, RouteTable
@@ -77,7 +78,9 @@ def make_gns_sim(
 ) -> MultiService:
     """The fake GNS: the CMPP listener (named ``"gns"``) and the control API (``"control"``).
 
-    :param listen: the CMPP endpoint; ``None`` for ``config.listen``.
+    :param listen: the CMPP endpoint; ``None`` for ``config.listen``.  Every
+        endpoint binds 127.0.0.1 unless it names an interface, and the demo
+        ISMG is refused beyond loopback (:exc:`DemoBeyondLoopback`).
     :param control: the control API endpoint; ``None`` for ``config.control``.
     :param accounts: ISMG accounts in addition to ``config.ismgs`` (an
         :class:`~smsgw.config.AccountConfig` from ``--account`` becomes one
@@ -90,6 +93,12 @@ def make_gns_sim(
         :class:`~smsgw.gns.server.GnsServer`.
     """
     ismgs = [*config.ismgs, *(ismg_account(a) for a in accounts)]
+    listen = listen_endpoint(listen or config.listen)
+    try:
+        check_demo_listen("gns-sim", None if ismgs else demo_ismgs()[0].code, [listen])
+    except ValueError as e:
+        log.error("{why}", why=str(e))
+        raise
     if not ismgs:
         ismgs = demo_ismgs()
         log.info(
@@ -112,11 +121,10 @@ def make_gns_sim(
     )
     top = MultiService()
     top.gns = server  # type: ignore[attr-defined]
-    listen = listen or config.listen
     svc = StreamServerEndpointService(serverFromString(reactor, listen), server.factory())
     svc.setName("gns")
     svc.setServiceParent(top)
-    control = control or config.control
+    control = listen_endpoint(control or config.control)
     site = Site(control_resource(server), logFormatter=access_log_line)
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
@@ -132,6 +140,16 @@ def make_gns_sim(
         mo=len(mo),
     )
     return top
+
+
+def check_demo(options: Mapping[str, Any], config: GnsConfig) -> None:
+    """Refuse to serve the demo ISMG on a listener beyond loopback.
+
+    :raises DemoBeyondLoopback: when no ISMG is configured and the CMPP
+        endpoint does not bind loopback.
+    """
+    demo = None if (config.ismgs or options.get("accounts")) else demo_ismgs()[0].code
+    check_demo_listen("gns-sim", demo, [options.get("listen") or config.listen])
 
 
 def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> MultiService:

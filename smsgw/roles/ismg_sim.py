@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config
+from smsgw.config.endpoints import check_demo_listen, listen_endpoint
 from smsgw.protocols.registry import sim_listeners
 from smsgw.web.jsonapi import access_log_line
 
@@ -56,39 +57,81 @@ def _accounts(options: Any, config: Config) -> list[AccountConfig]:
     return [*config.simulator.accounts, *options.get("accounts", [])]
 
 
-def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
-    """The fake ISMG: a listener per protocol served (the registry's) and the control API.
+def listener_endpoints(options: Mapping[str, Any], config: Config) -> dict[str, str]:
+    """The protocol listeners that are on, option name to endpoint string.
 
     A listener's endpoint is its option (``--sgip=tcp:8801``), else its
     ``[simulator]`` key, else its default; without any, it is off.
     """
+    endpoints = {}
+    for listener in sim_listeners():
+        option = listener.option
+        endpoint = options.get(option) or config.simulator.listeners.get(option)
+        endpoint = endpoint or listener.default_endpoint
+        if endpoint:
+            endpoints[option] = endpoint
+    return endpoints
+
+
+def check_demo(options: Mapping[str, Any], config: Config) -> None:
+    """Refuse to serve the demo account on a listener beyond loopback.
+
+    :raises DemoBeyondLoopback: when no account is configured and a protocol
+        listener (or the CMPP_FWD or HTTP vendor one) does not bind loopback.
+    """
+    from smsgw.ismg.simulator import demo_accounts
+
+    demo = None if _accounts(options, config) else demo_accounts()[0].id
+    endpoints = [*listener_endpoints(options, config).values()]
+    for extra in (config.simulator.fwd, options.get("vendor-http") or config.simulator.vendor_http):
+        if extra:
+            endpoints.append(extra)
+    check_demo_listen("ismg-sim", demo, endpoints)
+
+
+def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
+    """The fake ISMG: a listener per protocol served (the registry's) and the control API.
+
+    Listeners are :func:`listener_endpoints`; each binds 127.0.0.1 unless its
+    endpoint names an interface, and the demo account is never served beyond
+    loopback (:func:`check_demo`).
+
+    :raises DemoBeyondLoopback: see :func:`check_demo`.
+    """
     from smsgw.ismg.control import control_resource
 
+    try:
+        check_demo(options, config)
+    except ValueError as e:
+        log.error("{why}", why=str(e))
+        raise
     top = MultiService()
     sim = build_simulator(_accounts(options, config), config, reactor)
     top.simulator = sim  # type: ignore[attr-defined]
     cfg = config.simulator
     listeners: dict[str, tuple[str | None, Callable[[], Any]]] = {}
+    endpoints = listener_endpoints(options, config)
     for listener in sim_listeners():
-        option = listener.option
-        endpoint = options.get(option) or cfg.listeners.get(option) or listener.default_endpoint
-        listeners[option] = (endpoint, partial(listener.make_factory, sim, cfg))
+        make: Callable[[], Any] = partial(listener.make_factory, sim, cfg)
+        listeners[listener.option] = (endpoints.get(listener.option), make)
     from smsgw.ismg.forward import build_forwarder
 
     forwarder = build_forwarder(sim, cfg, reactor)
     if forwarder is not None:
         listeners["fwd"] = (cfg.fwd, forwarder.factory)
         _OnStop(forwarder.close).setServiceParent(top)
-    for name, (endpoint, factory) in listeners.items():
-        if endpoint:
+    for name, (given, factory) in listeners.items():
+        if given:
+            endpoint = listen_endpoint(given)
             svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
             svc.setName(name)
             svc.setServiceParent(top)
             log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
     vendor_http = options.get("vendor-http") or cfg.vendor_http
     if vendor_http:
-        _vendor_listener(top, sim, config, _accounts(options, config), vendor_http, reactor)
-    control = options.get("control") or config.simulator.control
+        endpoint = listen_endpoint(vendor_http)
+        _vendor_listener(top, sim, config, _accounts(options, config), endpoint, reactor)
+    control = listen_endpoint(options.get("control") or config.simulator.control)
     site = Site(control_resource(sim), logFormatter=access_log_line)
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)

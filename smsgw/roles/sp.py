@@ -9,7 +9,6 @@ before the store closes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,13 +21,12 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
+from smsgw.config.endpoints import is_local, listen_endpoint
 from smsgw.protocols.registry import for_scheme
 from smsgw.sp.channel import Channel
 from smsgw.sp.interfaces import ChannelSetup, IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
-
-_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class UnsafeListen(ValueError):
@@ -36,17 +34,14 @@ class UnsafeListen(ValueError):
 
 
 def check_listen(endpoint: str, api_keys: Any) -> None:
-    """Refuse to serve the API beyond loopback when no API key is configured."""
+    """Refuse to serve the API beyond loopback when no API key is configured.
+
+    *endpoint* is taken as :func:`~smsgw.config.endpoints.listen_endpoint`
+    binds it: ``tcp:8080`` is loopback, ``tcp:8080:interface=0.0.0.0`` is not.
+    """
     if api_keys:
         return
-    if endpoint.startswith(("unix:", "systemd:")):
-        return
-    interface = None
-    # Split on unescaped colons only: "interface=\:\:1" is IPv6 loopback.
-    for part in re.split(r"(?<!\\):", endpoint)[1:]:
-        if part.startswith("interface="):
-            interface = part.split("=", 1)[1].strip("[]").replace("\\", "")
-    if interface not in _LOOPBACK:
+    if not is_local(endpoint):
         raise UnsafeListen(
             f"the HTTP API endpoint {endpoint!r} listens beyond loopback and no [[api_key]] "
             "is configured; add interface=127.0.0.1 or configure API keys"
@@ -144,9 +139,10 @@ class SpService(MultiService):
             logFormatter=access_log_line,
         )
         site.noisy = False
-        self._web = StreamServerEndpointService(serverFromString(self.reactor, self.http), site)
+        http = listen_endpoint(self.http)
+        self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)
         self._web.setServiceParent(self)
-        self.log.info("sp: HTTP API on {http}", http=self.http)
+        self.log.info("sp: HTTP API on {http}", http=http)
         if self.compat_http:
             self._start_compat(self.compat_http)
 
@@ -154,6 +150,7 @@ class SpService(MultiService):
         """Serve the seed-001-compatible ``/mt`` ``/mo`` API on *endpoint*."""
         from smsgw.web.compat import compat_service
 
+        endpoint = listen_endpoint(endpoint)  # loopback unless it names an interface
         self._compat = compat_service(self.gateway, self.config.api_keys, endpoint, self.reactor)
         self._compat.setServiceParent(self)
         self.log.info(

@@ -45,7 +45,7 @@ from smsgw.store.model import (
     new_message_id,
 )
 from smsgw.store.payload import mo_payload
-from smsgw.text import Reassembler, decode_text
+from smsgw.text import Reassembler, TextEncodeError, decode_text
 
 if TYPE_CHECKING:
     from smsgw.metrics import Metrics
@@ -300,7 +300,13 @@ class Gateway(MultiService):
         segments = split.get((text, channel))
         if segments is not None:
             return Recipient(to=to, channel=channel, segments=segments)
-        parts = self.channels[channel].segments(text)
+        try:
+            parts = self.channels[channel].segments(text)
+        except ValueError as e:
+            # More than a UDH's 255 segments, or a text the channel's Msg_Fmt
+            # cannot encode: the request's fault, never a 500.
+            code = "bad_field" if isinstance(e, TextEncodeError) else "too_long"
+            raise RequestError(code, f"the text cannot be sent: {e}", "content") from None
         if len(parts) > MAX_SEGMENTS:
             raise RequestError(
                 "too_long",

@@ -30,9 +30,12 @@ imports.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import operator
 import re
 import string
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -278,8 +281,10 @@ def _check_percent_format(template: str) -> None:
 
 
 def _check_brace_format(template: str) -> None:
-    """Refuse ``str.format`` widths above the output cap, and nested fields."""
-    for _, _, spec, _ in string.Formatter().parse(template):
+    """Refuse ``str.format`` widths above the output cap, nested fields and ``{0._x}``."""
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field and re.search(r"(^|[.\[])_", field):
+            raise SecurityError(f"format field {field!r} reads a name starting with '_'")
         if not spec:
             continue
         if "{" in spec:
@@ -291,8 +296,12 @@ def _check_brace_format(template: str) -> None:
 def _small_range(*args: int) -> range:
     """``range()`` for templates, at most :data:`_MAX_RANGE` items."""
     numbers = range(*args)
-    if len(numbers) > _MAX_RANGE:
-        raise SecurityError(f"range() of {len(numbers)} items; at most {_MAX_RANGE} are allowed")
+    try:
+        count = str(len(numbers))
+    except OverflowError:  # more items than a Py_ssize_t holds
+        count = f"more than {sys.maxsize}"
+    if count.startswith("more") or int(count) > _MAX_RANGE:
+        raise SecurityError(f"range() of {count} items; at most {_MAX_RANGE} are allowed")
     return numbers
 
 
@@ -314,6 +323,14 @@ def _format_filter(value: Any, *args: Any, **kwargs: Any) -> str:
     return do_format(value, *args, **kwargs)
 
 
+_CAPPED_FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "center": do_center,
+    "indent": do_indent,
+    "batch": do_batch,
+    "slice": sync_do_slice,
+}
+"""Filters whose integer arguments are sizes of the result."""
+
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 """``str`` methods whose integer argument is the length of the result."""
 
@@ -333,26 +350,13 @@ class _SmsSandbox(ImmutableSandboxedEnvironment):
         super().__init__(undefined=_StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.globals["range"] = _small_range
         del self.globals["lipsum"]
-        for name, filter_ in (
-            ("center", do_center),
-            ("indent", do_indent),
-            ("batch", do_batch),
-            ("slice", sync_do_slice),
-        ):
+        for name, filter_ in _CAPPED_FILTERS.items():
             self.filters[name] = _capped_filter(name, filter_)
         self.filters["format"] = _format_filter
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Refuse ``seq * n`` longer than the output cap, large exponents and % widths."""
-        if operator == "**":
-            if isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-                raise SecurityError(f"exponent {right!r} is above {_MAX_EXPONENT}")
-        elif operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                    _check_size(len(seq) * count, "repetition to a length of")
-        elif isinstance(left, str):
-            _check_percent_format(left)
+        _check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -361,13 +365,30 @@ class _SmsSandbox(ImmutableSandboxedEnvironment):
         method = getattr(obj, "__wrapped__", obj)
         owner = getattr(method, "__self__", None)
         if isinstance(owner, str):
-            name = getattr(method, "__name__", "")
-            if name in _PADDING_METHODS:
-                for argument in (*args, *kwargs.values()):
-                    _check_size(argument, f"{name}() width")
-            elif name in ("format", "format_map"):
-                _check_brace_format(owner)
+            _check_str_call(owner, getattr(method, "__name__", ""), [*args, *kwargs.values()])
         return super().call(context, obj, *args, **kwargs)
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse ``seq * n`` longer than the output cap, large exponents and % widths."""
+    if operator == "**":
+        if isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+            raise SecurityError(f"exponent {right!r} is above {_MAX_EXPONENT}")
+    elif operator == "*":
+        for seq, count in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(count, int):
+                _check_size(len(seq) * count, "repetition to a length of")
+    elif isinstance(left, str):
+        _check_percent_format(left)
+
+
+def _check_str_call(owner: str, name: str, arguments: Sequence[Any]) -> None:
+    """Refuse padding and format widths above the output cap in ``owner.name(...)``."""
+    if name in _PADDING_METHODS:
+        for argument in arguments:
+            _check_size(argument, f"{name}() width")
+    elif name in ("format", "format_map"):
+        _check_brace_format(owner)
 
 
 _ENV = _SmsSandbox()
@@ -383,18 +404,134 @@ def _syntax_error(exc: jinja_errors.TemplateSyntaxError) -> TemplateError:
     return TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}")
 
 
+_BINOPS: Final[dict[str, Callable[[Any, Any], Any]]] = {
+    "*": operator.mul,
+    "**": operator.pow,
+    "%": operator.mod,
+}
+
+_MAX_CONSTANT_BITS = 4096
+"""Largest ``a ** b`` (about ``a``'s bits times ``b``) worked out when checking a template."""
+
+
+def _constant(node: nodes.Node | None, context: nodes.EvalContext) -> Any:
+    """The value of *node* when it is known before rendering, else :data:`missing`.
+
+    The sandbox's intercepted operators (which Jinja2 does not fold) are worked
+    out here after :func:`_check_binop`, so ``'x'.center(10 ** 9)`` is known.
+
+    :raises SecurityError: an operator on constants breaks a cap.
+    """
+    if isinstance(node, nodes.BinExpr) and node.operator in _BINOPS:
+        left, right = _constant(node.left, context), _constant(node.right, context)
+        if left is missing or right is missing:
+            if node.operator == "%" and isinstance(left, str):
+                _check_percent_format(left)
+            return missing
+        _check_binop(node.operator, left, right)
+        if node.operator == "**" and (
+            not isinstance(left, int) or left.bit_length() * abs(right) > _MAX_CONSTANT_BITS
+        ):
+            return missing
+        try:
+            return _BINOPS[node.operator](left, right)
+        except Exception:
+            return missing
+    if not isinstance(node, nodes.Expr):
+        return missing
+    try:
+        return node.as_const(context)
+    except Exception:
+        # nodes.Impossible for names and for nodes holding intercepted
+        # operators; anything else an odd constant raises is for run time.
+        return missing
+
+
+def _constant_args(call: nodes.Call | nodes.Filter, context: nodes.EvalContext) -> list[Any]:
+    """The arguments of *call* whose values are known before rendering."""
+    values = [_constant(arg, context) for arg in call.args]
+    values += [_constant(keyword.value, context) for keyword in call.kwargs]
+    return [value for value in values if value is not missing]
+
+
+def _check_private(name: object) -> None:
+    """Refuse an attribute or key starting with ``_`` (the sandbox's rule)."""
+    if isinstance(name, str) and name.startswith("_"):
+        raise SecurityError(f"access to {name!r} (a name starting with '_')")
+
+
+def _check_call(node: nodes.Call, context: nodes.EvalContext) -> None:
+    """``range()`` and ``str`` padding and format methods on constants."""
+    if isinstance(node.node, nodes.Name) and node.node.name == "range":
+        arguments = _constant_args(node, context)
+        if len(arguments) == len(node.args) and all(type(a) is int for a in arguments):
+            with contextlib.suppress(ValueError):  # range(1, 2, 0): a run-time error
+                _small_range(*arguments)
+    elif isinstance(node.node, nodes.Getattr):
+        owner = _constant(node.node.node, context)
+        if isinstance(owner, str):
+            _check_str_call(owner, node.node.attr, _constant_args(node, context))
+
+
+def _check_constant_caps(tree: nodes.Template) -> None:
+    """Apply :class:`_SmsSandbox`'s rules to what a template fixes in its text.
+
+    ``{{ range(5000) }}``, ``{{ 'x' * 9999 }}``, ``{{ 2 ** 100 }}``,
+    ``{{ '%9999d' % 1 }}``, ``|center(9999)``, ``'x'.rjust(9999)``,
+    ``'{:9999}'.format(1)`` and ``x.__class__`` break the rules whatever the
+    params are, so they are refused when the template is created, not first
+    when a message uses it.  Values known only from params are still checked
+    while rendering.
+
+    :raises SecurityError: naming the cap or the name.
+    """
+    context = nodes.EvalContext(_ENV)
+    for node in tree.find_all(
+        (nodes.BinExpr, nodes.Call, nodes.Filter, nodes.Getattr, nodes.Getitem)
+    ):
+        if isinstance(node, nodes.BinExpr):
+            _constant(node, context)
+        elif isinstance(node, nodes.Getattr):
+            _check_private(node.attr)
+        elif isinstance(node, nodes.Getitem):
+            _check_private(_constant(node.arg, context))
+        elif isinstance(node, nodes.Call):
+            _check_call(node, context)
+        elif isinstance(node, nodes.Filter):
+            _check_filter(node, context)
+
+
+def _check_filter(node: nodes.Filter, context: nodes.EvalContext) -> None:
+    """Size arguments of the capped filters, ``format`` strings and ``attr`` names."""
+    if node.name in _CAPPED_FILTERS:
+        for argument in _constant_args(node, context):
+            _check_size(argument, f"{node.name} argument")
+    elif node.name == "format":
+        value = _constant(node.node, context)
+        if isinstance(value, str):
+            _check_percent_format(value)
+    elif node.name == "attr":
+        for argument in _constant_args(node, context):
+            _check_private(argument)
+
+
 @functools.lru_cache(maxsize=256)
 def _compile_jinja(body: str) -> _Compiled:
-    """Parse and compile a ``jinja2`` template once.
+    """Parse and compile a ``jinja2`` template once, checking its constant caps.
 
-    :raises TemplateError: a syntax error (unknown filters and tests included).
+    :raises TemplateError: a syntax error (unknown filters and tests included),
+        or a size the sandbox's caps refuse whatever the params
+        (:func:`_check_constant_caps`).
     """
     try:
         tree: nodes.Template = _ENV.parse(body)
+        _check_constant_caps(tree)
         names = meta.find_undeclared_variables(tree)
         template = _ENV.from_string(tree)
     except jinja_errors.TemplateSyntaxError as exc:
         raise _syntax_error(exc) from None
+    except SecurityError as exc:
+        raise TemplateError(f"not allowed in a template: {exc}") from None
     return _Compiled(template, frozenset(names - set(_ENV.globals) - {PHONE}))
 
 
@@ -482,9 +619,30 @@ def validate_template(engine: str, body: str) -> list[str]:
     """
     _check_body(engine, body)
     if engine == "simple":
-        names = {part.name for part in _parse_simple(body) if isinstance(part, _Placeholder)}
+        parts = _parse_simple(body)
+        _check_fixed_text(sum(len(part) for part in parts if isinstance(part, str)))
+        names = {part.name for part in parts if isinstance(part, _Placeholder)}
         return sorted(names - {PHONE})
-    return sorted(_compile_jinja(body).names)
+    compiled = _compile_jinja(body)
+    _check_fixed_text(
+        sum(
+            len(data.data)
+            for output in _ENV.parse(body).body
+            if isinstance(output, nodes.Output)
+            for data in output.nodes
+            if isinstance(data, nodes.TemplateData)
+        )
+    )
+    return sorted(compiled.names)
+
+
+def _check_fixed_text(length: int) -> None:
+    """Refuse a template whose text outside placeholders is already too long to render."""
+    if length > MAX_OUTPUT_LENGTH:
+        raise TemplateError(
+            f"the template's fixed text is {length} characters; a rendered text is at most "
+            f"{MAX_OUTPUT_LENGTH}"
+        )
 
 
 @attrs.frozen

@@ -256,6 +256,20 @@ class IMessageStore(Interface):
     def fetch_inbound(limit: int) -> Deferred[list[Inbound]]:
         """The oldest *limit* items not fetched yet, now marked fetched (``GET /v1/inbound``)."""
 
+    def list_inbound(after: int, limit: int) -> Deferred[list[Inbound]]:
+        """Up to *limit* items whose id is above *after*, oldest first, fetched or not.
+
+        Nothing is marked: the reader keeps the last id as its cursor
+        (``GET /v1/inbound?after=CURSOR``) and acknowledges with :meth:`ack_inbound`.
+        """
+
+    def ack_inbound(through: int) -> Deferred[int]:
+        """Mark fetched every item whose id is at most *through*; how many were not yet.
+
+        ``POST /v1/inbound/ack``: acknowledged items no longer come from
+        :meth:`fetch_inbound`; :meth:`list_inbound` still lists them.
+        """
+
     # -- templates ---------------------------------------------------------
 
     def put_template(template: Template, replace: bool = True) -> Deferred[bool]:

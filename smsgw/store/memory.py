@@ -485,6 +485,22 @@ class MemoryStore:
 
         return self._call(fetch)
 
+    def list_inbound(self, after: int, limit: int) -> Deferred[list[Inbound]]:
+        def listed() -> list[Inbound]:
+            items = [i for i in self._state.inbound if i.id is not None and i.id > after]
+            return items[: max(limit, 0)]
+
+        return self._call(listed)
+
+    def ack_inbound(self, through: int) -> Deferred[int]:
+        def ack() -> int:
+            ids = {i.id for i in self._state.inbound if i.id is not None and i.id <= through}
+            new = ids - self._state.fetched
+            self._state.fetched.update(new)
+            return len(new)
+
+        return self._call(ack)
+
     # -- templates ---------------------------------------------------------
 
     def put_template(self, template: Template, replace: bool = True) -> Deferred[bool]:

@@ -4,11 +4,13 @@
 
     POST   /v1/sms                send (sync | async | queue)
     GET    /v1/sms/{id}           a message's current state
-    GET    /v1/inbound?limit=N    MOs and reports not yet fetched, oldest first
+    GET    /v1/inbound?limit=N    MOs and reports not yet fetched, oldest first (marked fetched)
+    GET    /v1/inbound?after=C    the items after cursor C, oldest first, marking nothing
+    POST   /v1/inbound/ack        {"through": C}: mark the items up to cursor C fetched
     GET    /v1/templates          list;   POST /v1/templates  create
     GET|PUT|DELETE /v1/templates/{name}
     GET    /v1/balance            per channel, where the upstream can tell
-    GET    /healthz, GET /metrics
+    GET    /healthz, GET /metrics, GET /openapi.json (this list as OpenAPI 3.1)
 
 With API keys configured every request but ``/healthz`` needs
 ``Authorization: Bearer KEY`` (compared with :func:`hmac.compare_digest`).
@@ -40,6 +42,7 @@ from smsgw.web.jsonapi import (
     require_field,
     require_object,
 )
+from smsgw.web.openapi import OpenApiResource, sp_openapi
 from smsgw.web.views import inbound_view, message_view
 
 _SMS_FIELDS = (
@@ -50,6 +53,11 @@ _ITEM_FIELDS = ("to", "content", "params")
 _TEMPLATE_FIELDS = ("name", "engine", "body")
 #: Most recipients one request may carry.
 MAX_RECIPIENTS = 10_000
+#: Most digits of ``src_ext``: the source number (CMPP Src_Id, SGIP SPNumber,
+#: SMGP SrcTermID) is 21 octets, and the channel's own number comes first.
+MAX_SRC_EXT = 20
+#: Most characters of ``external_id``.
+MAX_EXTERNAL_ID = 128
 
 
 def _parse_time(text: str) -> float:
@@ -118,8 +126,13 @@ def parse_send_request(body: Any) -> SendRequest:
         raise JsonError(400, "bad_field", "'content' is empty", field="content")
     report = require_field(obj, "report", bool, optional=True)
     src_ext = require_field(obj, "src_ext", str, optional=True) or ""
-    if src_ext and not src_ext.isdigit():
-        raise JsonError(400, "bad_field", "'src_ext': expected digits", field="src_ext")
+    if src_ext and not (src_ext.isascii() and src_ext.isdigit() and len(src_ext) <= MAX_SRC_EXT):
+        raise JsonError(400, "bad_field", f"'src_ext': expected at most {MAX_SRC_EXT} digits 0-9",
+                        field="src_ext")  # fmt: skip
+    external_id = require_field(obj, "external_id", str, optional=True)
+    if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+        raise JsonError(400, "bad_field", f"'external_id': at most {MAX_EXTERNAL_ID} characters",
+                        field="external_id")  # fmt: skip
     mode_text = require_field(obj, "mode", str, optional=True) or "queue"
     try:
         mode = Mode(mode_text)
@@ -136,7 +149,7 @@ def parse_send_request(body: Any) -> SendRequest:
         mode=mode,
         send_at=_parse_time(send_at_text) if send_at_text else None,
         channel=require_field(obj, "channel", str, optional=True),
-        external_id=require_field(obj, "external_id", str, optional=True),
+        external_id=external_id,
         from_items=items_raw is not None,
     )
 
@@ -179,15 +192,52 @@ class _OneSms(JsonResource):
         return message_view(message)
 
 
+#: Largest cursor (an inbound item's id: a SQLite rowid).
+_MAX_CURSOR = 2**63 - 1
+
+
 class _Inbound(JsonResource):
+    """``GET /v1/inbound``: mark-as-fetched pull, or cursor pull with ``?after=``.
+
+    Without ``after`` the oldest items not fetched yet are answered and
+    marked fetched.  With ``after=C`` (0 to start) the items whose ``id`` is
+    above C are answered, fetched or not, and nothing is marked; the answer's
+    ``cursor`` (the last item's id, or C) is the next request's ``after``, and
+    ``POST /v1/inbound/ack`` marks what the reader has processed.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__()
+        self.gateway = gateway
+        self.putChild(b"ack", _InboundAck(gateway))
+
+    async def json_GET(self, request: Request) -> Any:
+        limit = query_int(request, "limit", default=100, minimum=1, maximum=1000)
+        if query_arg(request, "after") is None:
+            items = await self.gateway.store.fetch_inbound(limit)
+            return {"items": [inbound_view(i) for i in items]}
+        after = query_int(request, "after", default=0, minimum=0, maximum=_MAX_CURSOR)
+        items = await self.gateway.store.list_inbound(after, limit)
+        cursor = items[-1].id if items else after
+        return {"items": [inbound_view(i) for i in items], "cursor": cursor}
+
+
+class _InboundAck(JsonResource):
+    """``POST /v1/inbound/ack`` ``{"through": C}``: items up to cursor C are fetched."""
+
     def __init__(self, gateway: Gateway) -> None:
         super().__init__()
         self.gateway = gateway
 
-    async def json_GET(self, request: Request) -> Any:
-        limit = query_int(request, "limit", default=100, minimum=1, maximum=1000)
-        items = await self.gateway.store.fetch_inbound(limit)
-        return {"items": [inbound_view(i) for i in items]}
+    async def json_POST(self, request: Request) -> Any:
+        body = require_object(read_json(request))
+        reject_unknown_fields(body, ("through",))
+        through = require_field(body, "through", int)
+        if not 0 <= through <= _MAX_CURSOR:
+            raise JsonError(400, "bad_field", "'through': expected a cursor (an item id)",
+                            field="through")  # fmt: skip
+        acknowledged = await self.gateway.store.ack_inbound(through)
+        return {"through": through, "acknowledged": acknowledged}
 
 
 def _template_json(t: Template) -> dict[str, Any]:
@@ -319,7 +369,7 @@ class _Authenticated(Resource):
         self.keys = keys
 
     def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
-        if path in (b"healthz", b"push") or self._allowed(request):
+        if path in (b"healthz", b"push", b"openapi.json") or self._allowed(request):
             child: Resource = self.inner.getChildWithDefault(path, request)
             return child
         return _Unauthorized()
@@ -370,6 +420,7 @@ def api_resource(
     v1.putChild(b"templates", _Templates(gateway))
     v1.putChild(b"balance", _Balance(gateway))
     root.putChild(b"healthz", _Health(gateway))
+    root.putChild(b"openapi.json", OpenApiResource(sp_openapi()))
     if metrics is not None:
         from smsgw.metrics import MetricsResource
 

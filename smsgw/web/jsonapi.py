@@ -15,6 +15,7 @@ The helpers :func:`read_json`, :func:`require_field`,
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, Literal, NoReturn, TypeVar, overload
 
@@ -42,6 +43,9 @@ T = TypeVar("T")
 
 MAX_BODY_BYTES = 1 << 20
 """Largest request body :func:`read_json` accepts by default (1 MiB)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects :func:`read_json` accepts."""
 
 CONTENT_TYPE = b"application/json; charset=utf-8"
 
@@ -100,14 +104,65 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; ``1e400`` (infinity in Python) is refused."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_parsed(value: object, max_depth: int) -> None:
+    """Refuse nesting deeper than *max_depth* and strings with lone surrogates.
+
+    ``"\\ud800"`` is valid JSON but no text: it could not be stored, logged
+    or answered in UTF-8 later.  The walk is iterative, so it costs no stack.
+
+    :raises JsonError: 400 ``bad_json``.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children: Iterable[object]
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            if isinstance(item, str) and not item.isascii() and not _is_utf8(item):
+                raise JsonError(
+                    400, "bad_json", "a string holds a lone surrogate (\\ud800-\\udfff escape)"
+                )
+            continue
+        if depth > max_depth:
+            raise JsonError(400, "bad_json", f"nested deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def read_json(
+    request: Request, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH
+) -> Any:
     """The request body parsed as UTF-8 JSON.
 
+    Whatever the body, the answer is the value or a :class:`JsonError`, never
+    another exception: the API answers 4xx to any bytes a client sends.
+
     :param max_bytes: the largest body accepted.
+    :param max_depth: the deepest nesting of arrays and objects accepted.
     :raises JsonError: 415 ``unsupported_media_type`` when a Content-Type is
         given and is not JSON (or names a charset other than UTF-8); 413
         ``too_large`` above *max_bytes*; 400 ``bad_json`` for an empty body,
-        bytes that are not UTF-8 or text that is not JSON (``NaN`` included).
+        bytes that are not UTF-8, text that is not JSON (``NaN`` included),
+        numbers out of range (``1e400``, integers of more than 4300 digits),
+        nesting deeper than *max_depth*, or strings with lone surrogates.
     """
     header = request.getHeader(b"content-type")
     if header is not None:
@@ -132,10 +187,15 @@ def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
     except UnicodeDecodeError:
         raise JsonError(400, "bad_json", "the request body is not UTF-8") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        # The decoder recurses per level: thousands of "[" exhaust the stack.
+        raise JsonError(400, "bad_json", f"nested deeper than {max_depth} levels") from None
     except ValueError as error:
         # json.JSONDecodeError says where, never what: no content is echoed.
         raise JsonError(400, "bad_json", f"invalid JSON: {error}") from None
+    _check_parsed(value, max_depth)
+    return value
 
 
 def write_json(request: Request, status: int, body: object) -> bytes:

@@ -127,12 +127,12 @@ class DefaultsTests(_FileTestCase):
         self.assertEqual(config.gns, {})
 
     def test_simulator_defaults(self) -> None:
-        """The simulator serves CMPP 2.0 on 7890 and its control API on 8081 by default."""
+        """The simulator serves CMPP 2.0 on 127.0.0.1:7890 and its control API on 8081."""
         simulator = load_config(None).simulator
         self.assertEqual(
             simulator,
             SimulatorConfig(
-                listeners={"cmpp": "tcp:7890"},
+                listeners={"cmpp": "tcp:7890:interface=127.0.0.1"},
                 control="tcp:8081:interface=127.0.0.1",
                 gateway_code="001001",
                 accounts=(),

@@ -348,8 +348,8 @@ class PolicyTests(_ControlTestCase):
         self.assertEqual(self.sim.policies, [])
 
     def test_not_object(self) -> None:
-        """A document that is not an object is a 400 without a field."""
-        self.assert_error(self.put([1]), 400, "bad_policy", None)
+        """A document that is not an object is a 400 bad_json, as for every JSON body."""
+        self.assert_error(self.put([1]), 400, "bad_json", None)
 
     def test_bad_json(self) -> None:
         """A body that is not JSON is a 400 bad_json."""

@@ -106,18 +106,23 @@ class SpServiceTests(TestCase):
 class CheckListenTests(SynchronousTestCase):
     """The API is not served beyond loopback without API keys."""
 
-    def test_refuses_all_interfaces_without_keys(self) -> None:
-        """tcp:8080 with no API key is refused."""
-        self.assertRaises(UnsafeListen, check_listen, "tcp:8080", ())
+    def test_bare_port_is_loopback(self) -> None:
+        """tcp:8080 names no interface, so it binds 127.0.0.1: no API key is needed."""
+        self.assertIsNone(check_listen("tcp:8080", ()))
+        self.assertIsNone(check_listen("ssl:8443", ()))
 
     def test_refuses_public_interface_without_keys(self) -> None:
         """An explicit non-loopback interface is refused too."""
         self.assertRaises(UnsafeListen, check_listen, "tcp:8080:interface=0.0.0.0", ())
 
     def test_allows_with_keys(self) -> None:
-        """tcp:8080 is allowed once API keys are configured."""
+        """Every interface is allowed once API keys are configured."""
         keys = [ApiKeyConfig("k", "app")]
-        for endpoint in ("tcp:8080", "tcp:8080:interface=0.0.0.0", "ssl:8443"):
+        for endpoint in (
+            "tcp:8080:interface=0.0.0.0",
+            "ssl:8443:interface=0.0.0.0",
+            "tcp6:8080:interface=\\:\\:",
+        ):
             self.assertRaises(UnsafeListen, check_listen, endpoint, ())
             self.assertIsNone(check_listen(endpoint, keys), endpoint)
 
@@ -132,15 +137,17 @@ class CheckListenTests(SynchronousTestCase):
             "systemd:domain=INET:index=0",
         ):
             self.assertIsNone(check_listen(endpoint, ()), endpoint)
-        # Only an exact loopback address counts: a name or address that merely starts so does not.
-        for endpoint in ("tcp:8080:interface=127.0.0.10", "tcp:8080:interface=localhost.example"):
+        # Any address of 127.0.0.0/8 is loopback; a name that merely starts so is not.
+        self.assertIsNone(check_listen("tcp:8080:interface=127.0.0.10", ()))
+        for endpoint in ("tcp:8080:interface=localhost.example", "tcp:8080:interface=10.0.0.1"):
             self.assertRaises(UnsafeListen, check_listen, endpoint, ())
 
     def test_service_refuses_at_construction(self) -> None:
-        """SpService itself refuses tcp:8080 without keys, and accepts it with keys."""
-        self.assertRaises(UnsafeListen, SpService, Config(), [], "tcp:8080", "x.db", reactor)
+        """SpService itself refuses every interface without keys, and accepts it with keys."""
+        public = "tcp:8080:interface=0.0.0.0"
+        self.assertRaises(UnsafeListen, SpService, Config(), [], public, "x.db", reactor)
         config = Config(api_keys=(ApiKeyConfig("k", "app"),))
-        SpService(config, [], "tcp:8080", "x.db", reactor)
+        SpService(config, [], public, "x.db", reactor)
 
 
 class CompatServiceTests(TestCase):
@@ -186,6 +193,5 @@ class CompatServiceTests(TestCase):
 
     def test_refused_beyond_loopback_without_keys(self) -> None:
         """compat_http beyond loopback needs API keys, like the JSON API."""
-        self.assertRaises(
-            UnsafeListen, SpService, Config(), [], LOOPBACK, "x.db", reactor, "tcp:8090"
-        )
+        public = "tcp:8090:interface=0.0.0.0"
+        self.assertRaises(UnsafeListen, SpService, Config(), [], LOOPBACK, "x.db", reactor, public)

@@ -98,7 +98,31 @@ class InterfaceTests(SynchronousTestCase):
                 validate_template(engine, body)
             self.assertEqual(caught.exception.field, "template")
             self.assertRaises(TemplateError, render, engine, body, {}, PHONE)
-            self.assertEqual(validate_template(engine, body[:-1]), [])
+        longest = {
+            "simple": "{{" * (MAX_TEMPLATE_LENGTH // 2),
+            "jinja2": "{#" + "x" * (MAX_TEMPLATE_LENGTH - 4) + "#}",
+        }
+        for engine, body in longest.items():
+            self.assertEqual(len(body), MAX_TEMPLATE_LENGTH)
+            self.assertEqual(validate_template(engine, body), [])
+
+    def test_fixed_text_too_long(self) -> None:
+        """A body whose literal text alone is above the output cap is refused when checked."""
+        for engine, body in (("simple", "{a}"), ("jinja2", "{{ a }}")):
+            for text, refused in (
+                ("x" * MAX_OUTPUT_LENGTH, False),
+                ("x" * (MAX_OUTPUT_LENGTH + 1), True),
+            ):
+                if refused:
+                    with self.assertRaises(TemplateError) as caught:
+                        validate_template(engine, body + text)
+                    self.assertEqual(caught.exception.field, "template")
+                    self.assertIn(str(MAX_OUTPUT_LENGTH), str(caught.exception))
+                else:
+                    self.assertEqual(validate_template(engine, body + text), ["a"])
+        # Text inside a condition may never be rendered: not counted.
+        body = "{% if a %}" + "x" * (MAX_OUTPUT_LENGTH + 1) + "{% endif %}"
+        self.assertEqual(validate_template("jinja2", body), ["a"])
 
     def test_output_too_long(self) -> None:
         """Results above the output cap are refused by both engines."""
@@ -342,6 +366,46 @@ class JinjaEngineTests(SynchronousTestCase):
         """A sandbox escape fails wherever it sits in a template."""
         with self.assertRaises(TemplateError):
             render("jinja2", prefix + escape, {"x": {"a": 1}, "y": [1]}, PHONE)
+
+    def test_caps_checked_when_validated(self) -> None:
+        """Every escape fixed in the template's own text is refused by validate_template."""
+        checked_only_when_rendered = {
+            "{{ y.append(1) }}",  # what y is depends on the params
+            "{{ x.update({'b': 2}) }}",
+            "{{ x.pop('a') }}",
+            "{{ y.clear() }}",
+            "{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}",
+        }
+        for body in ESCAPES:
+            if body in checked_only_when_rendered:
+                continue
+            with self.subTest(body=body), self.assertRaises(TemplateError) as caught:
+                validate_template("jinja2", body)
+            self.assertEqual(caught.exception.field, "template")
+            self.assertIn("not allowed in a template", str(caught.exception))
+
+    def test_caps_named_when_validated(self) -> None:
+        """The refusal names the cap: the limit and what broke it."""
+        for body, words in [
+            ("{{ range(5000)|list }}", "range() of 5000 items; at most 1000"),
+            ("{{ 'ab' * 1001 }}", "repetition to a length of 2002 is above 2000"),
+            ("{{ 3 * (2 ** 10) * 'x' }}", "repetition to a length of 3072"),
+            ("{{ 2 ** 65 }}", "exponent 65 is above 64"),
+            ("{{ 'x'.rjust(2001) }}", "rjust() width 2001 is above 2000"),
+            ("{{ n|center(width=4000) }}", "center argument 4000 is above 2000"),
+            ("{{ '%3000s' % n }}", "% format width 3000 is above 2000"),
+            ("{{ range(10 ** 30) }}", "range() of more than"),
+        ]:
+            with self.subTest(body=body), self.assertRaises(TemplateError) as caught:
+                validate_template("jinja2", body)
+            self.assertIn(words, str(caught.exception))
+
+    def test_validate_leaves_run_time_errors(self) -> None:
+        """Constants that fail for other reasons are left to rendering, not refused early."""
+        for body in ("{{ range(1, 9, 0) }}", "{{ 1 / 0 }}", "{{ '%d' % 'x' }}", "{{ 'x' * n }}"):
+            with self.subTest(body=body):
+                validate_template("jinja2", body)
+                self.assertRaises(TemplateError, render, "jinja2", body, {"n": 10**6}, PHONE)
 
     def test_limits_allow_ordinary_use(self) -> None:
         """Small repetitions, exponents and ranges still work."""

@@ -835,6 +835,39 @@ class ContractMixin:
         self.assertEqual([i.id for i in rest], ids[3:])
         self.assertEqual(await self.store.fetch_inbound(10), [])
 
+    async def add_mos(self, count: int) -> list[int]:
+        """Store *count* MOs; their ids."""
+        ids = []
+        for i in range(count):
+            item_id = await self.store.add_inbound(Inbound(InboundKind.MO, "cm", {"n": i}, NOW + i))
+            assert item_id is not None
+            ids.append(item_id)
+        return ids
+
+    async def test_inbound_cursor(self) -> None:
+        """list_inbound pages by id after a cursor, fetched or not, and marks nothing."""
+        ids = await self.add_mos(5)
+        page = await self.store.list_inbound(0, 2)
+        self.assertEqual([i.id for i in page], ids[:2])
+        self.assertEqual([i.fields["n"] for i in page], [0, 1])
+        page = await self.store.list_inbound(ids[1], 10)
+        self.assertEqual([i.id for i in page], ids[2:])
+        self.assertEqual(await self.store.list_inbound(ids[-1], 10), [])
+        # Reading with a cursor marks nothing; fetched items are still listed.
+        self.assertEqual([i.id for i in await self.store.fetch_inbound(3)], ids[:3])
+        self.assertEqual([i.id for i in await self.store.list_inbound(0, 10)], ids)
+        self.assertEqual(await self.store.list_inbound(0, 0), [])
+
+    async def test_inbound_ack(self) -> None:
+        """ack_inbound marks every item up to an id fetched, counting the ones newly marked."""
+        ids = await self.add_mos(4)
+        await self.store.fetch_inbound(1)
+        self.assertEqual(await self.store.ack_inbound(ids[2]), 2)
+        self.assertEqual(await self.store.ack_inbound(ids[2]), 0)
+        self.assertEqual([i.id for i in await self.store.fetch_inbound(10)], ids[3:])
+        self.assertEqual(await self.store.ack_inbound(ids[-1] + 100), 0)
+        self.assertEqual(await self.store.ack_inbound(0), 0)
+
     async def test_inbound_dedup(self) -> None:
         """An item with a dedup key already stored is not added again."""
         mo = Inbound(InboundKind.MO, "cm", {"content": "x"}, NOW, dedup_key="123")

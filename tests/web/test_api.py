@@ -537,6 +537,43 @@ class ReadTests(ApiTestCase):
         second = self.call("GET", "/v1/inbound?limit=1").json()["items"]
         self.assertEqual([i["text"] for i in first + second], ["one", "two"])
 
+    def test_inbound_cursor(self) -> None:
+        """?after= pages by cursor, marks nothing; ack marks; the plain pull then skips them."""
+        for n in range(3):
+            self.mobile.mo(f"m{n}".encode(), msg_id=str(n))
+        page = self.call("GET", "/v1/inbound?after=0&limit=2").json()
+        self.assertEqual([i["text"] for i in page["items"]], ["m0", "m1"])
+        self.assertEqual(page["cursor"], page["items"][-1]["id"])
+        rest = self.call("GET", f"/v1/inbound?after={page['cursor']}").json()
+        self.assertEqual([i["text"] for i in rest["items"]], ["m2"])
+        end = self.call("GET", f"/v1/inbound?after={rest['cursor']}").json()
+        self.assertEqual(end, {"items": [], "cursor": rest["cursor"]})
+        # Nothing was marked: the same pages again, and the plain pull still has all three.
+        again = self.call("GET", "/v1/inbound?after=0&limit=2").json()
+        self.assertEqual(again, page)
+        ack = self.call("POST", "/v1/inbound/ack", {"through": page["cursor"]})
+        self.assertEqual((ack.status, ack.json()), (200, {"through": page["cursor"],
+                                                          "acknowledged": 2}))  # fmt: skip
+        self.assertEqual([i["text"] for i in self.call("GET", "/v1/inbound").json()["items"]],
+                         ["m2"])  # fmt: skip
+        # A cursor reader still sees acknowledged items.
+        self.assertEqual(len(self.call("GET", "/v1/inbound?after=0").json()["items"]), 3)
+
+    def test_inbound_bad_cursor(self) -> None:
+        """A cursor that is not a non-negative integer: 400 naming after or through."""
+        for after in ("x", "-1", "1.5", str(2**63)):
+            with self.subTest(after=after):
+                self.refused("GET", f"/v1/inbound?after={after}", None, 400, "after")
+        for body, field in [
+            ({}, "through"),
+            ({"through": "3"}, "through"),
+            ({"through": -1}, "through"),
+            ({"through": 2**63}, "through"),
+            ({"through": 1, "all": True}, "all"),
+        ]:
+            with self.subTest(body=body):
+                self.refused("POST", "/v1/inbound/ack", body, 400, field)
+
     def test_inbound_bad_limit(self) -> None:
         """A limit that is not 1..1000: 400 naming limit."""
         for limit in ("0", "1001", "x", "-1"):

@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Request
 
 from smsgw.web.jsonapi import (
+    MAX_DEPTH,
     JsonError,
     JsonResource,
     query_arg,
@@ -26,6 +27,13 @@ class _Echo(JsonResource):
 
     def json_POST(self, request: Request) -> Any:
         return {"got": read_json(request, max_bytes=64)}
+
+
+class _BigEcho(JsonResource):
+    """Answers the parsed body, with the default size limit."""
+
+    def json_POST(self, request: Request) -> Any:
+        return {"got": read_json(request)}
 
 
 class _Query(JsonResource):
@@ -87,6 +95,7 @@ def _root() -> tuple[JsonResource, _Results]:
     root = JsonResource()
     results = _Results()
     root.putChild(b"echo", _Echo())
+    root.putChild(b"big", _BigEcho())
     root.putChild(b"query", _Query())
     root.putChild(b"results", results)
     root.putChild(b"errors", _Errors())
@@ -181,6 +190,34 @@ class ReadJsonTests(SynchronousTestCase):
         """A body over the limit is a 413."""
         self.assertEqual(self.post(b'"' + b"x" * 62 + b'"').status, 200)
         self.assert_error(b'"' + b"x" * 63 + b'"', 413, "too_large")
+
+    def test_depth(self) -> None:
+        """Nesting up to MAX_DEPTH is read; deeper is a 400 bad_json, however deep."""
+        for depth, status in ((MAX_DEPTH, 200), (MAX_DEPTH + 1, 400), (150_000, 400)):
+            for opening, closing in ((b"[", b"]"), (b'{"a":', b"}")):
+                body = opening * depth + b"1" + closing * depth
+                with self.subTest(depth=depth, opening=opening):
+                    response = self.client.request("POST", "/big", data=body)
+                    self.assertEqual(response.status, status)
+                    if status == 400:
+                        self.assertEqual(response.json()["error"], "bad_json")
+                        self.assertIn(f"deeper than {MAX_DEPTH}", response.json()["message"])
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_numbers_out_of_range(self) -> None:
+        """Numbers Python would read as infinity, or too long to convert, are a 400."""
+        self.assertEqual(self.post(b"1e308").json(), {"got": 1e308})
+        self.assert_error(b"1e400", 400, "bad_json")
+        self.assert_error(b"[-1e999]", 400, "bad_json")
+        response = self.client.request("POST", "/big", data=b"9" * 4301)
+        self.assertEqual((response.status, response.json()["error"]), (400, "bad_json"))
+
+    def test_lone_surrogates(self) -> None:
+        """An escaped lone surrogate, in a value or a key, is a 400; a pair is text."""
+        self.assertEqual(self.post(b'"\\ud83d\\ude00"').json(), {"got": "\U0001f600"})
+        self.assert_error(b'["\\ud800"]', 400, "bad_json")
+        self.assert_error(b'{"\\udfff": 1}', 400, "bad_json")
+        self.assert_error(b'"a\\ude00b"', 400, "bad_json")
 
 
 class WriteJsonTests(SynchronousTestCase):

@@ -40,7 +40,9 @@ CMPP = ProtocolSpec(
     extras=CmppExtras,
     make_client=_client,
     carrier="mobile",
-    sim=SimListener("cmpp", "CMPP 2.0 endpoint", f"tcp:{PORT_SP_LONG}", _cmpp_factory),
+    sim=SimListener(
+        "cmpp", "CMPP 2.0 endpoint", f"tcp:{PORT_SP_LONG}:interface=127.0.0.1", _cmpp_factory
+    ),
 )
 
 CMPP3 = ProtocolSpec(

@@ -140,13 +140,16 @@ class SgipClient:
         from twisted.application.internet import StreamServerEndpointService
         from twisted.internet.endpoints import serverFromString
 
+        from smsgw.config.endpoints import listen_endpoint
         from smsgw.protocols.session import SessionFactory
         from smsgw.protocols.sgip.session import sgip_session_config
 
         factory = SessionFactory(
             self.adapter, _SgipServerHandler(channel), sgip_session_config(), channel.reactor
         )
-        return [StreamServerEndpointService(serverFromString(channel.reactor, listen), factory)]
+        # Loopback unless the URL names an interface (an SMG on another host needs one).
+        endpoint = serverFromString(channel.reactor, listen_endpoint(listen))
+        return [StreamServerEndpointService(endpoint, factory)]
 
     def inbound_kinds(self) -> frozenset[type]:
         """Deliver, Report and UserRpt: what the SMG sends the SP."""

@@ -57,6 +57,25 @@ def _fetch_inbound(conn: Conn, limit: int) -> list[Inbound]:
     ]
 
 
+def _list_inbound(conn: Conn, after: int, limit: int) -> list[Inbound]:
+    rows = conn.execute(
+        "SELECT id, kind, channel, fields, created_at, dedup_key FROM inbound"
+        " WHERE id > ? ORDER BY id LIMIT ?",
+        (after, max(limit, 0)),
+    ).fetchall()
+    return [
+        Inbound(InboundKind(kind), channel, json.loads(fields), created_at, dedup_key, item_id)
+        for item_id, kind, channel, fields, created_at, dedup_key in rows
+    ]
+
+
+def _ack_inbound(conn: Conn, through: int) -> int:
+    cursor = conn.execute(
+        "UPDATE inbound SET fetched = 1 WHERE fetched = 0 AND id <= ?", (through,)
+    )
+    return int(cursor.rowcount)
+
+
 def _template(row: tuple[Any, ...]) -> Template:
     name, engine, body, created_at, updated_at = row
     return Template(name, TemplateEngine(engine), body, created_at, updated_at)

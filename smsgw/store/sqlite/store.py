@@ -37,6 +37,7 @@ from smsgw.store.model import (
 )
 from smsgw.store.sqlite.connection import DEFAULT_PATH, SYNCHRONOUS, open_connection
 from smsgw.store.sqlite.inbound import (
+    _ack_inbound,
     _add_callback,
     _callback_done,
     _callback_failed,
@@ -45,6 +46,7 @@ from smsgw.store.sqlite.inbound import (
     _fetch_inbound,
     _get_callback,
     _get_template,
+    _list_inbound,
     _list_templates,
     _put_template,
     put_inbound,
@@ -366,6 +368,12 @@ class SqliteStore:
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         return self._submit(_fetch_inbound, limit)
+
+    def list_inbound(self, after: int, limit: int) -> Deferred[list[Inbound]]:
+        return self._submit(_list_inbound, after, limit)
+
+    def ack_inbound(self, through: int) -> Deferred[int]:
+        return self._submit(_ack_inbound, through)
 
     # -- templates ---------------------------------------------------------
 
