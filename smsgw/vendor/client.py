@@ -412,7 +412,15 @@ class PushResource(Resource):
                 return name
         raise VendorDecodeError("kind", "neither a report nor an MO")
 
-    def render(self, request: Request) -> bytes | int:
+    def render_GET(self, request: Request) -> bytes | int:
+        """A push as a query string."""
+        return self._take(request)
+
+    def render_POST(self, request: Request) -> bytes | int:
+        """A push as a form (or a query string)."""
+        return self._take(request)
+
+    def _take(self, request: Request) -> bytes | int:
         _, _, query = request.uri.partition(b"?")
         if request.content is not None:
             request.content.seek(0)

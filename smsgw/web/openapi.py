@@ -327,6 +327,29 @@ def sp_openapi() -> dict[str, Any]:
                     parameters=[_query("channel", "only this channel", _STR)],
                 )
             },
+            **{
+                f"/push/{{channel}}/{kind}": {
+                    method: {
+                        **_op(
+                            f"an HTTP vendor pushes a {what} (its own parameters, as its XML"
+                            " file describes them; served for vendor channels only, under"
+                            " /push/{channel}/{push_token}/ when the channel sets one)",
+                            {
+                                "200": {
+                                    "description": "stored; the vendor file's answer text",
+                                    "content": {"text/plain": {"schema": _STR}},
+                                },
+                                "400": {"description": "a field the file describes is unreadable"},
+                                "500": {"description": "not stored; the vendor pushes it again"},
+                            },
+                            parameters=[_path("channel", "the vendor channel's name")],
+                        ),
+                        "security": [{}],
+                    }
+                    for method in ("get", "post")
+                }
+                for kind, what in (("report", "delivery report"), ("mo", "reply (MO)"))
+            },
             "/healthz": {"get": {**_HEALTH, "security": [{}]}},
             "/metrics": {
                 "get": _op(
