@@ -27,6 +27,7 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from zope.interface import implementer
 
@@ -260,7 +261,16 @@ class VendorChannel(MultiService):
             self._balance_waiting.append(waiter)
             return waiter
         self._balance_waiting = []
-        return self.client.balance().addCallback(self._balance_answered, now)
+        return self.client.balance().addCallbacks(
+            self._balance_answered, self._balance_failed, callbackArgs=(now,)
+        )
+
+    def _balance_failed(self, failure: Failure) -> Failure:
+        """An unexpected error (the client's answers never fail): tell the waiters too."""
+        waiting, self._balance_waiting = self._balance_waiting or [], None
+        for waiter in waiting:
+            waiter.errback(failure)
+        return failure
 
     def _balance_answered(self, result: Any, asked_at: float) -> Balance:
         if result.ok:

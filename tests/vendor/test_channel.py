@@ -344,6 +344,18 @@ class BalanceTests(ChannelCase):
         self.successResultOf(self.channel.balance())
         self.assertEqual(len(self.http.requests), 2)
 
+    def test_unexpected_error_releases_waiters(self) -> None:
+        """An unexpected failure reaches every waiter, and the next ask asks again."""
+        self.make("kx1680")
+        pending: Deferred[Any] = Deferred()
+        self.channel.client.balance = lambda: pending  # type: ignore[method-assign]
+        first, second = self.channel.balance(), self.channel.balance()
+        pending.errback(RuntimeError("bug"))
+        self.failureResultOf(first, RuntimeError)
+        self.failureResultOf(second, RuntimeError)
+        self.channel.client.balance = lambda: Deferred()  # type: ignore[method-assign]
+        self.assertNoResult(self.channel.balance())
+
     def test_one_query_at_a_time(self) -> None:
         """Asks while a query is out wait for its answer."""
         self.make("kx1680")
