@@ -144,6 +144,24 @@ def _free_copy(target: Path, ports: dict[str, int]) -> None:
         (target / path.name).write_text(text, "utf-8")
 
 
+class NetworkTacPathTests(SynchronousTestCase):
+    """``tac/network.tac`` finds its configurations next to itself."""
+
+    def test_any_working_directory(self) -> None:
+        """Loaded from another working directory, it reads the checkout's simulator/network."""
+        elsewhere = self.mktemp()
+        os.mkdir(elsewhere)
+        here = os.getcwd()
+        os.chdir(elsewhere)
+        self.addCleanup(os.chdir, here)
+        previous = os.environ.pop("SMSGW_NETWORK_DIR", None)
+        if previous is not None:
+            self.addCleanup(os.environ.__setitem__, "SMSGW_NETWORK_DIR", previous)
+        application = sob.loadValueFromFile(str(TAC), "application")
+        [network] = list(IServiceCollection(application))
+        self.assertEqual(sorted(s.name for s in network), ["gns", "ismg1", "ismg2"])
+
+
 class NetworkTacTests(_LiveTestCase):
     """``tac/network.tac`` on free loopback ports, driven end to end."""
 
