@@ -80,7 +80,8 @@ class Options(usage.Options):
             raise usage.UsageError(f"--upstream: {e}") from None
 
     def opt_account(self, text: str) -> None:
-        """ismg-sim: an SP account ID:SECRET (repeatable)"""
+        """ismg-sim: an SP account ID:SECRET, or ID:SECRET@tcp:host=H:port=P to give SGIP's
+        callback (where reports and MOs go) (repeatable)"""
         try:
             self["accounts"].append(parse_account(text))
         except ValueError as e:

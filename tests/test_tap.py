@@ -164,6 +164,20 @@ class OptionsTests(SynchronousTestCase):
             [AccountConfig(id="901234", secret="s3cret"), AccountConfig(id="9", secret="a:b")],
         )
 
+    def test_account_sgip_callback(self) -> None:
+        """--account ID:SECRET@ENDPOINT gives SGIP's callback; accounts without one are named."""
+        from smsgw.roles.ismg_sim import sgip_without_callback
+
+        options = _parse(
+            "--role=ismg-sim", "--sgip", "tcp:8801",
+            "--account", "901234:s3cret@tcp:host=127.0.0.1:port=8802",
+            "--account", "905678:other",
+        )  # fmt: skip
+        self.assertEqual(options["accounts"][0].sgip_callback, "tcp:host=127.0.0.1:port=8802")
+        self.assertEqual(sgip_without_callback(options, options["loaded"]), ["905678"])
+        without_sgip = _parse("--role=ismg-sim", "--account", "905678:other")
+        self.assertEqual(sgip_without_callback(without_sgip, without_sgip["loaded"]), [])
+
     def test_account_malformed(self) -> None:
         """--account without a secret is refused, naming --account."""
         self.assert_usage_error("--role=ismg-sim", "--account", "901234", mentions="--account")

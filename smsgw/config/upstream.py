@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -115,13 +116,35 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
 
 
 def parse_account(text: str) -> AccountConfig:
-    """A simulator account from ``--account ID:SECRET``.
+    """A simulator account from ``--account ID:SECRET[@CALLBACK]``.
 
-    The secret is everything after the first colon.
+    The secret is everything after the first colon, up to an ``@`` that
+    starts a Twisted client endpoint (``@tcp:host=…:port=…``, ``@tls:…``,
+    ``@unix:…``): SGIP's callback, where the SMG opens its link to the SP for
+    reports and MOs.  (A secret that itself contains ``@tcp:`` cannot be
+    given here; use the configuration file.)
 
     :raises ConfigError: naming ``--account`` (never quoting the text).
     """
-    account_id, sep, secret = text.partition(":")
-    if not (sep and account_id and secret):
-        raise ConfigError("expected ID:SECRET with a non-empty ID and secret", key="--account")
-    return AccountConfig(id=account_id, secret=secret)
+    account_id, sep, rest = text.partition(":")
+    callback = None
+    found = _CALLBACK.search(rest)
+    if found is not None:
+        rest, callback = rest[: found.start()], rest[found.start() + 1 :]
+    if not (sep and account_id and rest):
+        raise ConfigError(
+            "expected ID:SECRET or ID:SECRET@ENDPOINT with a non-empty ID and secret",
+            key="--account",
+        )
+    if callback is not None and not _CALLBACK_ENDPOINT.fullmatch(callback):
+        raise ConfigError(
+            "the SGIP callback after @ must be a client endpoint such as "
+            "tcp:host=127.0.0.1:port=8802",
+            key="--account",
+        )
+    return AccountConfig(id=account_id, secret=rest, sgip_callback=callback)
+
+
+#: Where an ``@CALLBACK`` begins in ``--account`` (the last ``@`` before a client endpoint).
+_CALLBACK = re.compile(r"@(?=(?:tcp|tls|ssl|unix):)(?!.*@(?:tcp|tls|ssl|unix):)")
+_CALLBACK_ENDPOINT = re.compile(r"(?:tcp|tls|ssl|unix):\S+")

@@ -73,6 +73,17 @@ def listener_endpoints(options: Mapping[str, Any], config: Config) -> dict[str, 
     return endpoints
 
 
+def sgip_without_callback(options: Mapping[str, Any], config: Config) -> list[str]:
+    """The configured accounts SGIP cannot reach, when SGIP is served: no ``sgip_callback``.
+
+    SGIP's SMG opens its own link to the SP for reports and MOs, so without
+    one they wait (the start-up warns once per account).
+    """
+    if "sgip" not in listener_endpoints(options, config):
+        return []
+    return [a.id for a in _accounts(options, config) if a.sgip_callback is None]
+
+
 def check_demo(options: Mapping[str, Any], config: Config) -> None:
     """Refuse to serve the demo account on a listener beyond loopback.
 
@@ -105,6 +116,13 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
     except ValueError as e:
         log.error("{why}", why=str(e))
         raise
+    for account in sgip_without_callback(options, config):
+        log.warn(
+            "ismg-sim: SGIP account {account} has no callback endpoint: its reports and MOs "
+            "wait until it is given one (--account ID:SECRET@tcp:host=…:port=… or "
+            "sgip_callback in the account's table)",
+            account=account,
+        )
     top = MultiService()
     sim = build_simulator(_accounts(options, config), config, reactor)
     top.simulator = sim  # type: ignore[attr-defined]

@@ -787,9 +787,19 @@ class ParseAccountTests(SynchronousTestCase):
         """The secret is everything after the first colon."""
         self.assertEqual(parse_account("sp:a:b:").secret, "a:b:")
 
+    def test_sgip_callback(self) -> None:
+        """ID:SECRET@ENDPOINT gives SGIP's callback; an @ elsewhere stays in the secret."""
+        account = parse_account("901234:s@cr:t@tcp:host=127.0.0.1:port=8802")
+        self.assertEqual(
+            (account.secret, account.sgip_callback), ("s@cr:t", "tcp:host=127.0.0.1:port=8802")
+        )
+        self.assertIsNone(parse_account("901234:a@b").sgip_callback)
+        self.assertEqual(parse_account("901234:a@b").secret, "a@b")
+
     def test_bad(self) -> None:
         """Missing parts are refused naming --account, never quoting the text."""
-        for text in ("", "901234", "901234:", ":hunter2", ":"):
+        for text in ("", "901234", "901234:", ":hunter2", ":", "901234:@tcp:host=h:port=1",
+                     "901234:hunter2@tcp: x"):  # fmt: skip
             error = self.assertRaises(ConfigError, parse_account, text)
             self.assertEqual(error.key, "--account")
             self.assertTrue(str(error).startswith("--account: "))
