@@ -106,10 +106,11 @@ class Options(usage.Options):
             except (ConfigError, ValueError) as e:
                 raise usage.UsageError(str(e)) from None
         if role == "ismg-sim":
-            from smsgw.roles.ismg_sim import check_demo
+            from smsgw.roles.ismg_sim import check_control, check_demo
 
             try:
                 check_demo(self, self["loaded"])
+                check_control(self, self["loaded"])
             except ValueError as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":

@@ -169,6 +169,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
         if endpoint is not None:
             listeners[listener.option] = endpoint
     control = table.string("control", DEFAULT_CONTROL, empty=False)
+    control_token = table.string("control_token", "")
     gateway_code = table.string("gateway_code", "001001")
     if not (len(gateway_code) == 6 and DIGITS.fullmatch(gateway_code)):
         raise table.error("gateway_code", "expected a string of 6 digits")
@@ -199,6 +200,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
     return SimulatorConfig(
         listeners=listeners,
         control=control,
+        control_token=control_token,
         gateway_code=gateway_code,
         sgip_node_id=sgip_node_id,
         smgp_code=smgp_code,

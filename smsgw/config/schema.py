@@ -199,6 +199,8 @@ class SimulatorConfig:
 
     listeners: dict[str, str] = attrs.field(factory=_default_listeners, hash=False)
     control: str = DEFAULT_CONTROL
+    #: ``Authorization: Bearer`` token the control API requires; "" for none (loopback only).
+    control_token: str = attrs.field(default="", repr=False)
     gateway_code: str = "001001"
     #: SGIP node id of the fake SMG (sgip12.md §3.1: ``1AAAAX``).
     sgip_node_id: int = 107551

@@ -6,6 +6,7 @@ behaviour is the ``[simulator]`` configuration's policy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -17,9 +18,9 @@ from twisted.logger import Logger
 from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config
-from smsgw.config.endpoints import check_demo_listen, listen_endpoint
+from smsgw.config.endpoints import check_demo_listen, is_local, listen_endpoint
 from smsgw.protocols.registry import sim_listeners
-from smsgw.web.jsonapi import access_log_line
+from smsgw.web.jsonapi import BearerAuthenticated, access_log_line
 
 log = Logger()
 
@@ -84,6 +85,29 @@ def sgip_without_callback(options: Mapping[str, Any], config: Config) -> list[st
     return [a.id for a in _accounts(options, config) if a.sgip_callback is None]
 
 
+class UnsafeControl(ValueError):
+    """A control API endpoint beyond loopback with no ``control_token``."""
+
+
+def control_token(config: Config) -> str:
+    """The control API's token: ``$SMSGW_CONTROL_TOKEN``, else ``[simulator] control_token``."""
+    return os.environ.get("SMSGW_CONTROL_TOKEN") or config.simulator.control_token
+
+
+def check_control(options: Mapping[str, Any], config: Config) -> None:
+    """Refuse a control API beyond loopback without a token: it steers and reads everything.
+
+    :raises UnsafeControl: naming the endpoint (never a token).
+    """
+    endpoint = options.get("control") or config.simulator.control
+    if not is_local(endpoint) and not control_token(config):
+        raise UnsafeControl(
+            f"the control API endpoint {endpoint!r} listens beyond loopback and no "
+            "control_token is configured ([simulator] control_token or $SMSGW_CONTROL_TOKEN; "
+            "clients then send 'Authorization: Bearer TOKEN'), or bind interface=127.0.0.1"
+        )
+
+
 def check_demo(options: Mapping[str, Any], config: Config) -> None:
     """Refuse to serve the demo account on a listener beyond loopback.
 
@@ -113,6 +137,7 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
 
     try:
         check_demo(options, config)
+        check_control(options, config)
     except ValueError as e:
         log.error("{why}", why=str(e))
         raise
@@ -150,7 +175,13 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
         endpoint = listen_endpoint(vendor_http)
         _vendor_listener(top, sim, config, _accounts(options, config), endpoint, reactor)
     control = listen_endpoint(options.get("control") or config.simulator.control)
-    site = Site(control_resource(sim), logFormatter=access_log_line)
+    resource = control_resource(sim)
+    token = control_token(config)
+    if token:
+        resource = BearerAuthenticated(
+            resource, [token.encode("utf-8")], open_paths=(b"healthz", b"openapi.json")
+        )
+    site = Site(resource, logFormatter=access_log_line)
     site.noisy = False
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")

@@ -20,7 +20,6 @@ naming the bad field.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from smsgw.sp.templates import TemplateError, validate_template
 from smsgw.store.interface import TemplateExists
 from smsgw.store.model import Mode, Template, TemplateEngine
 from smsgw.web.jsonapi import (
+    BearerAuthenticated,
     JsonError,
     JsonResource,
     query_arg,
@@ -360,44 +360,6 @@ class _Health(JsonResource):
         return {"ok": True, "links": links}
 
 
-class _Authenticated(Resource):
-    """Require ``Authorization: Bearer KEY`` below, but for ``/healthz`` and ``/push``."""
-
-    def __init__(self, inner: Resource, keys: list[bytes]) -> None:
-        super().__init__()
-        self.inner = inner
-        self.keys = keys
-
-    def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
-        if path in (b"healthz", b"push", b"openapi.json") or self._allowed(request):
-            child: Resource = self.inner.getChildWithDefault(path, request)
-            return child
-        return _Unauthorized()
-
-    def render(self, request: Request) -> bytes:
-        return _Unauthorized().render(request)
-
-    def _allowed(self, request: Request) -> bool:
-        header = request.getHeader(b"authorization") or b""
-        scheme, _, token = header.partition(b" ")
-        if scheme.lower() != b"bearer" or not token:
-            return False
-        ok = False
-        for key in self.keys:
-            ok |= hmac.compare_digest(key, token.strip())
-        return ok
-
-
-class _Unauthorized(JsonResource):
-    isLeaf = True
-
-    def render(self, request: Request) -> bytes:
-        request.setHeader(b"www-authenticate", b'Bearer realm="smsgw"')
-        return self._write_error(
-            request, JsonError(401, "unauthorized", "a valid 'Authorization: Bearer' is required")
-        )
-
-
 def api_resource(
     gateway: Gateway,
     metrics: Any = None,
@@ -426,5 +388,9 @@ def api_resource(
 
         root.putChild(b"metrics", MetricsResource(metrics.registry))
     if api_keys:
-        return _Authenticated(root, [k.encode("utf-8") for k in api_keys])
+        return BearerAuthenticated(
+            root,
+            [k.encode("utf-8") for k in api_keys],
+            open_paths=(b"healthz", b"push", b"openapi.json"),
+        )
     return root

@@ -14,6 +14,7 @@ The helpers :func:`read_json`, :func:`require_field`,
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 from collections.abc import Coroutine, Iterable, Mapping
@@ -482,3 +483,49 @@ def access_log_line(timestamp: str, request: Request) -> str:
     return (
         f'"{host}" - - {timestamp} "{method} {path} {protocol}" {request.code} {length} "{agent}"'
     )
+
+
+class BearerAuthenticated(Resource):
+    """Require ``Authorization: Bearer KEY`` (one of *keys*) below, but for *open_paths*.
+
+    The SP API (its API keys) and the simulator's control API (its
+    ``control_token``) use it.  Keys are compared in constant time and never
+    logged.
+    """
+
+    def __init__(
+        self, inner: Resource, keys: Iterable[bytes], open_paths: Iterable[bytes] = ()
+    ) -> None:
+        super().__init__()
+        self.inner = inner
+        self.keys = list(keys)
+        self.open_paths = frozenset(open_paths)
+
+    def getChildWithDefault(self, path: bytes, request: Request) -> Resource:
+        if path in self.open_paths or self._allowed(request):
+            child: Resource = self.inner.getChildWithDefault(path, request)
+            return child
+        return _Unauthorized()
+
+    def render(self, request: Request) -> bytes:
+        return _Unauthorized().render(request)
+
+    def _allowed(self, request: Request) -> bool:
+        header = request.getHeader(b"authorization") or b""
+        scheme, _, token = header.partition(b" ")
+        if scheme.lower() != b"bearer" or not token:
+            return False
+        ok = False
+        for key in self.keys:
+            ok |= hmac.compare_digest(key, token.strip())
+        return ok
+
+
+class _Unauthorized(JsonResource):
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        request.setHeader(b"www-authenticate", b'Bearer realm="smsgw"')
+        return self._write_error(
+            request, JsonError(401, "unauthorized", "a valid 'Authorization: Bearer' is required")
+        )

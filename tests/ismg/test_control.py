@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -396,3 +397,47 @@ class StatsTests(_ControlTestCase):
         """Only GET (and HEAD) are allowed."""
         response = self.client.request("PUT", "/v1/stats", json={})
         self.assert_error(response, 405, "method_not_allowed", None)
+
+
+class ControlTokenTests(SynchronousTestCase):
+    """The control API beyond loopback needs a token; with one, every call but /healthz does."""
+
+    def test_refused_beyond_loopback_without_token(self) -> None:
+        """An endpoint beyond loopback without control_token stops the start, never echoing one."""
+        from twisted.python import usage
+
+        from smsgw.tap import Options
+
+        self.patch(os, "environ", {k: v for k, v in os.environ.items()
+                                   if k != "SMSGW_CONTROL_TOKEN"})  # fmt: skip
+        options = Options()
+        error = self.assertRaises(
+            usage.UsageError,
+            options.parseOptions,
+            ["--role=ismg-sim", "--account", "1:s", "--control", "tcp:8081:interface=0.0.0.0"],
+        )
+        self.assertIn("control_token", str(error))
+        self.patch(os, "environ", {"SMSGW_CONTROL_TOKEN": "t0ken"})
+        options = Options()
+        options.parseOptions(
+            ["--role=ismg-sim", "--account", "1:s", "--control", "tcp:8081:interface=0.0.0.0"]
+        )
+
+    def test_bearer_required(self) -> None:
+        """With a token, /v1/* answers 401 without it and 200 with it; /healthz stays open."""
+        from twisted.internet.testing import MemoryReactorClock
+
+        from smsgw.config import parse_config
+        from smsgw.tap import makeService
+
+        self.patch(os, "environ", {})
+        config = parse_config('[simulator]\ncontrol_token = "t0ken"\n')
+        top = makeService({"role": "ismg-sim", "loaded": config}, MemoryReactorClock())
+        site = top.getServiceNamed("control").factory
+        client = StubJsonClient(self, site.resource)
+        self.assertEqual(client.request("GET", "/v1/stats").status, 401)
+        self.assertEqual(client.request("GET", "/healthz").status, 200)
+        auth = {"Authorization": "Bearer t0ken"}
+        self.assertEqual(client.request("GET", "/v1/stats", headers=auth).status, 200)
+        wrong = {"Authorization": "Bearer nope"}
+        self.assertEqual(client.request("GET", "/v1/stats", headers=wrong).status, 401)
