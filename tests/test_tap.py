@@ -178,6 +178,22 @@ class OptionsTests(SynchronousTestCase):
         without_sgip = _parse("--role=ismg-sim", "--account", "905678:other")
         self.assertEqual(sgip_without_callback(without_sgip, without_sgip["loaded"]), [])
 
+    def test_login_limits(self) -> None:
+        """The [simulator] login limits reach every session listener, SGIP's included."""
+        from twisted.internet.testing import MemoryReactorClock
+
+        from smsgw.config import parse_config
+
+        config = parse_config(
+            '[simulator]\nsgip = "tcp:8801"\nlogin_timeout_s = 3\n'
+            "max_unauthenticated = 5\nmax_unauthenticated_per_ip = 2\n"
+        )
+        top = makeService({"role": "ismg-sim", "loaded": config}, MemoryReactorClock())
+        for name in ("cmpp", "sgip"):
+            factory = top.getServiceNamed(name).factory  # type: ignore[attr-defined]
+            self.assertEqual((factory.max_unbound, factory.max_unbound_per_peer), (5, 2))
+            self.assertEqual(factory.inner.config.login_timeout_s, 3)
+
     def test_account_malformed(self) -> None:
         """--account without a secret is refused, naming --account."""
         self.assert_usage_error("--role=ismg-sim", "--account", "901234", mentions="--account")

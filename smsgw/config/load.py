@@ -170,6 +170,9 @@ def _read_simulator(table: Table) -> SimulatorConfig:
             listeners[listener.option] = endpoint
     control = table.string("control", DEFAULT_CONTROL, empty=False)
     control_token = table.string("control_token", "")
+    login_timeout_s = table.optional_positive("login_timeout_s") or 10.0
+    max_unauthenticated = table.integer("max_unauthenticated", 256, minimum=1)
+    max_unauthenticated_per_ip = table.integer("max_unauthenticated_per_ip", 32, minimum=1)
     gateway_code = table.string("gateway_code", "001001")
     if not (len(gateway_code) == 6 and DIGITS.fullmatch(gateway_code)):
         raise table.error("gateway_code", "expected a string of 6 digits")
@@ -201,6 +204,9 @@ def _read_simulator(table: Table) -> SimulatorConfig:
         listeners=listeners,
         control=control,
         control_token=control_token,
+        login_timeout_s=login_timeout_s,
+        max_unauthenticated=max_unauthenticated,
+        max_unauthenticated_per_ip=max_unauthenticated_per_ip,
         gateway_code=gateway_code,
         sgip_node_id=sgip_node_id,
         smgp_code=smgp_code,

@@ -201,6 +201,11 @@ class SimulatorConfig:
     control: str = DEFAULT_CONTROL
     #: ``Authorization: Bearer`` token the control API requires; "" for none (loopback only).
     control_token: str = attrs.field(default="", repr=False)
+    #: Seconds a link to a listener has to log in before it is closed.
+    login_timeout_s: float = 10.0
+    #: Links not logged in yet, in all and from one address, before new ones are closed.
+    max_unauthenticated: int = 256
+    max_unauthenticated_per_ip: int = 32
     gateway_code: str = "001001"
     #: SGIP node id of the fake SMG (sgip12.md §3.1: ``1AAAAX``).
     sgip_node_id: int = 107551

@@ -17,7 +17,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.server import Site
 
-from smsgw.config import AccountConfig, Config
+from smsgw.config import AccountConfig, Config, SimulatorConfig
 from smsgw.config.endpoints import check_demo_listen, is_local, listen_endpoint
 from smsgw.protocols.registry import sim_listeners
 from smsgw.web.jsonapi import BearerAuthenticated, access_log_line
@@ -166,7 +166,9 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
     for name, (given, factory) in listeners.items():
         if given:
             endpoint = listen_endpoint(given)
-            svc = StreamServerEndpointService(serverFromString(reactor, endpoint), factory())
+            svc = StreamServerEndpointService(
+                serverFromString(reactor, endpoint), _admitting(factory(), cfg)
+            )
             svc.setName(name)
             svc.setServiceParent(top)
             log.info("ismg-sim: {protocol} on {endpoint}", protocol=name, endpoint=endpoint)
@@ -219,6 +221,21 @@ def _vendor_listener(
         "ismg-sim: HTTP vendors {names} on {endpoint}",
         names=",".join(sorted(vendors)),
         endpoint=endpoint,
+    )
+
+
+def _admitting(factory: Any, cfg: SimulatorConfig) -> Any:
+    """A session listener's factory within the login caps and login time of *cfg*."""
+    from smsgw.protocols.admission import LoginLimits
+    from smsgw.protocols.session import SessionFactory
+
+    if not isinstance(factory, SessionFactory):
+        return factory
+    return LoginLimits(
+        factory,
+        max_unbound=cfg.max_unauthenticated,
+        max_unbound_per_peer=cfg.max_unauthenticated_per_ip,
+        login_timeout_s=cfg.login_timeout_s,
     )
 
 

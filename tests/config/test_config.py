@@ -806,6 +806,25 @@ class ParseAccountTests(SynchronousTestCase):
             self.assertNotIn("hunter2", str(error))
 
 
+class LoginLimitKeysTests(_FileTestCase):
+    """``[simulator]`` login_timeout_s, max_unauthenticated, max_unauthenticated_per_ip."""
+
+    def test_defaults_and_values(self) -> None:
+        """Defaults 10 s, 256 and 32; given values are read."""
+        default = load_config(None).simulator
+        self.assertEqual(
+            (default.login_timeout_s, default.max_unauthenticated,
+             default.max_unauthenticated_per_ip), (10.0, 256, 32),
+        )  # fmt: skip
+        path = self.write("[simulator]\nlogin_timeout_s = 2.5\nmax_unauthenticated = 9\n")
+        self.assertEqual(load_config(path).simulator.max_unauthenticated, 9)
+
+    def test_bad(self) -> None:
+        """Zero or negative values are refused, naming the key."""
+        self.assert_error("[simulator]\nmax_unauthenticated = 0\n", "simulator.max_unauthenticated")
+        self.assert_error("[simulator]\nlogin_timeout_s = -1\n", "simulator.login_timeout_s")
+
+
 class CompatListenTests(_FileTestCase):
     """``[http] compat_listen``: the seed-001-compatible API's endpoint."""
 

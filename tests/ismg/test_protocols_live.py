@@ -173,7 +173,8 @@ class IsmgSim:
 
     def server_config(self, name: str, config: SessionConfig) -> None:
         """Give the links *name*'s listener accepts from now on *config*."""
-        factory = self.listener(name).factory
+        # The listener's factory is the session factory within its login limits.
+        factory = self.listener(name).factory.inner
         assert isinstance(factory, SessionFactory)
         factory.config = config
 

@@ -141,11 +141,14 @@ class SgipClient:
         from twisted.internet.endpoints import serverFromString
 
         from smsgw.config.endpoints import listen_endpoint
+        from smsgw.protocols.admission import LoginLimits
         from smsgw.protocols.session import SessionFactory
         from smsgw.protocols.sgip.session import sgip_session_config
 
-        factory = SessionFactory(
-            self.adapter, _SgipServerHandler(channel), sgip_session_config(), channel.reactor
+        factory = LoginLimits(
+            SessionFactory(
+                self.adapter, _SgipServerHandler(channel), sgip_session_config(), channel.reactor
+            )
         )
         # Loopback unless the URL names an interface (an SMG on another host needs one).
         endpoint = serverFromString(channel.reactor, listen_endpoint(listen))
