@@ -471,12 +471,17 @@ def access_log_line(timestamp: str, request: Request) -> str:
 
     For ``Site(..., logFormatter=access_log_line)``: the combined log format
     of :func:`twisted.web.http.combinedLogFormatter`, less the query and the
-    referrer (never log message bodies, mask numbers).
+    referrer (never log message bodies, mask numbers), and with a vendor
+    channel's push token in ``/push/CHANNEL/TOKEN/…`` replaced by ``***``.
     """
     client = request.getClientAddress()
     host = getattr(client, "host", "-")
     method = (request.method or b"-").decode("latin-1")
     path = (request.path or b"-").decode("latin-1")
+    parts = path.split("/")
+    if len(parts) == 5 and parts[1] == "push":
+        parts[3] = "***"  # /push/CHANNEL/TOKEN/report: a vendor channel's push_token
+        path = "/".join(parts)
     protocol = (request.clientproto or b"-").decode("latin-1")
     length = request.sentLength or "-"
     agent = (request.getHeader(b"user-agent") or b"-").decode("latin-1").replace('"', "'")

@@ -474,3 +474,18 @@ class AccessLogTests(SynchronousTestCase):
         line = access_log_line("[22/Nov/2026:02:00:00 +0000]", request)
         self.assertIn('"GET /v1/submits HTTP/1.1" 200 12', line)
         self.assertNotIn("13800138000", line)
+
+    def test_push_token_masked(self) -> None:
+        """A vendor's push under /push/CHANNEL/TOKEN/ is logged without the token."""
+        from twisted.web.test.requesthelper import DummyRequest
+
+        from smsgw.web.jsonapi import access_log_line
+
+        request = DummyRequest([])
+        request.method = b"GET"
+        request.path = b"/push/batchsm/s3cr3t/report"
+        request.clientproto = b"HTTP/1.1"
+        request.code = 200
+        line = access_log_line("[07/Dec/2026:02:00:00 +0000]", request)
+        self.assertIn('"GET /push/batchsm/***/report HTTP/1.1"', line)
+        self.assertNotIn("s3cr3t", line)
