@@ -486,6 +486,7 @@ class AccessLogTests(SynchronousTestCase):
         request.path = b"/push/batchsm/s3cr3t/report"
         request.clientproto = b"HTTP/1.1"
         request.code = 200
+        request.sentLength = 2
         line = access_log_line("[07/Dec/2026:02:00:00 +0000]", request)
         self.assertIn('"GET /push/batchsm/***/report HTTP/1.1"', line)
         self.assertNotIn("s3cr3t", line)
