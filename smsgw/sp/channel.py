@@ -38,12 +38,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from smsgw.config import UpstreamConfig
-from smsgw.protocols.codec import Header
 from smsgw.protocols.dispatch import ResponseTimeout, SessionClosed
-from smsgw.protocols.legality import Responder
 from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
-from smsgw.sp.clients import Client, Event, client_for
+from smsgw.sp.clients import Client, Event, InboundResponder, client_for
 from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Part, PartLike
@@ -72,23 +70,9 @@ class SubmitFailed(Exception):
 __all__ = ["Channel", "CmppChannel", "SegmentResult", "SubmitFailed"]
 
 
-class _InboundHandler(Responder):
-    """Answer the gateway's requests once the channel's callbacks took them.
-
-    The responder table is the client's: its inbound requests (DELIVER,
-    SGIP's Report and UserRpt) go to :meth:`Channel.inbound`; any other
-    request gets the protocol's "not served" answer.
-    """
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-        self._kinds = channel.client.inbound_kinds()
-
-    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
-        return self._inbound if kind in self._kinds else None
-
-    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
-        return self.channel.inbound(session, pdu)
+class _InboundHandler(InboundResponder):
+    """The channel's own links: inbound requests answered once stored, and the
+    links' start and end reported to the channel."""
 
     def session_started(self, session: Session) -> None:
         self.channel._connected(session)

@@ -12,16 +12,21 @@ inbound DELIVER, Report or MO into a :class:`ReportEvent` or
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 from twisted.internet.defer import Deferred
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.codec import Header
+from smsgw.protocols.legality import Responder
 from smsgw.protocols.registry import for_scheme
 from smsgw.protocols.session import Session
 from smsgw.text.longsms import PartLike
+
+if TYPE_CHECKING:
+    from smsgw.sp.channel import Channel
 
 
 @attrs.frozen
@@ -112,6 +117,28 @@ class Client(Protocol):
 DELIVERED = "DELIVRD"
 #: Stats that are not final: the carrier accepted the message and a final report follows.
 INTERMEDIATE = frozenset({"ACCEPTD"})
+
+
+class InboundResponder(Responder):
+    """Hands a channel's inbound requests to :meth:`Channel.inbound
+    <smsgw.sp.channel.Channel.inbound>`, which answers them once stored.
+
+    The responder table is the client's ``inbound_kinds()`` (DELIVER, SGIP's
+    Report and UserRpt); any other request gets the protocol's "not served"
+    answer.  The channel's own links and the links the carrier opens to the
+    SP (SGIP's server) both use it.
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self._kinds = channel.client.inbound_kinds()
+
+    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
+        """:meth:`Channel.inbound` for the client's inbound kinds, else nothing."""
+        return self._inbound if kind in self._kinds else None
+
+    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
+        return self.channel.inbound(session, pdu)
 
 
 def client_for(config: UpstreamConfig) -> Client:

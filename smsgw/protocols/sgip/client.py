@@ -5,7 +5,7 @@ Message ids are ``node-time-seq``, from the Submit's header sequence number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from twisted.application.service import IService
@@ -14,12 +14,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsgw.config import UpstreamConfig
-from smsgw.protocols.codec import Header
-from smsgw.protocols.legality import Responder
 from smsgw.protocols.registry import extras_as
 from smsgw.protocols.session import LoginResult, Role, Session
 from smsgw.protocols.sgip.extras import SgipExtras
-from smsgw.sp.clients import Event, MoEvent, ReportEvent
+from smsgw.sp.clients import Event, InboundResponder, MoEvent, ReportEvent
 from smsgw.text.longsms import PartLike
 
 if TYPE_CHECKING:
@@ -170,7 +168,7 @@ class SgipClient:
         return make(result) if make else None
 
 
-class _SgipServerHandler(Responder):
+class _SgipServerHandler(InboundResponder):
     """The SP's own SGIP server: the SMG binds (Login Type 2) and delivers.
 
     The engine checks legality (Bind first) and answers the Bind
@@ -180,17 +178,6 @@ class _SgipServerHandler(Responder):
 
     log = Logger()
     role = Role.SERVER
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-        self._kinds = channel.client.inbound_kinds()
-
-    def locate_responder(self, kind: type) -> Callable[[Session, Header, Any], Any] | None:
-        """The channel's inbound handling for the client's inbound kinds."""
-        return self._inbound if kind in self._kinds else None
-
-    def _inbound(self, session: Session, header: Header, pdu: Any) -> Any:
-        return self.channel.inbound(session, pdu)
 
     def session_started(self, session: Session) -> None:
         """A link from the SMG is connected (not logged in yet)."""
