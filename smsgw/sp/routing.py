@@ -38,24 +38,22 @@ __all__ = ["ANY", "NoRoute", "RouteSpec", "Router", "scheme_carrier"]
 ANY = "any"
 
 
+def _spec_carrier(scheme: str) -> str | None:
+    """The registry's ``carrier`` of *scheme* (``None`` for an unknown scheme)."""
+    try:
+        return for_scheme(scheme).carrier
+    except KeyError:
+        return None
+
+
 def scheme_carrier(scheme: str) -> Carrier | None:
     """The carrier whose numbers a channel of *scheme* serves when no route prefix matches.
 
     ``None`` for a protocol without one, one serving every carrier (HTTP
     vendors: rule 4) or an unknown scheme.
     """
-    try:
-        carrier = for_scheme(scheme).carrier
-    except KeyError:
-        return None
+    carrier = _spec_carrier(scheme)
     return Carrier(carrier) if carrier not in (None, ANY) else None
-
-
-def _serves_any(scheme: str) -> bool:
-    try:
-        return for_scheme(scheme).carrier == ANY
-    except KeyError:
-        return False
 
 
 class NoRoute(ValueError):
@@ -149,7 +147,9 @@ class Router:
             carrier = scheme_carrier(spec.scheme)
             if carrier is not None:
                 self._by_carrier.setdefault(carrier, spec.name)
-        self._any = next((spec.name for spec in self.channels if _serves_any(spec.scheme)), None)
+        self._any = next(
+            (spec.name for spec in self.channels if _spec_carrier(spec.scheme) == ANY), None
+        )
 
     @classmethod
     def from_upstreams(
