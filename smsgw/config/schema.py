@@ -52,10 +52,17 @@ class HttpConfig:
     :ivar listen: a Twisted server endpoint string.
     :ivar compat_listen: where the seed-001-compatible ``/mt`` ``/mo`` API
         listens (:mod:`smsgw.web.compat`); ``None``: off.
+    :ivar max_connections: connections each of these listeners holds open at
+        once; more are closed at once.
+    :ivar max_connections_per_ip: the same from one source address.
+    :ivar idle_timeout_s: seconds a silent connection stays open.
     """
 
     listen: str = DEFAULT_HTTP
     compat_listen: str | None = None
+    max_connections: int = 1024
+    max_connections_per_ip: int = 256
+    idle_timeout_s: float = 60.0
 
 
 @attrs.frozen

@@ -18,7 +18,6 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import Site
 
 from smsgw.config import Config, UpstreamConfig, parse_upstream_url
 from smsgw.config.endpoints import is_local, listen_endpoint
@@ -27,6 +26,7 @@ from smsgw.sp.channel import Channel
 from smsgw.sp.interfaces import ChannelSetup, IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
+from smsgw.web.limits import HttpLimits, limited_site
 
 
 class UnsafeListen(ValueError):
@@ -134,11 +134,11 @@ class SpService(MultiService):
             callbacks.start()
         keys = [k.key for k in self.config.api_keys]
         push = push_resources(channels)
-        site = Site(
+        site = limited_site(
             api_resource(self.gateway, self.metrics, keys, push=push),
-            logFormatter=access_log_line,
+            limits=self.http_limits(),
+            log_formatter=access_log_line,
         )
-        site.noisy = False
         http = listen_endpoint(self.http)
         self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)
         self._web.setServiceParent(self)
@@ -146,12 +146,19 @@ class SpService(MultiService):
         if self.compat_http:
             self._start_compat(self.compat_http)
 
+    def http_limits(self) -> HttpLimits:
+        """The ``[http]`` caps and idle time of the HTTP listeners."""
+        http = self.config.http
+        return HttpLimits(http.max_connections, http.max_connections_per_ip, http.idle_timeout_s)
+
     def _start_compat(self, endpoint: str) -> None:
         """Serve the seed-001-compatible ``/mt`` ``/mo`` API on *endpoint*."""
         from smsgw.web.compat import compat_service
 
         endpoint = listen_endpoint(endpoint)  # loopback unless it names an interface
-        self._compat = compat_service(self.gateway, self.config.api_keys, endpoint, self.reactor)
+        self._compat = compat_service(
+            self.gateway, self.config.api_keys, endpoint, self.reactor, self.http_limits()
+        )
         self._compat.setServiceParent(self)
         self.log.info(
             "sp: seed-001-compatible /mt /mo API on {endpoint} ({n} accounts: the API keys)",

@@ -174,6 +174,8 @@ class Gateway(MultiService):
     async def _restore_then_requeue(self) -> int:
         """Read back held MO parts, then requeue what was in flight; how many segments."""
         await self._restore_mo_parts()
+        if not self.running:  # stopped meanwhile: the store may be closed
+            return 0
         return await self.store.requeue_submitting()
 
     def _started(self, requeued: int) -> None:
