@@ -19,7 +19,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 
-from smsgw.config import Config, UpstreamConfig, parse_upstream_url
+from smsgw.config import Config, ConfigError, UpstreamConfig, parse_upstream_url
 from smsgw.config.endpoints import is_local, listen_endpoint
 from smsgw.protocols.registry import for_scheme
 from smsgw.sp.channel import Channel
@@ -243,13 +243,21 @@ def push_resources(channels: Mapping[str, IChannel]) -> Resource | None:
 
 
 def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
-    """Refuse at start an HTTP upstream whose vendor is unknown or not recognised.
+    """Refuse at start an HTTP upstream whose vendor is unknown or not recognised,
+    and an upstream whose ``tls_ca`` cannot be read.
 
-    :raises ValueError: naming the channel and the vendors known.
+    :raises ValueError: naming the channel and the vendors known, or the file.
     """
+    from smsgw.sp.tls import trust_root
     from smsgw.vendor.catalogue import load_vendors
     from smsgw.vendor.channel import resolve_vendor
 
+    for upstream in [*upstreams, *config.upstreams]:
+        if upstream.tls_ca:
+            try:
+                trust_root(upstream.tls_ca)
+            except ConfigError as error:
+                raise ConfigError(error.reason, key=f"{upstream.name}: tls_ca") from None
     http = [u for u in [*upstreams, *config.upstreams] if for_scheme(u.scheme).url_path]
     if http:
         vendors = load_vendors(config.vendors.dirs)
