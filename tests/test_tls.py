@@ -15,10 +15,11 @@ from typing import Any
 from OpenSSL import SSL
 from service_identity.exceptions import VerificationError
 from treq.client import HTTPClient
-from twisted.application.service import MultiService
+from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.endpoints import connectProtocol, serverFromString
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
@@ -31,11 +32,10 @@ from smsgw.roles.sp import SpService, check_upstreams
 from smsgw.sp.channel import Channel
 from smsgw.sp.clients import ReportEvent
 from smsgw.sp.tls import client_endpoint, trust_root
-from smsgw.tap import Options, makeService
 from smsgw.vendor.channel import VendorChannel
 from smsgw.vendor.sim import DefaultHooks, VendorAccount, VendorSimulator
-from tests.ismg.test_protocols_live import one_segment
-from tests.sp.test_channel import peek, within
+from tests.ismg.test_protocols_live import IsmgSim, close_sessions, one_segment, track_sessions
+from tests.sp.test_channel import closed_port, peek, within
 from tests.tlspki import Pki, make_pki
 from tests.vendor import shipped
 
@@ -66,33 +66,15 @@ class CmppOverTlsTests(TestCase):
 
     async def setUp(self) -> None:  # type: ignore[override]
         self.pki = make_pki(self.mktemp())
-        folder = FilePath(self.mktemp())
-        folder.makedirs()
-        config = folder.child("sim.toml")
-        config.setContent(
-            (
-                "[simulator]\n"
-                f'cmpp = "ssl:0:interface=127.0.0.1:privateKey={self.pki.server}"\n'
-                'control = "tcp:0:interface=127.0.0.1"\n'
-                "[simulator.policy.reports]\ndelay_s = [0.01, 0.02]\n"
-                f'[[simulator.account]]\nid = "{ACCOUNT}"\nsecret = "{SECRET}"\n'
-            ).encode()
+        text = (
+            "[simulator]\n"
+            f'cmpp = "ssl:0:interface=127.0.0.1:privateKey={self.pki.server}"\n'
+            'control = "tcp:0:interface=127.0.0.1"\n'
+            "[simulator.policy.reports]\ndelay_s = [0.01, 0.02]\n"
+            f'[[simulator.account]]\nid = "{ACCOUNT}"\nsecret = "{SECRET}"\n'
         )
-        options = Options()
-        options.parseOptions(["--role=ismg-sim", "--config", config.path])
-        top = makeService(options, reactor)
-        assert isinstance(top, MultiService)
-        self.top = top
-        top.startService()
-        self.addCleanup(self._stop_sim)
-        listener: Any = top.getServiceNamed("cmpp")
-        self.port = (await within(peek(listener._waitingForPort))).getHost().port
-
-    async def _stop_sim(self) -> None:
-        sim: Any = self.top.simulator  # type: ignore[attr-defined]
-        for call in list(getattr(sim, "_pending_reports", [])):
-            call.cancel()
-        await within(self.top.stopService())
+        sim = await IsmgSim.start(self, 0, config_text=text)
+        self.port = sim.ports["cmpp"]
 
     def url(self, host: str, query: str = "") -> str:
         return (
@@ -139,6 +121,57 @@ class CmppOverTlsTests(TestCase):
         error = await self.refusal("localhost", other.ca)
         self.assertIn("certificate verify failed", str(error))
         self.flushLoggedErrors(SSL.Error)
+
+
+class SgipOverTlsTests(TestCase):
+    """SGIP over TLS both ways: the SP's links to the SMG, the SMG's to the SP's server."""
+
+    timeout = 20
+
+    async def test_submit_and_report_both_ways(self) -> None:
+        """A Submit goes over the SP's TLS link; its Report comes over the SMG's TLS link back."""
+        pki = make_pki(self.mktemp())
+        trust = FilePath(self.mktemp())
+        trust.makedirs()
+        FilePath(pki.ca).copyTo(trust.child("ca.pem"))
+        sp_port = await closed_port()
+        text = (
+            "[simulator]\n"
+            'cmpp = "tcp:0:interface=127.0.0.1"\n'
+            f'sgip = "ssl:0:interface=127.0.0.1:privateKey={pki.server}"\n'
+            'control = "tcp:0:interface=127.0.0.1"\n'
+            "[simulator.policy.reports]\ndelay_s = [0.01, 0.02]\n"
+            f'[[simulator.account]]\nid = "{ACCOUNT}"\nsecret = "{SECRET}"\n'
+            f'sgip_callback = "tls:host=localhost:port={sp_port}:trustRoots={trust.path}"\n'
+        )
+        sim = await IsmgSim.start(self, sp_port, config_text=text)
+        url = (
+            f"sgip://{ACCOUNT}:{SECRET}@localhost:{sim.ports['sgip']}"
+            f"?src_id=1065501234&response_timeout_s=2&node_id=3075512345"
+            f"&tls=true&tls_ca={pki.ca}"
+            f"&listen=ssl:{sp_port}:interface=127.0.0.1:privateKey={pki.server}"
+        )
+        events: DeferredQueue[Any] = DeferredQueue()
+        channel = Channel(parse_upstream_url(url), reactor, on_event=events.put, name="sgip")
+        accepted: list[Any] = []
+        [listener] = [s for s in channel if isinstance(s, StreamServerEndpointService)]
+        track_sessions(listener.factory.inner, accepted)
+        channel.startService()
+
+        async def stop() -> None:
+            await within(channel.stopService())
+            await close_sessions(accepted)
+
+        self.addCleanup(stop)
+        result = await within(channel.submit_segment((DEST,), one_segment(), report=True))
+        self.assertEqual(result.result, 0)
+        report = await within(events.get())
+        self.assertIsInstance(report, ReportEvent)
+        self.assertEqual(report.msg_id, result.msg_id)
+        # The report came in on a link the SMG opened to the SP's TLS server.
+        [link] = [s for s in accepted if s.transport is not None]
+        self.assertIsNotNone(link.transport.getHost())
+        self.assertTrue(ISSLTransport.providedBy(link.transport))
 
 
 def _https_client(testcase: TestCase, pki: Pki) -> HTTPClient:
