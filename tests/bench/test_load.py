@@ -18,7 +18,7 @@ class FdLimitTests(SynchronousTestCase):
 
     def test_raised_to_wanted(self) -> None:
         """A soft limit below the need is raised to it; one above is left alone."""
-        soft, hard = self.before
+        hard = self.before[1]
         if hard != resource.RLIM_INFINITY and hard < 512:
             self.skipTest(f"the hard open-file limit is only {hard}")
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
@@ -28,7 +28,7 @@ class FdLimitTests(SynchronousTestCase):
 
     def test_capped_by_hard_limit(self) -> None:
         """Past the hard limit the soft one stops at it."""
-        soft, hard = self.before
+        hard = self.before[1]
         if hard == resource.RLIM_INFINITY:
             self.skipTest("no hard open-file limit")
         self.assertEqual(raise_fd_limit(hard + 1000)[1], hard)
