@@ -88,8 +88,12 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.
     raise SystemExit("smsgw bench: the simulator did not start listening")
 
 
-def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess.Popen[bytes], str]:
+def start_simulator(
+    config_dir: str, protocol: str = "cmpp", policy: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``twist smsgw --role=ismg-sim`` serving *protocol* on free loopback ports.
+
+    :param policy: TOML tables added to the configuration (``[simulator.policy.faults]``…).
 
     :returns: the process and the upstream URL of its bench account.  For
         SGIP the account's ``sgip_callback`` is a free port that the URL's
@@ -110,7 +114,7 @@ def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess
         query = f"?listen=tcp:{callback}:interface=127.0.0.1&node_id={_SGIP_NODE_ID}"
     config = os.path.join(config_dir, "bench-sim.toml")
     with open(config, "w") as f:
-        f.write(account)
+        f.write(account + policy)
     cmd = [
         sys.executable, "-m", "twisted", "smsgw", "--role=ismg-sim", f"--config={config}",
         f"--{protocol}=tcp:{port}:interface=127.0.0.1",
