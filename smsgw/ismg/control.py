@@ -2,7 +2,7 @@
 
 ::
 
-    GET  /v1/submits?account=&dest=&limit=   {"submits": [...]}
+    GET  /v1/submits?account=&dest=&limit=&mask=   {"submits": [...]}
     POST /v1/mo       {"account", "from", "to", "content", "protocol"}  -> 202
     GET  /v1/policy   the current policy
     PUT  /v1/policy   merge a (partial) policy document, answer the new one
@@ -27,6 +27,7 @@ from twisted.web.server import Request
 
 from smsgw.config.policy import Policy, PolicyError
 from smsgw.interfaces import ISimulatorControl
+from smsgw.sp.numbers import mask_msisdn
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,
@@ -63,7 +64,11 @@ class _Submits(JsonResource):
         self._sim = sim
 
     def json_GET(self, request: Request) -> dict[str, Any]:
-        """``{"submits": [...]}`` filtered by ``account`` and ``dest``, at most ``limit``."""
+        """``{"submits": [...]}`` filtered by ``account`` and ``dest``, at most ``limit``.
+
+        With ``mask=1`` the destination numbers are masked (``138****8000``),
+        as the web console shows them unless asked; ``mask=0`` or none: as sent.
+        """
         account = query_arg(request, "account") or None
         dest = query_arg(request, "dest") or None
         limit = query_int(
@@ -73,7 +78,13 @@ class _Submits(JsonResource):
             minimum=1,
             maximum=MAX_SUBMITS_LIMIT,
         )
-        return {"submits": self._sim.submits(account, dest, limit)}
+        mask = query_arg(request, "mask") or "0"
+        if mask not in ("0", "1"):
+            raise JsonError(400, "bad_field", "'mask': expected 0 or 1", field="mask")
+        submits = self._sim.submits(account, dest, limit)
+        if mask == "1":
+            submits = [{**s, "dest": [mask_msisdn(d) for d in s["dest"]]} for s in submits]
+        return {"submits": submits}
 
 
 class _Mo(JsonResource):

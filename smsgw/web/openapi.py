@@ -455,6 +455,7 @@ def simulator_openapi() -> dict[str, Any]:
                         _query("account", "only this account's", _STR),
                         _query("dest", "only to this number", _STR),
                         _query("limit", "most SUBMITs", {"type": "integer", "minimum": 1}),
+                        _query("mask", "1: destination numbers masked", {"enum": ["0", "1"]}),
                     ],
                 )
             },

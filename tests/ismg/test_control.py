@@ -123,6 +123,18 @@ class SubmitsTests(_ControlTestCase):
         self.assertEqual((response.status, response.json()), (200, {"submits": [SUBMIT]}))
         self.assertEqual(self.sim.submit_calls, [(None, None, 1000)])
 
+    def test_mask(self) -> None:
+        """mask=1 masks the destination numbers and nothing else; mask=0 leaves them."""
+        masked = self.client.request("GET", "/v1/submits?mask=1").json()["submits"]
+        self.assertEqual(masked, [{**SUBMIT, "dest": ["138****8000"]}])
+        plain = self.client.request("GET", "/v1/submits?mask=0").json()["submits"]
+        self.assertEqual(plain, [SUBMIT])
+
+    def test_bad_mask(self) -> None:
+        """A mask other than 0 or 1 is a 400 naming the field."""
+        response = self.client.request("GET", "/v1/submits?mask=yes")
+        self.assertEqual((response.status, response.json()["field"]), (400, "mask"))
+
     def test_filters(self) -> None:
         """account, dest and limit are passed on."""
         self.client.request("GET", "/v1/submits?account=901234&dest=%2B8613800138000&limit=5")
