@@ -9,6 +9,7 @@
     GET  /v1/stats    counters
     GET  /v1/vendors  the HTTP vendors played: balances, pending reports and MOs
     GET  /healthz     {"ok": true}
+    GET  /console/    the web console (:mod:`smsgw.web.console`), HTML
     GET  /openapi.json  this list as OpenAPI 3.1
 
 The resources only translate JSON to calls on an
@@ -28,6 +29,7 @@ from twisted.web.server import Request
 from smsgw.config.policy import Policy, PolicyError
 from smsgw.interfaces import ISimulatorControl
 from smsgw.sp.numbers import mask_msisdn
+from smsgw.web.console import ConsoleResource
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,
@@ -214,4 +216,5 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     root.putChild(b"v1", v1)
     root.putChild(b"openapi.json", OpenApiResource(simulator_openapi()))
     root.putChild(b"healthz", _Health())
+    root.putChild(b"console", ConsoleResource("ismg"))
     return root

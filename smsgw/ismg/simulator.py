@@ -284,9 +284,7 @@ class Simulator:
         if protocol:
             self.by_protocol[account.id, protocol][name] += n
 
-    def count(
-        self, account: Account | None, name: str, n: int = 1, *, protocol: str = ""
-    ) -> None:
+    def count(self, account: Account | None, name: str, n: int = 1, *, protocol: str = "") -> None:
         """Add *n* to *account*'s counter *name* and to the totals (only those without one).
 
         :param protocol: also count it under this protocol of *account*
