@@ -123,6 +123,11 @@ class _Mo(JsonResource):
                 self._sim.inject_mo, account, sender, to, content, protocol or None
             )
         except KeyError:
+            if account is None:
+                # Found by "to": no account's service code (src_prefix) starts it, no route.
+                raise JsonError(
+                    404, "unknown_account", f"no SP takes MOs to {to!r}", field="to"
+                ) from None
             raise JsonError(
                 404, "unknown_account", f"no account {account!r}", field="account"
             ) from None

@@ -199,6 +199,14 @@ class MoTests(_ControlTestCase):
         self.sim.answer_mo = lambda: fail(KeyError("nobody"))
         self.assert_error(self.post(MO), 404, "unknown_account", "account")
 
+    def test_no_account_for_service_code(self) -> None:
+        """Without an account, no SP for the service code is a 404 naming "to"."""
+        self.sim.answer_mo = lambda: fail(KeyError("1065901234"))
+        mo = {key: value for key, value in MO.items() if key != "account"}
+        response = self.post(mo)
+        self.assert_error(response, 404, "unknown_account", "to")
+        self.assertIn("'1065901234'", response.json()["message"])
+
     def test_unknown_account_raised(self) -> None:
         """A KeyError raised at once is a 404 too."""
 
