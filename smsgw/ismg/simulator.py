@@ -129,6 +129,10 @@ class Simulator:
             lambda: defaultdict(int)
         )
         self.totals: dict[str, int] = defaultdict(int)
+        #: (account id, protocol) → that account's counters on that protocol.
+        self.by_protocol: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
         self.faces: dict[str, Face] = {}
         #: ISMG-to-ISMG forwarding (:class:`smsgw.ismg.forward.Forwarder`), if set up.
         self.forwarder: Any = None
@@ -190,7 +194,7 @@ class Simulator:
         self._mo_reference = (self._mo_reference + 1) & 0xFF
         segments = split_text(content, fmt, self._mo_reference)
         pdus = face.mo_pdus(acct, sender, to, segments)
-        self._count(acct, "mos")
+        self._count(acct, "mos", protocol=face.protocol)
         self.daily[beijing_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
             self.deliver(acct, face, pdu)
@@ -242,6 +246,7 @@ class Simulator:
         return {"vendors": self.vendors.stats() if self.vendors is not None else {}}
 
     def stats(self) -> dict[str, Any]:
+        """The counters: totals, and per account (and per protocol within an account)."""
         return {
             "sessions": sum(len(a.sessions) for a in self.accounts.values()),
             "reports_pending": len(self.pending_reports),
@@ -253,23 +258,42 @@ class Simulator:
                     "sessions": len(a.sessions),
                     "outbox": sum(len(q) for q in a.outbox.values()),
                     **a.counters,
+                    "protocols": self._protocol_stats(a),
                 }
                 for a in self.accounts.values()
             },
         }
 
+    def _protocol_stats(self, account: Account) -> dict[str, dict[str, int]]:
+        """*account*'s counters per protocol, with its bound sessions on each face."""
+        out: dict[str, dict[str, int]] = {}
+        for name, face in self.faces.items():
+            sessions = len(face.live_sessions(account))
+            if sessions:
+                out[name] = {"sessions": sessions}
+        for (account_id, protocol), counters in self.by_protocol.items():
+            if account_id == account.id:
+                out.setdefault(protocol, {"sessions": 0}).update(counters)
+        return dict(sorted(out.items()))
+
     # -- MT ------------------------------------------------------------
 
-    def _count(self, account: Account, name: str, n: int = 1) -> None:
+    def _count(self, account: Account, name: str, n: int = 1, *, protocol: str = "") -> None:
         account.counters[name] += n
         self.totals[name] += n
+        if protocol:
+            self.by_protocol[account.id, protocol][name] += n
 
-    def count(self, account: Account | None, name: str, n: int = 1) -> None:
-        """Add *n* to *account*'s counter *name* and to the totals (only those without one)."""
+    def count(self, account: Account | None, name: str, n: int = 1, *, protocol: str = "") -> None:
+        """Add *n* to *account*'s counter *name* and to the totals (only those without one).
+
+        :param protocol: also count it under this protocol of *account*
+            (``cmpp2``, ``sgip``, ``http:NAME``...); ``""`` for none.
+        """
         if account is None:
             self.totals[name] += n
         else:
-            self._count(account, name, n)
+            self._count(account, name, n, protocol=protocol)
 
     def policy_throttled(self) -> bool:
         """Take one request from the ``throttle_tps`` fault's budget: True when none is left."""
@@ -289,12 +313,12 @@ class Simulator:
             self._throttle is not None and not self._throttle.try_take()
         ):
             refusal = Refusal.THROTTLED
-            self._count(account, "throttled")
+            self._count(account, "throttled", protocol=mt.protocol)
         elif self.policy.faults.submit_result:
-            self._count(account, "submits_refused")
+            self._count(account, "submits_refused", protocol=mt.protocol)
             return Refusal.FORCED, self.policy.faults.submit_result
         if refusal is not None:
-            self._count(account, "submits_refused")
+            self._count(account, "submits_refused", protocol=mt.protocol)
             return refusal, 0
         return None
 
@@ -324,7 +348,7 @@ class Simulator:
         now = self.clock.seconds()
         # Rendered to JSON only when the control API asks (see submits()).
         self.submit_log.append((account.id, now, mt))
-        self._count(account, "submits")
+        self._count(account, "submits", protocol=mt.protocol)
         n = len(mt.dests)
         day = beijing_day(now)
         service = mt.service_id.encode("ascii", "replace")
@@ -363,7 +387,7 @@ class Simulator:
                 counters["mt_scs" if ok else "mt_fl"] += 1
             if ok and mt.report_failures_only:
                 return
-            self._count(account, "reports")
+            self._count(account, "reports", protocol=face.protocol)
             self.deliver(account, face, face.report_pdu(account, mt, index, stat, submitted, now))
 
         self.pending_reports[key] = self.clock.callLater(delay, send)
@@ -412,7 +436,7 @@ class Simulator:
         d.addCallbacks(
             self._delivered,
             self._deliver_failed,
-            callbackArgs=(account, pdu),
+            callbackArgs=(account, face, pdu),
             errbackArgs=(account, face, pdu),
         )
 
@@ -421,17 +445,17 @@ class Simulator:
                       account=account.id, why=failure.getErrorMessage())  # fmt: skip
         self.clock.callLater(REDELIVER_S, self.flush, account, face)
 
-    def _delivered(self, resp: Any, account: Account, pdu: Any) -> None:
+    def _delivered(self, resp: Any, account: Account, face: Face, pdu: Any) -> None:
         status = getattr(resp, "result", getattr(resp, "status", 0))
         is_mo = _is_mo(pdu)
         day = self.daily[beijing_day(self.clock.seconds()), b""]
         if status != 0:
-            self._count(account, "deliver_refused")
+            self._count(account, "deliver_refused", protocol=face.protocol)
             if is_mo:
                 day["mo_wt"] -= 1
                 day["mo_fl"] += 1
             return
-        self._count(account, "delivered")
+        self._count(account, "delivered", protocol=face.protocol)
         if is_mo:
             day["mo_wt"] -= 1
             day["mo_scs"] += 1
@@ -439,7 +463,7 @@ class Simulator:
     def _deliver_failed(self, failure: Failure, account: Account, face: Face, pdu: Any) -> None:
         # Not answered (timeout after N attempts, or the link went away):
         # keep it for the next live session.
-        self._count(account, "deliver_retries")
+        self._count(account, "deliver_retries", protocol=face.protocol)
         outbox = account.outbox.setdefault(face.protocol, deque(maxlen=OUTBOX_SIZE))
         outbox.append(pdu)
         if len(outbox) == 1:

@@ -92,12 +92,12 @@ class SimulatorHooks:
         sim = self.sim
         acct = sim.accounts[account]
         if sim.policy_throttled():
-            sim.count(acct, "throttled")
-            sim.count(acct, "submits_refused")
+            sim.count(acct, "throttled", protocol=PROTOCOL_PREFIX + vendor)
+            sim.count(acct, "submits_refused", protocol=PROTOCOL_PREFIX + vendor)
             return Situation.TOO_FAST
         forced = sim.policy.faults.submit_result
         if forced:
-            sim.count(acct, "submits_refused")
+            sim.count(acct, "submits_refused", protocol=PROTOCOL_PREFIX + vendor)
             return forced
         return None
 
@@ -115,7 +115,7 @@ class SimulatorHooks:
             report=report,
         )
         sim.submit_log.append((account, sim.clock.seconds(), mt))
-        sim.count(sim.accounts[account], "submits")
+        sim.count(sim.accounts[account], "submits", protocol=mt.protocol)
 
     def report_for(self, vendor: str, account: str, number: str) -> ReportChoice:
         sim = self.sim
@@ -125,7 +125,7 @@ class SimulatorHooks:
         return ReportChoice(stat == "DELIVRD", stat, delay)
 
     def reported(self, vendor: str, account: str, delivered: bool) -> None:
-        self.sim.count(self.sim.accounts[account], "reports")
+        self.sim.count(self.sim.accounts[account], "reports", protocol=PROTOCOL_PREFIX + vendor)
 
 
 class VendorHub:
@@ -177,7 +177,9 @@ class VendorHub:
         :raises ValueError: when the vendor has no MOs.
         """
         delivery = vendor.inject_mo(account, sender, content, to)
-        self.sim.count(self.sim.accounts[account], "mos")
+        self.sim.count(
+            self.sim.accounts[account], "mos", protocol=PROTOCOL_PREFIX + vendor.desc.name
+        )
         return {
             "protocol": PROTOCOL_PREFIX + vendor.desc.name,
             "segments": 1,
