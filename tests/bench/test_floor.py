@@ -15,9 +15,11 @@ from smsgw.protocols.cmpp import pdus as p
 class _Transport:
     def __init__(self) -> None:
         self.written = b""
+        self.writes = 0
 
     def write(self, data: bytes) -> None:
         self.written += data
+        self.writes += 1
 
 
 def _frames(data: bytes) -> list[bytes]:
@@ -49,13 +51,14 @@ class ServerTests(SynchronousTestCase):
         self.assertNotEqual(frames[2][1].msg_id, frames[4][1].msg_id)
 
     def test_without_reports(self) -> None:
-        """Without --reports only SUBMIT_RESPs come back."""
+        """Without --reports only SUBMIT_RESPs come back, one write each or one for all."""
         submit, deliver, _ = floor._frames()
-        server = floor._Server(deliver, reports=False)
-        transport = _Transport()
-        server.connection_made(transport)
-        server.data_received(submit * 3)
-        self.assertEqual(len(_frames(transport.written)), 3)
+        for coalesce, writes in ((False, 3), (True, 1)):
+            server = floor._Server(deliver, reports=False, coalesce=coalesce)
+            transport = _Transport()
+            server.connection_made(transport)
+            server.data_received(submit * 3)
+            self.assertEqual((len(_frames(transport.written)), transport.writes), (3, writes))
 
 
 class RunTests(SynchronousTestCase):
