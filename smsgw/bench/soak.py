@@ -2,12 +2,12 @@
 
 It starts the ismg-sim in a process of its own with two faults on (by default
 1 % of SUBMIT_RESPs never sent, and the link dropped every 50,000 PDUs),
-measures the maximum rate a channel reaches against it for ``--calibrate-s``
-seconds, then sends at ``--share`` (70 %) of that rate for SECONDS, with a
-report asked for every message.  Once a minute it prints a line: what was
-sent, answered and reported, and the resident memory of both processes.  At
-the end it waits ``--grace-s`` for the last reports and prints one JSON
-object:
+measures the maximum rate of full cycles (SUBMIT answered and its report
+received) a channel reaches against it for ``--calibrate-s`` seconds, then
+sends at ``--share`` (70 %) of that rate for SECONDS, with a report asked
+for every message.  Once a minute it prints a line: what was sent, answered
+and reported, and the resident memory of both processes.  At the end it
+waits ``--grace-s`` for the last reports and prints one JSON object:
 
 * ``lost``: SUBMITs the simulator accepted (result 0) whose report never came;
 * ``failed``: SUBMITs that got no accepting answer after every retry;
@@ -141,8 +141,18 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
     tally = _Tally()
     phase = {"name": "calibrate", "stop_sending": False}
 
+    #: Ids accepted while calibrating, until their reports come.
+    calibrating: set[str] = set()
+
     def on_event(event: object) -> None:
-        if isinstance(event, ReportEvent) and phase["name"] != "calibrate":
+        if not isinstance(event, ReportEvent):
+            return
+        if event.msg_id in calibrating:
+            calibrating.discard(event.msg_id)
+            counted["reports"] += 1
+        elif phase["name"] == "calibrate":
+            counted["reports"] += 1
+        else:
             tally.report(event.msg_id)
 
     channel = Channel(url, reactor, on_event=on_event, name="soak")
@@ -150,11 +160,12 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
                    msg_fmt=0)  # fmt: skip
     dests = ("13800138000",)
     inflight_cap = opts["window"] * 2
-    counted = {"calibrate": 0}
+    counted = {"calibrate": 0, "reports": 0}
 
     def done(result: SegmentResult) -> None:
         if phase["name"] == "calibrate":
             counted["calibrate"] += 1
+            calibrating.add(result.msg_id)
         elif result.result == 0:
             tally.accept(result.msg_id)
         else:
@@ -173,7 +184,7 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
             return
         if phase["name"] != "calibrate":
             tally.sent += 1
-        d = channel.submit_segment(dests, segment, report=phase["name"] != "calibrate")
+        d = channel.submit_segment(dests, segment, report=True)
         d.addCallbacks(done, failed)
 
     started = time.monotonic()
@@ -207,9 +218,13 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
             for _ in range(inflight_cap):
                 send()
             await deferLater(reactor, opts["calibrate-s"], lambda: None)
-            rate = counted["calibrate"] / (time.monotonic() - t0) * opts["share"]
+            # The maximum is the full cycle's: SUBMITs answered and reports received.
+            cycles = min(counted["calibrate"], counted["reports"])
+            rate = cycles / (time.monotonic() - t0) * opts["share"]
             phase["stop_sending"] = True
-            await deferLater(reactor, 2 * opts["response-timeout-s"] + 1, lambda: None)
+            drained = time.monotonic() + 2 * opts["response-timeout-s"] + opts["grace-s"]
+            while calibrating and time.monotonic() < drained:
+                await deferLater(reactor, 0.5, lambda: None)
         result["rate"] = round(rate, 1)
         print(f"soak: sending at {rate:,.0f}/s for {opts['seconds']:.0f} s", file=sys.stderr)
         channel.bucket = TokenBucket(rate, clock=reactor.seconds)
