@@ -160,10 +160,10 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
                    msg_fmt=0)  # fmt: skip
     dests = ("13800138000",)
     inflight_cap = opts["window"] * 2
-    counted = {"calibrate": 0, "reports": 0}
+    counted = {"calibrate": 0, "reports": 0, "sent": 0, "failed": 0}
 
-    def done(result: SegmentResult) -> None:
-        if phase["name"] == "calibrate":
+    def done(result: SegmentResult, calibration: bool) -> None:
+        if calibration:
             counted["calibrate"] += 1
             calibrating.add(result.msg_id)
         elif result.result == 0:
@@ -173,8 +173,10 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
             tally.errors[str(result.result)] += 1
         send()
 
-    def failed(failure: Any) -> None:
-        if phase["name"] != "calibrate":
+    def failed(failure: Any, calibration: bool) -> None:
+        if calibration:
+            counted["failed"] += 1
+        else:
             tally.failed += 1
             tally.errors[type(failure.value).__name__] += 1
         send()
@@ -182,10 +184,13 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
     def send() -> None:
         if phase["stop_sending"]:
             return
-        if phase["name"] != "calibrate":
+        calibration = phase["name"] == "calibrate"
+        if calibration:
+            counted["sent"] += 1
+        else:
             tally.sent += 1
         d = channel.submit_segment(dests, segment, report=True)
-        d.addCallbacks(done, failed)
+        d.addCallbacks(done, failed, callbackArgs=(calibration,), errbackArgs=(calibration,))
 
     started = time.monotonic()
 
@@ -223,7 +228,9 @@ def run(opts: Options, target: str, sim_pid: int) -> dict[str, Any]:
             rate = cycles / (time.monotonic() - t0) * opts["share"]
             phase["stop_sending"] = True
             drained = time.monotonic() + 2 * opts["response-timeout-s"] + opts["grace-s"]
-            while calibrating and time.monotonic() < drained:
+            while (
+                calibrating or counted["sent"] > counted["calibrate"] + counted["failed"]
+            ) and time.monotonic() < drained:
                 await deferLater(reactor, 0.5, lambda: None)
         result["rate"] = round(rate, 1)
         print(f"soak: sending at {rate:,.0f}/s for {opts['seconds']:.0f} s", file=sys.stderr)
