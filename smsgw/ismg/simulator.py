@@ -306,7 +306,6 @@ class Simulator:
         """
         n = len(mt.dests)
         refusal = None
-        trigger = None
         if n == 0 or n > 100 or not 1 <= mt.pk_number <= mt.pk_total:
             refusal = Refusal.STRUCTURE
         elif len(mt.content) > (159 if mt.msg_fmt == 0 else 140):
@@ -376,8 +375,7 @@ class Simulator:
         if trigger.close:
             self._count(account, "links_closed")
             if session is not None and session.transport is not None:
-                self.log.info("trigger {match}: closing {peer} instead of answering",
-                              match=trigger.match, peer=session.peer)  # fmt: skip
+                self.log.info("trigger: closing {peer} instead of answering", peer=session.peer)
                 session.transport.loseConnection()
             return None
         if trigger.no_response:
