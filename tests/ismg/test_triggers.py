@@ -39,6 +39,7 @@ from smsgw.protocols.smgp.codec import SMGP30
 from smsgw.protocols.smgp.constants import Status as SmgpStatus
 from smsgw.protocols.smgp.face import smgp_factory
 from smsgw.protocols.smgp.report import decode_report as smgp_report
+from smsgw.ratelimit import TokenBucket
 
 SP_ID = "901234"
 OTHER_ID = "901235"
@@ -349,6 +350,19 @@ class ResponseTriggerTests(_Case):
             self.assertEqual(link.responses(), [0])
             self.clock.advance(2)
             self.assertEqual(link.responses(), [13])
+
+        self.each_wire(check)
+
+    def test_checks_before_triggers(self) -> None:
+        """The account's own ``tps`` still refuses before a trigger is looked at."""
+        self.with_triggers({"match": "*0003", "result": 9})
+
+        def check(wire: Wire) -> None:
+            self.sim.accounts[SP_ID].bucket = TokenBucket(1, clock=self.clock.seconds)
+            link = self.link(wire)
+            link.submit("13800000003")
+            link.submit("13800000003")
+            self.assertEqual(link.responses(), [9, wire.flow_control])
 
         self.each_wire(check)
 
