@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from smsgw.protocols.codec import ProtocolCodec
 from smsgw.protocols.wire import (
+    COctets,
+    CTime,
     HeaderSpec,
     Layout,
     Octets,
@@ -175,6 +177,11 @@ def _no_trailing_nul(data: bytes) -> bytes:
     return data.rstrip(b"\x00")
 
 
+def _no_nul(data: bytes) -> bytes:
+    """*data* with every NUL made a space: a C-Octet String ends at its first NUL."""
+    return data.replace(b"\x00", b" ")
+
+
 def field_strategy(codec: Any) -> st.SearchStrategy[Any]:
     """Values of one field codec that encode and decode back to themselves.
 
@@ -196,6 +203,11 @@ def field_strategy(codec: Any) -> st.SearchStrategy[Any]:
         return st.one_of(digits, st.binary(max_size=codec.size).map(_no_trailing_nul))
     if isinstance(codec, Octets):
         return st.binary(max_size=codec.size).map(_no_trailing_nul)
+    if isinstance(codec, CTime):
+        # Empty, or the 16 characters of YYMMDDhhmmsstnnp (any non-NUL byte will do).
+        return st.one_of(st.just(b""), st.binary(min_size=16, max_size=16).map(_no_nul))
+    if isinstance(codec, COctets):
+        return st.binary(max_size=codec.max - 1).map(_no_nul)
     if isinstance(codec, Repeated):
         most = min(codec.count.max_value, MAX_REPEATED)
         return st.lists(field_strategy(codec.item), max_size=most).map(tuple)

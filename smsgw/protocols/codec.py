@@ -71,6 +71,9 @@ class ProtocolCodec(Generic[P]):
         self.statuses = dict(statuses)
         self._header_struct = struct.Struct(">II" + header.code)
         self._sgip_like = len(header.sequence_exprs) > 1
+        #: Header fields that are PDU attributes (SMPP's command_status) come
+        #: before the sequence id; the layouts' decoders read them.
+        self._sequence_at = 2 + len(header.attributes)
         self.layouts: dict[type, Layout[Any]] = {}
         self.by_command: dict[int, Layout[Any]] = {}
         self._encoders: dict[type, Callable[[Any, Any], bytes]] = {}
@@ -137,11 +140,13 @@ class ProtocolCodec(Generic[P]):
                     field=Header._fields[min(len(frame) // 4, 2)],
                 )
             ) from None
-        header = (
-            _new_header(Header, (values[0], values[1], values[2:]))
-            if self._sgip_like
-            else (_new_header(Header, values))
-        )
+        at = self._sequence_at
+        if self._sgip_like:
+            header = _new_header(Header, (values[0], values[1], values[at:]))
+        elif at == 2:
+            header = _new_header(Header, values)
+        else:
+            header = _new_header(Header, (values[0], values[1], values[at]))
         dec = self._decoders.get(header[1])
         if dec is None or header[0] != len(frame):
             raise self._bad_header(header, len(frame))

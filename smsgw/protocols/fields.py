@@ -113,6 +113,54 @@ class Raw(Octets):
 
 
 @attrs.frozen
+class COctets:
+    """C-Octet String: ASCII ending in one NUL, at most :attr:`max` octets with the NUL.
+
+    Variable width (SMPP 3.4 §1: ``system_id`` max 16 means 15 characters; an
+    empty value is a single NUL).  Decoding reads up to the first NUL and
+    returns the bytes before it; encoding refuses a value that does not fit
+    or holds a NUL.  Layouts with such fields are decoded field by field.
+    """
+
+    max: int
+
+    def default(self) -> bytes:
+        """The empty string."""
+        return b""
+
+    def check(self, value: object) -> str | None:
+        """Why *value* is not NUL-free ``bytes`` shorter than :attr:`max`, or ``None``."""
+        if not isinstance(value, bytes):
+            return f"expected bytes, got {type(value).__name__}"
+        if len(value) >= self.max:
+            return f"{len(value)} bytes and the NUL do not fit {self.max}"
+        if _NUL in value:
+            return "a C-Octet String holds no NUL before its end"
+        return None
+
+
+@attrs.frozen
+class CTime(COctets):
+    """A time C-Octet String of exactly 1 octet (empty) or 17 (16 characters + NUL).
+
+    SMPP 3.4 §7.1 (``schedule_delivery_time``, ``validity_period``,
+    ``final_date``).  Decoding also takes the 12-character ``YYMMDDhhmmss``
+    form some SMSCs answer with; encoding writes only the two spec forms.
+    """
+
+    max: int = 17
+    #: Character counts accepted on decode; encoding takes the first and last.
+    decode_lengths: tuple[int, ...] = (0, 12, 16)
+
+    def check(self, value: object) -> str | None:
+        """Why *value* is not empty or 16 characters without NUL, or ``None``."""
+        why = super().check(value)
+        if why is None and isinstance(value, bytes) and len(value) not in (0, self.max - 1):
+            return f"{len(value)} characters: a time is empty or {self.max - 1}"
+        return why
+
+
+@attrs.frozen
 class Repeated:
     """``count`` then that many fixed-width ``item`` strings (e.g. Dest_terminal_Id)."""
 
@@ -157,6 +205,10 @@ class Sized:
 
 class Custom(Protocol):
     """A field with its own codec (TLV lists, nested bodies): variable width.
+
+    Usually the last field, consuming the rest of the PDU; one elsewhere
+    (SMPP submit_multi's destination list) must find its own end, and its
+    layout is then decoded field by field.
 
     The generated encoder hands :meth:`encode` whatever the PDU attribute
     holds, so its argument is ``Any``: :meth:`check` says why a value of the
@@ -210,11 +262,15 @@ class HeaderSpec:
     :ivar code: struct codes of the header fields after Total_Length and
         Command_Id (``"I"`` for CMPP and SMGP, ``"III"`` for SGIP).
     :ivar sequence_exprs: how the generated encoder spreads its ``seq``
-        argument over those fields.
+        argument over the fields after :attr:`attributes`.
+    :ivar attributes: PDU attributes the header carries, in its first fields
+        after Command_Id (SMPP's ``command_status``); those fields are not part
+        of the sequence id, and every PDU class of the codec has the attributes.
     """
 
     code: str
     sequence_exprs: tuple[str, ...]
+    attributes: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:

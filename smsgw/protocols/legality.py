@@ -70,7 +70,8 @@ class Legality:
     A row for a mode that has none of its own is the mode-less row
     (``mode=None``); a class missing from its row closes the link.
 
-    :ivar login: the login request class (CONNECT, Bind, Login).
+    :ivar login: the login request class (CONNECT, Bind, Login), or a base
+        class every login kind shares (SMPP's three binds).
     :ivar rows: the rows.
     :ivar requests: every request class of the protocol (for tests and tools).
     :ivar modes: the login modes that have rows of their own.

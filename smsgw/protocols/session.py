@@ -540,7 +540,7 @@ class Session(protocol.Protocol):
                               state=self.state.value, status=rule.status)  # fmt: skip
                 self.refuse(pdu, header.sequence_id, rule.status)
                 return
-            if self.role is Role.SERVER and type(pdu) is legality.login:
+            if self.role is Role.SERVER and isinstance(pdu, legality.login):
                 self._peer_login(header, pdu)
                 return
         if adapter.is_keepalive(pdu):

@@ -35,14 +35,11 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from smsgw.protocols.errors import (
-    DecodeError,
-    EncodeError,
-    TrailingBytesError,
-    TruncatedError,
-)
+from smsgw.protocols.errors import DecodeError, EncodeError
 from smsgw.protocols.fields import (
     _NUL,
+    COctets,
+    CTime,
     Custom,
     FieldCodec,
     Fields,
@@ -55,9 +52,12 @@ from smsgw.protocols.fields import (
     UInt,
     ZeroPadded,
 )
+from smsgw.protocols.wirecheck import cstring, ctime, trailing, truncated
 
 __all__ = [
     "ACCELERATED",
+    "COctets",
+    "CTime",
     "Custom",
     "FieldCodec",
     "Fields",
@@ -124,7 +124,7 @@ class Layout(Generic[T]):
         self.command_id = command_id
         self.header = header
         self.name = name or cls.__name__
-        _validate(cls, self.fields, self.name)
+        _validate(cls, self.fields, self.name, header)
         self.fixed_size = _fixed_size(self.fields)
         self.py_encode, self.py_decode = _Compiler(self).build()
         self.program = _program(self)
@@ -153,9 +153,12 @@ class Layout(Generic[T]):
         return f"<Layout {self.name}>"
 
 
-def _validate(cls: type, fields: Fields, name: str) -> None:
+def _validate(cls: type, fields: Fields, name: str, header: HeaderSpec | None) -> None:
     known = {a.name: a for a in attrs.fields(cls)}
-    listed = set()
+    listed = set(header.attributes) if header is not None else set()
+    for aname in listed:
+        if aname not in known:
+            raise TypeError(f"{name}: header attribute {aname!r} is not an attribute of {cls}")
     for i, (fname, codec) in enumerate(fields):
         if fname not in known:
             raise TypeError(f"{name}: layout field {fname!r} is not an attribute of {cls}")
@@ -178,6 +181,8 @@ def _fixed_size(fields: Fields) -> int:
             size += codec.length.size
         elif isinstance(codec, Trailing):
             size += codec.field.size
+        elif isinstance(codec, COctets):
+            size += 1  # the NUL of an empty value
     return size
 
 
@@ -193,26 +198,35 @@ class _Compiler(Generic[T]):
 
     _counter: ClassVar[int] = 0
 
+    #: Field codecs the compiler knows; any other is a :class:`Custom` codec.
+    _KNOWN = (UInt, Octets, Repeated, Sized, Trailing, COctets)
+
     def __init__(self, layout: Layout[T]) -> None:
         self.layout = layout
         self.ns: dict[str, Any] = {
             "_cls": layout.cls,
             "_layout": layout,
             "_NUL": _NUL,
-            "_truncated": _truncated,
-            "_trailing": _trailing,
+            "_truncated": truncated,
+            "_cstring": cstring,
+            "_ctime": ctime,
+            "_trailing": trailing,
             "_encode_failed": _encode_failed,
             "DecodeError": DecodeError,
             "struct_error": struct.error,
         }
         self.nconst = 0
-        self.custom = [
-            (n, c)
-            for n, c in layout.fields
-            if not isinstance(c, UInt | Octets | Repeated | Sized | Trailing)
-        ]
-        if self.custom and self.custom[0][0] != layout.fields[-1][0]:
-            raise TypeError(f"{layout.name}: only the last field may have a custom codec")
+        self.custom = [(n, c) for n, c in layout.fields if not isinstance(c, self._KNOWN)]
+        # Variable-width fields that no single struct describes: a C-Octet
+        # String (its width is where its NUL is) or a custom codec before the
+        # last field.  Such a layout is encoded part by part and decoded field
+        # by field (the "slow" decoder is its only one).
+        self.stepwise = any(isinstance(c, COctets) for _, c in layout.fields) or any(
+            n != layout.fields[-1][0] for n, _ in self.custom
+        )
+        hdr = layout.header
+        if hdr is not None and hdr.attributes:
+            self.ns["_hstruct"] = struct.Struct(">II" + hdr.code)
         self.ns["_shape"] = _Shape(layout, header=True)
         self.ns["_body"] = self.body = _Shape(layout, header=False)
 
@@ -223,9 +237,15 @@ class _Compiler(Generic[T]):
         return name
 
     def build(self) -> tuple[Callable[[T, Any], bytes], Callable[[bytes, int, int], T]]:
-        src = "\n".join(
-            [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
-        )
+        if self.stepwise:
+            parts = [
+                self.stepwise_encoder_source(),
+                self.slow_decoder_source(),
+                "decode = decode_slow\n",
+            ]
+        else:
+            parts = [self.encoder_source(), self.fast_decoder_source(), self.slow_decoder_source()]
+        src = "\n".join(parts)
         _Compiler._counter += 1
         filename = f"<smsgw layout {self.layout.name} #{_Compiler._counter}>"
         exec(compile(src, filename, "exec"), self.ns)
@@ -254,11 +274,21 @@ class _Compiler(Generic[T]):
 
     # -- decoding -------------------------------------------------------
 
+    def header_attributes(self, emit: Callable[[str], None], values: dict[str, str]) -> None:
+        """Read the PDU attributes the header carries (the frame's header ends at ``off``)."""
+        hdr = self.layout.header
+        if hdr is None or not hdr.attributes:
+            return
+        emit(f"    hv = _hstruct.unpack_from(buf, off - {hdr.size})")
+        for i, name in enumerate(hdr.attributes):
+            values[name] = f"hv[{2 + i}]"
+
     def fast_decoder_source(self) -> str:
         """One ``unpack_from`` of a struct cached by the variable sizes."""
         lines = ["def decode(buf, off, end):", "    avail = end - off"]
         emit = lines.append
         values: dict[str, str] = {}
+        self.header_attributes(emit, values)
         targets: list[str] = []
         pos: list[str] = ["0"]  # offset expression of the next field
         dyn: list[str] = []
@@ -333,6 +363,7 @@ class _Compiler(Generic[T]):
         emit = lines.append
         seg: list[tuple[str, str, int]] = []  # (var, code, size)
         values: dict[str, str] = {}
+        self.header_attributes(emit, values)
 
         def flush() -> None:
             if not seg:
@@ -364,6 +395,12 @@ class _Compiler(Generic[T]):
             elif isinstance(codec, Octets):
                 seg.append((var, codec.code, codec.size))
                 values[name] = _strip_expr(var, codec)
+            elif isinstance(codec, COctets):
+                flush()
+                c = self.const(codec, "_f")
+                helper = "_ctime" if isinstance(codec, CTime) else "_cstring"
+                emit(f"    {var}, off = {helper}(_layout, {name!r}, {c}, buf, off, end)")
+                values[name] = var
             elif isinstance(codec, Repeated):
                 cnt = f"n_{name}"
                 seg.append((cnt, codec.count.code, codec.count.size))
@@ -412,7 +449,7 @@ class _Compiler(Generic[T]):
         args: list[str] = []
         dyn: list[str] = []
         if hdr is not None:
-            args.extend(["total", str(layout.command_id), *hdr.sequence_exprs])
+            args.extend(["total", str(layout.command_id), *self.header_exprs()])
         for name, codec in layout.fields:
             var = f"v_{name}"
             emit(f"    {var} = p.{name}")
@@ -466,6 +503,67 @@ class _Compiler(Generic[T]):
             emit(f"    return {packed} + e_{self.custom[0][0]}")
         else:
             emit(f"    return {packed}")
+        emit("  except (struct_error, TypeError, AttributeError, OverflowError, IndexError) as e:")
+        emit("    _encode_failed(_layout, p, e)")
+        emit("    raise")
+        return "\n".join(lines) + "\n"
+
+    def header_exprs(self) -> list[str]:
+        """The expressions of the header fields after Command_Id."""
+        hdr = self.layout.header
+        assert hdr is not None
+        return [f"p.{a}" for a in hdr.attributes] + list(hdr.sequence_exprs)
+
+    def stepwise_encoder_source(self) -> str:
+        """Field by field into a list of parts, for layouts no single struct describes."""
+        layout = self.layout
+        hdr = layout.header
+        lines = ["def encode(p, seq):", "  try:", "    parts = []"]
+        emit = lines.append
+        fail = "_encode_failed(_layout, p, None)"
+        for name, codec in layout.fields:
+            var = f"v_{name}"
+            emit(f"    {var} = p.{name}")
+            if isinstance(codec, Trailing):
+                codec = codec.field
+            if isinstance(codec, UInt):
+                st = self.const(struct.Struct(">" + codec.code), "_s")
+                emit(f"    parts.append({st}.pack({var}))")
+            elif isinstance(codec, Octets):
+                emit(f"    if len({var}) > {codec.size}: {fail}")
+                pad = "rjust({}, b'0')" if type(codec) is ZeroPadded else "ljust({}, _NUL)"
+                emit(f"    parts.append({var}.{pad.format(codec.size)})")
+            elif isinstance(codec, COctets):
+                if isinstance(codec, CTime):
+                    emit(f"    if len({var}) not in (0, {codec.max - 1}) or _NUL in {var}: {fail}")
+                else:
+                    emit(f"    if len({var}) >= {codec.max} or _NUL in {var}: {fail}")
+                emit(f"    parts.append({var})")
+                emit("    parts.append(_NUL)")
+            elif isinstance(codec, Repeated):
+                w = codec.item.size
+                st = self.const(struct.Struct(">" + codec.count.code), "_s")
+                pad = "rjust(%d, b'0')" if isinstance(codec.item, ZeroPadded) else "ljust(%d, _NUL)"
+                emit(f"    if len({var}) > {codec.count.max_value}: {fail}")
+                emit(f"    if any(len(x) > {w} for x in {var}): {fail}")
+                emit(f"    parts.append({st}.pack(len({var})))")
+                emit(f"    parts.append(b''.join([x.{pad % w} for x in {var}]))")
+            elif isinstance(codec, Sized):
+                st = self.const(struct.Struct(">" + codec.length.code), "_s")
+                emit(f"    if len({var}) > {codec.length.max_value}: {fail}")
+                emit(f"    parts.append({st}.pack(len({var})))")
+                emit(f"    parts.append({var})")
+            else:
+                c = self.const(codec, "_f")
+                emit(f"    parts.append({c}.encode({var}))")
+        emit("    body = b''.join(parts)")
+        if hdr is not None:
+            hs = self.const(struct.Struct(">II" + hdr.code), "_s")
+            exprs = ", ".join(self.header_exprs())
+            cid = layout.command_id
+            emit(f"    return {hs}.pack({hdr.size} + len(body), {cid}, {exprs}) + body")
+        else:
+            emit("    return body")
         emit("  except (struct_error, TypeError, AttributeError, OverflowError, IndexError) as e:")
         emit("    _encode_failed(_layout, p, e)")
         emit("    raise")
@@ -544,7 +642,7 @@ def _program(
     if accel is None or not _plain_slotted(layout.cls):
         return None
     hdr = layout.header
-    if hdr is not None and layout.command_id is None:
+    if hdr is not None and (layout.command_id is None or hdr.attributes):
         return None
     header = 0 if hdr is None else _header_mode(hdr)
     if header is None:
@@ -661,20 +759,6 @@ def _spans(seg: list[tuple[str, str, int]]) -> tuple[tuple[str, int], ...]:
         name = var[2:]  # strip "v_" / "n_"
         out.append((name, end))
     return tuple(out)
-
-
-def _truncated(layout: Layout[Any], spans: tuple[tuple[str, int], ...], available: int) -> None:
-    """Raise :class:`TruncatedError` naming the first field that does not fit."""
-    for name, end in spans:
-        if end > available:
-            raise TruncatedError(
-                f"needs {end} bytes from here, {available} left", pdu=layout.name, field=name
-            )
-    raise TruncatedError("truncated", pdu=layout.name)  # pragma: no cover
-
-
-def _trailing(layout: Layout[Any], extra: int) -> None:
-    raise TrailingBytesError(f"{extra} bytes after the last field", pdu=layout.name)
 
 
 def _encode_failed(layout: Layout[Any], value: object, cause: BaseException | None) -> None:

@@ -22,6 +22,8 @@ from smsgw.protocols.errors import (
     TruncatedError,
 )
 from smsgw.protocols.wire import (
+    COctets,
+    CTime,
     HeaderSpec,
     Layout,
     Octets,
@@ -403,9 +405,78 @@ class CustomCodecTests(SynchronousTestCase):
         e = self.assertRaises(EncodeError, CUSTOM.pack, Custom(a=1, text=b"x"))  # type: ignore[arg-type]
         self.assertEqual(e.field, "text")
 
-    def test_only_last(self) -> None:
-        """A custom codec anywhere but last is refused when compiling."""
-        self.assertRaises(TypeError, Layout, Custom, (("text", Utf8String()), ("a", U1)))
+    def test_before_other_fields(self) -> None:
+        """A self-delimiting custom codec before other fields is read field by field."""
+        layout = Layout(Custom, (("text", Utf8String()), ("a", U1)))
+        data = layout.pack(Custom(a=7, text="hé"))
+        self.assertEqual(data, b"\x03h\xc3\xa9\x07")
+        self.assertEqual(layout.unpack(data), Custom(a=7, text="hé"))
+        e = self.assertRaises(TruncatedError, layout.unpack, b"\x03h\xc3\xa9")
+        self.assertEqual(e.field, "a")
+
+
+@attrs.define
+class CStrings:
+    """C-Octet Strings, a time field and a length-prefixed one after them."""
+
+    name: bytes = b""
+    when: bytes = b""
+    n: int = 0
+    body: bytes = b""
+    status: int = 0
+
+
+CSTRINGS = Layout(
+    CStrings,
+    (("name", COctets(6)), ("when", CTime()), ("n", U2), ("body", Sized(U1))),
+)
+#: An SMPP-like header: command_status (a PDU attribute), then the sequence.
+STATUS_HEADER = HeaderSpec("II", ("seq",), attributes=("status",))
+STATUSED = Layout(CStrings, CSTRINGS.fields, command_id=4, header=STATUS_HEADER)
+
+
+class COctetsTests(SynchronousTestCase):
+    """C-Octet Strings (a maximum that counts the NUL) and the 1-or-17-octet time field."""
+
+    def test_round_trip(self) -> None:
+        """Each string is its bytes and one NUL; an empty one is a lone NUL."""
+        value = CStrings(b"abcde", b"", 258, b"xy")
+        data = CSTRINGS.pack(value)
+        self.assertEqual(data, b"abcde\x00\x00\x01\x02\x02xy")
+        self.assertEqual(CSTRINGS.unpack(data), value)
+
+    def test_max_counts_nul(self) -> None:
+        """A C6 field takes 5 characters; 6 are refused naming the field."""
+        e = self.assertRaises(EncodeError, CSTRINGS.pack, CStrings(b"abcdef"))
+        self.assertEqual(e.field, "name")
+
+    def test_no_nul_within_max(self) -> None:
+        """Six octets without a NUL are a field error; fewer, at the end, a truncation."""
+        e = self.assertRaises(FieldValueError, CSTRINGS.unpack, b"abcdefg\x00")
+        self.assertEqual(e.field, "name")
+        e2 = self.assertRaises(TruncatedError, CSTRINGS.unpack, b"abc")
+        self.assertEqual(e2.field, "name")
+
+    def test_time_widths(self) -> None:
+        """A time is empty or 16 characters on the wire; 12 are read too, 5 are not."""
+        when = b"240305060708000+"
+        self.assertEqual(CSTRINGS.unpack(CSTRINGS.pack(CStrings(when=when))).when, when)
+        self.assertRaises(EncodeError, CSTRINGS.pack, CStrings(when=b"240305060708"))
+        data = b"\x00240305060708\x00\x00\x00\x00"
+        self.assertEqual(CSTRINGS.unpack(data).when, b"240305060708")
+        e = self.assertRaises(FieldValueError, CSTRINGS.unpack, b"\x0024030\x00\x00\x00\x00")
+        self.assertEqual(e.field, "when")
+
+    def test_header_attribute(self) -> None:
+        """A header field named in HeaderSpec.attributes is written from and read into the PDU."""
+        data = STATUSED.encode(CStrings(b"a", status=0x58), 9)
+        self.assertEqual(data[:16], struct.pack(">IIII", len(data), 4, 0x58, 9))
+        self.assertEqual(STATUSED.decode(data, 16, len(data)).status, 0x58)
+
+    @given(st.builds(CStrings, st.binary(max_size=5).map(lambda b: b.replace(b"\x00", b"1"))))
+    def test_round_trip_any(self, value: CStrings) -> None:
+        """Any NUL-free name round-trips."""
+        self.assertEqual(CSTRINGS.unpack(CSTRINGS.pack(value)), value)
 
 
 class HeaderTests(SynchronousTestCase):

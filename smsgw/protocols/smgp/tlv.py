@@ -1,22 +1,19 @@
 """SMGP optional parameters: the TLV list after Submit, Deliver, Forward, Forward_Resp.
 
 Each TLV is Tag (2 bytes) + Length (2 bytes, of the Value only) + Value,
-in any order, until PacketLength is reached (smgp30.md §1, §10).  The wire
-value is a tuple of :class:`Tlv` in wire order, unknown tags included, so
-decoding then encoding gives back the same bytes.  The typed helpers
+in any order, until PacketLength is reached (smgp30.md §1, §10); the list
+codec and :class:`Tlv` are shared with SMPP (:mod:`smsgw.protocols.tlv`).  The typed helpers
 (:func:`get_int`, :func:`get_bytes`, :func:`with_tlv`) know each tag's
 width and type from the §10 table.
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import attrs
-
-from smsgw.protocols.errors import EncodeError, TruncatedError
+from smsgw.protocols.errors import EncodeError
 from smsgw.protocols.smgp.constants import Tag
+from smsgw.protocols.tlv import MAX_VALUE, Tlv, TlvList, find_tlv
 
 __all__ = [
     "OCTET_TAGS",
@@ -32,16 +29,7 @@ __all__ = [
     "without_tlv",
 ]
 
-_TL = struct.Struct(">HH")
-_MAX = 0xFFFF
-
-
-@attrs.frozen
-class Tlv:
-    """One optional parameter: its tag and its raw value bytes."""
-
-    tag: int
-    value: bytes
+_MAX = MAX_VALUE
 
 
 #: Value width in bytes of each known tag (§10); ``None``: variable ("Length").
@@ -87,98 +75,15 @@ def tag_name(tag: int) -> str:
         return f"{tag:#06x}"
 
 
-class Tlvs:
-    """Field codec (the wire ``Custom`` protocol) for a trailing TLV list.
-
-    Must be the last field of a layout: it consumes every byte up to the
-    end of the PDU.  Values are encoded exactly as given (use
-    :func:`with_tlv` to build spec-width values).
-    """
+class Tlvs(TlvList):
+    """Field codec for SMGP's trailing TLV list (:class:`~smsgw.protocols.tlv.TlvList`)."""
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "Tlvs()"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Tlvs
-
-    def __hash__(self) -> int:
-        return hash(Tlvs)
-
-    def default(self) -> tuple[Tlv, ...]:
-        """No TLVs."""
-        return ()
-
-    def check(self, value: object) -> str | None:
-        """Why *value* is not a sequence of :class:`Tlv` that fit, or ``None``."""
-        if not isinstance(value, tuple | list):
-            return f"expected a tuple of Tlv, got {type(value).__name__}"
-        for i, t in enumerate(value):
-            if not isinstance(t, Tlv):
-                return f"item {i}: expected Tlv, got {type(t).__name__}"
-            if not isinstance(t.tag, int) or not 0 <= t.tag <= _MAX:
-                return f"item {i}: tag {t.tag!r} does not fit 2 bytes"
-            if not isinstance(t.value, bytes):
-                return f"item {i} ({tag_name(t.tag)}): expected bytes, got {type(t.value).__name__}"
-            if len(t.value) > _MAX:
-                return f"item {i} ({tag_name(t.tag)}): {len(t.value)} bytes exceed {_MAX}"
-        return None
-
-    def encode(self, value: Sequence[Tlv]) -> bytes:
-        """Each TLV's tag, length and value, in order.
-
-        :raises EncodeError: a tag or value does not fit, with :meth:`check`'s reason.
-        """
-        if not value:
-            return b""
-        try:
-            return b"".join([_TL.pack(t.tag, len(t.value)) + t.value for t in value])
-        except (struct.error, TypeError, AttributeError) as e:
-            why = self.check(value) or str(e)
-            raise EncodeError(why, field="tlvs") from e
-
-    def decode_at(self, buf: bytes, offset: int, end: int) -> tuple[tuple[Tlv, ...], int]:
-        """Read TLVs from ``buf[offset:end]`` until *end*.
-
-        :raises TruncatedError: a TLV's header or value runs past *end*; the
-            error's field names the tag when it could be read.
-        """
-        if offset >= end:
-            return (), offset
-        out = []
-        unpack = _TL.unpack_from
-        while offset < end:
-            left = end - offset
-            if left < 4:
-                if left >= 2:
-                    tag = int.from_bytes(buf[offset : offset + 2], "big")
-                    raise TruncatedError(
-                        f"TLV {tag_name(tag)} ({tag:#06x}) needs a 4-byte tag and length,"
-                        f" {left} bytes left",
-                        field=f"tlvs.{tag_name(tag)}",
-                    )
-                raise TruncatedError(
-                    f"{left} bytes left after the last TLV, a TLV needs 4", field="tlvs"
-                )
-            tag, length = unpack(buf, offset)
-            offset += 4
-            if end - offset < length:
-                raise TruncatedError(
-                    f"TLV {tag_name(tag)} ({tag:#06x}) says {length} value bytes,"
-                    f" {end - offset} left in the PDU",
-                    field=f"tlvs.{tag_name(tag)}",
-                )
-            out.append(Tlv(tag, buf[offset : offset + length]))
-            offset += length
-        return tuple(out), offset
+    tag_name = staticmethod(tag_name)
 
 
-def _find(tlvs: Iterable[Tlv], tag: int) -> Tlv | None:
-    for t in tlvs:
-        if t.tag == tag:
-            return t
-    return None
+_find = find_tlv
 
 
 def get_int(tlvs: Iterable[Tlv], tag: int, default: int | None = None) -> int | None:

@@ -1,0 +1,1 @@
+"""Tests for :mod:`smsgw.protocols.smpp`."""
