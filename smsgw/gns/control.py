@@ -15,6 +15,7 @@
     GET    /v1/pushes[?ismg=&limit=]      {"pushes": [...]} push outcomes, newest last
     GET    /v1/stats                      counters
     GET    /healthz                       {"ok": true}
+    GET    /console/                      the web console (:mod:`smsgw.web.console`), HTML
 
 Route fields — MT: ``ismg_code``, ``gateway_ip``, ``gateway_port``,
 ``start_id``, ``end_id``, ``area_code`` (optional); MO: ``ismg_code``,
@@ -41,6 +42,7 @@ from smsgw.gns.routes import (
     StaleUpdate,
 )
 from smsgw.gns.server import GnsServer
+from smsgw.web.console import ConsoleResource
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,
@@ -341,4 +343,5 @@ def control_resource(gns: GnsServer) -> Resource:
     root = JsonResource()
     root.putChild(b"v1", v1)
     root.putChild(b"healthz", _Health())
+    root.putChild(b"console", ConsoleResource("gns"))
     return root

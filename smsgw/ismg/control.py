@@ -2,13 +2,14 @@
 
 ::
 
-    GET  /v1/submits?account=&dest=&limit=   {"submits": [...]}
+    GET  /v1/submits?account=&dest=&limit=&mask=   {"submits": [...]}
     POST /v1/mo       {"account", "from", "to", "content", "protocol"}  -> 202
     GET  /v1/policy   the current policy
     PUT  /v1/policy   merge a (partial) policy document, answer the new one
     GET  /v1/stats    counters
     GET  /v1/vendors  the HTTP vendors played: balances, pending reports and MOs
     GET  /healthz     {"ok": true}
+    GET  /console/    the web console (:mod:`smsgw.web.console`), HTML
     GET  /openapi.json  this list as OpenAPI 3.1
 
 The resources only translate JSON to calls on an
@@ -27,6 +28,8 @@ from twisted.web.server import Request
 
 from smsgw.config.policy import Policy, PolicyError
 from smsgw.interfaces import ISimulatorControl
+from smsgw.sp.numbers import mask_msisdn
+from smsgw.web.console import ConsoleResource
 from smsgw.web.jsonapi import (
     JsonError,
     JsonResource,
@@ -63,7 +66,11 @@ class _Submits(JsonResource):
         self._sim = sim
 
     def json_GET(self, request: Request) -> dict[str, Any]:
-        """``{"submits": [...]}`` filtered by ``account`` and ``dest``, at most ``limit``."""
+        """``{"submits": [...]}`` filtered by ``account`` and ``dest``, at most ``limit``.
+
+        With ``mask=1`` the destination numbers are masked (``138****8000``),
+        as the web console shows them unless asked; ``mask=0`` or none: as sent.
+        """
         account = query_arg(request, "account") or None
         dest = query_arg(request, "dest") or None
         limit = query_int(
@@ -73,7 +80,13 @@ class _Submits(JsonResource):
             minimum=1,
             maximum=MAX_SUBMITS_LIMIT,
         )
-        return {"submits": self._sim.submits(account, dest, limit)}
+        mask = query_arg(request, "mask") or "0"
+        if mask not in ("0", "1"):
+            raise JsonError(400, "bad_field", "'mask': expected 0 or 1", field="mask")
+        submits = self._sim.submits(account, dest, limit)
+        if mask == "1":
+            submits = [{**s, "dest": [mask_msisdn(d) for d in s["dest"]]} for s in submits]
+        return {"submits": submits}
 
 
 class _Mo(JsonResource):
@@ -110,6 +123,11 @@ class _Mo(JsonResource):
                 self._sim.inject_mo, account, sender, to, content, protocol or None
             )
         except KeyError:
+            if account is None:
+                # Found by "to": no account's service code (src_prefix) starts it, no route.
+                raise JsonError(
+                    404, "unknown_account", f"no SP takes MOs to {to!r}", field="to"
+                ) from None
             raise JsonError(
                 404, "unknown_account", f"no account {account!r}", field="account"
             ) from None
@@ -209,4 +227,5 @@ def control_resource(sim: ISimulatorControl) -> Resource:
     root.putChild(b"v1", v1)
     root.putChild(b"openapi.json", OpenApiResource(simulator_openapi()))
     root.putChild(b"healthz", _Health())
+    root.putChild(b"console", ConsoleResource("ismg"))
     return root

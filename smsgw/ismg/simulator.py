@@ -130,6 +130,10 @@ class Simulator:
             lambda: defaultdict(int)
         )
         self.totals: dict[str, int] = defaultdict(int)
+        #: (account id, protocol) → that account's counters on that protocol.
+        self.by_protocol: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
         self.faces: dict[str, Face] = {}
         #: ISMG-to-ISMG forwarding (:class:`smsgw.ismg.forward.Forwarder`), if set up.
         self.forwarder: Any = None
@@ -199,7 +203,7 @@ class Simulator:
         self._mo_reference = (self._mo_reference + 1) & 0xFF
         segments = split_text(content, fmt, self._mo_reference)
         pdus = face.mo_pdus(account, sender, to, segments)
-        self._count(account, "mos")
+        self._count(account, "mos", protocol=face.protocol)
         self.daily[beijing_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
             self.deliver(account, face, pdu)
@@ -250,6 +254,7 @@ class Simulator:
         return {"vendors": self.vendors.stats() if self.vendors is not None else {}}
 
     def stats(self) -> dict[str, Any]:
+        """The counters: totals, and per account (and per protocol within an account)."""
         return {
             "sessions": sum(len(a.sessions) for a in self.accounts.values()),
             "reports_pending": len(self.pending_reports),
@@ -261,23 +266,42 @@ class Simulator:
                     "sessions": len(a.sessions),
                     "outbox": sum(len(q) for q in a.outbox.values()),
                     **a.counters,
+                    "protocols": self._protocol_stats(a),
                 }
                 for a in self.accounts.values()
             },
         }
 
+    def _protocol_stats(self, account: Account) -> dict[str, dict[str, int]]:
+        """*account*'s counters per protocol, with its bound sessions on each face."""
+        out: dict[str, dict[str, int]] = {}
+        for name, face in self.faces.items():
+            sessions = len(face.live_sessions(account))
+            if sessions:
+                out[name] = {"sessions": sessions}
+        for (account_id, protocol), counters in self.by_protocol.items():
+            if account_id == account.id:
+                out.setdefault(protocol, {"sessions": 0}).update(counters)
+        return dict(sorted(out.items()))
+
     # -- MT ------------------------------------------------------------
 
-    def _count(self, account: Account, name: str, n: int = 1) -> None:
+    def _count(self, account: Account, name: str, n: int = 1, *, protocol: str = "") -> None:
         account.counters[name] += n
         self.totals[name] += n
+        if protocol:
+            self.by_protocol[account.id, protocol][name] += n
 
-    def count(self, account: Account | None, name: str, n: int = 1) -> None:
-        """Add *n* to *account*'s counter *name* and to the totals (only those without one)."""
+    def count(self, account: Account | None, name: str, n: int = 1, *, protocol: str = "") -> None:
+        """Add *n* to *account*'s counter *name* and to the totals (only those without one).
+
+        :param protocol: also count it under this protocol of *account*
+            (``cmpp2``, ``sgip``, ``http:NAME``...); ``""`` for none.
+        """
         if account is None:
             self.totals[name] += n
         else:
-            self._count(account, name, n)
+            self._count(account, name, n, protocol=protocol)
 
     def policy_throttled(self) -> bool:
         """Take one request from the ``throttle_tps`` fault's budget: True when none is left."""
@@ -315,21 +339,21 @@ class Simulator:
         elif account.bucket is not None and not account.bucket.try_take():
             refusal = Refusal.THROTTLED
         elif (trigger := self.trigger_for(account, mt.dests)) is not None:
-            self._count(account, "triggered")
+            self._count(account, "triggered", protocol=mt.protocol)
             if trigger.throttle:
                 refusal = Refusal.THROTTLED
             elif trigger.result:
-                self._count(account, "submits_refused")
+                self._count(account, "submits_refused", protocol=mt.protocol)
                 return Refusal.FORCED, trigger.result
         elif self._throttle is not None and not self._throttle.try_take():
             refusal = Refusal.THROTTLED
         elif self.policy.faults.submit_result:
-            self._count(account, "submits_refused")
+            self._count(account, "submits_refused", protocol=mt.protocol)
             return Refusal.FORCED, self.policy.faults.submit_result
         if refusal is Refusal.THROTTLED:
-            self._count(account, "throttled")
+            self._count(account, "throttled", protocol=mt.protocol)
         if refusal is not None:
-            self._count(account, "submits_refused")
+            self._count(account, "submits_refused", protocol=mt.protocol)
             return refusal, 0
         return None
 
@@ -358,9 +382,8 @@ class Simulator:
         :param session: the link it came on, which a ``close`` trigger closes.
         :returns: the response, a Deferred of it, or ``None`` for no answer.
         """
-        trigger = self.trigger_for(account, mt.dests) if mt is not None else None
-        if trigger is not None:
-            return self._triggered_response(account, trigger, response, session)
+        if mt is not None and (trigger := self.trigger_for(account, mt.dests)) is not None:
+            return self._triggered_response(account, trigger, response, mt.protocol, session)
         faults = self.policy.faults
         if faults.drop_response_ratio and self.rng.random() < faults.drop_response_ratio:
             self._count(account, "responses_dropped")
@@ -370,16 +393,21 @@ class Simulator:
         return response
 
     def _triggered_response(
-        self, account: Account, trigger: Trigger, response: object, session: Session | None
+        self,
+        account: Account,
+        trigger: Trigger,
+        response: object,
+        protocol: str,
+        session: Session | None,
     ) -> object | Deferred[Any] | None:
         if trigger.close:
-            self._count(account, "links_closed")
+            self._count(account, "links_closed", protocol=protocol)
             if session is not None and session.transport is not None:
                 self.log.info("trigger: closing {peer} instead of answering", peer=session.peer)
                 session.transport.loseConnection()
             return None
         if trigger.no_response:
-            self._count(account, "responses_dropped")
+            self._count(account, "responses_dropped", protocol=protocol)
             return None
         if trigger.response_delay_s:
             return deferLater(self.clock, trigger.response_delay_s, lambda: response)
@@ -390,7 +418,7 @@ class Simulator:
         now = self.clock.seconds()
         # Rendered to JSON only when the control API asks (see submits()).
         self.submit_log.append((account.id, now, mt))
-        self._count(account, "submits")
+        self._count(account, "submits", protocol=mt.protocol)
         n = len(mt.dests)
         day = beijing_day(now)
         service = mt.service_id.encode("ascii", "replace")
@@ -427,7 +455,7 @@ class Simulator:
         """Send ``mt.dests[index]``'s report after a delay; *trigger* may fix both or forbid it."""
         reports = self.policy.reports
         if trigger is not None and trigger.no_report:
-            self._count(account, "reports_withheld")
+            self._count(account, "reports_withheld", protocol=face.protocol)
             return
         if trigger is not None and trigger.stat is not None:
             stat = trigger.stat
@@ -450,7 +478,7 @@ class Simulator:
                 counters["mt_scs" if ok else "mt_fl"] += 1
             if ok and mt.report_failures_only:
                 return
-            self._count(account, "reports")
+            self._count(account, "reports", protocol=face.protocol)
             self.deliver(account, face, face.report_pdu(account, mt, index, stat, submitted, now))
 
         self.pending_reports[key] = self.clock.callLater(delay, send)
@@ -499,7 +527,7 @@ class Simulator:
         d.addCallbacks(
             self._delivered,
             self._deliver_failed,
-            callbackArgs=(account, pdu),
+            callbackArgs=(account, face, pdu),
             errbackArgs=(account, face, pdu),
         )
 
@@ -508,17 +536,17 @@ class Simulator:
                       account=account.id, why=failure.getErrorMessage())  # fmt: skip
         self.clock.callLater(REDELIVER_S, self.flush, account, face)
 
-    def _delivered(self, resp: Any, account: Account, pdu: Any) -> None:
+    def _delivered(self, resp: Any, account: Account, face: Face, pdu: Any) -> None:
         status = getattr(resp, "result", getattr(resp, "status", 0))
         is_mo = _is_mo(pdu)
         day = self.daily[beijing_day(self.clock.seconds()), b""]
         if status != 0:
-            self._count(account, "deliver_refused")
+            self._count(account, "deliver_refused", protocol=face.protocol)
             if is_mo:
                 day["mo_wt"] -= 1
                 day["mo_fl"] += 1
             return
-        self._count(account, "delivered")
+        self._count(account, "delivered", protocol=face.protocol)
         if is_mo:
             day["mo_wt"] -= 1
             day["mo_scs"] += 1
@@ -526,7 +554,7 @@ class Simulator:
     def _deliver_failed(self, failure: Failure, account: Account, face: Face, pdu: Any) -> None:
         # Not answered (timeout after N attempts, or the link went away):
         # keep it for the next live session.
-        self._count(account, "deliver_retries")
+        self._count(account, "deliver_retries", protocol=face.protocol)
         outbox = account.outbox.setdefault(face.protocol, deque(maxlen=OUTBOX_SIZE))
         outbox.append(pdu)
         if len(outbox) == 1:

@@ -109,21 +109,22 @@ class SimulatorHooks:
     def check(self, vendor: str, account: str, numbers: tuple[str, ...]) -> Situation | int | None:
         sim = self.sim
         acct = sim.accounts[account]
+        protocol = PROTOCOL_PREFIX + vendor
         self.trigger = trigger = sim.trigger_for(acct, numbers)
         if trigger is not None:
-            sim.count(acct, "triggered")
+            sim.count(acct, "triggered", protocol=protocol)
             if trigger.throttle:
-                sim.count(acct, "throttled")
+                sim.count(acct, "throttled", protocol=protocol)
             if trigger.refuses:
-                sim.count(acct, "submits_refused")
+                sim.count(acct, "submits_refused", protocol=protocol)
             return Situation.TOO_FAST if trigger.throttle else (trigger.result or None)
         if sim.policy_throttled():
-            sim.count(acct, "throttled")
-            sim.count(acct, "submits_refused")
+            sim.count(acct, "throttled", protocol=protocol)
+            sim.count(acct, "submits_refused", protocol=protocol)
             return Situation.TOO_FAST
         forced = sim.policy.faults.submit_result
         if forced:
-            sim.count(acct, "submits_refused")
+            sim.count(acct, "submits_refused", protocol=protocol)
             return forced
         return None
 
@@ -141,7 +142,7 @@ class SimulatorHooks:
             report=report,
         )
         sim.submit_log.append((account, sim.clock.seconds(), mt))
-        sim.count(sim.accounts[account], "submits")
+        sim.count(sim.accounts[account], "submits", protocol=mt.protocol)
         trigger = sim.policy.trigger_for(account, number)
         if trigger is not None and trigger.mo_reply is not None:
             sim.clock.callLater(trigger.mo_delay_s, self._mo_reply, vendor, account, number,
@@ -160,7 +161,7 @@ class SimulatorHooks:
         reports = sim.policy.reports
         trigger = sim.policy.trigger_for(account, number)
         if trigger is not None and trigger.no_report:
-            sim.count(sim.accounts[account], "reports_withheld")
+            sim.count(sim.accounts[account], "reports_withheld", protocol=PROTOCOL_PREFIX + vendor)
             return None
         if trigger is not None and trigger.stat is not None:
             stat = trigger.stat
@@ -173,7 +174,7 @@ class SimulatorHooks:
         return ReportChoice(stat == "DELIVRD", stat, delay)
 
     def reported(self, vendor: str, account: str, delivered: bool) -> None:
-        self.sim.count(self.sim.accounts[account], "reports")
+        self.sim.count(self.sim.accounts[account], "reports", protocol=PROTOCOL_PREFIX + vendor)
 
 
 class VendorHub:
@@ -226,7 +227,9 @@ class VendorHub:
         :raises ValueError: when the vendor has no MOs.
         """
         delivery = vendor.inject_mo(account, sender, content, to)
-        self.sim.count(self.sim.accounts[account], "mos")
+        self.sim.count(
+            self.sim.accounts[account], "mos", protocol=PROTOCOL_PREFIX + vendor.desc.name
+        )
         return {
             "protocol": PROTOCOL_PREFIX + vendor.desc.name,
             "segments": 1,

@@ -181,7 +181,10 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
     token = control_token(config)
     if token:
         resource = BearerAuthenticated(
-            resource, [token.encode("utf-8")], open_paths=(b"healthz", b"openapi.json")
+            # The console's page and script hold no data; its API calls send the token.
+            resource,
+            [token.encode("utf-8")],
+            open_paths=(b"healthz", b"openapi.json", b"console"),
         )
     site = Site(resource, logFormatter=access_log_line)
     site.noisy = False

@@ -399,6 +399,22 @@ def sp_openapi() -> dict[str, Any]:
     }
 
 
+def _file(summary: str, media: str) -> dict[str, Any]:
+    """A GET answering a static file of *media* type (the web console's)."""
+    ok = {"description": summary, "content": {media: {"schema": _STR}}}
+    return {"get": _op(summary + " (no token needed)", {"200": ok})}
+
+
+_CONSOLE_PATHS = {
+    "/console": {
+        "get": _op("redirects to /console/", {"302": {"description": "to /console/"}}),
+    },
+    "/console/": _file("the web console's page", "text/html"),
+    "/console/console.js": _file("the web console's script", "text/javascript"),
+    "/console/console.css": _file("the web console's style", "text/css"),
+}
+
+
 def simulator_openapi() -> dict[str, Any]:
     """The simulator's control API (:mod:`smsgw.ismg.control`) as an OpenAPI 3.1 document."""
     submit = _object(
@@ -484,6 +500,7 @@ def simulator_openapi() -> dict[str, Any]:
                         _query("account", "only this account's", _STR),
                         _query("dest", "only to this number", _STR),
                         _query("limit", "most SUBMITs", {"type": "integer", "minimum": 1}),
+                        _query("mask", "1: destination numbers masked", {"enum": ["0", "1"]}),
                     ],
                 )
             },
@@ -535,6 +552,7 @@ def simulator_openapi() -> dict[str, Any]:
             "/openapi.json": {
                 "get": _op("this document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})
             },
+            **_CONSOLE_PATHS,
         },
         "components": {"schemas": {"Error": _ERROR}},
     }

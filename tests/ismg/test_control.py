@@ -123,6 +123,18 @@ class SubmitsTests(_ControlTestCase):
         self.assertEqual((response.status, response.json()), (200, {"submits": [SUBMIT]}))
         self.assertEqual(self.sim.submit_calls, [(None, None, 1000)])
 
+    def test_mask(self) -> None:
+        """mask=1 masks the destination numbers and nothing else; mask=0 leaves them."""
+        masked = self.client.request("GET", "/v1/submits?mask=1").json()["submits"]
+        self.assertEqual(masked, [{**SUBMIT, "dest": ["138****8000"]}])
+        plain = self.client.request("GET", "/v1/submits?mask=0").json()["submits"]
+        self.assertEqual(plain, [SUBMIT])
+
+    def test_bad_mask(self) -> None:
+        """A mask other than 0 or 1 is a 400 naming the field."""
+        response = self.client.request("GET", "/v1/submits?mask=yes")
+        self.assertEqual((response.status, response.json()["field"]), (400, "mask"))
+
     def test_filters(self) -> None:
         """account, dest and limit are passed on."""
         self.client.request("GET", "/v1/submits?account=901234&dest=%2B8613800138000&limit=5")
@@ -186,6 +198,14 @@ class MoTests(_ControlTestCase):
         """A KeyError from the simulator is a 404 naming account."""
         self.sim.answer_mo = lambda: fail(KeyError("nobody"))
         self.assert_error(self.post(MO), 404, "unknown_account", "account")
+
+    def test_no_account_for_service_code(self) -> None:
+        """Without an account, no SP for the service code is a 404 naming "to"."""
+        self.sim.answer_mo = lambda: fail(KeyError("1065901234"))
+        mo = {key: value for key, value in MO.items() if key != "account"}
+        response = self.post(mo)
+        self.assert_error(response, 404, "unknown_account", "to")
+        self.assertIn("'1065901234'", response.json()["message"])
 
     def test_unknown_account_raised(self) -> None:
         """A KeyError raised at once is a 404 too."""

@@ -510,6 +510,37 @@ class MoTests(_SimulatorTestCase):
         self.assertRaises(ValueError, self.sim.inject_mo, SP_ID, DEST, SRC, "")
 
 
+class ProtocolCounterTests(_SimulatorTestCase):
+    """``stats()`` counts per account and, within it, per protocol."""
+
+    def test_per_protocol(self) -> None:
+        """SUBMITs, reports, MOs and DELIVER answers count under the protocol they used."""
+        link = self.logged_in()
+        self.submit(link)
+        self.advance(10)
+        self.successResultOf(self.sim.inject_mo(SP_ID, DEST, SRC, "TD"))
+        self.flush()
+        accounts = self.sim.stats()["accounts"]
+        self.assertEqual(
+            accounts[SP_ID]["protocols"],
+            {"cmpp2": {"sessions": 1, "submits": 1, "reports": 1, "mos": 1, "delivered": 2}},
+        )
+        self.assertEqual(accounts[OTHER_ID]["protocols"], {})
+
+    def test_refused_and_sessions_gone(self) -> None:
+        """A throttled SUBMIT counts under its protocol; the counts stay once the link is gone."""
+        self.sim.set_policy(Policy(faults=FaultPolicy(throttle_tps=1)))
+        link = self.logged_in()
+        self.submit(link, _submit(report=False))
+        self.submit(link, _submit(report=False))
+        link.client.transport.loseConnection()  # type: ignore[union-attr]
+        self.flush()
+        [counters] = self.sim.stats()["accounts"][SP_ID]["protocols"].values()
+        self.assertEqual(
+            counters, {"sessions": 0, "submits": 1, "throttled": 1, "submits_refused": 1}
+        )
+
+
 class QueryCancelTests(_SimulatorTestCase):
     """CMPP_QUERY counters and CMPP_CANCEL (seed 002 §8.4.4, §8.4.6)."""
 

@@ -166,6 +166,8 @@ class HooksTests(HubCase):
         self.assertEqual(self.sim.submits("acct", B, 10), [second])
         stats = self.sim.stats()
         self.assertEqual((stats["submits"], stats["accounts"]["acct"]["submits"]), (2, 2))
+        protocols = stats["accounts"]["acct"]["protocols"]
+        self.assertEqual(protocols["http:batchsm"]["submits"], 2)
 
     def test_control_api_submits(self) -> None:
         """GET /v1/submits shows vendor traffic."""
