@@ -59,6 +59,9 @@ def _read_http(table: Table) -> HttpConfig:
     config = HttpConfig(
         listen=table.string("listen", DEFAULT_HTTP, empty=False),
         compat_listen=table.optional_string("compat_listen"),
+        max_connections=table.integer("max_connections", 1024, 1),
+        max_connections_per_ip=table.integer("max_connections_per_ip", 256, 1),
+        idle_timeout_s=table.optional_positive("idle_timeout_s") or 60.0,
     )
     table.done()
     return config

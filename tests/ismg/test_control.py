@@ -453,7 +453,7 @@ class ControlTokenTests(SynchronousTestCase):
         self.patch(os, "environ", {})
         config = parse_config('[simulator]\ncontrol_token = "t0ken"\n')
         top = makeService({"role": "ismg-sim", "loaded": config}, MemoryReactorClock())
-        site = top.getServiceNamed("control").factory
+        site = top.getServiceNamed("control").factory.wrappedFactory
         client = StubJsonClient(self, site.resource)
         self.assertEqual(client.request("GET", "/v1/stats").status, 401)
         self.assertEqual(client.request("GET", "/healthz").status, 200)
