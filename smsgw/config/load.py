@@ -202,6 +202,12 @@ def _read_simulator(table: Table) -> SimulatorConfig:
     except PolicyError as error:
         key = join_key("policy", error.field) if error.field else "policy"
         raise table.error(key, error.message) from None
+    known = {account.id for account in accounts}
+    for index, trigger in enumerate(policy.triggers):
+        if known and trigger.account is not None and trigger.account not in known:
+            raise table.error(
+                f"policy.triggers[{index}].account", "no [[simulator.account]] has this id"
+            )
     table.done()
     return SimulatorConfig(
         listeners=listeners,

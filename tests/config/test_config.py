@@ -438,6 +438,17 @@ class FileErrorTests(_FileTestCase):
             "[simulator.policy.faults]\nsubmit_result = 1.0\n": (
                 "simulator.policy.faults.submit_result"
             ),
+            '[[simulator.policy.triggers]]\nmatch = "*1"\nstat = "BAD"\n': (
+                "simulator.policy.triggers[0].stat"
+            ),
+            "[[simulator.policy.triggers]]\nmatch = 1\n": "simulator.policy.triggers[0].match",
+            '[[simulator.policy.triggers]]\nmatch = "*1"\nresult = 8\nno_report = true\n': (
+                "simulator.policy.triggers[0].no_report"
+            ),
+            '[[simulator.account]]\nid = "a"\nsecret = "b"\n'
+            '[[simulator.policy.triggers]]\nmatch = "*1"\naccount = "z"\n': (
+                "simulator.policy.triggers[0].account"
+            ),
             "gns = 1\n": "gns",
             "http = 1\n": "http",
         }
