@@ -253,16 +253,31 @@
   // -- the loop ---------------------------------------------------------------
 
   let timer = null;
+  let polling = false;
+  let again = false;
 
+  // One poll at a time: asked during one (a new token, "show numbers"), it runs right after.
   async function poll() {
+    if (polling) {
+      again = true;
+      return;
+    }
     clearTimeout(timer);
+    polling = true;
     try {
       await (role === "gns" ? pollGns() : pollIsmg());
       setStatus(`Live: updated ${new Date().toLocaleTimeString()}`, false);
     } catch (error) {
       setStatus(describe(error), true);
+    } finally {
+      polling = false;
     }
-    timer = setTimeout(poll, POLL_MS);
+    if (again) {
+      again = false;
+      poll();
+    } else {
+      timer = setTimeout(poll, POLL_MS);
+    }
   }
 
   function useToken(event) {
