@@ -18,6 +18,8 @@ usage: smsgw send [--url URL] (--to NUMBER... | --file PATH) (--content TEXT | -
        smsgw bench --http [--count N] [--batch B] [--concurrency C] [options]
        smsgw bench --durability [--count N] [--scenario sp|sim|both] [options]
        smsgw bench --vendor NAME [--count N] [--batch B] [options]
+       smsgw bench --floor [--count N] [--window W] [--reports]
+       smsgw bench --soak SECONDS [--share 0.7] [--drop 0.01] [--disconnect-every 50000]
        smsgw bench codec [--pure] [N]
        smsgw balance [--channel NAME] [--url URL] [--json]
        smsgw --version
@@ -29,6 +31,8 @@ commands:
   bench --durability   kill -9 the sp and the simulator mid-send; nothing accepted is lost
                        (smsgw bench --durability --help)
   bench --vendor NAME  the same through an HTTP channel to the ismg-sim playing vendor NAME
+  bench --soak SECONDS a steady run with reports and faults, a line a minute, memory watched
+  bench --floor        the bare floor: an asyncio + struct CMPP client and server, to compare with
   bench codec          codec encode/decode rates next to a bare struct loop
   balance              each channel's balance, as a running gateway knows it
                        (smsgw balance --help)
@@ -42,6 +46,15 @@ def _bench(args: list[str]) -> int:
         from smsgw.bench import codec
 
         return codec.main(args[1:])
+    if "--soak" in args:
+        from smsgw.bench import soak
+
+        at = args.index("--soak")
+        return soak.main(args[at + 1 :] + args[:at])
+    if "--floor" in args:
+        from smsgw.bench import floor
+
+        return floor.main([a for a in args if a != "--floor"])
     if "--durability" in args:
         from smsgw.bench import durability
 

@@ -245,7 +245,8 @@ def pdu_strategy(layout: Layout) -> st.SearchStrategy[Any]:
 
 def sequence_strategy(header: HeaderSpec) -> st.SearchStrategy[Any]:
     """Sequence ids for *header*: an ``int``, or a tuple when it spans several fields."""
-    codes = header.code.lstrip("<>!=@")
+    # The header's first fields may be PDU attributes (SMPP's command_status).
+    codes = header.code.lstrip("<>!=@")[len(header.attributes) :]
     if len(codes) == 1:
         return _int_range(codes)
     return st.tuples(*(_int_range(c) for c in codes))

@@ -103,7 +103,7 @@ def shown_keys(document: dict[str, Any], prefix: str = "") -> Iterator[str]:
                 yield from shown_keys(item, key + ".")
         if key == "upstream.url" or (prefix == "upstream." and name == "url"):
             for url in items:
-                yield from (prefix + query for query, _ in parse_qsl(urlsplit(url).query))
+                yield from (prefix + query for query, _ in parse_qsl(urlsplit(url).query, True))
 
 
 class ExampleKeyTests(SynchronousTestCase):

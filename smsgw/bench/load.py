@@ -88,8 +88,12 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.
     raise SystemExit("smsgw bench: the simulator did not start listening")
 
 
-def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess.Popen[bytes], str]:
+def start_simulator(
+    config_dir: str, protocol: str = "cmpp", policy: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``twist smsgw --role=ismg-sim`` serving *protocol* on free loopback ports.
+
+    :param policy: TOML tables added to the configuration (``[simulator.policy.faults]``…).
 
     :returns: the process and the upstream URL of its bench account.  For
         SGIP the account's ``sgip_callback`` is a free port that the URL's
@@ -97,7 +101,12 @@ def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess
         come that way, sgip12.md §2).
     """
     port, control = _free_port(), _free_port()
-    account = '[[simulator.account]]\nid = "900001"\nsecret = "bench"\nmax_sessions = 100000\n'
+    # Every bench link comes from 127.0.0.1, and --hold logs 100 in at a time: the caps on
+    # links not logged in yet (32 per address by default) would refuse most of them.
+    account = (
+        "[simulator]\nmax_unauthenticated = 100000\nmax_unauthenticated_per_ip = 100000\n"
+        '[[simulator.account]]\nid = "900001"\nsecret = "bench"\nmax_sessions = 100000\n'
+    )
     query = ""
     if protocol == "sgip":
         callback = _free_port()
@@ -105,7 +114,7 @@ def start_simulator(config_dir: str, protocol: str = "cmpp") -> tuple[subprocess
         query = f"?listen=tcp:{callback}:interface=127.0.0.1&node_id={_SGIP_NODE_ID}"
     config = os.path.join(config_dir, "bench-sim.toml")
     with open(config, "w") as f:
-        f.write(account)
+        f.write(account + policy)
     cmd = [
         sys.executable, "-m", "twisted", "smsgw", "--role=ismg-sim", f"--config={config}",
         f"--{protocol}=tcp:{port}:interface=127.0.0.1",
@@ -351,6 +360,21 @@ def hold(opts: Options, target: str, sim_pid: int | None) -> dict[str, Any]:
     }
 
 
+def raise_fd_limit(wanted: int) -> tuple[int, int]:
+    """Raise this process's soft open-file limit to *wanted* (at most the hard limit).
+
+    :returns: the soft limit before and after.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return soft, target
+    return soft, soft
+
+
 def main(argv: list[str]) -> int:
     if "--http" in argv or any(a == "--vendor" or a.startswith("--vendor=") for a in argv):
         from smsgw.bench import http
@@ -364,6 +388,11 @@ def main(argv: list[str]) -> int:
         return 2
     proc = None
     target = opts["target"]
+    if opts["hold"]:
+        # Each held session is a descriptor here and one in the simulator, which inherits
+        # this process's limit: raise the soft limit as far as the hard one allows.
+        limits = raise_fd_limit(opts["hold"] + 256)
+        print(f"smsgw bench: open-file limit {limits[0]} -> {limits[1]}", file=sys.stderr)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if target is None:

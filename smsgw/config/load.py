@@ -59,6 +59,9 @@ def _read_http(table: Table) -> HttpConfig:
     config = HttpConfig(
         listen=table.string("listen", DEFAULT_HTTP, empty=False),
         compat_listen=table.optional_string("compat_listen"),
+        max_connections=table.integer("max_connections", 1024, 1),
+        max_connections_per_ip=table.integer("max_connections_per_ip", 256, 1),
+        idle_timeout_s=table.optional_positive("idle_timeout_s") or 60.0,
     )
     table.done()
     return config
@@ -199,6 +202,12 @@ def _read_simulator(table: Table) -> SimulatorConfig:
     except PolicyError as error:
         key = join_key("policy", error.field) if error.field else "policy"
         raise table.error(key, error.message) from None
+    known = {account.id for account in accounts}
+    for index, trigger in enumerate(policy.triggers):
+        if known and trigger.account is not None and trigger.account not in known:
+            raise table.error(
+                f"policy.triggers[{index}].account", "no [[simulator.account]] has this id"
+            )
     table.done()
     return SimulatorConfig(
         listeners=listeners,

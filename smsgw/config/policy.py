@@ -1,4 +1,4 @@
-"""The simulator's behaviour, as configured: delivery-report policy and fault injection.
+"""The simulator's behaviour, as configured: delivery-report policy, fault injection, triggers.
 
 It lives with the configuration because the ``[simulator.policy]`` table is
 read into it when the file loads; the simulator (:mod:`smsgw.ismg`) draws
@@ -12,21 +12,46 @@ from the JSON document of the control API's ``PUT /v1/policy`` or from the
                  "rules": [{"prefix": "1390000", "stat": "UNDELIV"}]},
      "faults": {"response_delay_s": 0, "drop_response_ratio": 0,
                 "throttle_tps": null, "disconnect_after_pdus": null,
-                "submit_result": 0}}
+                "submit_result": 0},
+     "triggers": [{"match": "*0002", "stat": "UNDELIV", "report_delay_s": 5}]}
 
 Every validation error is a :class:`PolicyError` naming the field by its path
-in that document, e.g. ``reports.states.DELIVRD`` or ``reports.rules[0].stat``.
+in that document, e.g. ``reports.states.DELIVRD`` or ``triggers[0].stat``.
+The triggers (deterministic behaviour by destination number) are described
+in :mod:`smsgw.config.triggers`.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
+
+from smsgw.config.policyfields import (
+    DIGITS,
+    MAX_REPORT_DELAY_S,
+    MAX_RESPONSE_DELAY_S,
+    STAT_LENGTH,
+    PolicyError,
+    check_stat,
+    is_number,
+    json_object,
+    national_number,
+    number_range,
+    to_float,
+    to_optional_float,
+    valid_float,
+)
+from smsgw.config.triggers import (
+    Trigger,
+    convert_triggers,
+    first_trigger,
+    parse_triggers,
+    triggers_json,
+)
 
 __all__ = [
     "MAX_REPORT_DELAY_S",
@@ -40,130 +65,9 @@ __all__ = [
     "national_number",
 ]
 
-STAT_LENGTH = 7
-"""Length of a report's ``Stat`` (CMPP 2.0 7.4.5.3, an Octet String of 7)."""
-
-MAX_REPORT_DELAY_S = 172800.0
-"""Longest report delay accepted: 48 hours, the usual validity period."""
-
-MAX_RESPONSE_DELAY_S = 600.0
-"""Longest SUBMIT_RESP delay accepted."""
-
 _NORMALISED_TOLERANCE = 1e-9
 """Shares adding up to 1 within this are kept as given, so that normalising
 is idempotent and :meth:`Policy.to_json` round-trips exactly."""
-
-_DIGITS = re.compile(r"[0-9]+")
-_MOBILE = re.compile(r"1[0-9]{10}")
-
-
-class PolicyError(ValueError):
-    """A policy document or value is invalid.
-
-    :ivar message: what is wrong, without the field name.
-    :ivar field: the field's path in the JSON document (``reports.delay_s``,
-        ``reports.rules[0].stat``), or ``None`` for the document itself.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.message = message
-        self.field = field
-
-    def within(self, prefix: str) -> PolicyError:
-        """The same error with *prefix* (a parent path) before its field."""
-        return PolicyError(self.message, _join(prefix, self.field))
-
-
-def _join(prefix: str, field: str | None) -> str:
-    if not field:
-        return prefix
-    if field.startswith("["):
-        return prefix + field
-    return f"{prefix}.{field}"
-
-
-def national_number(dest: str) -> str:
-    """*dest* without a leading ``+86`` or ``86`` when the rest is a mobile number.
-
-    A Chinese mobile number has 11 digits and starts with 1; anything else
-    (service numbers, foreign numbers) is returned unchanged.
-    """
-    for country_code in ("+86", "86"):
-        rest = dest[len(country_code) :]
-        if dest.startswith(country_code) and _MOBILE.fullmatch(rest):
-            return rest
-    return dest
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _float(value: object, field: str) -> float:
-    """*value* as a finite float, or :class:`PolicyError` naming *field*."""
-    if not _is_number(value):
-        raise PolicyError("expected a number", field)
-    result = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(result):
-        raise PolicyError("expected a finite number", field)
-    return result
-
-
-def _to_float(value: object) -> object:
-    """attrs converter: ints to float; anything else is left to the validator."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _to_optional_float(value: object) -> object:
-    return None if value is None else _to_float(value)
-
-
-def _check_stat(value: object, field: str) -> None:
-    if not (
-        isinstance(value, str)
-        and len(value) == STAT_LENGTH
-        and value.isascii()
-        and value.isprintable()
-    ):
-        raise PolicyError(
-            f"expected a Stat of exactly {STAT_LENGTH} printable ASCII characters", field
-        )
-
-
-def _range(
-    minimum: float,
-    maximum: float | None,
-    *,
-    integer: bool = False,
-    exclusive_minimum: bool = False,
-    optional: bool = False,
-) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    """An attrs validator: a number (or an integer) in the given range."""
-    kind = "an integer" if integer else "a number"
-    if maximum is None:
-        bounds = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
-    else:
-        bounds = f"from {minimum:g} to {maximum:g}"
-    expected = f"{kind} {bounds}" + (" or null" if optional else "")
-
-    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None and optional:
-            return
-        ok = (
-            isinstance(value, int) and not isinstance(value, bool)
-            if integer
-            else _is_number(value) and math.isfinite(value)
-        )
-        if ok:
-            ok = value > minimum if exclusive_minimum else value >= minimum
-            ok = ok and (maximum is None or value <= maximum)
-        if not ok:
-            raise PolicyError(f"expected {expected}, got {value!r}", attribute.name)
-
-    return validate
 
 
 @attrs.frozen
@@ -180,12 +84,12 @@ class PrefixRule:
 
     @prefix.validator
     def _validate_prefix(self, attribute: attrs.Attribute[str], value: object) -> None:
-        if not (isinstance(value, str) and _DIGITS.fullmatch(value)):
+        if not (isinstance(value, str) and DIGITS.fullmatch(value)):
             raise PolicyError("expected a non-empty string of digits", "prefix")
 
     @stat.validator
     def _validate_stat(self, attribute: attrs.Attribute[str], value: object) -> None:
-        _check_stat(value, "stat")
+        check_stat(value, "stat")
 
 
 def _convert_states(
@@ -197,11 +101,11 @@ def _convert_states(
     result: list[tuple[str, float]] = []
     for stat, share in pairs:
         field = f"states.{stat}"
-        _check_stat(stat, field)
+        check_stat(stat, field)
         if stat in seen:
             raise PolicyError("duplicate Stat", field)
         seen.add(stat)
-        number = _float(share, field)
+        number = valid_float(share, field)
         if number < 0:
             raise PolicyError(f"expected a share >= 0, got {share!r}", field)
         result.append((stat, number))
@@ -222,9 +126,9 @@ def _convert_delay(value: Iterable[float]) -> tuple[float, float]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise PolicyError("expected [min, max] in seconds", "delay_s")
     items = list(value)
-    if len(items) != 2 or not all(_is_number(item) for item in items):
+    if len(items) != 2 or not all(is_number(item) for item in items):
         raise PolicyError("expected [min, max] in seconds", "delay_s")
-    low, high = (_float(item, "delay_s") for item in items)
+    low, high = (valid_float(item, "delay_s") for item in items)
     if not 0 <= low <= high <= MAX_REPORT_DELAY_S:
         raise PolicyError(
             f"expected 0 <= min <= max <= {MAX_REPORT_DELAY_S:g}, got [{low!r}, {high!r}]",
@@ -316,20 +220,20 @@ class FaultPolicy:
     """
 
     response_delay_s: float = attrs.field(
-        default=0.0, converter=_to_float, validator=_range(0, MAX_RESPONSE_DELAY_S)
+        default=0.0, converter=to_float, validator=number_range(0, MAX_RESPONSE_DELAY_S)
     )
     drop_response_ratio: float = attrs.field(
-        default=0.0, converter=_to_float, validator=_range(0, 1)
+        default=0.0, converter=to_float, validator=number_range(0, 1)
     )
     throttle_tps: float | None = attrs.field(
         default=None,
-        converter=_to_optional_float,
-        validator=_range(0, None, exclusive_minimum=True, optional=True),
+        converter=to_optional_float,
+        validator=number_range(0, None, exclusive_minimum=True, optional=True),
     )
     disconnect_after_pdus: int | None = attrs.field(
-        default=None, validator=_range(1, None, integer=True, optional=True)
+        default=None, validator=number_range(1, None, integer=True, optional=True)
     )
-    submit_result: int = attrs.field(default=0, validator=_range(0, 255, integer=True))
+    submit_result: int = attrs.field(default=0, validator=number_range(0, 255, integer=True))
 
     def draw_drop(self, rng: random.Random) -> bool:
         """Whether to drop this SUBMIT's response; uses *rng* only when the ratio > 0."""
@@ -341,27 +245,13 @@ _FAULT_KEYS = tuple(field.name for field in attrs.fields(FaultPolicy))
 _RULE_KEYS = ("prefix", "stat")
 
 
-def _object(data: object, field: str | None, allowed: Iterable[str]) -> Mapping[str, Any]:
-    """*data* as a JSON object with only *allowed* keys."""
-    if not isinstance(data, Mapping):
-        raise PolicyError("expected an object", field)
-    allowed = tuple(allowed)
-    for key in data:
-        if key not in allowed:
-            raise PolicyError(
-                f"unknown key (allowed: {', '.join(allowed)})",
-                _join(field, str(key)) if field else str(key),
-            )
-    return data
-
-
 def _parse_rules(data: object) -> tuple[PrefixRule, ...]:
     if not isinstance(data, list | tuple):
         raise PolicyError("expected an array of {prefix, stat} objects", "rules")
     rules = []
     for index, item in enumerate(data):
         field = f"rules[{index}]"
-        item = _object(item, field, _RULE_KEYS)
+        item = json_object(item, field, _RULE_KEYS)
         for key in _RULE_KEYS:
             if key not in item:
                 raise PolicyError("required", f"{field}.{key}")
@@ -373,7 +263,7 @@ def _parse_rules(data: object) -> tuple[PrefixRule, ...]:
 
 
 def _merge_reports(base: ReportPolicy, data: object) -> ReportPolicy:
-    data = _object(data, "reports", _REPORT_KEYS)
+    data = json_object(data, "reports", _REPORT_KEYS)
     changes: dict[str, Any] = {}
     try:
         if "states" in data:
@@ -392,7 +282,7 @@ def _merge_reports(base: ReportPolicy, data: object) -> ReportPolicy:
 
 
 def _merge_faults(base: FaultPolicy, data: object) -> FaultPolicy:
-    data = _object(data, "faults", _FAULT_KEYS)
+    data = json_object(data, "faults", _FAULT_KEYS)
     try:
         return attrs.evolve(base, **data)
     except PolicyError as error:
@@ -401,7 +291,11 @@ def _merge_faults(base: FaultPolicy, data: object) -> FaultPolicy:
 
 @attrs.frozen
 class Policy:
-    """The simulator's whole behaviour: report policy and faults."""
+    """The simulator's whole behaviour: report policy, faults and triggers.
+
+    :ivar triggers: deterministic behaviour by destination number
+        (:mod:`smsgw.config.triggers`), checked before *reports* and *faults*.
+    """
 
     reports: ReportPolicy = attrs.field(
         factory=ReportPolicy, validator=attrs.validators.instance_of(ReportPolicy)
@@ -409,6 +303,7 @@ class Policy:
     faults: FaultPolicy = attrs.field(
         factory=FaultPolicy, validator=attrs.validators.instance_of(FaultPolicy)
     )
+    triggers: tuple[Trigger, ...] = attrs.field(default=(), converter=convert_triggers)
 
     @classmethod
     def from_json(cls, data: object) -> Policy:
@@ -423,19 +318,28 @@ class Policy:
         """This policy with the sections and keys given in *data* replaced (PUT).
 
         Within a section only the keys given change; a key's value is replaced
-        whole (``reports.states`` and ``reports.rules`` are not merged item by
-        item).
+        whole (``reports.states``, ``reports.rules`` and ``triggers`` are not
+        merged item by item).
 
         :raises PolicyError: as :meth:`from_json`.
         """
-        data = _object(data, None, ("reports", "faults"))
+        data = json_object(data, None, ("reports", "faults", "triggers"))
         reports = self.reports
         faults = self.faults
+        triggers = self.triggers
         if "reports" in data:
             reports = _merge_reports(reports, data["reports"])
         if "faults" in data:
             faults = _merge_faults(faults, data["faults"])
-        return Policy(reports=reports, faults=faults)
+        if "triggers" in data:
+            triggers = parse_triggers(data["triggers"])
+        return Policy(reports=reports, faults=faults, triggers=triggers)
+
+    def trigger_for(self, account: str | None, dest: str) -> Trigger | None:
+        """The trigger deciding a message of *account* to *dest* (see :func:`first_trigger`)."""
+        if not self.triggers:
+            return None
+        return first_trigger(self.triggers, account, dest)
 
     def to_json(self) -> dict[str, Any]:
         """This policy as a JSON-able document that :meth:`from_json` reads back."""
@@ -447,4 +351,5 @@ class Policy:
                 "rules": [{"prefix": rule.prefix, "stat": rule.stat} for rule in reports.rules],
             },
             "faults": attrs.asdict(self.faults),
+            "triggers": triggers_json(self.triggers),
         }

@@ -52,10 +52,17 @@ class HttpConfig:
     :ivar listen: a Twisted server endpoint string.
     :ivar compat_listen: where the seed-001-compatible ``/mt`` ``/mo`` API
         listens (:mod:`smsgw.web.compat`); ``None``: off.
+    :ivar max_connections: connections each of these listeners holds open at
+        once; more are closed at once.
+    :ivar max_connections_per_ip: the same from one source address.
+    :ivar idle_timeout_s: seconds a silent connection stays open.
     """
 
     listen: str = DEFAULT_HTTP
     compat_listen: str | None = None
+    max_connections: int = 1024
+    max_connections_per_ip: int = 256
+    idle_timeout_s: float = 60.0
 
 
 @attrs.frozen
@@ -247,6 +254,10 @@ class UpstreamConfig:
     :ivar response_timeout_s: seconds to wait for a response.
     :ivar retries: attempts for an unanswered request.
     :ivar keepalive_s: idle seconds before an active test.
+    :ivar tls: links go over TLS (``tls=true``; an ``https://`` vendor always does).
+    :ivar tls_ca: a PEM file of the certificate authority to trust instead of
+        the system's (empty: the system's); the server's name is checked
+        against the host either way.
     :ivar path: the URL's path (an HTTP vendor's base path), "" for the others.
     :ivar extra: the protocol's own keys, typed: an instance of its spec's
         :attr:`~smsgw.protocols.registry.ProtocolSpec.extras` (every one has
@@ -269,6 +280,8 @@ class UpstreamConfig:
     response_timeout_s: float = 60.0
     retries: int = 3
     keepalive_s: float = 180.0
+    tls: bool = False
+    tls_ca: str = ""
     path: str = ""
     extra: Extras = attrs.field()
 
@@ -287,7 +300,7 @@ class UpstreamConfig:
         for key, _ in URL_SETTINGS:
             value = getattr(self, key)
             if value != _DEFAULTS[key]:
-                query.append((key, value if isinstance(value, str) else repr(value)))
+                query.append((key, _url_text(value)))
         query.extend(extras_query(self.extra))
         url = f"{self.scheme}://{quote(self.account, safe='')}:***@{host}:{self.port}{self.path}"
         return f"{url}?{urlencode(query)}" if query else url
@@ -341,6 +354,19 @@ def _url_positive(text: str) -> float:
     return value
 
 
+def _url_text(value: object) -> str:
+    """A setting's value as its URL parser reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
+def _url_bool(text: str) -> bool:
+    if text not in ("true", "false", "1", "0"):
+        raise ValueError("expected true or false")
+    return text in ("true", "1")
+
+
 URL_SETTINGS: tuple[tuple[str, Callable[[str], Any]], ...] = (
     ("src_id", str),
     ("service_id", str),
@@ -350,6 +376,8 @@ URL_SETTINGS: tuple[tuple[str, Callable[[str], Any]], ...] = (
     ("response_timeout_s", _url_positive),
     ("retries", _url_int(1, 10)),
     ("keepalive_s", _url_positive),
+    ("tls", _url_bool),
+    ("tls_ca", str),
 )
 
 

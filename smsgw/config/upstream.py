@@ -102,6 +102,8 @@ def parse_upstream_url(url: str) -> UpstreamConfig:
         extras = build_extras(spec.extras, extra)
     except ExtrasError as exc:
         raise error(exc.key, exc.reason) from None
+    if "tls" in settings and spec.url_path:
+        raise error("tls", "an HTTP vendor's scheme says it: use https:// for TLS")
     return UpstreamConfig(
         scheme=scheme,
         account=account,

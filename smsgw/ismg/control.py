@@ -151,7 +151,8 @@ class _Policy(JsonResource):
         """Merge the body into the current policy, install it and answer it.
 
         Only the sections and keys given change (:meth:`Policy.merged`); an
-        invalid document is a 400 ``bad_policy`` naming the field, and the
+        invalid document (a trigger for an account the simulator does not
+        have included) is a 400 ``bad_policy`` naming the field, and the
         policy is left unchanged.
         """
         body = require_object(read_json(request))
@@ -160,6 +161,11 @@ class _Policy(JsonResource):
             policy = current.merged(body)
         except PolicyError as error:
             raise JsonError(400, "bad_policy", str(error), field=error.field) from None
+        accounts = self._sim.stats().get("accounts")
+        for index, trigger in enumerate(policy.triggers):
+            if isinstance(accounts, dict) and trigger.account not in (None, *accounts):
+                field = f"triggers[{index}].account"
+                raise JsonError(400, "bad_policy", f"{field}: no such account", field=field)
         self._sim.set_policy(policy)
         return policy.to_json()
 

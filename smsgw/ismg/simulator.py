@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from smsgw.config.policy import Policy
+from smsgw.config.triggers import Trigger
 from smsgw.interfaces import ISimulatorControl
 from smsgw.ismg.model import Account, Face, Mt, Refusal, beijing, beijing_day, text
 from smsgw.protocols.cmpp import pdus as p
@@ -190,16 +191,23 @@ class Simulator:
         if vendor is not None:
             return succeed(self.vendors.inject_mo(vendor, account, sender, to, content))
         face = self._face_for(acct, protocol)
+        pdus = self._send_mo(acct, face, sender, to, content)
+        ids = [_json_msg_id(getattr(pdu, "msg_id", "")) for pdu in pdus]
+        return succeed({"protocol": face.protocol, "segments": len(pdus), "msg_ids": ids})
+
+    def _send_mo(
+        self, account: Account, face: Face, sender: str, to: str, content: str
+    ) -> list[Any]:
+        """Split *content* into MO PDUs of *face* and deliver them to *account*."""
         fmt = choose_fmt(content)
         self._mo_reference = (self._mo_reference + 1) & 0xFF
         segments = split_text(content, fmt, self._mo_reference)
-        pdus = face.mo_pdus(acct, sender, to, segments)
-        self._count(acct, "mos", protocol=face.protocol)
+        pdus = face.mo_pdus(account, sender, to, segments)
+        self._count(account, "mos", protocol=face.protocol)
         self.daily[beijing_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
-            self.deliver(acct, face, pdu)
-        ids = [_json_msg_id(getattr(pdu, "msg_id", "")) for pdu in pdus]
-        return succeed({"protocol": face.protocol, "segments": len(pdus), "msg_ids": ids})
+            self.deliver(account, face, pdu)
+        return pdus
 
     def _forward_mo(self, sender: str, to: str, content: str) -> Deferred[Any]:
         from twisted.internet.defer import FirstError, gatherResults
@@ -299,8 +307,27 @@ class Simulator:
         """Take one request from the ``throttle_tps`` fault's budget: True when none is left."""
         return self._throttle is not None and not self._throttle.try_take()
 
+    def trigger_for(self, account: Account, dests: Iterable[str]) -> Trigger | None:
+        """The trigger deciding a SUBMIT's response: the first of *dests* that matches one.
+
+        (Each destination's report and MO reply follow its own trigger.)
+        """
+        policy = self.policy
+        if not policy.triggers:
+            return None
+        for dest in dests:
+            trigger = policy.trigger_for(account.id, dest)
+            if trigger is not None:
+                return trigger
+        return None
+
     def check(self, account: Account, mt: Mt) -> tuple[Refusal, int] | None:
-        """``None`` to accept *mt*, else why not (and the forced code, if any)."""
+        """``None`` to accept *mt*, else why not (and the forced code, if any).
+
+        A matching trigger (:meth:`trigger_for`) replaces the faults'
+        ``throttle_tps`` and ``submit_result``; the structure checks and the
+        account's own ``tps`` still come first.
+        """
         n = len(mt.dests)
         refusal = None
         if n == 0 or n > 100 or not 1 <= mt.pk_number <= mt.pk_total:
@@ -309,14 +336,22 @@ class Simulator:
             refusal = Refusal.TOO_LONG
         elif account.src_prefix and not mt.src.startswith(account.src_prefix):
             refusal = Refusal.SRC_ID
-        elif (account.bucket is not None and not account.bucket.try_take()) or (
-            self._throttle is not None and not self._throttle.try_take()
-        ):
+        elif account.bucket is not None and not account.bucket.try_take():
             refusal = Refusal.THROTTLED
-            self._count(account, "throttled", protocol=mt.protocol)
+        elif (trigger := self.trigger_for(account, mt.dests)) is not None:
+            self._count(account, "triggered", protocol=mt.protocol)
+            if trigger.throttle:
+                refusal = Refusal.THROTTLED
+            elif trigger.result:
+                self._count(account, "submits_refused", protocol=mt.protocol)
+                return Refusal.FORCED, trigger.result
+        elif self._throttle is not None and not self._throttle.try_take():
+            refusal = Refusal.THROTTLED
         elif self.policy.faults.submit_result:
             self._count(account, "submits_refused", protocol=mt.protocol)
             return Refusal.FORCED, self.policy.faults.submit_result
+        if refusal is Refusal.THROTTLED:
+            self._count(account, "throttled", protocol=mt.protocol)
         if refusal is not None:
             self._count(account, "submits_refused", protocol=mt.protocol)
             return refusal, 0
@@ -333,14 +368,49 @@ class Simulator:
         session.transport.loseConnection()  # type: ignore[union-attr]
         return True
 
-    def respond(self, account: Account, response: object) -> object | Deferred[Any] | None:
-        """Apply the response faults (drop, delay) to a SUBMIT's response."""
+    def respond(
+        self,
+        account: Account,
+        response: object,
+        *,
+        mt: Mt | None = None,
+        session: Session | None = None,
+    ) -> object | Deferred[Any] | None:
+        """Apply a trigger, else the response faults (drop, delay), to a SUBMIT's response.
+
+        :param mt: the SUBMIT answered, to find its trigger (:meth:`trigger_for`).
+        :param session: the link it came on, which a ``close`` trigger closes.
+        :returns: the response, a Deferred of it, or ``None`` for no answer.
+        """
+        if mt is not None and (trigger := self.trigger_for(account, mt.dests)) is not None:
+            return self._triggered_response(account, trigger, response, mt.protocol, session)
         faults = self.policy.faults
         if faults.drop_response_ratio and self.rng.random() < faults.drop_response_ratio:
             self._count(account, "responses_dropped")
             return None
         if faults.response_delay_s:
             return deferLater(self.clock, faults.response_delay_s, lambda: response)
+        return response
+
+    def _triggered_response(
+        self,
+        account: Account,
+        trigger: Trigger,
+        response: object,
+        protocol: str,
+        session: Session | None,
+    ) -> object | Deferred[Any] | None:
+        if trigger.close:
+            self._count(account, "links_closed", protocol=protocol)
+            if session is not None and session.transport is not None:
+                self.log.info("trigger: closing {peer} instead of answering", peer=session.peer)
+                session.transport.loseConnection()
+            return None
+        if trigger.no_response:
+            self._count(account, "responses_dropped", protocol=protocol)
+            return None
+        if trigger.response_delay_s:
+            return deferLater(self.clock, trigger.response_delay_s, lambda: response)
         return response
 
     def accept(self, account: Account, mt: Mt, face: Face) -> None:
@@ -365,15 +435,36 @@ class Simulator:
                 and not forwarder.homes(mt.dests[index])
             ):
                 forwarder.forward_mt(account, mt, index, face)
-            elif mt.report:
-                self._schedule_report(account, mt, index, face, now)
+                continue
+            trigger = self.policy.trigger_for(account.id, mt.dests[index])
+            if mt.report:
+                self._schedule_report(account, mt, index, face, now, trigger)
+            if trigger is not None and trigger.mo_reply is not None and mt.pk_number == 1:
+                self.clock.callLater(trigger.mo_delay_s, self._send_mo, account, face,
+                                     mt.dests[index], mt.src, trigger.mo_reply)  # fmt: skip
 
     def _schedule_report(
-        self, account: Account, mt: Mt, index: int, face: Face, submitted: float
+        self,
+        account: Account,
+        mt: Mt,
+        index: int,
+        face: Face,
+        submitted: float,
+        trigger: Trigger | None = None,
     ) -> None:
+        """Send ``mt.dests[index]``'s report after a delay; *trigger* may fix both or forbid it."""
         reports = self.policy.reports
-        stat = reports.draw_stat(mt.dests[index], self.rng)
-        delay = reports.draw_delay(self.rng)
+        if trigger is not None and trigger.no_report:
+            self._count(account, "reports_withheld", protocol=face.protocol)
+            return
+        if trigger is not None and trigger.stat is not None:
+            stat = trigger.stat
+        else:
+            stat = reports.draw_stat(mt.dests[index], self.rng)
+        if trigger is not None and trigger.report_delay_s is not None:
+            delay = trigger.report_delay_s
+        else:
+            delay = reports.draw_delay(self.rng)
         ok = stat == "DELIVRD"
         key = (face.protocol[:4], str(mt.report_keys[index] if mt.report_keys else mt.msg_id))
 

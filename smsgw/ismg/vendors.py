@@ -18,7 +18,12 @@ The simulator's behaviour applies to this traffic as to SUBMITs:
   ``disconnect_after_pdus`` closes a connection when that many requests came
   on it (the last one unanswered, as a CMPP session's last PDU);
 * ``POST /v1/mo`` with ``"protocol": "NAME"`` (or ``"http:NAME"``) injects an
-  MO the vendor's way (pushed, or held for pull).
+  MO the vendor's way (pushed, or held for pull);
+* the triggers (:mod:`smsgw.config.triggers`) as on every binary face: the
+  first number of a send that matches one decides the answer (``result``,
+  ``throttle``, ``response_delay_s``, ``no_response`` holds the request
+  open, ``close`` closes the connection), each number's trigger its report
+  and its ``mo_reply`` (an MO the vendor's way, with no extension).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 from zope.interface import implementer
 
 from smsgw.config import AccountConfig
+from smsgw.config.triggers import Trigger
 from smsgw.ismg.model import Mt
 from smsgw.vendor.description import Description, Situation
 from smsgw.vendor.sim import (
@@ -83,21 +89,42 @@ def vendor_account(config: AccountConfig, vendor: str) -> VendorAccount:
 @implementer(IVendorHooks)
 class SimulatorHooks:
     """Binds vendor traffic to a :class:`~smsgw.ismg.simulator.Simulator`:
-    its submit log, counters, report policy and faults."""
+    its submit log, counters, report policy, faults and triggers.
+
+    :ivar trigger: the trigger :meth:`check` found for the send request being
+        answered (read by the resource right after the vendor renders it).
+    """
+
+    log = Logger()
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.trigger: Trigger | None = None
 
-    def check(self, vendor: str, account: str) -> Situation | int | None:
+    def take_trigger(self) -> Trigger | None:
+        """The trigger :meth:`check` found last, and forget it."""
+        trigger, self.trigger = self.trigger, None
+        return trigger
+
+    def check(self, vendor: str, account: str, numbers: tuple[str, ...]) -> Situation | int | None:
         sim = self.sim
         acct = sim.accounts[account]
+        protocol = PROTOCOL_PREFIX + vendor
+        self.trigger = trigger = sim.trigger_for(acct, numbers)
+        if trigger is not None:
+            sim.count(acct, "triggered", protocol=protocol)
+            if trigger.throttle:
+                sim.count(acct, "throttled", protocol=protocol)
+            if trigger.refuses:
+                sim.count(acct, "submits_refused", protocol=protocol)
+            return Situation.TOO_FAST if trigger.throttle else (trigger.result or None)
         if sim.policy_throttled():
-            sim.count(acct, "throttled", protocol=PROTOCOL_PREFIX + vendor)
-            sim.count(acct, "submits_refused", protocol=PROTOCOL_PREFIX + vendor)
+            sim.count(acct, "throttled", protocol=protocol)
+            sim.count(acct, "submits_refused", protocol=protocol)
             return Situation.TOO_FAST
         forced = sim.policy.faults.submit_result
         if forced:
-            sim.count(acct, "submits_refused", protocol=PROTOCOL_PREFIX + vendor)
+            sim.count(acct, "submits_refused", protocol=protocol)
             return forced
         return None
 
@@ -116,12 +143,34 @@ class SimulatorHooks:
         )
         sim.submit_log.append((account, sim.clock.seconds(), mt))
         sim.count(sim.accounts[account], "submits", protocol=mt.protocol)
+        trigger = sim.policy.trigger_for(account, number)
+        if trigger is not None and trigger.mo_reply is not None:
+            sim.clock.callLater(trigger.mo_delay_s, self._mo_reply, vendor, account, number,
+                                trigger.mo_reply)  # fmt: skip
 
-    def report_for(self, vendor: str, account: str, number: str) -> ReportChoice:
+    def _mo_reply(self, vendor: str, account: str, number: str, content: str) -> None:
+        hub = self.sim.vendors
+        try:
+            hub.inject_mo(hub.vendors[vendor], account, number, "", content)
+        except ValueError as error:
+            self.log.warn("trigger: no MO reply from vendor {vendor}: {why}", vendor=vendor,
+                          why=str(error))  # fmt: skip
+
+    def report_for(self, vendor: str, account: str, number: str) -> ReportChoice | None:
         sim = self.sim
         reports = sim.policy.reports
-        stat = reports.draw_stat(number, sim.rng)
-        delay = reports.draw_delay(sim.rng)
+        trigger = sim.policy.trigger_for(account, number)
+        if trigger is not None and trigger.no_report:
+            sim.count(sim.accounts[account], "reports_withheld", protocol=PROTOCOL_PREFIX + vendor)
+            return None
+        if trigger is not None and trigger.stat is not None:
+            stat = trigger.stat
+        else:
+            stat = reports.draw_stat(number, sim.rng)
+        if trigger is not None and trigger.report_delay_s is not None:
+            delay = trigger.report_delay_s
+        else:
+            delay = reports.draw_delay(sim.rng)
         return ReportChoice(stat == "DELIVRD", stat, delay)
 
     def reported(self, vendor: str, account: str, delivered: bool) -> None:
@@ -156,6 +205,7 @@ class VendorHub:
             AccountConfig(a.id, a.secret.decode("utf-8")) for a in sim.accounts.values()
         ]
         hooks = SimulatorHooks(sim)
+        self.hooks = hooks
         self.vendors = {
             name: VendorSimulator(
                 desc, [vendor_account(c, name) for c in configs], clock, http, hooks
@@ -266,16 +316,31 @@ class _FaultyVendor(Resource):
             )
             request.transport.loseConnection()  # type: ignore[union-attr]
             return NOT_DONE_YET
+        hooks = self.hub.hooks
+        hooks.take_trigger()
         body: bytes = self.inner.render(request)
+        trigger = hooks.take_trigger()
         path = "/" + "/".join(p.decode("utf-8", "replace") for p in request.postpath or [])
         if not self.vendor.sends_at(path):
             return body
-        if faults.draw_drop(sim.rng):
+        if trigger is not None:
+            if trigger.close:
+                sim.count(self._account(request), "links_closed")
+                request.transport.loseConnection()  # type: ignore[union-attr]
+                return NOT_DONE_YET
+            if trigger.no_response:
+                # Held open, never answered: the client's own timeout ends it.
+                sim.count(self._account(request), "responses_dropped")
+                return NOT_DONE_YET
+            delay = trigger.response_delay_s
+        elif faults.draw_drop(sim.rng):
             sim.count(self._account(request), "responses_dropped")
             request.transport.loseConnection()  # type: ignore[union-attr]
             return NOT_DONE_YET
-        if faults.response_delay_s:
-            call = self.hub.clock.callLater(faults.response_delay_s, _finish, request, body)
+        else:
+            delay = faults.response_delay_s
+        if delay:
+            call = self.hub.clock.callLater(delay, _finish, request, body)
             request.notifyFinish().addErrback(lambda _: _cancel(call))
             return NOT_DONE_YET
         return body

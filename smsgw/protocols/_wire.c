@@ -19,8 +19,12 @@
  *                 OP_OCTETS    size, mode MODE_STRIP / MODE_RAW / MODE_ZERO
  *                 OP_REPEATED  item size, item mode, count size 1/2/4
  *                 OP_SIZED     length size 1/2/4
- *   header:     0 (no header), 1 (one uint32 sequence) or 3 (three, a tuple).
+ *                 OP_CSTRING   maximum with the NUL, mode MODE_CSTR or MODE_TIME
+ *   header:     0 (no header), 1 (one uint32 sequence), 3 (three, a tuple), or
+ *               2 (a uint32 PDU attribute, SMPP's command_status, then a
+ *               uint32 sequence).
  *   command_id: written after Total_Length.
+ *   header_attr: for header 2, the index of the attribute the header carries.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -40,10 +44,13 @@
 #define OP_OCTETS 1
 #define OP_REPEATED 2
 #define OP_SIZED 3
+#define OP_CSTRING 4 /* C-Octet String: bytes up to a NUL, at most size with it */
 
 #define MODE_STRIP 0 /* Octets: NUL-padded, trailing NULs stripped */
 #define MODE_RAW 1   /* Raw: NUL-padded, never stripped */
 #define MODE_ZERO 2  /* ZeroPadded: left-padded with '0', NULs stripped */
+#define MODE_CSTR 0  /* COctets: any length below the maximum */
+#define MODE_TIME 1  /* CTime: empty or maximum - 1 characters; others go to Python */
 
 /* Bounds the stack arrays below; larger layouts stay in Python. */
 #define MAX_FIELDS 64
@@ -66,6 +73,8 @@ typedef struct {
     Py_ssize_t nops;
     Op ops[MAX_FIELDS];
     int header;
+    Py_ssize_t header_attr; /* header 2: the attribute in the header */
+    Py_ssize_t header_offset; /* header 2: its slot's byte offset */
     uint32_t command_id;
     Py_ssize_t fixed;    /* body bytes with every variable field empty */
     PyObject *py_encode;
@@ -207,19 +216,21 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
     PyObject *cls, *slots, *defaults, *ops, *py_encode, *py_decode;
     int header;
     unsigned long command_id;
+    Py_ssize_t header_attr = -1;
     char written[MAX_FIELDS];
     static char *kwlist[] = {
-        "cls", "slots", "defaults", "ops", "header", "command_id", "py_encode", "py_decode", NULL,
+        "cls",       "slots",     "defaults",    "ops", "header", "command_id",
+        "py_encode", "py_decode", "header_attr", NULL,
     };
 
     if (self->cls != NULL) {
         PyErr_SetString(PyExc_TypeError, "Program is already initialised");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!ikOO:Program", kwlist, &PyType_Type,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!ikOO|n:Program", kwlist, &PyType_Type,
                                      &cls, &PyTuple_Type, &slots, &PyTuple_Type, &defaults,
                                      &PyTuple_Type, &ops, &header, &command_id, &py_encode,
-                                     &py_decode)) {
+                                     &py_decode, &header_attr)) {
         return -1;
     }
     PyTypeObject *tp = (PyTypeObject *)cls;
@@ -227,8 +238,8 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "cls is abstract");
         return -1;
     }
-    if (header != 0 && header != 1 && header != 3) {
-        PyErr_SetString(PyExc_ValueError, "header must be 0, 1 or 3");
+    if (header < 0 || header > 3) {
+        PyErr_SetString(PyExc_ValueError, "header must be 0, 1, 2 or 3");
         return -1;
     }
     if (command_id > 0xFFFFFFFFUL) {
@@ -265,6 +276,17 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
         self->offsets[i] = m->offset;
         written[i] = 0;
     }
+    if (header == 2) {
+        if (header_attr < 0 || header_attr >= nattrs) {
+            PyErr_SetString(PyExc_ValueError, "header 2 needs the index of its attribute");
+            return -1;
+        }
+        written[header_attr] = 1;
+    }
+    else if (header_attr != -1) {
+        PyErr_SetString(PyExc_ValueError, "only header 2 carries an attribute");
+        return -1;
+    }
     Py_ssize_t fixed = 0;
     for (Py_ssize_t i = 0; i < nops; i++) {
         PyObject *t = PyTuple_GET_ITEM(ops, i);
@@ -273,7 +295,7 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
             PyErr_Format(PyExc_TypeError, "op %zd is not a 5-tuple", i);
             return -1;
         }
-        if (long_item(t, 0, OP_UINT, OP_SIZED, &kind) < 0 ||
+        if (long_item(t, 0, OP_UINT, OP_CSTRING, &kind) < 0 ||
             long_item(t, 1, 0, (long)nattrs - 1, &attr) < 0 ||
             long_item(t, 2, 0, 1 << 20, &size) < 0 || long_item(t, 3, 0, 2, &mode) < 0 ||
             long_item(t, 4, 0, 4, &csize) < 0) {
@@ -293,6 +315,13 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
         }
         else if (kind == OP_OCTETS) {
             fixed += size;
+        }
+        else if (kind == OP_CSTRING) {
+            if (size < 1 || mode > MODE_TIME) {
+                PyErr_SetString(PyExc_ValueError, "a C-Octet String needs a maximum and mode 0/1");
+                return -1;
+            }
+            fixed += 1; /* the NUL */
         }
         else {
             if (csize != 1 && csize != 2 && csize != 4) {
@@ -320,6 +349,8 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
     self->nattrs = nattrs;
     self->nops = nops;
     self->header = header;
+    self->header_attr = header_attr;
+    self->header_offset = header == 2 ? self->offsets[header_attr] : 0;
     self->command_id = (uint32_t)command_id;
     self->fixed = fixed;
     self->py_encode = Py_NewRef(py_encode);
@@ -391,6 +422,12 @@ program_encode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
             goto fallback;
         }
     }
+    else if (self->header == 2) {
+        PyObject *attr = *(PyObject **)((char *)pdu + self->header_offset);
+        if (attr == NULL || !int_value(attr, 4, 0, &seq[0]) || !int_value(args[1], 4, 0, &seq[1])) {
+            goto fallback;
+        }
+    }
     else if (self->header == 3) {
         PyObject *t = args[1];
         if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) < 3) {
@@ -450,6 +487,19 @@ program_encode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
             size += n;
             break;
         }
+        case OP_CSTRING: {
+            if (!PyBytes_CheckExact(v)) {
+                goto fallback;
+            }
+            Py_ssize_t n = PyBytes_GET_SIZE(v);
+            if (n >= op->size || (op->mode == MODE_TIME && n != 0 && n != op->size - 1) ||
+                memchr(PyBytes_AS_STRING(v), 0, (size_t)n) != NULL) {
+                goto fallback;
+            }
+            ints[i] = (unsigned long long)n;
+            size += n;
+            break;
+        }
         }
         vals[i] = v;
     }
@@ -500,6 +550,11 @@ program_encode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
             memcpy(w, PyBytes_AS_STRING(v), (size_t)ints[i]);
             w += ints[i];
             break;
+        case OP_CSTRING:
+            memcpy(w, PyBytes_AS_STRING(v), (size_t)ints[i]);
+            w += ints[i];
+            *w++ = 0;
+            break;
         }
     }
     return out;
@@ -509,9 +564,11 @@ fallback:
 }
 
 /* Decode a body of exactly *avail* bytes at *p*; return NULL with no
- * exception set when it is not of the fast shape. */
+ * exception set when it is not of the fast shape.  *hvalue* is the header
+ * attribute's value (header 2). */
 static PyObject *
-decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail, int *mismatch)
+decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail,
+            unsigned long hvalue, int *mismatch)
 {
     PyObject *vals[MAX_FIELDS];
     Py_ssize_t counts[MAX_FIELDS];
@@ -525,6 +582,25 @@ decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail, int *
         case OP_OCTETS:
             pos += op->size;
             break;
+        case OP_CSTRING: {
+            if (avail - pos < 1) {
+                *mismatch = 1;
+                return NULL;
+            }
+            Py_ssize_t lim = avail - pos < op->size ? avail - pos : op->size;
+            const unsigned char *nul = memchr(p + pos, 0, (size_t)lim);
+            if (nul == NULL) {
+                *mismatch = 1;
+                return NULL;
+            }
+            counts[i] = nul - (p + pos);
+            if (op->mode == MODE_TIME && counts[i] != 0 && counts[i] != op->size - 1) {
+                *mismatch = 1; /* the 12-character form, or an error: Python's */
+                return NULL;
+            }
+            pos += counts[i] + 1;
+            break;
+        }
         default:
             if (avail - pos < op->csize) {
                 *mismatch = 1;
@@ -570,6 +646,10 @@ decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail, int *
             }
             break;
         }
+        case OP_CSTRING:
+            v = PyBytes_FromStringAndSize((const char *)p + pos, counts[i]);
+            pos += counts[i] + 1;
+            break;
         default: /* OP_SIZED */
             pos += op->csize;
             v = PyBytes_FromStringAndSize((const char *)p + pos, counts[i]);
@@ -582,9 +662,18 @@ decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail, int *
         vals[op->attr] = v;
         made++;
     }
+    PyObject *hobj = NULL;
+    if (self->header == 2) {
+        hobj = PyLong_FromUnsignedLong(hvalue);
+        if (hobj == NULL) {
+            goto error;
+        }
+        vals[self->header_attr] = hobj;
+    }
     PyTypeObject *cls = self->cls;
     PyObject *obj = cls->tp_alloc(cls, 0);
     if (obj == NULL) {
+        Py_XDECREF(hobj);
         goto error;
     }
     for (i = 0; i < self->nattrs; i++) {
@@ -627,9 +716,16 @@ program_decode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (off < 0 || end < off || end > PyBytes_GET_SIZE(args[0])) {
         goto fallback;
     }
+    const unsigned char *buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    unsigned long hvalue = 0;
+    if (self->header == 2) {
+        if (off < 16) {
+            goto fallback; /* no header before the body */
+        }
+        hvalue = (unsigned long)get_be(buf + off - 8, 4);
+    }
     int mismatch = 0;
-    PyObject *obj = decode_body(
-        self, (const unsigned char *)PyBytes_AS_STRING(args[0]) + off, end - off, &mismatch);
+    PyObject *obj = decode_body(self, buf + off, end - off, hvalue, &mismatch);
     if (obj != NULL || !mismatch) {
         return obj;
     }
@@ -705,8 +801,8 @@ codec_init(CodecObject *self, PyObject *args, PyObject *kwds)
                                      &max_length, &py_encode, &py_decode)) {
         return -1;
     }
-    if (header != 1 && header != 3) {
-        PyErr_SetString(PyExc_ValueError, "header must be 1 or 3");
+    if (header < 1 || header > 3) {
+        PyErr_SetString(PyExc_ValueError, "header must be 1, 2 or 3");
         return -1;
     }
     /* Header instances are built as tuple.__new__ builds them. */
@@ -846,7 +942,9 @@ codec_decode(CodecObject *self, PyObject *const *args, Py_ssize_t nargs,
         goto fallback;
     }
     int mismatch = 0;
-    PyObject *pdu = decode_body(prog, b + self->header_size, size - self->header_size, &mismatch);
+    unsigned long hvalue = self->header == 2 ? (unsigned long)get_be(b + 8, 4) : 0;
+    PyObject *pdu =
+        decode_body(prog, b + self->header_size, size - self->header_size, hvalue, &mismatch);
     if (pdu == NULL) {
         if (mismatch) {
             goto fallback;
@@ -856,6 +954,9 @@ codec_decode(CodecObject *self, PyObject *const *args, Py_ssize_t nargs,
     PyObject *seq;
     if (self->header == 1) {
         seq = PyLong_FromUnsignedLong((unsigned long)get_be(b + 8, 4));
+    }
+    else if (self->header == 2) {
+        seq = PyLong_FromUnsignedLong((unsigned long)get_be(b + 12, 4));
     }
     else {
         seq = PyTuple_New(3);
@@ -943,6 +1044,9 @@ PyInit__wire(void)
         PyModule_AddIntConstant(m, "OP_OCTETS", OP_OCTETS) < 0 ||
         PyModule_AddIntConstant(m, "OP_REPEATED", OP_REPEATED) < 0 ||
         PyModule_AddIntConstant(m, "OP_SIZED", OP_SIZED) < 0 ||
+        PyModule_AddIntConstant(m, "OP_CSTRING", OP_CSTRING) < 0 ||
+        PyModule_AddIntConstant(m, "MODE_CSTR", MODE_CSTR) < 0 ||
+        PyModule_AddIntConstant(m, "MODE_TIME", MODE_TIME) < 0 ||
         PyModule_AddIntConstant(m, "MODE_STRIP", MODE_STRIP) < 0 ||
         PyModule_AddIntConstant(m, "MODE_RAW", MODE_RAW) < 0 ||
         PyModule_AddIntConstant(m, "MODE_ZERO", MODE_ZERO) < 0) {

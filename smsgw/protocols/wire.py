@@ -628,8 +628,9 @@ def _program(
     """The C program for *layout*, or ``None`` where it keeps the Python functions.
 
     The C code handles exactly the field codecs of this module (not
-    subclasses, whose behaviour may differ), integer header sequence fields,
-    and plain slotted classes whose instances it can build by writing their
+    subclasses, whose behaviour may differ; :class:`CTime` is one it knows),
+    integer header sequence fields and one integer header attribute
+    (SMPP's command_status), and plain slotted classes whose instances it can build by writing their
     slots, as :func:`_slot_builder` does.  Custom codecs stay in Python.
 
     :param module: the extension module; :mod:`smsgw.protocols._wire` when
@@ -642,7 +643,7 @@ def _program(
     if accel is None or not _plain_slotted(layout.cls):
         return None
     hdr = layout.header
-    if hdr is not None and (layout.command_id is None or hdr.attributes):
+    if hdr is not None and layout.command_id is None:
         return None
     header = 0 if hdr is None else _header_mode(hdr)
     if header is None:
@@ -663,6 +664,11 @@ def _program(
             ops.append((accel.OP_REPEATED, index[name], codec.item.size, mode, codec.count.size))
         elif type(codec) is Sized and _count_ok(codec.length):
             ops.append((accel.OP_SIZED, index[name], 0, 0, codec.length.size))
+        elif type(codec) is COctets:
+            ops.append((accel.OP_CSTRING, index[name], codec.max, accel.MODE_CSTR, 0))
+        elif type(codec) is CTime and {0, codec.max - 1} <= set(codec.decode_lengths):
+            # C takes the two spec widths; another one (12 characters) goes to Python.
+            ops.append((accel.OP_CSTRING, index[name], codec.max, accel.MODE_TIME, 0))
         else:
             return None
     slots = []
@@ -673,6 +679,7 @@ def _program(
             return None
         slots.append(descriptor)
     defaults = tuple(a.default for a in attrs.fields(layout.cls))
+    extra = {"header_attr": index[hdr.attributes[0]]} if header == 2 and hdr else {}
     try:
         return accel.Program(
             layout.cls,
@@ -683,17 +690,25 @@ def _program(
             layout.command_id or 0,
             py_encode or layout.py_encode,
             py_decode or layout.py_decode,
+            **extra,
         )
     except (TypeError, ValueError):  # a shape the C code refuses (e.g. too many fields)
         return None
 
 
 def _header_mode(hdr: HeaderSpec) -> int | None:
-    """How many uint32 sequence fields the C code writes for *hdr*, or ``None``."""
-    if (hdr.code, hdr.sequence_exprs) == ("I", ("seq",)):
+    """The C code's header mode for *hdr*, or ``None`` for a shape it does not know.
+
+    1: one uint32 sequence; 3: three (SGIP); 2: a uint32 PDU attribute, then
+    a uint32 sequence (SMPP's command_status and sequence_number).
+    """
+    shape = (hdr.code, hdr.sequence_exprs, len(hdr.attributes))
+    if shape == ("I", ("seq",), 0):
         return 1
-    if (hdr.code, hdr.sequence_exprs) == ("III", ("seq[0]", "seq[1]", "seq[2]")):
+    if shape == ("III", ("seq[0]", "seq[1]", "seq[2]"), 0):
         return 3
+    if shape == ("II", ("seq",), 1):
+        return 2
     return None
 
 

@@ -13,7 +13,6 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
-from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config, ConfigError
 from smsgw.config.endpoints import check_demo_listen, listen_endpoint
@@ -22,6 +21,7 @@ from smsgw.gns.control import control_resource
 from smsgw.gns.routes import MoRoute, MtRoute, RouteTable
 from smsgw.gns.server import GnsServer, IsmgAccount
 from smsgw.web.jsonapi import access_log_line
+from smsgw.web.limits import limited_site
 
 __all__ = ["demo_ismgs", "demo_routes", "ismg_account", "make_gns_sim", "make_service"]
 
@@ -125,8 +125,7 @@ def make_gns_sim(
     svc.setName("gns")
     svc.setServiceParent(top)
     control = listen_endpoint(control or config.control)
-    site = Site(control_resource(server), logFormatter=access_log_line)
-    site.noisy = False
+    site = limited_site(control_resource(server), log_formatter=access_log_line)
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")
     web.setServiceParent(top)

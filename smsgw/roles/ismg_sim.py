@@ -15,12 +15,12 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
-from twisted.web.server import Site
 
 from smsgw.config import AccountConfig, Config, SimulatorConfig
 from smsgw.config.endpoints import check_demo_listen, is_local, listen_endpoint
 from smsgw.protocols.registry import sim_listeners
 from smsgw.web.jsonapi import BearerAuthenticated, access_log_line
+from smsgw.web.limits import capped, limited_site
 
 log = Logger()
 
@@ -186,8 +186,7 @@ def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IS
             [token.encode("utf-8")],
             open_paths=(b"healthz", b"openapi.json", b"console"),
         )
-    site = Site(resource, logFormatter=access_log_line)
-    site.noisy = False
+    site = limited_site(resource, log_formatter=access_log_line)
     web = StreamServerEndpointService(serverFromString(reactor, control), site)
     web.setName("control")
     web.setServiceParent(top)
@@ -216,7 +215,7 @@ def _vendor_listener(
     pool.maxPersistentPerHost = 16
     http = HTTPClient(Agent(reactor, pool=pool))
     site = vendor_site(sim, vendors, accounts, reactor, http)
-    svc = StreamServerEndpointService(serverFromString(reactor, endpoint), site)
+    svc = StreamServerEndpointService(serverFromString(reactor, endpoint), capped(site))
     svc.setName("vendor-http")
     svc.setServiceParent(top)
     _OnStop(pool.closeCachedConnections).setServiceParent(top)

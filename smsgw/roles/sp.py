@@ -18,15 +18,15 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import Site
 
-from smsgw.config import Config, UpstreamConfig, parse_upstream_url
+from smsgw.config import Config, ConfigError, UpstreamConfig, parse_upstream_url
 from smsgw.config.endpoints import is_local, listen_endpoint
 from smsgw.protocols.registry import for_scheme
 from smsgw.sp.channel import Channel
 from smsgw.sp.interfaces import ChannelSetup, IChannel
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.web.jsonapi import access_log_line
+from smsgw.web.limits import HttpLimits, limited_site
 
 
 class UnsafeListen(ValueError):
@@ -134,11 +134,11 @@ class SpService(MultiService):
             callbacks.start()
         keys = [k.key for k in self.config.api_keys]
         push = push_resources(channels)
-        site = Site(
+        site = limited_site(
             api_resource(self.gateway, self.metrics, keys, push=push),
-            logFormatter=access_log_line,
+            limits=self.http_limits(),
+            log_formatter=access_log_line,
         )
-        site.noisy = False
         http = listen_endpoint(self.http)
         self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)
         self._web.setServiceParent(self)
@@ -146,12 +146,19 @@ class SpService(MultiService):
         if self.compat_http:
             self._start_compat(self.compat_http)
 
+    def http_limits(self) -> HttpLimits:
+        """The ``[http]`` caps and idle time of the HTTP listeners."""
+        http = self.config.http
+        return HttpLimits(http.max_connections, http.max_connections_per_ip, http.idle_timeout_s)
+
     def _start_compat(self, endpoint: str) -> None:
         """Serve the seed-001-compatible ``/mt`` ``/mo`` API on *endpoint*."""
         from smsgw.web.compat import compat_service
 
         endpoint = listen_endpoint(endpoint)  # loopback unless it names an interface
-        self._compat = compat_service(self.gateway, self.config.api_keys, endpoint, self.reactor)
+        self._compat = compat_service(
+            self.gateway, self.config.api_keys, endpoint, self.reactor, self.http_limits()
+        )
         self._compat.setServiceParent(self)
         self.log.info(
             "sp: seed-001-compatible /mt /mo API on {endpoint} ({n} accounts: the API keys)",
@@ -236,13 +243,21 @@ def push_resources(channels: Mapping[str, IChannel]) -> Resource | None:
 
 
 def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
-    """Refuse at start an HTTP upstream whose vendor is unknown or not recognised.
+    """Refuse at start an HTTP upstream whose vendor is unknown or not recognised,
+    and an upstream whose ``tls_ca`` cannot be read.
 
-    :raises ValueError: naming the channel and the vendors known.
+    :raises ValueError: naming the channel and the vendors known, or the file.
     """
+    from smsgw.sp.tls import trust_root
     from smsgw.vendor.catalogue import load_vendors
     from smsgw.vendor.channel import resolve_vendor
 
+    for upstream in [*upstreams, *config.upstreams]:
+        if upstream.tls_ca:
+            try:
+                trust_root(upstream.tls_ca)
+            except ConfigError as error:
+                raise ConfigError(error.reason, key=f"{upstream.name}: tls_ca") from None
     http = [u for u in [*upstreams, *config.upstreams] if for_scheme(u.scheme).url_path]
     if http:
         vendors = load_vendors(config.vendors.dirs)

@@ -29,7 +29,6 @@ from twisted.internet.defer import (
     maybeDeferred,
     succeed,
 )
-from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.task import deferLater
@@ -43,6 +42,7 @@ from smsgw.protocols.session import Session, SessionConfig, SessionFactory
 from smsgw.ratelimit import TokenBucket
 from smsgw.sp.clients import Client, Event, InboundResponder, client_for
 from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
+from smsgw.sp.tls import client_endpoint
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Part, PartLike
 
@@ -144,7 +144,7 @@ class Channel(MultiService):
             self.client.adapter, _InboundHandler(self), self.session_config, reactor
         )
         for _ in range(config.sessions):
-            ep = endpoint or HostnameEndpoint(reactor, config.host, config.port)
+            ep = endpoint or client_endpoint(reactor, config)
             svc = ClientService(
                 ep,
                 factory,

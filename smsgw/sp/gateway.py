@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from twisted.application.service import MultiService
@@ -38,6 +38,8 @@ from smsgw.store.model import (
     InboundKind,
     Message,
     Mode,
+    MoGroup,
+    MoPart,
     Recipient,
     Segment,
     SegmentWork,
@@ -45,7 +47,7 @@ from smsgw.store.model import (
     new_message_id,
 )
 from smsgw.store.payload import mo_payload
-from smsgw.text import Reassembler, TextEncodeError, decode_text
+from smsgw.text import Reassembler, TextEncodeError, UdhError, concat_info, decode_text
 
 if TYPE_CHECKING:
     from smsgw.metrics import Metrics
@@ -165,9 +167,16 @@ class Gateway(MultiService):
 
     def startService(self) -> None:
         super().startService()
-        d = self.store.requeue_submitting()
+        d = Deferred.fromCoroutine(self._restore_then_requeue())
         d.addCallback(self._started)
         d.addErrback(lambda f: self.log.failure("gateway: cannot start the queue", f))
+
+    async def _restore_then_requeue(self) -> int:
+        """Read back held MO parts, then requeue what was in flight; how many segments."""
+        await self._restore_mo_parts()
+        if not self.running:  # stopped meanwhile: the store may be closed
+            return 0
+        return await self.store.requeue_submitting()
 
     def _started(self, requeued: int) -> None:
         if not self.running:
@@ -489,11 +498,13 @@ class Gateway(MultiService):
         if expired:
             self.log.info("gateway: {n} segments expired without a report", n=expired)
         for incomplete in self.reassembler.expire(now):
+            channel, sender, to = cast(tuple[str, str, str], incomplete.key)
             await self._store_mo(
                 incomplete.key,
                 decode_text(b"".join(incomplete.payloads), incomplete.msg_fmt),
                 now,
                 missing=list(incomplete.missing),
+                parts=MoGroup(channel, sender, to, incomplete.reference, incomplete.total),
             )
 
     # -- reports and MOs ----------------------------------------------------
@@ -539,13 +550,62 @@ class Gateway(MultiService):
         if isinstance(event, ReportEvent):
             await self._report(event)
         elif isinstance(event, MoEvent):
-            key = (event.channel, event.sender, event.to)
-            done = self.reassembler.add(key, event.content, event.tp_udhi, event.msg_fmt, now)
-            if done is not None:
-                await self._store_mo(key, done.text, now, msg_id=event.msg_id)
+            await self._mo_part(event, now)
+
+    async def _mo_part(self, event: MoEvent, now: float) -> None:
+        """One MO segment: a whole message is stored; a part of a long one is held first.
+
+        The part is committed before the channel answers the DELIVER, so a
+        restart finds it (:meth:`_restore_mo_parts`); the whole message's
+        item is added in the transaction that deletes its parts.
+        """
+        key = (event.channel, event.sender, event.to)
+        try:
+            info = concat_info(event.content, event.tp_udhi)
+        except UdhError as e:
+            self.log.warn("gateway: MO with a malformed UDH kept as it is: {error}", error=str(e))
+            text = decode_text(event.content, event.msg_fmt)
+            await self._store_mo(key, text, now, msg_id=event.msg_id)
+            return
+        if info is not None and info.total > 1:
+            group = MoGroup(event.channel, event.sender, event.to, info.reference, info.total)
+            part = MoPart(group, info.number, event.content, event.tp_udhi, event.msg_fmt, now,
+                          event.msg_id)  # fmt: skip
+            await self.store.add_mo_part(part)
+        await self._reassemble(event.channel, event.sender, event.to, event.content,
+                               event.tp_udhi, event.msg_fmt, now, event.msg_id)  # fmt: skip
+
+    async def _reassemble(
+        self, channel: str, sender: str, to: str, content: bytes, tp_udhi: int, msg_fmt: int,
+        now: float, msg_id: str,
+    ) -> None:  # fmt: skip
+        """Give a segment to the reassembler; store the message it completes."""
+        key = (channel, sender, to)
+        done = self.reassembler.add(key, content, tp_udhi, msg_fmt, now)
+        if done is not None:
+            parts = MoGroup(channel, sender, to, done.reference, done.total)
+            await self._store_mo(key, done.text, now, msg_id=msg_id,
+                                 parts=parts if done.total > 1 else None)  # fmt: skip
+
+    async def _restore_mo_parts(self) -> None:
+        """Read the held parts of long MOs back into the reassembler (at start)."""
+        parts = await self.store.mo_parts()
+        for part in parts:
+            g = part.group
+            await self._reassemble(g.channel, g.sender, g.to, part.content, part.tp_udhi,
+                                   part.msg_fmt, part.received_at, part.msg_id)  # fmt: skip
+        if parts:
+            self.log.info("gateway: {n} parts of long MOs read back", n=len(parts))
 
     async def _store_mo(
-        self, key: Any, text: str, now: float, *, msg_id: str = "", missing: Sequence[int] = ()
+        self,
+        key: Any,
+        text: str,
+        now: float,
+        *,
+        msg_id: str = "",
+        missing: Sequence[int] = (),
+        parts: MoGroup | None = None,
     ) -> None:
         """Store a whole (or timed-out) MO and its push, in one transaction."""
         channel, sender, to = key
@@ -561,6 +621,7 @@ class Gateway(MultiService):
         await self.store.add_inbound(
             Inbound(InboundKind.MO, channel, fields, now, dedup_key=msg_id or None),
             callback_url=self._callback_url(InboundKind.MO),
+            parts=parts,
         )
 
     def _metric(self, metric: Any, *labels: str) -> Any:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         Inbound,
         InboundKind,
         Message,
+        MoGroup,
+        MoPart,
         ReportOutcome,
         SegmentKey,
         SegmentWork,
@@ -243,15 +245,29 @@ class IMessageStore(Interface):
 
     # -- inbound items -----------------------------------------------------
 
-    def add_inbound(item: Inbound, *, callback_url: str | None = None) -> Deferred[int | None]:
+    def add_inbound(
+        item: Inbound, *, callback_url: str | None = None, parts: MoGroup | None = None
+    ) -> Deferred[int | None]:
         """Store an MO (or another item) for the application; its new id.
 
         With *callback_url*, its push (a callback row whose JSON is the
         item's fields) is written in the same transaction.  None when an
         item with the same ``(kind, channel, dedup_key)`` is already stored
         (a DELIVER sent again): nothing is added, nothing pushed.  The
-        item's own ``id`` is ignored.
+        item's own ``id`` is ignored.  With *parts*, the held parts of that
+        long MO (:meth:`add_mo_part`) are deleted in the same transaction,
+        whether the item is added or a repeat.
         """
+
+    def add_mo_part(part: MoPart) -> Deferred[bool]:
+        """Hold one part of a long MO until its message is whole; False for a repeat.
+
+        A part is a repeat when the store already holds the same number of the
+        same :class:`MoGroup` (a DELIVER sent again): the first copy is kept.
+        """
+
+    def mo_parts() -> Deferred[list[MoPart]]:
+        """Every part held, in the order received (the gateway reads them at start)."""
 
     def fetch_inbound(limit: int) -> Deferred[list[Inbound]]:
         """The oldest *limit* items not fetched yet, now marked fetched (``GET /v1/inbound``)."""

@@ -35,6 +35,8 @@ from smsgw.store.model import (
     Inbound,
     InboundKind,
     Message,
+    MoGroup,
+    MoPart,
     ReportMatch,
     ReportOutcome,
     Segment,
@@ -81,6 +83,8 @@ class _State:
     dedup: set[tuple[str, str, str]] = attrs.Factory(set)
     templates: dict[str, Template] = attrs.Factory(dict)
     callbacks: dict[int, CallbackAttempt] = attrs.Factory(dict)
+    #: (group, part number) -> the part, in the order received.
+    mo_parts: dict[tuple[MoGroup, int], MoPart] = attrs.Factory(dict)
 
 
 @implementer(IMessageStore)
@@ -472,9 +476,29 @@ class MemoryStore:
         return item_id
 
     def add_inbound(
-        self, item: Inbound, *, callback_url: str | None = None
+        self, item: Inbound, *, callback_url: str | None = None, parts: MoGroup | None = None
     ) -> Deferred[int | None]:
-        return self._call(self._put_inbound, item, callback_url)
+        def put() -> int | None:
+            item_id = self._put_inbound(item, callback_url)
+            if parts is not None:
+                for key in [k for k in self._state.mo_parts if k[0] == parts]:
+                    del self._state.mo_parts[key]
+            return item_id
+
+        return self._atomic(put)
+
+    def add_mo_part(self, part: MoPart) -> Deferred[bool]:
+        def add() -> bool:
+            key = (part.group, part.number)
+            if key in self._state.mo_parts:
+                return False
+            self._state.mo_parts[key] = part
+            return True
+
+        return self._call(add)
+
+    def mo_parts(self) -> Deferred[list[MoPart]]:
+        return self._call(lambda: list(self._state.mo_parts.values()))
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         def fetch() -> list[Inbound]:

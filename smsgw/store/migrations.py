@@ -127,10 +127,31 @@ ALTER TABLE held_reports ADD COLUMN delivered INTEGER;
 ALTER TABLE held_reports ADD COLUMN err TEXT NOT NULL DEFAULT '';
 """
 
+#: Version 3: the parts of a long MO received so far, held until the message is
+#: whole (then deleted in the transaction that adds its inbound item), so that a
+#: restart loses no part whose DELIVER was answered.
+_V3 = """
+CREATE TABLE mo_parts (
+    channel     TEXT NOT NULL,
+    sender      TEXT NOT NULL,
+    dest        TEXT NOT NULL,
+    reference   INTEGER NOT NULL,
+    total       INTEGER NOT NULL,
+    number      INTEGER NOT NULL,
+    content     BLOB NOT NULL,              -- Msg_Content as received, UDH included
+    tp_udhi     INTEGER NOT NULL,
+    msg_fmt     INTEGER NOT NULL,
+    msg_id      TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    PRIMARY KEY (channel, sender, dest, reference, total, number)
+);
+"""
+
 #: ``(version, SQL)`` in order; versions start at 1 and have no gaps.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
     (2, _V2),
+    (3, _V3),
 ]
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "InboundKind",
     "Message",
     "MessageStatus",
+    "MoGroup",
+    "MoPart",
     "Mode",
     "Recipient",
     "ReportMatch",
@@ -521,6 +523,40 @@ class Inbound:
     created_at: float
     dedup_key: str | None = None
     id: int | None = None
+
+
+@_pickled_by_fields
+@attrs.frozen
+class MoGroup:
+    """The parts of one long MO: carrier channel, both numbers, the UDH's reference and total."""
+
+    channel: str
+    sender: str
+    to: str
+    reference: int
+    total: int
+
+
+@_pickled_by_fields
+@attrs.frozen
+class MoPart:
+    """One received part of a long MO, held until the message is whole or given up on.
+
+    Held in the store so that a restart loses no part whose DELIVER was
+    answered: the gateway reads them back into its reassembler at start.
+
+    :ivar number: the part's number (1-based) in the UDH.
+    :ivar content: ``Msg_Content`` as received, UDH included.
+    :ivar msg_id: the DELIVER's ``Msg_Id`` as text (``""`` when it has none).
+    """
+
+    group: MoGroup
+    number: int
+    content: bytes
+    tp_udhi: int
+    msg_fmt: int
+    received_at: float
+    msg_id: str = ""
 
 
 @_pickled_by_fields

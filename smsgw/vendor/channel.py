@@ -114,13 +114,17 @@ def vendor_channel(config: UpstreamConfig, reactor: Any, setup: ChannelSetup) ->
     return VendorChannel(config, reactor, desc, base_url, name=setup.name, http=setup.http)
 
 
-def _http_client(reactor: Any, concurrency: int) -> Any:
+def _http_client(reactor: Any, concurrency: int, config: UpstreamConfig) -> Any:
+    """A treq client with a pool of its own; HTTPS trusts the upstream's ``tls_ca`` if given."""
     import treq
     from twisted.web.client import Agent, HTTPConnectionPool
 
+    from smsgw.sp.tls import https_policy
+
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = concurrency
-    return treq.client.HTTPClient(Agent(reactor, pool=pool)), pool
+    agent = Agent(reactor, contextFactory=https_policy(config), pool=pool)
+    return treq.client.HTTPClient(agent), pool
 
 
 def _code(batch: BatchResult) -> int:
@@ -170,7 +174,7 @@ class VendorChannel(MultiService):
         self.concurrency = extras.concurrency or description.limits.concurrency
         self._pool = None
         if http is None:
-            http, self._pool = _http_client(reactor, self.concurrency)
+            http, self._pool = _http_client(reactor, self.concurrency, config)
         self.client = VendorClient(
             description,
             config.account,

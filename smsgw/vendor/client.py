@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
+from OpenSSL import SSL
+from service_identity.exceptions import VerificationError
 from twisted.internet.defer import (
     CancelledError,
     Deferred,
@@ -103,6 +105,18 @@ class VendorError(Exception):
         super().__init__(reason)
 
 
+def tls_failure(error: BaseException) -> str | None:
+    """What a TLS handshake error says, in a few words; ``None`` for any other error."""
+    if isinstance(error, VerificationError):
+        return "the certificate does not name the host"
+    if isinstance(error, SSL.Error):
+        details = error.args[0] if error.args else None
+        if isinstance(details, list) and details and isinstance(details[-1], tuple):
+            return str(details[-1][-1])
+        return "TLS error"
+    return None
+
+
 def classify_failure(failure: Failure) -> tuple[bool, str]:
     """(retry, reason) for a failed request.
 
@@ -127,6 +141,11 @@ def classify_failure(failure: Failure) -> tuple[bool, str]:
     ):
         # A request cancelled by our timeout fails as ResponseNeverReceived.
         return True, "timeout"
+    if isinstance(error, ResponseFailed):
+        for reason in error.reasons:
+            tls = tls_failure(reason.value)
+            if tls is not None:
+                return True, f"TLS handshake failed: {tls}"
     if isinstance(error, ResponseFailed | ConnectionClosed):
         return True, f"connection lost: {error.__class__.__name__}"
     return False, f"unexpected error: {error.__class__.__name__}"

@@ -94,8 +94,8 @@ class ReportChoice:
 class IVendorHooks(Interface):
     """What the ISMG simulator plugs into a vendor simulator."""
 
-    def check(vendor: str, account: str) -> Situation | int | None:
-        """Whether to refuse a send request that passed the vendor's own checks.
+    def check(vendor: str, account: str, numbers: tuple[str, ...]) -> Situation | int | None:
+        """Whether to refuse a send request to *numbers* that passed the vendor's own checks.
 
         ``None`` accepts it; a :class:`Situation` (``TOO_FAST``) is answered
         with that situation's code; an ``int`` is a forced result, answered
@@ -107,8 +107,8 @@ class IVendorHooks(Interface):
     ) -> None:
         """Record one accepted message (one number); *report*: a report was asked for."""
 
-    def report_for(vendor: str, account: str, number: str) -> ReportChoice:
-        """The report outcome and delay for a message to *number*."""
+    def report_for(vendor: str, account: str, number: str) -> ReportChoice | None:
+        """The report outcome and delay for a message to *number*; ``None`` for no report."""
 
     def reported(vendor: str, account: str, delivered: bool) -> None:
         """A report is going out (pushed or held for pull), after its delay."""
@@ -122,7 +122,7 @@ class DefaultHooks:
         self.delay_s = delay_s
         self.submits: list[tuple[str, str, str, str, str]] = []
 
-    def check(self, vendor: str, account: str) -> Situation | int | None:
+    def check(self, vendor: str, account: str, numbers: tuple[str, ...]) -> Situation | int | None:
         return None
 
     def submitted(
@@ -130,7 +130,7 @@ class DefaultHooks:
     ) -> None:
         self.submits.append((vendor, account, msg_id, number, text))
 
-    def report_for(self, vendor: str, account: str, number: str) -> ReportChoice:
+    def report_for(self, vendor: str, account: str, number: str) -> ReportChoice | None:
         return ReportChoice(True, "DELIVRD", self.delay_s)
 
     def reported(self, vendor: str, account: str, delivered: bool) -> None:
@@ -369,7 +369,7 @@ class VendorSimulator:
         cost = sum(limits.cost(1, t) for t in texts)
         if bucket is not None and not bucket.try_take(cost):
             raise _Refusal(Situation.TOO_FAST)
-        self._check_hooks(op, acct)
+        self._check_hooks(op, acct, numbers)
         parts = sum(limits.parts(t) for t in texts)
         if acct.products[product] < parts:
             raise _Refusal(Situation.NO_BALANCE)
@@ -381,14 +381,16 @@ class VendorSimulator:
             )
             if values.need_report and self.desc.reports is not None:
                 choice = self.hooks.report_for(self.desc.name, acct.account, number)
+                if choice is None:
+                    continue
                 self.reports_waiting += 1
                 self.clock.callLater(
                     choice.delay_s, self._report, acct, msg_id, number, choice, values.external_id
                 )
         return render_answer(self.desc, op, self._ok(op), msg_id, None, now)
 
-    def _check_hooks(self, op: Operation, acct: VendorAccount) -> None:
-        verdict = self.hooks.check(self.desc.name, acct.account)
+    def _check_hooks(self, op: Operation, acct: VendorAccount, numbers: tuple[str, ...]) -> None:
+        verdict = self.hooks.check(self.desc.name, acct.account, numbers)
         if verdict is None:
             return
         if isinstance(verdict, Situation):

@@ -40,7 +40,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Request, Site
+from twisted.web.server import NOT_DONE_YET, Request
 
 from smsgw.config import ApiKeyConfig
 from smsgw.sp.gateway import Gateway, Item, RequestError, SendRequest
@@ -69,6 +69,7 @@ from smsgw.vendor.codec import (
 )
 from smsgw.vendor.description import Code, Description, Kind, Operation, Role, Transfer
 from smsgw.web.jsonapi import access_log_line
+from smsgw.web.limits import HttpLimits, limited_site
 
 __all__ = [
     "CompatApi",
@@ -723,12 +724,16 @@ class CompatResource(Resource):
 
 
 def compat_service(
-    gateway: Gateway, api_keys: Sequence[ApiKeyConfig], endpoint: str, reactor: Any
+    gateway: Gateway,
+    api_keys: Sequence[ApiKeyConfig],
+    endpoint: str,
+    reactor: Any,
+    limits: HttpLimits | None = None,
 ) -> StreamServerEndpointService:
     """The compatible API listening on *endpoint* (a Twisted server endpoint string).
 
     The access log leaves out query strings: they carry ``pw``, numbers and texts.
     """
-    site = Site(CompatResource(CompatApi(gateway, api_keys)), logFormatter=access_log_line)
-    site.noisy = False
+    resource = CompatResource(CompatApi(gateway, api_keys))
+    site = limited_site(resource, limits=limits, log_formatter=access_log_line)
     return StreamServerEndpointService(serverFromString(reactor, endpoint), site)

@@ -447,6 +447,35 @@ def simulator_openapi() -> dict[str, Any]:
                     "submit_result": _INT,
                 }
             ),
+            "triggers": {
+                "type": "array",
+                "description": "deterministic behaviour by destination number, checked before "
+                "reports and faults: the account's triggers first, then the others; the first "
+                "match wins",
+                "items": _object(
+                    {
+                        "match": {
+                            "type": "string",
+                            "pattern": r"^(\*|\*?[0-9]+|[0-9]+\*)$",
+                            "description": "* any number, DIGITS exactly, DIGITS* a prefix, "
+                            "*DIGITS a suffix",
+                        },
+                        "account": _nullable(_STR),
+                        "response_delay_s": _NUM,
+                        "no_response": _BOOL,
+                        "close": _BOOL,
+                        "result": _INT,
+                        "throttle": _BOOL,
+                        "stat": _nullable(_STR),
+                        "report_delay_s": _nullable(_NUM),
+                        "no_report": _BOOL,
+                        "mo_reply": _nullable(_STR),
+                        "mo_delay_s": _NUM,
+                    },
+                    ("match",),
+                    additionalProperties=False,
+                ),
+            },
         }
     )
     return {
@@ -498,7 +527,9 @@ def simulator_openapi() -> dict[str, Any]:
                 )
             },
             "/v1/policy": {
-                "get": _op("the report and fault policy", {"200": _json(policy, "the policy")}),
+                "get": _op(
+                    "the report, fault and trigger policy", {"200": _json(policy, "the policy")}
+                ),
                 "put": _op(
                     "merge a (partial) policy; answer the new one",
                     {"200": _json(policy, "the policy"), **_errors(400, 413, 415)},

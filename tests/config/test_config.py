@@ -438,6 +438,17 @@ class FileErrorTests(_FileTestCase):
             "[simulator.policy.faults]\nsubmit_result = 1.0\n": (
                 "simulator.policy.faults.submit_result"
             ),
+            '[[simulator.policy.triggers]]\nmatch = "*1"\nstat = "BAD"\n': (
+                "simulator.policy.triggers[0].stat"
+            ),
+            "[[simulator.policy.triggers]]\nmatch = 1\n": "simulator.policy.triggers[0].match",
+            '[[simulator.policy.triggers]]\nmatch = "*1"\nresult = 8\nno_report = true\n': (
+                "simulator.policy.triggers[0].no_report"
+            ),
+            '[[simulator.account]]\nid = "a"\nsecret = "b"\n'
+            '[[simulator.policy.triggers]]\nmatch = "*1"\naccount = "z"\n': (
+                "simulator.policy.triggers[0].account"
+            ),
             "gns = 1\n": "gns",
             "http = 1\n": "http",
         }
@@ -833,3 +844,26 @@ class CompatListenTests(_FileTestCase):
         path = self.write('[http]\ncompat_listen = "tcp:8090:interface=127.0.0.1"\n')
         self.assertEqual(load_config(path).http.compat_listen, "tcp:8090:interface=127.0.0.1")
         self.assert_error('[http]\ncompat_listen = ""\n', "http.compat_listen")
+
+
+class HttpLimitsConfigTests(_FileTestCase):
+    """``[http]`` connection caps and idle time (issue 14)."""
+
+    def test_defaults(self) -> None:
+        """Without the keys the caps are 1024 in all, 256 per address, and 60 s idle."""
+        http = load_config(self.write("[http]\n")).http
+        self.assertEqual(
+            (http.max_connections, http.max_connections_per_ip, http.idle_timeout_s),
+            (1024, 256, 60.0),
+        )
+
+    def test_read(self) -> None:
+        """The keys are read; bad values are errors naming them."""
+        text = "[http]\nmax_connections = 10\nmax_connections_per_ip = 2\nidle_timeout_s = 1.5\n"
+        http = load_config(self.write(text)).http
+        self.assertEqual(
+            (http.max_connections, http.max_connections_per_ip, http.idle_timeout_s), (10, 2, 1.5)
+        )
+        self.assert_error("[http]\nmax_connections = 0\n", "http.max_connections")
+        self.assert_error('[http]\nmax_connections_per_ip = "9"\n', "http.max_connections_per_ip")
+        self.assert_error("[http]\nidle_timeout_s = 0\n", "http.idle_timeout_s")

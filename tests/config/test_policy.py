@@ -146,6 +146,7 @@ class DefaultsTests(SynchronousTestCase):
                     "disconnect_after_pdus": None,
                     "submit_result": 0,
                 },
+                "triggers": [],
             },
         )
 

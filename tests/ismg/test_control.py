@@ -317,6 +317,10 @@ class PolicyTests(_ControlTestCase):
                 "disconnect_after_pdus": 50,
                 "submit_result": 0,
             },
+            "triggers": [
+                {"match": "*0002", "stat": "UNDELIV", "report_delay_s": 5.0},
+                {"match": "1380000*", "account": "901234", "result": 8},
+            ],
         }
         response = self.put(doc)
         self.assertEqual((response.status, response.json()), (200, doc))
@@ -342,6 +346,7 @@ class PolicyTests(_ControlTestCase):
 
     def test_invalid(self) -> None:
         """An invalid value is a 400 naming its field; nothing is installed."""
+        self.sim.counters["accounts"] = {"901234": {}}
         cases = [
             ({"reports": {"states": {"DELIV": 1}}}, "reports.states.DELIV"),
             ({"reports": {"delay_s": [3, 1]}}, "reports.delay_s"),
@@ -353,6 +358,16 @@ class PolicyTests(_ControlTestCase):
             ({"faults": {"throttle_tps": "fast"}}, "faults.throttle_tps"),
             ({"faults": {"submit_result": 1.5}}, "faults.submit_result"),
             ({"faults": None}, "faults"),
+            ({"triggers": [{"match": "13*8"}]}, "triggers[0].match"),
+            ({"triggers": [{"match": "*1", "stat": "OK"}]}, "triggers[0].stat"),
+            (
+                {"triggers": [{"match": "*1"}, {"match": "*2", "result": 8, "stat": "UNDELIV"}]},
+                "triggers[1].stat",
+            ),
+            ({"triggers": [{"stat": "UNDELIV"}]}, "triggers[0].match"),
+            ({"triggers": [{"match": "*1", "delay": 5}]}, "triggers[0].delay"),
+            ({"triggers": {"match": "*1"}}, "triggers"),
+            ({"triggers": [{"match": "*1", "account": "999999"}]}, "triggers[0].account"),
         ]
         for body, field in cases:
             response = self.put(body)
@@ -453,7 +468,7 @@ class ControlTokenTests(SynchronousTestCase):
         self.patch(os, "environ", {})
         config = parse_config('[simulator]\ncontrol_token = "t0ken"\n')
         top = makeService({"role": "ismg-sim", "loaded": config}, MemoryReactorClock())
-        site = top.getServiceNamed("control").factory
+        site = top.getServiceNamed("control").factory.wrappedFactory
         client = StubJsonClient(self, site.resource)
         self.assertEqual(client.request("GET", "/v1/stats").status, 401)
         self.assertEqual(client.request("GET", "/healthz").status, 200)

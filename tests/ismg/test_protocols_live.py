@@ -101,6 +101,11 @@ def sim_config(callback_port: int) -> str:
     )
 
 
+def _has_service(top: MultiService, name: str) -> bool:
+    """Whether *top* has a service named *name* (a listener that is configured)."""
+    return any(service.name == name for service in top)
+
+
 def track_sessions(factory: SessionFactory, into: list[Session]) -> None:
     """Record every :class:`Session` *factory* builds in *into*."""
     build = factory.buildProtocol
@@ -143,22 +148,29 @@ class IsmgSim:
         self.http = HTTPClient(Agent(reactor, pool=pool))
 
     @classmethod
-    async def start(cls, testcase: TestCase, callback_port: int) -> IsmgSim:
-        """Write the config, build the services, start them; the ports are bound on return."""
+    async def start(
+        cls, testcase: TestCase, callback_port: int, *, config_text: str | None = None
+    ) -> IsmgSim:
+        """Write the config, build the services, start them; the ports are bound on return.
+
+        :param config_text: the configuration, instead of :func:`sim_config`'s; it
+            must name the control API and may name fewer protocols.
+        """
         folder = FilePath(testcase.mktemp())
         folder.makedirs()
         config = folder.child("ismg-sim.toml")
-        config.setContent(sim_config(callback_port).encode())
+        config.setContent((config_text or sim_config(callback_port)).encode())
         options = Options()
         options.parseOptions(["--role=ismg-sim", "--config", config.path])
         top = makeService(options, reactor)
         assert isinstance(top, MultiService)
         self = cls(top)
-        for name in PROTOCOLS:
+        names = [name for name in PROTOCOLS if _has_service(top, name)]
+        for name in names:
             track_sessions(self.listener(name).factory, self.sessions)
         top.startService()
         testcase.addCleanup(self.close)
-        for name in (*PROTOCOLS, "control"):
+        for name in (*names, "control"):
             waiting = self.listener(name)._waitingForPort
             assert waiting is not None
             port = await within(peek(waiting))

@@ -40,12 +40,14 @@ from smsgw.store.model import (
     Message,
     MessageStatus,
     Mode,
+    MoGroup,
+    MoPart,
     Recipient,
     Segment,
     SegmentKey,
     SegmentState,
 )
-from smsgw.text import MsgFmt, choose_fmt, split_text
+from smsgw.text import MsgFmt, choose_fmt, concat_info, split_text
 from smsgw.text.longsms import Part, PartLike
 from tests.clock import BoundedClock
 
@@ -636,6 +638,73 @@ class MoTests(SynchronousTestCase):
                 self.assertEqual(self.h.inbound(), [])
         [item] = self.h.inbound()
         self.assertEqual(item.fields["text"], text)
+
+
+class MoPartsTests(SynchronousTestCase):
+    """Parts of a long MO are held in the store, so a restart loses none (issue 14)."""
+
+    def setUp(self) -> None:
+        self.store = MemoryStore()
+        self.parts = split_text("长短信测试" * 30, MsgFmt.UCS2, 0x42)
+
+    def deliver(self, h: GatewayHarness, index: int) -> None:
+        part = self.parts[index]
+        d = h.channel["mobile"].mo(part.content, msg_fmt=8, tp_udhi=1, msg_id=f"mo-{index}")
+        self.successResultOf(d)
+
+    def test_parts_survive_a_restart(self) -> None:
+        """Two parts before a restart and the third after it make one whole MO."""
+        h = GatewayHarness(self, store=self.store)
+        self.deliver(h, 0)
+        self.deliver(h, 2)
+        self.assertEqual(len(self.successResultOf(self.store.mo_parts())), 2)
+        h.stop()
+
+        again = GatewayHarness(self, store=self.store)
+        self.assertEqual(again.inbound(), [])
+        self.deliver(again, 1)
+        [item] = again.inbound()
+        self.assertEqual(item.fields["text"], "长短信测试" * 30)
+        self.assertEqual(self.successResultOf(self.store.mo_parts()), [])
+
+    def test_whole_group_found_at_start(self) -> None:
+        """Every part held but no item stored (a crash between the commits): stored at start."""
+        h = GatewayHarness(self, store=self.store)
+        for index in range(3):
+            part = self.parts[index]
+            info = concat_info(part.content, 1)
+            assert info is not None
+            group = MoGroup("mobile", MOBILE, "1065901234", info.reference, info.total)
+            mo_part = MoPart(group, info.number, part.content, 1, 8, START, f"mo-{index}")
+            self.successResultOf(self.store.add_mo_part(mo_part))
+        h.stop()
+        again = GatewayHarness(self, store=self.store)
+        [item] = again.inbound()
+        self.assertEqual(item.fields["text"], "长短信测试" * 30)
+        self.assertEqual(self.successResultOf(self.store.mo_parts()), [])
+
+    def test_expired_parts_dropped_from_store(self) -> None:
+        """A long MO given up on is stored with its missing parts, and its parts are deleted."""
+        h = GatewayHarness(self, store=self.store)
+        self.deliver(h, 1)
+        h.clock.advance(601)
+        [item] = h.inbound()
+        self.assertEqual(item.fields["missing_parts"], [1, 3])
+        self.assertEqual(self.successResultOf(self.store.mo_parts()), [])
+
+    def test_single_part_not_held(self) -> None:
+        """A short MO is stored at once, with nothing held."""
+        h = GatewayHarness(self, store=self.store)
+        self.successResultOf(h.channel["mobile"].mo(b"TD", msg_id="x"))
+        self.assertEqual(len(h.inbound()), 1)
+        self.assertEqual(self.successResultOf(self.store.mo_parts()), [])
+
+    def test_malformed_udh_kept_as_is(self) -> None:
+        """An MO whose UDH is malformed is stored as it came, not lost."""
+        h = GatewayHarness(self, store=self.store)
+        self.successResultOf(h.channel["mobile"].mo(b"\x05\x00\x03", msg_fmt=0, tp_udhi=1))
+        [item] = h.inbound()
+        self.assertEqual(item.kind, InboundKind.MO)
 
 
 class _HeldStore(MemoryStore):

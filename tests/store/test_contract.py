@@ -34,6 +34,8 @@ from smsgw.store.model import (
     Message,
     MessageStatus,
     Mode,
+    MoGroup,
+    MoPart,
     Recipient,
     ReportMatch,
     Segment,
@@ -900,6 +902,33 @@ class ContractMixin:
         self.assertEqual((await self.store.fetch_inbound(1))[0].fields, fields)
         bad = Inbound(InboundKind.MO, "cm", {"raw": b"\x00"}, NOW)
         await self.assert_fails(self.store.add_inbound(bad), TypeError)
+
+    async def test_mo_parts_held_in_order(self) -> None:
+        """Parts of long MOs are held in the order received; a repeated part is kept once."""
+        first, second = MoGroup("cm", A, "10690", 7, 3), MoGroup("cm", A, "10690", 8, 2)
+        parts = [
+            MoPart(first, 2, b"\x05\x00\x03\x07\x03\x02bb", 1, 0, NOW, "m2"),
+            MoPart(second, 1, b"\x05\x00\x03\x08\x02\x01x", 1, 8, NOW + 1),
+            MoPart(first, 1, b"\x05\x00\x03\x07\x03\x01aa", 1, 0, NOW + 2, "m1"),
+        ]
+        for part in parts:
+            self.assertTrue(await self.store.add_mo_part(part))
+        again = MoPart(first, 2, b"other", 1, 0, NOW + 3, "m2b")
+        self.assertFalse(await self.store.add_mo_part(again))
+        self.assertEqual(await self.store.mo_parts(), parts)
+
+    async def test_mo_parts_deleted_with_their_message(self) -> None:
+        """The item of a whole long MO deletes its group's parts in one step, and no others."""
+        done, open_ = MoGroup("cm", A, "10690", 7, 2), MoGroup("cm", A, "10690", 7, 3)
+        for group in (done, open_):
+            await self.store.add_mo_part(MoPart(group, 1, b"p", 1, 0, NOW))
+        mo = Inbound(InboundKind.MO, "cm", {"text": "whole"}, NOW, dedup_key="m")
+        self.assertIsNotNone(await self.store.add_inbound(mo, parts=done))
+        self.assertEqual([p.group for p in await self.store.mo_parts()], [open_])
+        # A repeat of the item (already stored) still deletes the parts it names.
+        await self.store.add_mo_part(MoPart(done, 2, b"q", 1, 0, NOW))
+        self.assertIsNone(await self.store.add_inbound(mo, parts=done))
+        self.assertEqual([p.group for p in await self.store.mo_parts()], [open_])
 
     async def test_inbound_refused_keeps_key_free(self) -> None:
         """A refused item does not use up its dedup key."""

@@ -33,6 +33,8 @@ from smsgw.store.model import (
     Inbound,
     InboundKind,
     MessageStatus,
+    MoGroup,
+    MoPart,
     SegmentState,
     Template,
     TemplateEngine,
@@ -212,6 +214,9 @@ class SqliteTests(TestCase):
         template = Template("t", TemplateEngine.SIMPLE, "{A}", NOW, NOW)
         await store.put_template(template)
         callback = await store.add_callback(InboundKind.MO, "http://a", "{}", NOW)
+        part = MoPart(MoGroup("cm", "13800138000", "10690", 9, 2), 1, b"\x05\x00\x03\x09\x02\x01a",
+                      1, 0, NOW, "p1")  # fmt: skip
+        await store.add_mo_part(part)
         before = await store.get_message("m1")
         await store.close()
 
@@ -222,6 +227,7 @@ class SqliteTests(TestCase):
         self.assertEqual((await store.get_callback(callback)).url, "http://a")
         self.assertEqual(len(await store.fetch_inbound(10)), 2)  # the report and the MO
         self.assertIsNone(await store.add_inbound(Inbound(InboundKind.MO, "cm", {}, NOW, "mo1")))
+        self.assertEqual(await store.mo_parts(), [part])
         # The held report survived too.
         outcomes = await store.segment_submitted(key(pk_number=2), 0, "2", NOW + 3)
         self.assertEqual([o.message_status for o in outcomes], [MessageStatus.SUBMITTING])

@@ -174,7 +174,7 @@ class CmppServerHandler(Responder):
         else:
             reason, forced = refused
             response = p.SubmitResp(0, forced or self._REFUSALS[reason])
-        return sim.respond(account, response)
+        return sim.respond(account, response, mt=mt, session=session)
 
     def authenticate(self, session: Session, pdu: p.Connect) -> LoginResult | None:
         """Check a CONNECT: the account's secret, then its IP and session limits."""

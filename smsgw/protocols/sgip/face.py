@@ -136,9 +136,11 @@ class SgipFace(Responder):
         refused = sim.check(account, mt)
         if refused is None:
             sim.accept(account, mt, self)
-            return sim.respond(account, p.SubmitResp(0))
+            return sim.respond(account, p.SubmitResp(0), mt=mt, session=session)
         reason, forced = refused
-        return sim.respond(account, p.SubmitResp(int(forced or self._REFUSALS[reason])))
+        return sim.respond(
+            account, p.SubmitResp(int(forced or self._REFUSALS[reason])), mt=mt, session=session
+        )
 
     def session_ended(self, session: Session, reason: Failure) -> None:
         """A link is gone."""

@@ -359,6 +359,17 @@ class SmppCodec(ProtocolCodec[p.SmppPdu]):
             for cid, layout in self.by_command.items()
             if cid & _RESPONSE_BIT and layout.fields
         }
+        self._bodied = frozenset(self._responses.values())
+        if self.accelerated:
+            # The C code always writes a body: a refusal goes through py_encode first.
+            self._c_encode = self.encode
+            self.encode = self._encode_refusals_first  # type: ignore[method-assign]
+
+    def _encode_refusals_first(self, pdu: object, sequence_id: Any) -> bytes:
+        status: object = getattr(pdu, "command_status", 0)
+        if status and type(pdu) in self._bodied:
+            return self.py_encode(pdu, sequence_id)
+        return self._c_encode(pdu, sequence_id)
 
     def py_decode(self, frame: bytes) -> tuple[Header, p.SmppPdu]:
         """Decode one frame; a 16-byte response decodes to its class's defaults."""

@@ -15,6 +15,8 @@ from smsgw.store.model import (
     CallbackState,
     Inbound,
     InboundKind,
+    MoGroup,
+    MoPart,
     Template,
     TemplateEngine,
 )
@@ -39,6 +41,45 @@ def put_inbound(conn: Conn, item: Inbound, callback_url: str | None = None) -> i
     if callback_url is not None:
         _add_callback(conn, InboundKind(item.kind), callback_url, fields, item.created_at)
     return int(cursor.lastrowid)
+
+
+def put_inbound_of_parts(
+    conn: Conn, item: Inbound, callback_url: str | None, parts: MoGroup
+) -> int | None:
+    """:func:`put_inbound`, and delete the held parts of the long MO *parts* in the same job."""
+    item_id = put_inbound(conn, item, callback_url)
+    conn.execute(
+        "DELETE FROM mo_parts WHERE channel = ? AND sender = ? AND dest = ?"
+        " AND reference = ? AND total = ?",
+        (parts.channel, parts.sender, parts.to, parts.reference, parts.total),
+    )
+    return item_id
+
+
+def add_mo_part(conn: Conn, part: MoPart) -> bool:
+    """Hold *part* unless that number of its group is held already."""
+    group = part.group
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO mo_parts (channel, sender, dest, reference, total, number,"
+        " content, tp_udhi, msg_fmt, msg_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (group.channel, group.sender, group.to, group.reference, group.total, part.number,
+         part.content, part.tp_udhi, part.msg_fmt, part.msg_id, part.received_at),
+    )  # fmt: skip
+    return bool(cursor.rowcount == 1)
+
+
+def mo_parts(conn: Conn) -> list[MoPart]:
+    """Every held part, in the order received."""
+    rows = conn.execute(
+        "SELECT channel, sender, dest, reference, total, number, content, tp_udhi, msg_fmt,"
+        " msg_id, received_at FROM mo_parts ORDER BY received_at, rowid"
+    ).fetchall()
+    return [
+        MoPart(MoGroup(channel, sender, dest, reference, total), number, bytes(content), tp_udhi,
+               msg_fmt, received_at, msg_id)
+        for (channel, sender, dest, reference, total, number, content, tp_udhi, msg_fmt, msg_id,
+             received_at) in rows
+    ]  # fmt: skip
 
 
 def _fetch_inbound(conn: Conn, limit: int) -> list[Inbound]:

@@ -27,6 +27,8 @@ from smsgw.store.model import (
     Inbound,
     InboundKind,
     Message,
+    MoGroup,
+    MoPart,
     ReportOutcome,
     SegmentKey,
     SegmentWork,
@@ -49,7 +51,10 @@ from smsgw.store.sqlite.inbound import (
     _list_inbound,
     _list_templates,
     _put_template,
+    add_mo_part,
+    mo_parts,
     put_inbound,
+    put_inbound_of_parts,
 )
 from smsgw.store.sqlite.reports import (
     _drop_held_reports,
@@ -358,13 +363,21 @@ class SqliteStore:
     # -- inbound items -----------------------------------------------------
 
     def add_inbound(
-        self, item: Inbound, *, callback_url: str | None = None
+        self, item: Inbound, *, callback_url: str | None = None, parts: MoGroup | None = None
     ) -> Deferred[int | None]:
         try:
             json.dumps(dict(item.fields))
         except (TypeError, ValueError):
             return fail()
+        if parts is not None:
+            return self._submit(put_inbound_of_parts, item, callback_url, parts)
         return self._submit(put_inbound, item, callback_url)
+
+    def add_mo_part(self, part: MoPart) -> Deferred[bool]:
+        return self._submit(add_mo_part, part)
+
+    def mo_parts(self) -> Deferred[list[MoPart]]:
+        return self._submit(mo_parts)
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         return self._submit(_fetch_inbound, limit)
