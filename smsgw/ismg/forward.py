@@ -310,7 +310,7 @@ class Forwarder(Responder):
             counters["mt_scs" if stat == "DELIVRD" else "mt_fl"] += 1
         pdu = entry.face.report_pdu(entry.account, entry.mt, entry.index, stat, entry.submitted,
                                     done)  # fmt: skip
-        self.sim._count(entry.account, "reports")
+        self.sim._count(entry.account, "reports", protocol=entry.face.protocol)
         self.sim.deliver(entry.account, entry.face, pdu)
 
     # -- MO: this ISMG's subscriber → an SP on another ISMG ---------------------
@@ -522,11 +522,11 @@ class Forwarder(Responder):
             )
 
         live = face.live_sessions(account) if face is not None else []
-        if not live:
+        if face is None or not live:
             # §8.5.4 case 1: no link to the SP.
             mo_report("REJECTD")
             return resp
-        sim._count(account, "mos")
+        sim._count(account, "mos", protocol=face.protocol)
         d = live[0].send(deliver)
         d.addCallbacks(
             lambda r: mo_report("DELIVRD" if r.result == 0 else "REJECTD"),

@@ -322,6 +322,8 @@ class MtForwardTests(_InMemoryTestCase):
         two = self.sim2.forwarding()
         self.assertEqual(two["peers"][ISMG1], {"received_type_0": 1})
         self.assertEqual(self.sim2.stats()["fwd_mt_delivered"], 1)
+        by_protocol = self.sim1.stats()["accounts"][SP1]["protocols"]
+        self.assertEqual((by_protocol["cmpp2"]["submits"], by_protocol["cmpp2"]["reports"]), (1, 1))
 
     def test_query_counters(self) -> None:
         """QUERY on ISMG1 counts a forwarded MT as waiting, then as delivered."""
@@ -539,6 +541,7 @@ class MoForwardTests(_InMemoryTestCase):
             {"mo_forwarded": 1, "received_type_3": 1, "mo_report_DELIVRD": 1},
         )
         self.assertEqual(self.sim2.forwarding()["peers"][ISMG1], {"received_type_1": 1})
+        self.assertEqual(self.sim2.stats()["accounts"][SP2]["protocols"]["cmpp2"]["mos"], 1)
 
     def test_fwd_fields(self) -> None:
         """The FWD type 1 carries the sender as Src_Id and the service code as Dest_Id."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from smsgw.text import decode_text
 from tests.ismg.test_live import LOOPBACK, _ServiceTestCase
@@ -302,6 +304,41 @@ class ForwardingConsoleTests(_BrowserTestCase):
         self.assertTrue(shown)
         rows = dict((await self.rows("forwarding-info"))[1:])
         self.assertEqual((rows["code"], rows["home_prefixes"]), ("001001", "139"))
+
+
+class VendorConsoleTests(_BrowserTestCase):
+    """The ismg-sim page when the simulator plays the HTTP vendors (--vendor-http)."""
+
+    async def setUp(self) -> None:  # type: ignore[override]
+        super().setUp()
+        self.top = self.start(
+            ["--role=ismg-sim", "--vendor-http", LOOPBACK, "--cmpp", LOOPBACK,
+             "--control", LOOPBACK, "--account", f"{SP_ID}:{SECRET}"]
+        )  # fmt: skip
+        control_port = await self.bound_port(self.top.getServiceNamed("control"))
+        await self.open_browser(f"http://127.0.0.1:{control_port}")
+
+    async def test_vendor_tables(self) -> None:
+        """Each vendor played shows, with the account's balance there."""
+        await self.wait_text("vendors-info", "batchsm")
+        [header, *rows] = await self.rows("vendors-accounts")
+        self.assertEqual(header[:2], ["vendor", "account"])
+        self.assertIn(["batchsm", SP_ID], [row[:2] for row in rows])
+        forwarding = await self.browse(lambda d: d.find_element(By.ID, "forwarding").is_displayed())
+        self.assertFalse(forwarding)
+
+
+class SkipReasonTests(SynchronousTestCase):
+    """Where the browser tests cannot run, they say what to install."""
+
+    def test_missing_browser(self) -> None:
+        """Without /usr/bin/chromium the reason names the Debian package."""
+        if webdriver is None:
+            raise SkipTest("selenium is not installed: the reason names it instead")
+        self.patch(sys.modules[__name__], "CHROMIUM", Path("/nonexistent/chromium"))
+        reason = _skip_reason()
+        self.assertIsNotNone(reason)
+        self.assertIn("apt-get install chromium", str(reason))
 
 
 class GnsBrowserTests(_BrowserTestCase):

@@ -157,6 +157,9 @@
     }));
     table("submits", recent, ["time", "account", "protocol", "msg_id", "src", "dest", "text", "segment"],
       "no SUBMIT received yet");
+    const playsVendors = Boolean(stats.vendors && stats.vendors.length);
+    $("vendors").hidden = !playsVendors;
+    if (playsVendors) renderVendors((await api("GET", "/v1/vendors")).vendors);
     $("forwarding").hidden = !forwarding.enabled;
     if (forwarding.enabled) {
       table("forwarding-info", scalars(forwarding, ["enabled"]).concat([
@@ -166,6 +169,20 @@
       const peers = Object.entries(forwarding.peers || {}).map(([peer, c]) => ({ peer, ...c }));
       table("forwarding-peers", peers, null, "no traffic with a peer yet");
     }
+  }
+
+  function renderVendors(vendors) {
+    const rows = [];
+    const accounts = [];
+    for (const [vendor, info] of Object.entries(vendors)) {
+      const { accounts: perAccount, ...counters } = info;
+      rows.push({ vendor, ...counters });
+      for (const [account, a] of Object.entries(perAccount || {})) {
+        accounts.push({ vendor, account, ...a });
+      }
+    }
+    table("vendors-info", rows, null, "no vendor");
+    table("vendors-accounts", accounts, null, "no account");
   }
 
   async function loadPolicy() {
@@ -236,16 +253,31 @@
   // -- the loop ---------------------------------------------------------------
 
   let timer = null;
+  let polling = false;
+  let again = false;
 
+  // One poll at a time: asked during one (a new token, "show numbers"), it runs right after.
   async function poll() {
+    if (polling) {
+      again = true;
+      return;
+    }
     clearTimeout(timer);
+    polling = true;
     try {
       await (role === "gns" ? pollGns() : pollIsmg());
       setStatus(`Live: updated ${new Date().toLocaleTimeString()}`, false);
     } catch (error) {
       setStatus(describe(error), true);
+    } finally {
+      polling = false;
     }
-    timer = setTimeout(poll, POLL_MS);
+    if (again) {
+      again = false;
+      poll();
+    } else {
+      timer = setTimeout(poll, POLL_MS);
+    }
   }
 
   function useToken(event) {
