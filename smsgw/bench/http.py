@@ -50,11 +50,23 @@ class BenchError(Exception):
     """The benchmark could not run (a process did not start, a gateway is missing)."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on 127.0.0.1 right now, and not handed out before by this process.
+
+    The port is closed again before a child process binds it, so the kernel may
+    offer it twice; two of our own processes (a simulator's control API and the
+    sp's HTTP API) must not both be given it.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def number(i: int) -> str:

@@ -70,9 +70,9 @@ class Options(usage.Options):
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    from smsgw.bench.http import free_port
+
+    return free_port()
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:

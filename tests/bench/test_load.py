@@ -32,3 +32,14 @@ class FdLimitTests(SynchronousTestCase):
         if hard == resource.RLIM_INFINITY:
             self.skipTest("no hard open-file limit")
         self.assertEqual(raise_fd_limit(hard + 1000)[1], hard)
+
+
+class FreePortTests(SynchronousTestCase):
+    """The bench's free ports are never handed out twice in one process."""
+
+    def test_distinct(self) -> None:
+        """Two hundred ports asked for in a row are all different."""
+        from smsgw.bench.http import free_port
+
+        ports = [free_port() for _ in range(200)]
+        self.assertEqual(len(set(ports)), 200)
