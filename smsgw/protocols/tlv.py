@@ -17,7 +17,7 @@ import attrs
 
 from smsgw.protocols.errors import EncodeError, TruncatedError
 
-__all__ = ["MAX_VALUE", "Tlv", "TlvList", "find_tlv", "hex_tag"]
+__all__ = ["MAX_VALUE", "Tlv", "TlvList", "find_tlv", "hex_tag", "replace_tlv", "without_tag"]
 
 _TL = struct.Struct(">HH")
 #: The largest Tag, and the longest Value.
@@ -43,6 +43,26 @@ def find_tlv(tlvs: Iterable[Tlv], tag: int) -> Tlv | None:
         if t.tag == tag:
             return t
     return None
+
+
+def replace_tlv(tlvs: Iterable[Tlv], new: Tlv) -> tuple[Tlv, ...]:
+    """*tlvs* with *new* where its tag first was (repeats dropped), else appended."""
+    out: list[Tlv] = []
+    placed = False
+    for t in tlvs:
+        if t.tag != new.tag:
+            out.append(t)
+        elif not placed:
+            out.append(new)
+            placed = True
+    if not placed:
+        out.append(new)
+    return tuple(out)
+
+
+def without_tag(tlvs: Iterable[Tlv], tag: int) -> tuple[Tlv, ...]:
+    """*tlvs* without any *tag*."""
+    return tuple(t for t in tlvs if t.tag != tag)
 
 
 class TlvList:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from smsgw.protocols.errors import EncodeError
 from smsgw.protocols.smgp.constants import Tag
-from smsgw.protocols.tlv import MAX_VALUE, Tlv, TlvList, find_tlv
+from smsgw.protocols.tlv import MAX_VALUE, Tlv, TlvList, find_tlv, replace_tlv, without_tag
 
 __all__ = [
     "OCTET_TAGS",
@@ -160,19 +160,9 @@ def with_tlv(
     is appended.
     """
     new = Tlv(tag, encode_value(tag, value, width))
-    out: list[Tlv] = []
-    placed = False
-    for t in tlvs:
-        if t.tag != tag:
-            out.append(t)
-        elif not placed:
-            out.append(new)
-            placed = True
-    if not placed:
-        out.append(new)
-    return tuple(out)
+    return replace_tlv(tlvs, new)
 
 
 def without_tlv(tlvs: Iterable[Tlv], tag: int) -> tuple[Tlv, ...]:
     """*tlvs* without any *tag*."""
-    return tuple(t for t in tlvs if t.tag != tag)
+    return without_tag(tlvs, tag)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from smsgw.protocols.errors import EncodeError
 from smsgw.protocols.smpp.constants import Tag
-from smsgw.protocols.tlv import MAX_VALUE, Tlv, TlvList, find_tlv
+from smsgw.protocols.tlv import MAX_VALUE, Tlv, TlvList, find_tlv, replace_tlv, without_tag
 
 __all__ = [
     "TAG_TYPES",
@@ -148,22 +148,12 @@ def encode_value(tag: int, value: int | bytes) -> bytes:
 def put(tlvs: Iterable[Tlv], tag: int, value: int | bytes) -> tuple[Tlv, ...]:
     """*tlvs* with *tag* set to *value*: in place if present (repeats dropped), else appended."""
     new = Tlv(tag, encode_value(tag, value))
-    out: list[Tlv] = []
-    placed = False
-    for t in tlvs:
-        if t.tag != tag:
-            out.append(t)
-        elif not placed:
-            out.append(new)
-            placed = True
-    if not placed:
-        out.append(new)
-    return tuple(out)
+    return replace_tlv(tlvs, new)
 
 
 def without(tlvs: Iterable[Tlv], tag: int) -> tuple[Tlv, ...]:
     """*tlvs* without any *tag*."""
-    return tuple(t for t in tlvs if t.tag != tag)
+    return without_tag(tlvs, tag)
 
 
 def network_error_code(tlvs: Iterable[Tlv]) -> tuple[int, int] | None:
