@@ -44,6 +44,9 @@
 #define OP_OCTETS 1
 #define OP_REPEATED 2
 #define OP_SIZED 3
+/* What wire.py expects of this module: raise it with every new op, mode or header kind,
+ * so that a build left over from an older source is not used (wire.py checks it). */
+#define WIRE_ABI 2
 #define OP_CSTRING 4 /* C-Octet String: bytes up to a NUL, at most size with it */
 
 #define MODE_STRIP 0 /* Octets: NUL-padded, trailing NULs stripped */
@@ -1040,6 +1043,7 @@ PyInit__wire(void)
     }
     if (PyModule_AddObjectRef(m, "Program", (PyObject *)&ProgramType) < 0 ||
         PyModule_AddObjectRef(m, "Codec", (PyObject *)&CodecType) < 0 ||
+        PyModule_AddIntConstant(m, "ABI", WIRE_ABI) < 0 ||
         PyModule_AddIntConstant(m, "OP_UINT", OP_UINT) < 0 ||
         PyModule_AddIntConstant(m, "OP_OCTETS", OP_OCTETS) < 0 ||
         PyModule_AddIntConstant(m, "OP_REPEATED", OP_REPEATED) < 0 ||

@@ -30,6 +30,7 @@ import importlib
 import os
 import struct
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -75,11 +76,24 @@ __all__ = [
 
 #: The C extension module when it is built and enabled; it has no type stubs.
 _accel: Any = None
+#: The ``ABI`` the C extension must declare (``WIRE_ABI`` in ``_wire.c``).
+ACCEL_ABI = 2
+
+
+def current_accel(module: Any) -> bool:
+    """Whether *module* was built from this ``_wire.c`` (an older build lacks field kinds)."""
+    return getattr(module, "ABI", None) == ACCEL_ABI
+
+
 if os.environ.get("SMSGW_PURE_PYTHON", "") in ("", "0"):
     try:
         _accel = importlib.import_module("smsgw.protocols._wire")
     except ImportError:  # not built: no compiler, or a pure-Python install
         pass
+    if _accel is not None and not current_accel(_accel):
+        msg = "smsgw.protocols._wire is out of date (./dev test rebuilds it); using pure Python"
+        warnings.warn(msg, RuntimeWarning, stacklevel=1)
+        _accel = None
 
 #: Whether layouts run on the C accelerator (where their shape allows it).
 ACCELERATED: bool = _accel is not None

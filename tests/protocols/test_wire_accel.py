@@ -711,3 +711,12 @@ class SelectionTests(SynchronousTestCase):
             if not wire.ACCELERATED:
                 self.assertEqual(codec.encode, codec.py_encode)
                 self.assertIs(submit.encode, submit.py_encode)
+
+    def test_stale_build_not_used(self) -> None:
+        """A build of an older _wire.c (no ABI, or another) is not used; the current one is."""
+        import types
+
+        self.assertFalse(wire.current_accel(types.SimpleNamespace()))
+        self.assertFalse(wire.current_accel(types.SimpleNamespace(ABI=wire.ACCEL_ABI - 1)))
+        if _wire is not None:
+            self.assertTrue(wire.current_accel(_wire))
