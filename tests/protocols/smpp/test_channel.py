@@ -25,7 +25,7 @@ from smsgw.sp.channel import Channel
 from smsgw.sp.gateway import Gateway, Item, Mode, SendRequest
 from smsgw.sp.routing import Router, RouteSpec
 from smsgw.store.memory import MemoryStore
-from smsgw.store.model import InboundKind, Message, SegmentState
+from smsgw.store.model import InboundKind, Message, SegmentState, Template, TemplateEngine
 from smsgw.text.gsm0338 import decode_gsm, encode_gsm
 from tests.protocols.smpp.smsc import PASSWORD, SYSTEM_ID, ScriptedSmsc, listen_smsc, reactor
 from tests.sp.test_channel import wait_until
@@ -152,6 +152,28 @@ class SmppGatewayTests(TestCase):
         self.assertEqual(resp.command_status, 0)
         [reported] = [m for m in messages if await self.msg_id(m) == message_id]
         await self.wait_states(reported, SegmentState.UNDELIVERED)
+
+    async def test_modes_template_and_src_ext(self) -> None:
+        """sync, async and queue modes, a template and src_ext all reach the SMSC."""
+        smsc = ScriptedSmsc()
+        self.start(smsc, intl="")
+        await self.store.put_template(
+            Template("code", TemplateEngine.SIMPLE, "Your code is {code}", 0.0, 0.0)
+        )
+        sync = await self.gateway.accept(
+            SendRequest(items=(Item(DEST),), content="sync", mode=Mode.SYNC, report=False)
+        )
+        self.assertTrue(sync.complete)
+        self.assertEqual(await self.states(sync.message), [SegmentState.SUBMITTED])
+        templated = SendRequest(items=(Item(DEST),), template="code", params={"code": "4711"},
+                                mode=Mode.ASYNC, src_ext="99")  # fmt: skip
+        await self.gateway.accept(templated)
+        await self.send("queued")
+        await wait_until(lambda: len(smsc.accepted) == 3, "three submit_sm")
+        texts = {decode_gsm(pdu.short_message): pdu for _, pdu in smsc.accepted}
+        self.assertEqual(set(texts), {"sync", "Your code is 4711", "queued"})
+        self.assertEqual(texts["Your code is 4711"].source_addr, (SRC + "99").encode())
+        self.assertEqual(texts["sync"].registered_delivery, 0)
 
     async def test_flow_control_keeps_order(self) -> None:
         """0x58, 0x14 and 0x08 are sent again after a pause, in their order; then accepted."""
