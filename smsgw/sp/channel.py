@@ -372,8 +372,8 @@ class Channel(MultiService):
         return bool(self.sessions)
 
     def links(self) -> list[Link]:
-        """The logged-in links the channel opened."""
-        return [Link(s.peer) for s in self.sessions]
+        """The logged-in links the channel opened, its receiver links included."""
+        return [Link(s.peer) for s in [*self.sessions, *self.receivers]]
 
     def balance(self) -> Deferred[Balance]:
         """None of CMPP, SGIP and SMGP carries an account balance."""

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from twisted.internet.defer import Deferred
 
-from smsgw.config import UpstreamConfig
+from smsgw.config import ConfigError, UpstreamConfig
 from smsgw.protocols.registry import extras_as
 from smsgw.protocols.session import Session
 from smsgw.protocols.smpp import pdus as p
@@ -95,6 +95,10 @@ class SmppClient:
     )
 
     def __init__(self, config: UpstreamConfig) -> None:
+        """:raises ConfigError: the account or secret does not fit a bind (smpp34.md §2)."""
+        for key, value, most in (("account", config.account, 15), ("secret", config.secret, 8)):
+            if not value.isascii() or len(value) > most:
+                raise ConfigError(f"at most {most} ASCII characters for smpp", key=key)
         self.config = config
         self.extras = extras_as(config.extra, SmppExtras)
         self.receiver_login: Callable[[Session], Deferred[Any]] | None = None

@@ -132,6 +132,8 @@ class SmppGatewayTests(TestCase):
         smsc = ScriptedSmsc()
         self.start(smsc, intl="bind=tx%2Brx&sessions=2")
         await wait_until(lambda: len(smsc.binds()) == 4, "two transmitters and two receivers")
+        channel = self.gateway.channels["intl"]
+        await wait_until(lambda: len(channel.links()) == 4, "the four links logged in")
         self.assertEqual(sorted(kind.value for kind in smsc.binds()), ["rx", "rx", "tx", "tx"])
         messages = [await self.send(f"message {n}") for n in range(4)]
         await wait_until(lambda: len(smsc.accepted) == 4, "four submit_sm")

@@ -98,6 +98,16 @@ class UrlKeyTests(SynchronousTestCase):
                 self.assertEqual(error.key, key)
                 self.assertNotIn("secret08", str(error))
 
+    def test_bind_limits(self) -> None:
+        """A system_id over 15 or a password over 8 characters is refused, naming the part."""
+        for url, key in (
+            ("smpp://a234567890123456:secret08@h", "account"),
+            ("smpp://esme1:secret089@h", "secret"),
+        ):
+            error = self.assertRaises(ConfigError, client_for, parse_upstream_url(url))
+            self.assertEqual(error.key, key)
+            self.assertNotIn("secret089", str(error))
+
     def test_redacted_round_trip(self) -> None:
         """The redacted URL reads back to the same keys (tx+rx percent-encoded)."""
         config = parse_upstream_url(URL + "?bind=tx%2Brx&long=payload&receipt_id=hex")
