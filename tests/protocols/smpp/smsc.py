@@ -50,6 +50,8 @@ class ScriptedSmsc(Responder):
         self.submits: list[tuple[BindKind, p.SubmitSm]] = []
         self.accepted: list[tuple[str, p.SubmitSm]] = []
         self.delivered: list[p.DeliverSmResp | p.DataSmResp] = []
+        #: When each submit_sm arrived (reactor seconds).
+        self.times: list[float] = []
         self._ids = itertools.count(first_id)
 
     def session_started(self, session: Session) -> None:
@@ -64,6 +66,7 @@ class ScriptedSmsc(Responder):
     @responder(p.SubmitSm)
     def submit(self, session: Session, header: Header, pdu: p.SubmitSm) -> p.SubmitSmResp:
         self.submits.append((session.mode, pdu))
+        self.times.append(reactor.seconds())
         status = self.statuses.pop(0) if self.statuses else 0
         if status:
             return p.SubmitSmResp(command_status=status)

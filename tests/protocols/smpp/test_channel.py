@@ -177,6 +177,16 @@ class SmppGatewayTests(TestCase):
         self.assertEqual(texts["Your code is 4711"].source_addr, (SRC + "99").encode())
         self.assertEqual(texts["sync"].registered_delivery, 0)
 
+    async def test_tps_limit(self) -> None:
+        """tps=10: a burst of ten, then one submit_sm every 0.1 s."""
+        smsc = ScriptedSmsc()
+        self.start(smsc, intl="tps=10")
+        await wait_until(lambda: smsc.binds(), "the bind")
+        for n in range(15):
+            await self.send(f"limited {n}")
+        await wait_until(lambda: len(smsc.accepted) == 15, "fifteen submit_sm")
+        self.assertGreaterEqual(smsc.times[-1] - smsc.times[0], 0.35)
+
     async def test_flow_control_keeps_order(self) -> None:
         """0x58, 0x14 and 0x08 are sent again after a pause, in their order; then accepted."""
         smsc = ScriptedSmsc()
