@@ -136,7 +136,8 @@ def _smpp_frames() -> tuple[bytes, bytes, bytes]:
     """A submit_sm (receipt asked), a receipt deliver_sm as smsgw sends them, and a bind."""
     from smsgw.protocols.smpp import pdus as p
     from smsgw.protocols.smpp.codec import encode
-    from smsgw.protocols.smpp.receipt import MessageState, format_receipt_text
+    from smsgw.protocols.smpp.constants import MessageState
+    from smsgw.protocols.smpp.receipt import format_receipt_text
 
     submit = p.SubmitSm(
         source_addr=b"1065900001",
