@@ -28,7 +28,7 @@ from smsgw.store.memory import MemoryStore
 from smsgw.store.model import InboundKind, Message, SegmentState, Template, TemplateEngine
 from smsgw.text.gsm0338 import decode_gsm, encode_gsm
 from tests.protocols.smpp.smsc import PASSWORD, SYSTEM_ID, ScriptedSmsc, listen_smsc, reactor
-from tests.sp.test_channel import wait_until
+from tests.sp import test_channel as sp_tests
 
 DEST = "13800138000"
 SRC = "10690001"
@@ -38,10 +38,15 @@ def tlv(tag: int, value: int | bytes) -> Tlv:
     return Tlv(tag, encode_value(tag, value))
 
 
+async def wait_until(predicate: Any, what: str) -> None:
+    """Poll *predicate* for 10 s at most (loopback under a loaded machine)."""
+    await sp_tests.wait_until(predicate, what, timeout_s=10.0)
+
+
 class SmppGatewayTests(TestCase):
     """SUBMITs, receipts and MOs through the gateway and its smpp channels."""
 
-    timeout = 20
+    timeout = 30
 
     def start(self, smsc: ScriptedSmsc, **queries: str) -> Gateway:
         """A started gateway with one smpp channel per *queries* item (name -> URL query)."""
@@ -82,8 +87,8 @@ class SmppGatewayTests(TestCase):
         return [s.state for r in stored.recipients for s in r.segments]
 
     async def wait_states(self, message: Message, *states: SegmentState) -> None:
-        """Poll until every segment of *message* is in *states* (5 s at most)."""
-        deadline = reactor.seconds() + 5.0
+        """Poll until every segment of *message* is in *states* (10 s at most)."""
+        deadline = reactor.seconds() + 10.0
         seen = await self.states(message)
         while not all(s in states for s in seen):
             if reactor.seconds() > deadline:
