@@ -1,4 +1,4 @@
-"""An independent ESME: PyPI's smpplib (sync sockets), run as a subprocess by test_interop.
+"""An independent ESME: PyPI's smpplib (sync sockets), run as a subprocess by test_face_interop.
 
 ``python smpplib_esme.py PORT SYSTEM_ID PASSWORD SRC DEST [DEST_MO]`` binds as
 transceiver to 127.0.0.1:PORT, submits one message to DEST asking for a
