@@ -18,7 +18,7 @@ usage: smsgw send [--url URL] (--to NUMBER... | --file PATH) (--content TEXT | -
        smsgw bench --http [--count N] [--batch B] [--concurrency C] [options]
        smsgw bench --durability [--count N] [--scenario sp|sim|both] [options]
        smsgw bench --vendor NAME [--count N] [--batch B] [options]
-       smsgw bench --floor [--count N] [--window W] [--reports]
+       smsgw bench --floor [--protocol cmpp|smpp] [--count N] [--window W] [--reports]
        smsgw bench --soak SECONDS [--share 0.7] [--drop 0.01] [--disconnect-every 50000]
        smsgw bench codec [--pure] [N]
        smsgw balance [--channel NAME] [--url URL] [--json]
@@ -32,7 +32,7 @@ commands:
                        (smsgw bench --durability --help)
   bench --vendor NAME  the same through an HTTP channel to the ismg-sim playing vendor NAME
   bench --soak SECONDS a steady run with reports and faults, a line a minute, memory watched
-  bench --floor        the bare floor: an asyncio + struct CMPP client and server, to compare with
+  bench --floor        the bare floor: an asyncio + struct CMPP or SMPP client and server
   bench codec          codec encode/decode rates next to a bare struct loop
   balance              each channel's balance, as a running gateway knows it
                        (smsgw balance --help)

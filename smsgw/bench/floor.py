@@ -1,15 +1,16 @@
-"""``smsgw bench --floor``: the bare floor a CMPP 2.0 session can be compared with.
+"""``smsgw bench --floor``: the bare floor a CMPP 2.0 or SMPP 3.4 session can be compared with.
 
 Two processes on loopback, plain :mod:`asyncio` and :mod:`struct`, no
-objects per message: a client sends N CMPP_SUBMITs with a window of W and
-counts the SUBMIT_RESPs, one ``write`` per frame (``--coalesce``: one per read,
-which the loopback rewards with a floor several times higher and much
-noisier); a server answers each SUBMIT at once and, with
-``--reports``, follows it with a status-report DELIVER that the client
-answers.  The frames are built once with smsgw's own encoder (the same bytes
-``smsgw bench`` sends) and only the Sequence_Id and Msg_Id are patched in the
-loop.  Nothing is checked but the Command_Id: this is what the machine and
-the loopback do, not a gateway.
+objects per message: a client sends N SUBMITs (CMPP_SUBMIT or submit_sm)
+with a window of W and counts the responses, one ``write`` per frame
+(``--coalesce``: one per read, which the loopback rewards with a floor
+several times higher and much noisier); a server answers each SUBMIT at once
+and, with ``--reports``, follows it with a status report (a CMPP DELIVER or
+an SMPP receipt deliver_sm) that the client answers.  The frames are built
+once with smsgw's own encoders (the same bytes ``smsgw bench`` sends) and
+only the sequence number and message id are patched in the loop.  Nothing
+is checked but the command id: this is what the machine and the loopback
+do, not a gateway.
 
 Run it in the same session as ``smsgw bench`` and quote the ratio: the
 machine is shared and noisy, the ratio much less so.  The last output line
@@ -19,6 +20,7 @@ is one JSON object like ``smsgw bench``'s.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import os
 import socket
@@ -26,44 +28,55 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 from twisted.python import usage
 
-__all__ = ["main"]
+__all__ = ["DIALECTS", "main"]
 
-_HEADER = struct.Struct(">III")
-_CONNECT, _CONNECT_RESP = 0x00000001, 0x80000001
-_SUBMIT, _SUBMIT_RESP = 0x00000004, 0x80000004
-_DELIVER, _DELIVER_RESP = 0x00000005, 0x80000005
-_TERMINATE, _TERMINATE_RESP = 0x00000002, 0x80000002
+_CMPP_HEADER = struct.Struct(">III")
+_SMPP_HEADER = struct.Struct(">IIII")
+_LOGIN, _SUBMIT, _DELIVER, _LOGOUT = 0, 1, 2, 3
+_RESP = 0x80000000
 #: Where a CMPP 2.0 DELIVER's content starts: header, Msg_Id, Dest_Id, Service_Id, TP_pid,
 #: TP_udhi, Msg_Fmt, Src_terminal_Id, Registered_Delivery, Msg_Length.
 _REPORT_MSG_ID = 12 + 8 + 21 + 10 + 1 + 1 + 1 + 21 + 1 + 1
 
 
-class Options(usage.Options):
-    synopsis = (
-        "usage: smsgw bench --floor [--count N] [--window W] [--reports]\n\n"
-        "The bare floor: an asyncio + struct CMPP 2.0 client and server in two processes on"
-        " loopback, then one JSON line."
-    )
-    optParameters = [
-        ["count", "n", 100_000, "SUBMITs to send", int],
-        ["window", "w", 16, "unanswered SUBMITs at most", int],
-        ["timeout", None, 300.0, "give up after this many seconds", float],
-    ]
-    optFlags = [
-        ["reports", "r", "the server sends a report per SUBMIT; wait for every one"],
-        ["coalesce", None, "one write per read instead of one per frame (a faster floor)"],
-    ]
+@attrs.frozen
+class Dialect:
+    """What the floor needs of one protocol: its header and the few frames it writes.
 
-    def postOptions(self) -> None:
-        if not 1 <= self["count"] <= 10_000_000 or not 1 <= self["window"] <= 1024:
-            raise usage.UsageError("--count must be 1..10,000,000 and --window 1..1024")
+    :ivar header: the header's :class:`struct.Struct`; the first field is the
+        length, the second the command id and the last the sequence number.
+    :ivar commands: the requests' command ids by role (login, submit,
+        deliver, logout); a response's is the request's with the top bit set.
+    :ivar frames: ``() -> (submit, report deliver, login)``, encoded by smsgw.
+    :ivar answer: ``(sequence, msg id) -> SUBMIT response``.
+    :ivar login_resp: ``sequence -> login response``.
+    :ivar deliver_resp: ``(frame, offset, sequence) -> the response to the DELIVER at *offset*``.
+    :ivar patch_report: ``(report frame, sequence, msg id)``: the report's sequence
+        and the SUBMIT's message id patched in place.
+    """
+
+    name: str
+    header: struct.Struct
+    commands: tuple[int, int, int, int]
+    frames: Callable[[], tuple[bytes, bytes, bytes]]
+    answer: Callable[[int, int], bytes]
+    login_resp: Callable[[int], bytes]
+    deliver_resp: Callable[[bytearray, int, int], bytes]
+    patch_report: Callable[[bytearray, int, int], None]
+
+    @property
+    def sequence_at(self) -> int:
+        """The sequence number's byte offset in a frame."""
+        return self.header.size - 4
 
 
-def _frames() -> tuple[bytes, bytes, bytes]:
+def _cmpp_frames() -> tuple[bytes, bytes, bytes]:
     """A SUBMIT (report asked) and a status-report DELIVER as smsgw sends them, and a CONNECT."""
     from smsgw.protocols.cmpp import pdus as p
     from smsgw.protocols.cmpp.auth import authenticator_source, connect_timestamp
@@ -93,13 +106,112 @@ def _frames() -> tuple[bytes, bytes, bytes]:
     return encode(submit, 1), encode(deliver, 1), connect
 
 
+def _cmpp_patch(frame: bytearray, sequence: int, msg_id: int) -> None:
+    frame[8:12] = sequence.to_bytes(4, "big")
+    frame[12:20] = sequence.to_bytes(8, "big")
+    # The report's Msg_Id (the content's first 8 bytes) is the SUBMIT's.
+    frame[_REPORT_MSG_ID : _REPORT_MSG_ID + 8] = msg_id.to_bytes(8, "big")
+
+
+CMPP = Dialect(
+    name="cmpp",
+    header=_CMPP_HEADER,
+    commands=(0x00000001, 0x00000004, 0x00000005, 0x00000002),
+    frames=_cmpp_frames,
+    answer=lambda seq, msg_id: (
+        _CMPP_HEADER.pack(21, 0x80000004, seq) + msg_id.to_bytes(8, "big") + b"\x00"
+    ),
+    login_resp=lambda seq: _CMPP_HEADER.pack(30, 0x80000001, seq) + bytes(17) + b"\x20",
+    deliver_resp=lambda frame, offset, seq: (
+        _CMPP_HEADER.pack(21, 0x80000005, seq) + bytes(frame[offset + 12 : offset + 20]) + b"\x00"
+    ),
+    patch_report=_cmpp_patch,
+)
+
+#: The SMPP receipt's text starts with its id, ten decimal digits patched in place.
+_SMPP_ID = b"id:"
+
+
+def _smpp_frames() -> tuple[bytes, bytes, bytes]:
+    """A submit_sm (receipt asked), a receipt deliver_sm as smsgw sends them, and a bind."""
+    from smsgw.protocols.smpp import pdus as p
+    from smsgw.protocols.smpp.codec import encode
+    from smsgw.protocols.smpp.constants import MessageState
+    from smsgw.protocols.smpp.receipt import format_receipt_text
+
+    submit = p.SubmitSm(
+        source_addr=b"1065900001",
+        destination_addr=b"13800138000",
+        registered_delivery=1,
+        short_message=b"floor benchmark message",
+    )
+    when = datetime.datetime(2026, 12, 7, 12, 0)
+    text = format_receipt_text("0000000001", MessageState.DELIVERED, submit_date=when,
+                               done_date=when)  # fmt: skip
+    deliver = p.DeliverSm(
+        source_addr=b"13800138000",
+        destination_addr=b"1065900001",
+        esm_class=4,
+        short_message=text.encode("ascii"),
+    )
+    bind = p.BindTransceiver(system_id=b"900001", password=b"bench")
+    return encode(submit, 1), encode(deliver, 1), encode(bind, 1)
+
+
+def _smpp_patch(frame: bytearray, sequence: int, msg_id: int) -> None:
+    frame[12:16] = sequence.to_bytes(4, "big")
+    at = frame.find(_SMPP_ID) + 3
+    frame[at : at + 10] = b"%010d" % msg_id
+
+
+SMPP = Dialect(
+    name="smpp",
+    header=_SMPP_HEADER,
+    commands=(0x00000009, 0x00000004, 0x00000005, 0x00000006),
+    frames=_smpp_frames,
+    answer=lambda seq, msg_id: _SMPP_HEADER.pack(27, 0x80000004, 0, seq) + b"%010d\x00" % msg_id,
+    login_resp=lambda seq: _SMPP_HEADER.pack(21, 0x80000009, 0, seq) + b"SMSC\x00",
+    deliver_resp=lambda frame, offset, seq: _SMPP_HEADER.pack(17, 0x80000005, 0, seq) + b"\x00",
+    patch_report=_smpp_patch,
+)
+
+DIALECTS = {d.name: d for d in (CMPP, SMPP)}
+
+
+class Options(usage.Options):
+    synopsis = (
+        "usage: smsgw bench --floor [--protocol cmpp|smpp] [--count N] [--window W] [--reports]\n\n"
+        "The bare floor: an asyncio + struct CMPP 2.0 or SMPP 3.4 client and server in two"
+        " processes on loopback, then one JSON line."
+    )
+    optParameters = [
+        ["protocol", "p", "cmpp", "cmpp (CMPP 2.0) or smpp (SMPP 3.4)"],
+        ["count", "n", 100_000, "SUBMITs to send", int],
+        ["window", "w", 16, "unanswered SUBMITs at most", int],
+        ["timeout", None, 300.0, "give up after this many seconds", float],
+    ]
+    optFlags = [
+        ["reports", "r", "the server sends a report per SUBMIT; wait for every one"],
+        ["coalesce", None, "one write per read instead of one per frame (a faster floor)"],
+    ]
+
+    def postOptions(self) -> None:
+        if not 1 <= self["count"] <= 10_000_000 or not 1 <= self["window"] <= 1024:
+            raise usage.UsageError("--count must be 1..10,000,000 and --window 1..1024")
+        if self["protocol"] not in DIALECTS:
+            raise usage.UsageError(f"--protocol must be one of {', '.join(DIALECTS)}")
+
+
 # -- the server (its own process) ----------------------------------------------------------
 
 
 class _Server(asyncio.Protocol):
-    """Answers CONNECT, SUBMIT (and sends a report DELIVER after it), TERMINATE."""
+    """Answers the login, SUBMIT (and sends a report after it) and the logout."""
 
-    def __init__(self, deliver: bytes, reports: bool, coalesce: bool = False) -> None:
+    def __init__(
+        self, dialect: Dialect, deliver: bytes, reports: bool, coalesce: bool = False
+    ) -> None:
+        self.dialect = dialect
         self.coalesce = coalesce
         self.buffer = bytearray()
         self.deliver = bytearray(deliver)
@@ -112,45 +224,48 @@ class _Server(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        dialect = self.dialect
+        login, submit, _, logout = dialect.commands
+        answer, patch = dialect.answer, dialect.patch_report
         buffer = self.buffer
         buffer += data
         out = bytearray()
         put = out.extend if self.coalesce else self.transport.write
         offset, end = 0, len(buffer)
-        unpack, pack = _HEADER.unpack_from, _HEADER.pack
-        while end - offset >= 12:
-            length, command, sequence = unpack(buffer, offset)
+        header = dialect.header
+        unpack, size = header.unpack_from, header.size
+        while end - offset >= size:
+            fields = unpack(buffer, offset)
+            length, command, sequence = fields[0], fields[1], fields[-1]
             if end - offset < length:
                 break
-            if command == _SUBMIT:
+            if command == submit:
                 self.msg_id += 1
-                put(pack(21, _SUBMIT_RESP, sequence) + self.msg_id.to_bytes(8, "big") + b"\x00")
+                put(answer(sequence, self.msg_id))
                 if self.reports:
                     self.sequence += 1
                     frame = self.deliver
-                    frame[8:12] = self.sequence.to_bytes(4, "big")
-                    frame[12:20] = self.sequence.to_bytes(8, "big")
-                    # The report's Msg_Id (the content's first 8 bytes) is the SUBMIT's.
-                    frame[_REPORT_MSG_ID : _REPORT_MSG_ID + 8] = self.msg_id.to_bytes(8, "big")
+                    patch(frame, self.sequence, self.msg_id)
                     put(bytes(frame))
-            elif command == _CONNECT:
-                put(pack(30, _CONNECT_RESP, sequence) + b"\x00" + bytes(16) + b"\x20")
-            elif command == _TERMINATE:
-                put(pack(12, _TERMINATE_RESP, sequence))
+            elif command == login:
+                put(dialect.login_resp(sequence))
+            elif command == logout:
+                put(header.pack(size, _RESP | logout, *fields[2:-1], sequence))
             offset += length
         del buffer[:offset]
         if out:
             self.transport.write(bytes(out))
 
 
-def _serve(port_file: str, reports: bool, coalesce: bool = False) -> None:
+def _serve(port_file: str, reports: bool, coalesce: bool = False, protocol: str = "cmpp") -> None:
     """Listen on a free loopback port, write it to *port_file*, serve until killed."""
-    _, deliver, _ = _frames()
+    dialect = DIALECTS[protocol]
+    _, deliver, _ = dialect.frames()
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: _Server(deliver, reports, coalesce), "127.0.0.1", 0
+            lambda: _Server(dialect, deliver, reports, coalesce), "127.0.0.1", 0
         )
         port = server.sockets[0].getsockname()[1]
         with open(port_file + ".tmp", "w") as f:
@@ -169,16 +284,17 @@ class _Client(asyncio.Protocol):
 
     def __init__(
         self,
-        submit: bytes,
-        connect: bytes,
+        dialect: Dialect,
         count: int,
         window: int,
         reports: bool,
         coalesce: bool = False,
     ) -> None:
+        submit, _, login = dialect.frames()
+        self.dialect = dialect
         self.coalesce = coalesce
         self.submit = bytearray(submit)
-        self.connect = connect
+        self.login = login
         self.count = count
         self.window = window
         self.reports = reports
@@ -193,39 +309,44 @@ class _Client(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        transport.write(self.connect)
+        transport.write(self.login)
 
     def _send(self, n: int) -> None:
         frame = self.submit
+        at = self.dialect.sequence_at
         out = bytearray()
         put = out.extend if self.coalesce else self.transport.write
         for _ in range(n):
             self.sent += 1
-            frame[8:12] = self.sent.to_bytes(4, "big")
+            frame[at : at + 4] = self.sent.to_bytes(4, "big")
             put(bytes(frame))
         if out:
             self.transport.write(bytes(out))
 
     def data_received(self, data: bytes) -> None:
+        dialect = self.dialect
+        login, submit, deliver, _ = dialect.commands
+        login_resp, submit_resp = _RESP | login, _RESP | submit
+        deliver_resp = dialect.deliver_resp
         buffer = self.buffer
         buffer += data
         out = bytearray()
         put = out.extend if self.coalesce else self.transport.write
         offset, end = 0, len(buffer)
-        unpack, pack = _HEADER.unpack_from, _HEADER.pack
+        unpack, size = dialect.header.unpack_from, dialect.header.size
         freed = 0
-        while end - offset >= 12:
-            length, command, sequence = unpack(buffer, offset)
+        while end - offset >= size:
+            fields = unpack(buffer, offset)
+            length, command, sequence = fields[0], fields[1], fields[-1]
             if end - offset < length:
                 break
-            if command == _SUBMIT_RESP:
+            if command == submit_resp:
                 self.answered += 1
                 freed += 1
-            elif command == _DELIVER:
+            elif command == deliver:
                 self.reported += 1
-                msg_id = bytes(buffer[offset + 12 : offset + 20])
-                put(pack(21, _DELIVER_RESP, sequence) + msg_id + b"\x00")
-            elif command == _CONNECT_RESP:
+                put(deliver_resp(buffer, offset, sequence))
+            elif command == login_resp:
                 self.started = time.perf_counter()
                 freed = self.window
             offset += length
@@ -250,11 +371,20 @@ def _free_port_file() -> str:
 
 
 def run(
-    count: int, window: int, reports: bool, timeout: float, coalesce: bool = False
+    count: int,
+    window: int,
+    reports: bool,
+    timeout: float,
+    coalesce: bool = False,
+    protocol: str = "cmpp",
 ) -> dict[str, Any]:
     """Start the server process, drive it, stop it; the figures."""
+    dialect = DIALECTS[protocol]
     port_file = _free_port_file()
-    code = f"import sys; from smsgw.bench.floor import _serve; _serve({port_file!r}, {reports!r})"
+    code = (
+        "from smsgw.bench.floor import _serve; "
+        f"_serve({port_file!r}, {reports!r}, {coalesce!r}, {protocol!r})"
+    )
     server = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 30
@@ -264,11 +394,10 @@ def run(
             time.sleep(0.05)
         with open(port_file) as f:
             port = int(f.read())
-        submit, _, connect = _frames()
 
         async def drive() -> dict[str, Any]:
             loop = asyncio.get_running_loop()
-            client = _Client(submit, connect, count, window, reports, coalesce)
+            client = _Client(dialect, count, window, reports, coalesce)
             transport, _ = await loop.create_connection(lambda: client, "127.0.0.1", port)
             sock = transport.get_extra_info("socket")
             if sock is not None:
@@ -279,6 +408,7 @@ def run(
             submits_elapsed = client.submits_done_at - client.started
             return {
                 "floor": True,
+                "protocol": protocol,
                 "count": count,
                 "window": window,
                 "reports": reports,
@@ -304,7 +434,7 @@ def main(argv: list[str]) -> int:
         return 2
     summary = run(
         opts["count"], opts["window"], bool(opts["reports"]), opts["timeout"],
-        bool(opts["coalesce"]),
+        bool(opts["coalesce"]), opts["protocol"],
     )  # fmt: skip
     print(json.dumps(summary))
     return 0
