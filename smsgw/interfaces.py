@@ -22,7 +22,12 @@ class ISimulatorControl(Interface):
         """
 
     def inject_mo(
-        account: str | None, sender: str, to: str, content: str, protocol: str | None
+        account: str | None,
+        sender: str,
+        to: str,
+        content: str,
+        protocol: str | None,
+        long: str | None = None,
     ) -> Any:
         """Send an MO to *account*'s sessions (split into UDH segments when long).
 
@@ -30,6 +35,8 @@ class ISimulatorControl(Interface):
         listener; by default the one the account is logged in with.  An HTTP
         vendor's name (``batchsm`` or ``http:batchsm``) injects it through that
         vendor (pushed or held for pull; *to* is its extension field).
+        *long* picks how a long MO is carried where the listener has a choice
+        (SMPP: ``udh``, ``sar``, ``payload``); another value is a ``ValueError``.
 
         Returns a Deferred firing with a JSON-able dict (``{"segments": N,
         "msg_ids": [...]}``) once the DELIVERs are queued; fails with

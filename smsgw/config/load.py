@@ -139,6 +139,9 @@ def _read_account(table: Table) -> AccountConfig:
     if src_prefix and not DIGITS.fullmatch(src_prefix):
         raise table.error("src_prefix", "expected digits or an empty string")
     sgip_callback = table.optional_string("sgip_callback")
+    system_type = table.string("system_type", "")
+    if len(system_type) > 12 or not system_type.isascii():
+        raise table.error("system_type", "expected at most 12 ASCII characters")
     urls = {}
     for key in ("report_url", "mo_url"):
         url = table.optional_string(key)
@@ -156,6 +159,7 @@ def _read_account(table: Table) -> AccountConfig:
         tps=tps,
         src_prefix=src_prefix,
         sgip_callback=sgip_callback,
+        system_type=system_type,
         balance=balance,
         products=products,
         **urls,
@@ -185,6 +189,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
     smgp_code = table.integer("smgp_code", 100610, minimum=0)
     if smgp_code > 999999:
         raise table.error("smgp_code", "expected at most 6 digits")
+    smpp = _read_smpp_keys(table)
     account_tables = table.tables("account")
     accounts = tuple(_read_account(account) for account in account_tables)
     unique(accounts, account_tables, "id", lambda account: account.id, "account id")
@@ -220,6 +225,7 @@ def _read_simulator(table: Table) -> SimulatorConfig:
         sgip_node_id=sgip_node_id,
         smgp_code=smgp_code,
         accounts=accounts,
+        **smpp,
         policy=policy,
         fwd=fwd,
         home_prefixes=home_prefixes,
@@ -229,6 +235,35 @@ def _read_simulator(table: Table) -> SimulatorConfig:
         peer_secret=peer_secret,
         vendor_http=vendor_http,
     )
+
+
+#: The SMPP face's ``[simulator]`` keys that take one of a few words.
+_SMPP_CHOICES = {
+    "smpp_message_id": ("decimal", "hex", "uuid"),
+    "smpp_receipt_id": ("same", "decimal"),
+    "smpp_receipt_keys": ("lower", "upper", "title"),
+    "smpp_receipt_tlvs": ("both", "text", "tlvs"),
+    "smpp_mo_long": ("udh", "sar", "payload"),
+}
+
+
+def _read_smpp_keys(table: Table) -> dict[str, Any]:
+    """The SMPP face's options (:class:`~smsgw.config.schema.SimulatorConfig` ``smpp_*``)."""
+    out: dict[str, Any] = {}
+    system_id = table.string("smpp_system_id", "SMSGW", empty=False)
+    if len(system_id) > 15 or not system_id.isascii():
+        raise table.error("smpp_system_id", "expected at most 15 ASCII characters")
+    out["smpp_system_id"] = system_id
+    for key, choices in _SMPP_CHOICES.items():
+        value = table.string(key, choices[0])
+        if value not in choices:
+            raise table.error(key, f"expected one of {', '.join(choices)}")
+        out[key] = value
+    digits = table.integer("smpp_receipt_date_digits", 10, minimum=10)
+    if digits not in (10, 12):
+        raise table.error("smpp_receipt_date_digits", "expected 10 or 12")
+    out["smpp_receipt_date_digits"] = digits
+    return out
 
 
 def _read_peer(table: Table) -> PeerConfig:

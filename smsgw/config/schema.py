@@ -130,6 +130,8 @@ class AccountConfig:
     src_prefix: str = ""
     #: SGIP: client endpoint of the SP's own server for Deliver/Report (sgip12.md §2).
     sgip_callback: str | None = None
+    #: SMPP: the system_type a bind must carry; empty for any.
+    system_type: str = ""
     report_url: str | None = None
     mo_url: str | None = None
     balance: int = DEFAULT_BALANCE
@@ -218,6 +220,20 @@ class SimulatorConfig:
     sgip_node_id: int = 107551
     #: SMGW code in SMGP MsgIDs (smgp30.md §9, 6 digits).
     smgp_code: int = 100610
+    #: SMPP: the SMSC's system_id in bind responses.
+    smpp_system_id: str = "SMSGW"
+    #: SMPP: message ids in ``decimal``, ``hex`` or ``uuid`` form.
+    smpp_message_id: str = "decimal"
+    #: SMPP: the receipt text's ``id:`` as answered (``same``) or its number in ``decimal``.
+    smpp_receipt_id: str = "same"
+    #: SMPP: receipt dates of 10 (``YYMMDDhhmm``) or 12 digits (with seconds).
+    smpp_receipt_date_digits: int = 10
+    #: SMPP: receipt keys in ``lower`` (``id:``), ``upper`` or ``title`` case.
+    smpp_receipt_keys: str = "lower"
+    #: SMPP: what a receipt carries: the ``text``, the ``tlvs`` or ``both``.
+    smpp_receipt_tlvs: str = "both"
+    #: SMPP: how a long MO is carried: ``udh``, ``sar`` or ``payload``.
+    smpp_mo_long: str = "udh"
     accounts: tuple[AccountConfig, ...] = ()
     policy: Policy = attrs.field(factory=Policy)
     #: CMPP_FWD: the listener for other ISMGs (port 7930 semantics), or None.

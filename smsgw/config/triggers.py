@@ -128,8 +128,14 @@ class Trigger:
         none); HTTP vendors answer their code of that value, else their
         first retry code.
     :ivar throttle: refuse the SUBMIT with the protocol's flow-control code
-        (CMPP result 8, its SGIP and SMGP counterparts, a vendor's
-        too-fast code).
+        (CMPP result 8, its SGIP and SMGP counterparts, SMPP's
+        ESME_RTHROTTLED, a vendor's too-fast code).
+    :ivar terminate: end the link with the protocol's own terminate request
+        (SMPP unbind, CMPP_TERMINATE, SGIP Unbind, SMGP Exit) instead of
+        answering, the peer's window still open (the SUBMIT is still accepted).
+    :ivar nack: refuse the SUBMIT with the protocol's answer to a request it
+        cannot read (SMPP generic_nack) carrying ``result`` (else the
+        protocol's "unknown command"); a protocol without one closes the link.
 
     Report and MO reply (an accepted SUBMIT, per destination):
 
@@ -153,6 +159,8 @@ class Trigger:
     close: bool = attrs.field(default=False, validator=_check_flag)
     result: int = attrs.field(default=0, validator=number_range(0, 255, integer=True))
     throttle: bool = attrs.field(default=False, validator=_check_flag)
+    terminate: bool = attrs.field(default=False, validator=_check_flag)
+    nack: bool = attrs.field(default=False, validator=_check_flag)
     stat: str | None = attrs.field(default=None, validator=_check_optional_stat)
     report_delay_s: float | None = attrs.field(
         default=None,
@@ -169,9 +177,12 @@ class Trigger:
         """Refuse combinations that contradict each other, naming the later field."""
         if self.result and self.throttle:
             raise PolicyError("give either result or throttle, not both", "throttle")
-        if self.no_response and self.close:
-            raise PolicyError("give either no_response or close, not both", "close")
-        if self.response_delay_s and (self.no_response or self.close):
+        if self.throttle and self.nack:
+            raise PolicyError("give either throttle or nack, not both", "nack")
+        unanswered = [n for n in ("no_response", "close", "terminate", "nack") if getattr(self, n)]
+        if len(unanswered) > 1:
+            raise PolicyError(f"give only one of {', '.join(unanswered)}", unanswered[-1])
+        if self.response_delay_s and unanswered:
             raise PolicyError(
                 "a SUBMIT that is never answered has no response delay", "response_delay_s"
             )
@@ -183,13 +194,14 @@ class Trigger:
             for name in _REFUSED_ONLY:
                 if getattr(self, name) != attrs.fields_dict(Trigger)[name].default:
                     raise PolicyError(
-                        "a refused SUBMIT (result or throttle) has no report or MO reply", name
+                        "a refused SUBMIT (result, throttle or nack) has no report or MO reply",
+                        name,
                     )
 
     @property
     def refuses(self) -> bool:
-        """Whether the SUBMIT is refused (a ``result`` or ``throttle``)."""
-        return bool(self.result or self.throttle)
+        """Whether the SUBMIT is refused (a ``result``, ``throttle`` or ``nack``)."""
+        return bool(self.result or self.throttle or self.nack)
 
     def matches(self, dest: str) -> bool:
         """Whether *dest* (as submitted; ``+86`` allowed) matches :attr:`match`."""

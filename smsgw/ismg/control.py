@@ -3,7 +3,7 @@
 ::
 
     GET  /v1/submits?account=&dest=&limit=&mask=   {"submits": [...]}
-    POST /v1/mo       {"account", "from", "to", "content", "protocol"}  -> 202
+    POST /v1/mo       {"account", "from", "to", "content", "protocol", "long"}  -> 202
     GET  /v1/policy   the current policy
     PUT  /v1/policy   merge a (partial) policy document, answer the new one
     GET  /v1/stats    counters
@@ -55,7 +55,7 @@ MAX_SUBMITS_LIMIT = 100_000
 """Largest ``limit`` accepted by ``GET /v1/submits``."""
 
 _NUMBER = re.compile(r"\+?[0-9]+")
-_MO_FIELDS = ("account", "from", "to", "content", "protocol")
+_MO_FIELDS = ("account", "from", "to", "content", "protocol", "long")
 
 
 class _Submits(JsonResource):
@@ -118,9 +118,12 @@ class _Mo(JsonResource):
         if not content:
             raise JsonError(400, "bad_field", "'content' must not be empty", field="content")
         protocol = require_field(body, "protocol", str, optional=True)
+        # How a long MO is carried, where the protocol has a choice (SMPP).
+        long = require_field(body, "long", str, optional=True)
+        extra = {"long": long} if long else {}
         try:
             result = await maybeDeferred(
-                self._sim.inject_mo, account, sender, to, content, protocol or None
+                self._sim.inject_mo, account, sender, to, content, protocol or None, **extra
             )
         except KeyError:
             if account is None:

@@ -40,6 +40,8 @@ class Account:
     tps: float | None = None
     src_prefix: str = ""
     sgip_callback: str | None = None
+    #: SMPP: the bind's system_type must equal it when not empty.
+    system_type: str = ""
     sessions: list[Session] = attrs.field(factory=list)
     bucket: TokenBucket | None = None
     outbox: dict[str, deque[Any]] = attrs.field(factory=dict)
@@ -71,6 +73,9 @@ class Mt:
     report_keys: tuple[Any, ...] = ()
     #: SGIP ReportFlag 0: report only when the message failed.
     report_failures_only: bool = False
+    #: The longest content the protocol carries in one SUBMIT (SMPP's
+    #: message_payload); ``None`` for the SMS limits (159 ASCII, else 140).
+    max_content: int | None = None
 
 
 class Refusal(enum.Enum):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from smsgw.interfaces import ISimulatorControl
 from smsgw.ismg.model import Account, Face, Mt, Refusal, beijing, beijing_day, text
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.msgid import MsgIdGenerator
+from smsgw.protocols.errors import DecodeError
 from smsgw.protocols.session import Session
 from smsgw.ratelimit import TokenBucket
 from smsgw.text import choose_fmt, concat_info, decode_text, parse_udh, split_text
@@ -125,6 +126,9 @@ class Simulator:
         self.submit_log: deque[tuple[str, float, Mt]] = deque(maxlen=SUBMIT_LOG_SIZE)
         #: (protocol family, report id) → the timer that will send that report.
         self.pending_reports: dict[tuple[str, str], IDelayedCall] = {}
+        #: (protocol family, report id) → the report's Stat (``DELETED`` when
+        #: cancelled) and when it was decided, for :meth:`report_state`.
+        self.outcomes: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
         #: (day, service id or b"") → QUERY_RESP counters.
         self.daily: dict[tuple[bytes, bytes], dict[str, int]] = defaultdict(
             lambda: defaultdict(int)
@@ -165,12 +169,17 @@ class Simulator:
         to: str,
         content: str,
         protocol: str | None = None,
+        long: str | None = None,
     ) -> Deferred[Any]:
         """Send an MO to *account*, over *protocol* or the one it is logged in with.
 
         With no *account*, the SP is found by its service code (*to* starts
         with the account's ``src_prefix``); an SP attached to another ISMG
         gets it forwarded (FWD type 1) when forwarding is set up.
+
+        :param long: how a long MO is carried, one of the face's
+            ``mo_long_forms`` (SMPP: ``udh``, ``sar``, ``payload``); ``None``
+            for the face's own choice.
         """
         if not content:
             raise ValueError("content is empty")
@@ -191,18 +200,29 @@ class Simulator:
         if vendor is not None:
             return succeed(self.vendors.inject_mo(vendor, account, sender, to, content))
         face = self._face_for(acct, protocol)
-        pdus = self._send_mo(acct, face, sender, to, content)
+        if long is not None and long not in getattr(face, "mo_long_forms", ()):
+            raise ValueError(f"{face.protocol} has no long-message form {long!r}")
+        pdus = self._send_mo(acct, face, sender, to, content, long)
         ids = [_json_msg_id(getattr(pdu, "msg_id", "")) for pdu in pdus]
         return succeed({"protocol": face.protocol, "segments": len(pdus), "msg_ids": ids})
 
     def _send_mo(
-        self, account: Account, face: Face, sender: str, to: str, content: str
+        self,
+        account: Account,
+        face: Face,
+        sender: str,
+        to: str,
+        content: str,
+        long: str | None = None,
     ) -> list[Any]:
         """Split *content* into MO PDUs of *face* and deliver them to *account*."""
         fmt = choose_fmt(content)
         self._mo_reference = (self._mo_reference + 1) & 0xFF
         segments = split_text(content, fmt, self._mo_reference)
-        pdus = face.mo_pdus(account, sender, to, segments)
+        if long is None:
+            pdus = face.mo_pdus(account, sender, to, segments)
+        else:
+            pdus = face.mo_pdus(account, sender, to, segments, long=long)  # type: ignore[call-arg]
         self._count(account, "mos", protocol=face.protocol)
         self.daily[beijing_day(self.clock.seconds()), b""]["mo_wt"] += 1
         for pdu in pdus:
@@ -332,7 +352,7 @@ class Simulator:
         refusal = None
         if n == 0 or n > 100 or not 1 <= mt.pk_number <= mt.pk_total:
             refusal = Refusal.STRUCTURE
-        elif len(mt.content) > (159 if mt.msg_fmt == 0 else 140):
+        elif len(mt.content) > (mt.max_content or (159 if mt.msg_fmt == 0 else 140)):
             refusal = Refusal.TOO_LONG
         elif account.src_prefix and not mt.src.startswith(account.src_prefix):
             refusal = Refusal.SRC_ID
@@ -342,9 +362,11 @@ class Simulator:
             self._count(account, "triggered", protocol=mt.protocol)
             if trigger.throttle:
                 refusal = Refusal.THROTTLED
-            elif trigger.result:
+            elif trigger.result or trigger.nack:
+                # A nacked SUBMIT is refused too: the response built is replaced by
+                # the nack (respond()), so its code only has to be non-zero.
                 self._count(account, "submits_refused", protocol=mt.protocol)
-                return Refusal.FORCED, trigger.result
+                return Refusal.FORCED, trigger.result or 1
         elif self._throttle is not None and not self._throttle.try_take():
             refusal = Refusal.THROTTLED
         elif self.policy.faults.submit_result:
@@ -409,9 +431,36 @@ class Simulator:
         if trigger.no_response:
             self._count(account, "responses_dropped", protocol=protocol)
             return None
+        if trigger.terminate:
+            # The SUBMIT is accepted but not answered: the link ends with the
+            # protocol's own terminate request (SMPP unbind, CMPP_TERMINATE),
+            # with the peer's window still open.
+            self._count(account, "links_terminated", protocol=protocol)
+            if session is not None and session.transport is not None:
+                self.log.info("trigger: terminating {peer} instead of answering",
+                              peer=session.peer)  # fmt: skip
+                session.terminate()
+            return None
+        if trigger.nack:
+            self._count(account, "responses_nacked", protocol=protocol)
+            return self._nack(trigger, session)
         if trigger.response_delay_s:
             return deferLater(self.clock, trigger.response_delay_s, lambda: response)
         return response
+
+    def _nack(self, trigger: Trigger, session: Session | None) -> object | None:
+        """The protocol's answer to a request it cannot read (SMPP generic_nack).
+
+        It carries the trigger's ``result`` (else the protocol's "unknown
+        command"); a protocol with no such answer has its link closed.
+        """
+        if session is None:
+            return None
+        error = DecodeError("nack trigger", status=trigger.result or None)
+        nack = session.adapter.error_response(error)
+        if nack is None and session.transport is not None:
+            session.transport.loseConnection()
+        return nack
 
     def accept(self, account: Account, mt: Mt, face: Face) -> None:
         """Log an accepted MT, count it, and schedule its reports."""
@@ -471,6 +520,7 @@ class Simulator:
         def send() -> None:
             self.pending_reports.pop(key, None)
             now = self.clock.seconds()
+            self._decided(key, stat, now)
             day = beijing_day(submitted)
             for k in ((day, b""), (day, mt.service_id.encode("ascii", "replace"))):
                 counters = self.daily[k]
@@ -483,14 +533,42 @@ class Simulator:
 
         self.pending_reports[key] = self.clock.callLater(delay, send)
 
-    def cancel(self, msg_id: int, family: str = "cmpp") -> bool:
-        """Drop the report of *msg_id* if it has not been sent yet (CMPP_CANCEL)."""
-        call = self.pending_reports.pop((family, str(msg_id)), None)
+    def cancel(self, msg_id: int | str, family: str = "cmpp") -> bool:
+        """Drop the report of *msg_id* if it has not been sent yet (CMPP_CANCEL, cancel_sm)."""
+        key = (family, str(msg_id))
+        call = self.pending_reports.pop(key, None)
         if call is None:
             return False
         call.cancel()
         self.totals["cancelled"] += 1
+        self._decided(key, "DELETED", self.clock.seconds())
         return True
+
+    def _decided(self, key: tuple[str, str], stat: str, when: float) -> None:
+        self.outcomes[key] = (stat, when)
+        if len(self.outcomes) > SUBMIT_LOG_SIZE:
+            self.outcomes.popitem(last=False)
+
+    def report_state(self, msg_id: int | str, family: str) -> tuple[str, float | None] | None:
+        """Where a report of *msg_id* stands (SMPP query_sm): from the real timers and outcomes.
+
+        :returns: ``("ENROUTE", None)`` while its report waits, ``(stat, when)``
+            once sent (``DELETED`` once cancelled), ``None`` when unknown (no
+            report was asked, or it is too old).
+        """
+        key = (family, str(msg_id))
+        if key in self.pending_reports:
+            return "ENROUTE", None
+        return self.outcomes.get(key)
+
+    def replace_logged(self, old: Mt, new: Mt) -> bool:
+        """Put *new* in place of *old* in the SUBMIT log (SMPP replace_sm); False if gone."""
+        for i in range(len(self.submit_log) - 1, -1, -1):
+            account, when, mt = self.submit_log[i]
+            if mt is old:
+                self.submit_log[i] = (account, when, new)
+                return True
+        return False
 
     def query(self, pdu: p.Query) -> p.QueryResp:
         """CMPP_QUERY: the day's counters, totals or for one Service_Id."""
@@ -537,7 +615,10 @@ class Simulator:
         self.clock.callLater(REDELIVER_S, self.flush, account, face)
 
     def _delivered(self, resp: Any, account: Account, face: Face, pdu: Any) -> None:
-        status = getattr(resp, "result", getattr(resp, "status", 0))
+        # CMPP Result, SGIP/SMGP Status, SMPP command_status.
+        status = getattr(resp, "result", getattr(resp, "status", None))
+        if status is None:
+            status = getattr(resp, "command_status", 0)
         is_mo = _is_mo(pdu)
         day = self.daily[beijing_day(self.clock.seconds()), b""]
         if status != 0:
@@ -603,6 +684,9 @@ def _is_mo(pdu: Any) -> bool:
     """Whether a pushed PDU is an MO (not a report), for the QUERY counters."""
     if type(pdu) is p.Deliver:
         return pdu.registered_delivery == 0
+    if type(pdu).__name__ == "DeliverSm":
+        # SMPP: message type 0 in esm_class bits 5-2 is an MO, 0x04 a receipt.
+        return not getattr(pdu, "esm_class", 0) & 0x3C
     return bool(getattr(pdu, "is_mo", False)) or (
         type(pdu).__name__ == "Deliver" and not getattr(pdu, "is_report", 0)
     )

@@ -115,7 +115,9 @@ class SimulatorHooks:
             sim.count(acct, "triggered", protocol=protocol)
             if trigger.throttle:
                 sim.count(acct, "throttled", protocol=protocol)
-            if trigger.refuses:
+            if trigger.result or trigger.throttle:
+                # (HTTP has no nack: a nack trigger's send is taken and its
+                # connection closed, as terminate's, see _FaultyVendor.)
                 sim.count(acct, "submits_refused", protocol=protocol)
             return Situation.TOO_FAST if trigger.throttle else (trigger.result or None)
         if sim.policy_throttled():
@@ -324,7 +326,8 @@ class _FaultyVendor(Resource):
         if not self.vendor.sends_at(path):
             return body
         if trigger is not None:
-            if trigger.close:
+            if trigger.close or trigger.terminate or trigger.nack:
+                # HTTP has no terminate request and no generic nack: closed too.
                 sim.count(self._account(request), "links_closed")
                 request.transport.loseConnection()  # type: ignore[union-attr]
                 return NOT_DONE_YET

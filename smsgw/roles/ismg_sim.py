@@ -40,6 +40,7 @@ def build_simulator(accounts: list[AccountConfig], config: Config, reactor: Any)
                 tps=a.tps,
                 src_prefix=a.src_prefix,
                 sgip_callback=a.sgip_callback,
+                system_type=a.system_type,
             )
             for a in accounts
         ]

@@ -466,6 +466,8 @@ def simulator_openapi() -> dict[str, Any]:
                         "close": _BOOL,
                         "result": _INT,
                         "throttle": _BOOL,
+                        "terminate": _BOOL,
+                        "nack": _BOOL,
                         "stat": _nullable(_STR),
                         "report_delay_s": _nullable(_NUM),
                         "no_report": _BOOL,
@@ -519,6 +521,13 @@ def simulator_openapi() -> dict[str, Any]:
                                 "to": _STR,
                                 "content": _STR,
                                 "protocol": _STR,
+                                "long": {
+                                    "type": "string",
+                                    "enum": ["udh", "sar", "payload"],
+                                    "description": "how a long MO is carried (SMPP only): "
+                                    "UDH, SAR TLVs or message_payload; default the "
+                                    "simulator's smpp_mo_long",
+                                },
                             },
                             ("from", "to", "content"),
                             additionalProperties=False,

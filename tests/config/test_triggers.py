@@ -135,6 +135,11 @@ class TriggerTests(SynchronousTestCase):
             ({"throttle": True, "report_delay_s": 2}, "report_delay_s"),
             ({"result": 8, "no_report": True}, "no_report"),
             ({"throttle": True, "mo_reply": "TD"}, "mo_reply"),
+            ({"close": True, "terminate": True}, "terminate"),
+            ({"terminate": True, "nack": True}, "nack"),
+            ({"terminate": True, "response_delay_s": 1}, "response_delay_s"),
+            ({"throttle": True, "nack": True}, "nack"),
+            ({"nack": True, "stat": "UNDELIV"}, "stat"),
         ]
         for doc, field in cases:
             with self.assertRaises(PolicyError) as caught:

@@ -41,6 +41,7 @@ class FakeSimulator:
         self.submit_calls: list[tuple[str | None, str | None, int]] = []
         self.mo_calls: list[tuple[str | None, str, str, str]] = []
         self.protocols: list[str] = []
+        self.longs: list[str] = []
         self.policy = Policy()
         self.policies: list[Policy] = []
         self.answer_mo: Callable[[], Any] = lambda: succeed({"segments": 1, "msg_ids": ["42"]})
@@ -51,11 +52,19 @@ class FakeSimulator:
         return [SUBMIT]
 
     def inject_mo(
-        self, account: str | None, sender: str, to: str, content: str, protocol: str | None = None
+        self,
+        account: str | None,
+        sender: str,
+        to: str,
+        content: str,
+        protocol: str | None = None,
+        long: str | None = None,
     ) -> Any:
         self.mo_calls.append((account, sender, to, content))
         if protocol is not None:
             self.protocols.append(protocol)
+        if long is not None:
+            self.longs.append(long)
         return self.answer_mo()
 
     def forwarding(self) -> dict[str, Any]:
@@ -241,6 +250,13 @@ class MoTests(_ControlTestCase):
         self.assertEqual(self.post({**MO, "protocol": "smgp"}).status, 202)
         self.assertEqual(self.sim.protocols, ["smgp"])
         self.assert_error(self.post({**MO, "protocol": 8}), 400, "bad_field", "protocol")
+
+    def test_long_form(self) -> None:
+        """An optional long form (SMPP's udh, sar, payload) is passed on; not a string is a 400."""
+        body = {**MO, "protocol": "smpp", "long": "sar"}
+        self.assertEqual(self.post(body).status, 202)
+        self.assertEqual(self.sim.longs, ["sar"])
+        self.assert_error(self.post({**MO, "long": 1}), 400, "bad_field", "long")
 
     def test_wrong_types(self) -> None:
         """Each field that is not a string is a 400 naming it."""

@@ -101,6 +101,14 @@ class VendorTriggerTests(HubCase):
         self.assertEqual(len(self.sim.submits(None, None, 100)), len(VENDORS))
         self.assertEqual(self.sim.stats()["accounts"]["acct"]["links_closed"], len(VENDORS))
 
+    def test_terminate_and_nack_close(self) -> None:
+        """HTTP has no terminate request nor generic nack: both close like ``close``."""
+        for key in ("terminate", "nack"):
+            self.triggers({"match": "*8000", key: True})
+            result = self.send(self.client(VENDORS[0]))
+            self.assertEqual((key, result.accepted, result.retry), (key, False, True))
+        self.assertEqual(self.sim.stats()["accounts"]["acct"]["links_closed"], 2)
+
     def test_stat_and_delay(self) -> None:
         """``stat`` and ``report_delay_s`` decide each number's report."""
         self.triggers(
