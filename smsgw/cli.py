@@ -14,7 +14,7 @@ from smsgw import __version__
 USAGE = """\
 usage: smsgw send [--url URL] (--to NUMBER... | --file PATH) (--content TEXT | --template NAME)
                   [--param KEY=VALUE]... [options]
-       smsgw bench [--protocol cmpp|cmpp3|sgip|smgp] [--count N] [--reports] [options]
+       smsgw bench [--protocol cmpp|cmpp3|sgip|smgp|smpp] [--count N] [--reports] [options]
        smsgw bench --http [--count N] [--batch B] [--concurrency C] [options]
        smsgw bench --durability [--count N] [--scenario sp|sim|both] [options]
        smsgw bench --vendor NAME [--count N] [--batch B] [options]

@@ -31,21 +31,21 @@ if TYPE_CHECKING:
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 #: ``--protocol`` values: the simulator's listener and the channel's URL scheme.
-PROTOCOLS = ("cmpp", "cmpp3", "sgip", "smgp")
+PROTOCOLS = ("cmpp", "cmpp3", "sgip", "smgp", "smpp")
 #: The bench SP's SGIP node id (sgip12.md §3.1), the first part of its message ids.
 _SGIP_NODE_ID = 3075500001
 
 
 class Options(usage.Options):
     synopsis = (
-        "usage: smsgw bench [--protocol cmpp|cmpp3|sgip|smgp] [--count N] [--window W]"
+        "usage: smsgw bench [--protocol cmpp|cmpp3|sgip|smgp|smpp] [--count N] [--window W]"
         " [--sessions S] [--reports] [--target URL]\n\n"
         "SUBMITs through a channel to an ismg-sim process it starts (or --target), then one"
         " JSON line.\nThe other benchmarks: smsgw bench --http --help, smsgw bench --durability"
         " --help,\nsmsgw bench codec --help."
     )
     optParameters = [
-        ["protocol", "p", "cmpp", "cmpp, cmpp3, sgip or smgp (with --target: its scheme)"],
+        ["protocol", "p", "cmpp", "cmpp, cmpp3, sgip, smgp or smpp (with --target: its scheme)"],
         ["count", "n", 100_000, "messages to send", int],
         ["window", "w", 16, "window per session (SGIP: at most 32)", int],
         ["sessions", "s", 1, "sessions", int],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -43,3 +46,20 @@ class FreePortTests(SynchronousTestCase):
 
         ports = [free_port() for _ in range(200)]
         self.assertEqual(len(set(ports)), 200)
+
+
+class SmppRunTests(SynchronousTestCase):
+    """``smsgw bench --protocol smpp``: an smpp channel against the simulator's SMSC face."""
+
+    def test_short_run_with_receipts(self) -> None:
+        """200 submit_sm with receipts through an ismg-sim process: all answered and reported."""
+        out = subprocess.run(
+            [sys.executable, "-m", "smsgw.cli", "bench", "--protocol", "smpp", "--count", "200",
+             "--reports", "--quiet", "--timeout", "60"],
+            capture_output=True, timeout=120, check=True,
+        )  # fmt: skip
+        summary = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(
+            (summary["protocol"], summary["count"], summary["errors"]), ("smpp", 200, {})
+        )
+        self.assertGreater(summary["reports_per_s"], 0)

@@ -644,13 +644,13 @@ class BenchProtocolOptionTests(SynchronousTestCase):
 
     def test_each_protocol(self) -> None:
         """Every scheme a channel speaks is accepted."""
-        for name in ("cmpp", "cmpp3", "sgip", "smgp"):
+        for name in ("cmpp", "cmpp3", "sgip", "smgp", "smpp"):
             self.assertEqual(self.parse("--protocol", name)["protocol"], name)
 
     def test_unknown_protocol(self) -> None:
         """An unknown protocol is a usage error."""
         with self.assertRaises(UsageError):
-            self.parse("--protocol", "smpp")
+            self.parse("--protocol", "ucp")
 
     def test_hold_is_cmpp_only(self) -> None:
         """--hold with another protocol is a usage error."""
