@@ -98,7 +98,9 @@ def _read_upstream(table: Table) -> UpstreamConfig:
     name = table.required_string("name")
     url = table.required_string("url")
     routes = table.strings(
-        "routes", lambda item: bool(DIGITS.fullmatch(item)), "number prefixes (digits)"
+        "routes",
+        lambda item: bool(DIGITS.fullmatch(item.removeprefix("+"))),
+        "number prefixes (digits; + and digits for international numbers)",
     )
     try:
         upstream = parse_upstream_url(url)

@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.interfaces import IChannel, SegmentResult
-from smsgw.sp.numbers import InvalidNumber, normalize_msisdn
+from smsgw.sp.numbers import InvalidNumber, normalize_recipient
 from smsgw.sp.routing import NoRoute, Router
 from smsgw.sp.templates import TemplateError, render
 from smsgw.store.interface import IMessageStore
@@ -295,7 +295,7 @@ class Gateway(MultiService):
         split: dict[tuple[str, str], tuple[Segment, ...]],
     ) -> Recipient:
         """*item* as a recipient; *split* keeps the request's one-segment texts already split."""
-        to = normalize_msisdn(item.to)
+        to = normalize_recipient(item.to)
         channel = self.router.choose(to, request.channel)
         if item.content is not None:
             text = item.content

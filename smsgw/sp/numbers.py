@@ -1,7 +1,10 @@
 """Mainland China mobile numbers: normalisation and carrier by number segment.
 
 The SP gateway accepts recipients as applications write them and routes each
-by the carrier that owns its number segment (``POST /v1/sms``).  Pure code, no Twisted imports.
+by the carrier that owns its number segment (``POST /v1/sms``).  Numbers
+outside mainland China (``+44…``, ``0044…``) are accepted too, in E.164 form
+with their ``+``, for channels given them by ``+`` routes (SMPP, typically):
+:func:`normalize_recipient`.  Pure code, no Twisted imports.
 
 The segment table (:data:`DEFAULT_PREFIXES`) is the carriers' allocation **as
 of 2024**: China Mobile, China Unicom and China Telecom segments, with the
@@ -26,8 +29,10 @@ __all__ = [
     "InvalidNumber",
     "PrefixTable",
     "carrier_of",
+    "is_international",
     "mask_msisdn",
     "normalize_msisdn",
+    "normalize_recipient",
 ]
 
 
@@ -149,6 +154,8 @@ _SEPARATORS = re.compile(r"[\s-]+")
 _ASCII_DIGITS = re.compile(r"[0-9]*")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PREFIX = re.compile(r"[0-9]{1,11}")
+#: E.164: a country code (not 0) and at most 15 digits in all.
+_E164 = re.compile(r"[1-9][0-9]{6,14}")
 
 
 def normalize_msisdn(text: str) -> str:
@@ -183,6 +190,40 @@ def normalize_msisdn(text: str) -> str:
     if not _MOBILE.fullmatch(digits):
         raise InvalidNumber(text, "a mainland mobile number starts with 13 to 19")
     return digits
+
+
+def normalize_recipient(text: str) -> str:
+    """A recipient as the gateway keeps it: a mainland number's 11 digits, else E.164 with ``+``.
+
+    Mainland numbers are read as :func:`normalize_msisdn` reads them. A
+    number written with an international prefix (``+`` or ``00``) and a
+    country code other than 86 is kept as ``+`` and its digits
+    (``+44 7900 000001`` and ``00447900000001`` give ``+447900000001``);
+    such numbers have no carrier segment and reach a channel only by a
+    ``+`` route or by naming the channel (:class:`~smsgw.sp.routing.Router`).
+
+    :raises InvalidNumber: as :func:`normalize_msisdn` for a number that is
+        neither; an international number of the wrong length says so.
+    """
+    compact = _SEPARATORS.sub("", text)
+    if compact.startswith("+"):
+        digits = compact[1:]
+    elif compact.startswith("00"):
+        digits = compact[2:]
+    else:
+        return normalize_msisdn(text)
+    if digits.startswith("86") or not _ASCII_DIGITS.fullmatch(digits):
+        return normalize_msisdn(text)
+    if not _E164.fullmatch(digits):
+        raise InvalidNumber(
+            text, "an international number has a country code and 7 to 15 digits in all"
+        )
+    return "+" + digits
+
+
+def is_international(number: str) -> bool:
+    """Whether a number :func:`normalize_recipient` returned is outside mainland China."""
+    return number.startswith("+")
 
 
 def mask_msisdn(number: str) -> str:

@@ -13,6 +13,12 @@ The order of choice, first match wins:
    (``carrier="any"``: an HTTP vendor, which is an aggregator);
 5. the only channel, when there is exactly one.
 
+A number outside mainland China (``+447900000001``, see
+:func:`~smsgw.sp.numbers.normalize_recipient`) has no carrier: it follows
+rules 1 and 2 only, its routes being written with their ``+`` (``"+44"``,
+``"+1"``), which never match a mainland number, nor digits-only routes an
+international one.
+
 Pure code, no Twisted imports.
 """
 
@@ -28,14 +34,24 @@ from smsgw.sp.numbers import (
     DEFAULT_TABLE,
     Carrier,
     PrefixTable,
+    is_international,
     mask_msisdn,
-    normalize_msisdn,
+    normalize_recipient,
 )
 
-__all__ = ["ANY", "NoRoute", "RouteSpec", "Router", "scheme_carrier"]
+__all__ = ["ANY", "NoRoute", "RouteSpec", "Router", "is_route", "scheme_carrier"]
 
 #: A protocol spec's ``carrier`` for a protocol whose channels serve every carrier's numbers.
 ANY = "any"
+
+
+def is_route(prefix: object) -> bool:
+    """Whether *prefix* is a route: 1 to 11 digits (mainland) or ``+`` and 1 to 15 digits."""
+    if not isinstance(prefix, str) or not prefix.isascii():
+        return False
+    if prefix.startswith("+"):
+        return prefix[1:].isdigit() and len(prefix) <= 16
+    return prefix.isdigit() and len(prefix) <= 11
 
 
 def _spec_carrier(scheme: str) -> str | None:
@@ -130,10 +146,10 @@ class Router:
                 raise ValueError(f"channel {spec.name!r} is configured twice")
             self._names.add(spec.name)
             for prefix in spec.routes:
-                if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 11):
+                if not is_route(prefix):
                     raise ValueError(
                         f"channel {spec.name!r}: route {prefix!r} is not a number prefix "
-                        "(1 to 11 digits)"
+                        "(1 to 11 digits, or + and 1 to 15 digits)"
                     )
                 other = self._routes.setdefault(prefix, spec.name)
                 if other != spec.name:
@@ -162,23 +178,31 @@ class Router:
         """The name of the channel that sends to ``number``.
 
         :param number: the recipient, in any form
-            :func:`~smsgw.sp.numbers.normalize_msisdn` accepts (not checked
+            :func:`~smsgw.sp.numbers.normalize_recipient` accepts (not checked
             when ``explicit`` names a channel).
         :param explicit: a channel the caller asked for by name.
         :returns: a channel name.
         :raises NoRoute: ``explicit`` names no channel, or no rule gives one.
-        :raises InvalidNumber: ``number`` is not a mainland mobile number.
+        :raises InvalidNumber: ``number`` is neither a mainland mobile number
+            nor an international one.
         """
         if explicit is not None:
             if explicit in self._names:
                 return explicit
             known = ", ".join(repr(spec.name) for spec in self.channels) or "none"
             raise NoRoute(f"no channel named {explicit!r} (configured: {known})", channel=explicit)
-        national = normalize_msisdn(number)
+        national = normalize_recipient(number)
         for length in self._route_lengths:
             name = self._routes.get(national[:length])
             if name is not None:
                 return name
+        if is_international(national):
+            raise NoRoute(
+                f"no channel for {mask_msisdn(national)}: an international number goes only"
+                ' by a route written with its + (e.g. "+44") or to a channel named in the'
+                " request",
+                number=national,
+            )
         carrier = self.prefixes.carrier_of(national)
         name = self._by_carrier.get(carrier) or self._any
         if name is not None:

@@ -355,17 +355,18 @@ class Message:
 
 
 _ADDABLE = frozenset({SegmentState.QUEUED, SegmentState.SUBMITTING, SegmentState.FAILED})
-_DIGITS = re.compile(r"[0-9]{1,21}")
+#: A stored recipient: digits (mainland numbers are kept as 11), or E.164 with ``+`` outside +86.
+_DIGITS = re.compile(r"[0-9]{1,21}|\+(?!86)[1-9][0-9]{6,14}")
 
 
 def validate_message(message: Message) -> None:
     """Check what the store relies on before it keeps *message*.
 
     At least one recipient, ``to`` made of 1-21 digits (CMPP Dest_terminal_Id
-    is 21 octets), every recipient's segments numbered ``1..Pk_total`` in
-    order with the same ``Pk_total`` (1-255), and new segments only
-    ``queued``, ``submitting`` (a sender already holds them) or ``failed``
-    (e.g. no route).
+    is 21 octets) or an international number (``+`` and E.164 digits), every
+    recipient's segments numbered ``1..Pk_total`` in order with the same
+    ``Pk_total`` (1-255), and new segments only ``queued``, ``submitting``
+    (a sender already holds them) or ``failed`` (e.g. no route).
 
     :raises ValueError: naming the first thing wrong.
     """

@@ -74,7 +74,8 @@ _SEND = _object(
     {
         "to": {
             "anyOf": [_STR, {"type": "array", "items": _STR, "maxItems": 10000}],
-            "description": "one number or a list (or give items)",
+            "description": "one number or a list (or give items): mainland mobile numbers in any"
+            " usual form, or international ones with + or 00 (routed by + routes)",
         },
         "items": {
             "type": "array",

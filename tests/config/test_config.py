@@ -415,6 +415,9 @@ class FileErrorTests(_FileTestCase):
             '[[upstream]]\nname = "a"\nurl = "cmpp://a:b@h"\nroutes = [139]\n': (
                 "upstream[0].routes[0]"
             ),
+            '[[upstream]]\nname = "a"\nurl = "smpp://a:b@h"\nroutes = ["44+"]\n': (
+                "upstream[0].routes[0]"
+            ),
             '[[api_key]]\nkey = 1\nname = "n"\n': "api_key[0].key",
             "[simulator]\ncmpp = 7890\n": "simulator.cmpp",
             "[simulator]\nsgip = true\n": "simulator.sgip",

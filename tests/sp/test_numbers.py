@@ -13,8 +13,10 @@ from smsgw.sp.numbers import (
     InvalidNumber,
     PrefixTable,
     carrier_of,
+    is_international,
     mask_msisdn,
     normalize_msisdn,
+    normalize_recipient,
 )
 
 
@@ -121,6 +123,45 @@ class NormalizeTests(SynchronousTestCase):
             return
         self.assertEqual(normalize_msisdn(number), number)
         self.assertRegex(number, r"\A1[3-9][0-9]{9}\Z")
+
+
+class RecipientTests(SynchronousTestCase):
+    """:func:`normalize_recipient`: mainland numbers as before, others in E.164 with their +."""
+
+    def test_international_forms(self) -> None:
+        """+ and 00 forms with separators give + and the digits."""
+        for text in ("+447900000001", "00447900000001", "+44 7900-000001", " +44 7900 000001 "):
+            self.assertEqual(normalize_recipient(text), "+447900000001", text)
+        self.assertTrue(is_international("+447900000001"))
+        self.assertFalse(is_international("13800138000"))
+
+    def test_mainland_unchanged(self) -> None:
+        """Every mainland form still gives 11 digits, and a bad +86 number its mainland reason."""
+        for text in ("13800138000", "+86 138-0013-8000", "008613800138000"):
+            self.assertEqual(normalize_recipient(text), "13800138000", text)
+        with self.assertRaises(InvalidNumber) as caught:
+            normalize_recipient("+8612345")
+        self.assertIn("11 digits", caught.exception.reason)
+
+    def test_refused(self) -> None:
+        """Too short or too long, a 0 country code, or letters are refused with the reason."""
+        for text, reason in (
+            ("+4412", "7 to 15 digits"),
+            ("+4479000000011234", "7 to 15 digits"),
+            ("+0447900000001", "7 to 15 digits"),
+            ("+44790000000a", "not digits"),
+            ("447900000001", "11 digits"),
+        ):
+            with self.assertRaises(InvalidNumber, msg=text) as caught:
+                normalize_recipient(text)
+            self.assertIn(reason, caught.exception.reason, text)
+
+    @given(st.from_regex(r"[1-9][0-9]{6,14}", fullmatch=True).filter(lambda d: d[:2] != "86"))
+    def test_idempotent(self, digits: str) -> None:
+        """An international number normalises to itself, from either prefix."""
+        number = normalize_recipient("00" + digits)
+        self.assertEqual(number, "+" + digits)
+        self.assertEqual(normalize_recipient(number), number)
 
 
 class MaskTests(SynchronousTestCase):

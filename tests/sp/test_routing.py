@@ -89,9 +89,29 @@ class PrefixRouteTests(SynchronousTestCase):
         self.assertIn("'a'", str(caught.exception))
         self.assertIn("'b'", str(caught.exception))
 
+    def test_international_routes(self) -> None:
+        """+ routes take international numbers by longest prefix, and never a mainland one."""
+        router = Router(
+            [RouteSpec("cm", "cmpp"), RouteSpec("intl", "smpp", ("+44", "+1")),
+             RouteSpec("us", "smpp", ("+1212",))]
+        )  # fmt: skip
+        self.assertEqual(router.choose("0044 7900 000001"), "intl")
+        self.assertEqual(router.choose("+12125550100"), "us")
+        self.assertEqual(router.choose("+13105550100"), "intl")
+        self.assertEqual(router.choose("13800138000"), "cm")
+
+    def test_international_without_route(self) -> None:
+        """An international number no + route takes has no channel, not the carrier or only one."""
+        for channels in ([RouteSpec("cm", "cmpp", ("1", "44"))], THREE):
+            with self.assertRaises(NoRoute) as caught:
+                Router(channels).choose("+447900000001")
+            self.assertIn("+44", str(caught.exception))
+            self.assertEqual(caught.exception.number, "+447900000001")
+        self.assertEqual(Router(THREE).choose("+447900000001", "cu"), "cu")
+
     def test_bad_prefix(self) -> None:
-        """A route that is not 1 to 11 digits is refused."""
-        for prefix in ("", "13x", "123456789012"):
+        """A route that is not 1 to 11 digits (or + and 1 to 15) is refused."""
+        for prefix in ("", "13x", "123456789012", "+", "+4x", "+1234567890123456", "4+4"):
             self.assertRaises(ValueError, Router, [RouteSpec("a", "cmpp", (prefix,))])
 
     def test_duplicate_name(self) -> None:

@@ -171,6 +171,7 @@ class MessageTests(SynchronousTestCase):
             "as built": _message(),
             "one digit": _message(recipients=[Recipient("1", "cm", [Segment(1, 1, b"")])]),
             "21 digits": _message(recipients=[Recipient("1" * 21, "cm", [Segment(1, 1, b"")])]),
+            "E.164": _message(recipients=[Recipient("+447900000001", "i", [Segment(1, 1, b"")])]),
             "255 segments": _message(
                 recipients=[
                     Recipient("13800138000", "cm", [Segment(n, 255, b"") for n in range(1, 256)])
@@ -193,6 +194,9 @@ class MessageTests(SynchronousTestCase):
             "id is empty": lambda: Message("", 1.0, _message().recipients),
             "not a number": lambda: _message(
                 recipients=[Recipient("+8613800138000", "cm", [Segment(1, 1, b"")])]
+            ),
+            "is not a number": lambda: _message(
+                recipients=[Recipient("+4412", "i", [Segment(1, 1, b"")])]
             ),
             "no channel": lambda: _message(
                 recipients=[Recipient("13800138000", "", [Segment(1, 1, b"")])]

@@ -39,6 +39,7 @@ from smsgw.protocols.smpp.session import SmppAdapter, bind
 from smsgw.protocols.smpp.tlv import encode_value
 from smsgw.protocols.tlv import Tlv
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
+from smsgw.sp.numbers import InvalidNumber, normalize_recipient
 from smsgw.text import MsgFmt, concat_info, decode_text
 from smsgw.text.gsm0338 import encode_gsm
 from smsgw.text.longsms import Part, PartLike
@@ -165,13 +166,18 @@ class SmppClient:
         if not udh and len(body) > _SINGLE.get(coding, _SINGLE_OTHER):
             # long=payload: the whole text as one submit_sm (split_mt did not cut it).
             tlvs, body = (Tlv(Tag.MESSAGE_PAYLOAD, body),), b""
+        dest, ton, npi = dests[0], extras.dest_ton, extras.dest_npi
+        if dest.startswith("+"):
+            # An E.164 number (the gateway keeps international ones with their +):
+            # international TON, ISDN NPI, the digits without the +.
+            dest, ton, npi = dest[1:], 1, 1
         return p.SubmitSm(
             source_addr_ton=extras.source_ton,
             source_addr_npi=extras.source_npi,
             source_addr=src.encode("ascii"),
-            dest_addr_ton=extras.dest_ton,
-            dest_addr_npi=extras.dest_npi,
-            destination_addr=dests[0].encode("ascii"),
+            dest_addr_ton=ton,
+            dest_addr_npi=npi,
+            destination_addr=dest.encode("ascii"),
             esm_class=int(esm_class),
             registered_delivery=1 if report else 0,
             data_coding=coding,
@@ -204,7 +210,7 @@ class SmppClient:
                     channel=channel,
                     msg_id=canonical_id(receipt.message_id, self.extras.receipt_form),
                     stat=stat,
-                    dest=_t(pdu.source_addr),
+                    dest=_report_dest(pdu.source_addr, pdu.source_addr_ton),
                     delivered=state is MessageState.DELIVERED,
                     final=not receipt.intermediate and state not in _NOT_FINAL,
                     done_at=_done_at(text.done_date if text is not None else None),
@@ -214,7 +220,7 @@ class SmppClient:
         content, tp_udhi, msg_fmt = mo_input(pdu)
         return MoEvent(
             channel=channel,
-            sender=_t(pdu.source_addr),
+            sender=_number(pdu.source_addr, pdu.source_addr_ton),
             to=_t(pdu.destination_addr),
             content=content,
             msg_fmt=msg_fmt,
@@ -233,3 +239,27 @@ class SmppClient:
         if isinstance(pdu, p.DataSm):
             return p.DataSmResp(command_status=status)
         return None
+
+
+def _number(address: bytes, ton: int) -> str:
+    """An address as the gateway writes numbers: TON 1 (international) digits get their ``+``.
+
+    ``86…`` stays as it is: the gateway keeps mainland numbers as 11 digits.
+    """
+    digits = _t(address)
+    if ton == 1 and digits.isdigit() and not digits.startswith("86"):
+        return "+" + digits
+    return digits
+
+
+def _report_dest(address: bytes, ton: int) -> str:
+    """A receipt's handset as the gateway stored the recipient, or ``""`` when it cannot tell.
+
+    SMSCs disagree on TON for international numbers; a receipt whose address
+    is not a number the gateway would have stored is matched by its id alone
+    (a submit_sm has one destination, so the id is enough).
+    """
+    try:
+        return normalize_recipient(_number(address, ton))
+    except InvalidNumber:
+        return ""

@@ -47,6 +47,8 @@ class SmppGatewayTests(TestCase):
     """SUBMITs, receipts and MOs through the gateway and its smpp channels."""
 
     timeout = 30
+    #: The first channel's routes.
+    first_routes: tuple[str, ...] = ("138",)
 
     def start(self, smsc: ScriptedSmsc, **queries: str) -> Gateway:
         """A started gateway with one smpp channel per *queries* item (name -> URL query)."""
@@ -61,7 +63,7 @@ class SmppGatewayTests(TestCase):
             channels[name] = Channel(parse_upstream_url(url), reactor, name=name)
         # The first channel takes the test numbers; the others are picked by name.
         routes = [
-            RouteSpec(name, "smpp", routes=("138",) if i == 0 else ())
+            RouteSpec(name, "smpp", routes=self.first_routes if i == 0 else ())
             for i, name in enumerate(queries)
         ]
         gateway = Gateway(self.store, channels, Router(routes), reactor)
@@ -127,6 +129,37 @@ class SmppGatewayTests(TestCase):
                 destination_addr=SRC.encode(),
                 esm_class=EsmClass.DELIVERY_RECEIPT,
                 short_message=text_receipt.encode(),
+            )
+        )
+        self.assertEqual(resp.command_status, 0)
+        await self.wait_states(message, SegmentState.DELIVERED)
+
+    async def test_international_number(self) -> None:
+        """+44 routed by a "+44" route: TON 1, NPI 1, no +; its receipt is matched."""
+        self.first_routes = ("+44",)
+        smsc = ScriptedSmsc()
+        self.start(smsc, intl="")
+        message = await self.send("Hello", to="+44 7900 000001")
+        await wait_until(lambda: smsc.accepted, "the submit_sm")
+        [(message_id, pdu)] = smsc.accepted
+        self.assertEqual(
+            (pdu.destination_addr, pdu.dest_addr_ton, pdu.dest_addr_npi), (b"447900000001", 1, 1)
+        )
+        stored = await self.store.get_message(message.id)
+        assert stored is not None
+        self.assertEqual(stored.recipients[0].to, "+447900000001")
+        await self.wait_states(message, SegmentState.SUBMITTED)
+        receipt = (
+            f"id:{message_id} sub:001 dlvrd:001 submit date:2612071830 done date:2612071831"
+            " stat:DELIVRD err:000 text:Hello"
+        )
+        resp = await smsc.deliver(
+            p.DeliverSm(
+                source_addr=b"447900000001",
+                source_addr_ton=1,
+                destination_addr=SRC.encode(),
+                esm_class=EsmClass.DELIVERY_RECEIPT,
+                short_message=receipt.encode(),
             )
         )
         self.assertEqual(resp.command_status, 0)

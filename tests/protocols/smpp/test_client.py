@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
@@ -170,6 +171,15 @@ class SubmitTests(SynchronousTestCase):
         self.assertEqual((pdu.registered_delivery, pdu.esm_class), (1, 0))
         self.assertEqual(self.submit(segment, report=False).registered_delivery, 0)
 
+    def test_international_destination(self) -> None:
+        """An E.164 recipient goes without its + as TON 1 (international), NPI 1 (ISDN)."""
+        [segment] = split_mt("hello", 1)
+        pdu = client("").submit_pdu(("+447900000001",), segment, report=True, src=SRC)
+        assert isinstance(pdu, p.SubmitSm)
+        self.assertEqual(
+            (pdu.destination_addr, pdu.dest_addr_ton, pdu.dest_addr_npi), (b"447900000001", 1, 1)
+        )
+
     def test_ucs2(self) -> None:
         """Msg_Fmt 8 goes as data_coding 8, the bytes unchanged."""
         [segment] = split_mt("短信 £", 1)
@@ -287,6 +297,21 @@ class ReceiptEventTests(SynchronousTestCase):
             assert isinstance(event, ReportEvent)
             self.assertFalse(event.final)
 
+    def test_handset_number(self) -> None:
+        """The receipt's handset as stored: +E.164 for TON 1, 86 dropped, else none (id alone)."""
+        for address, ton, dest in (
+            (b"447900000001", 1, "+447900000001"),
+            (b"8613800138000", 1, DEST),
+            (DEST.encode(), 0, DEST),
+            (b"447900000001", 0, ""),
+            (b"", 0, ""),
+        ):
+            pdu = attrs.evolve(receipt(b"id:1 stat:DELIVRD"), source_addr=address,
+                               source_addr_ton=ton)  # fmt: skip
+            event = client().event("intl", pdu)
+            assert isinstance(event, ReportEvent)
+            self.assertEqual(event.dest, dest, address)
+
     def test_receipt_without_id_kept(self) -> None:
         """A receipt with no id anywhere is kept as an MO, not dropped."""
         event = client().event("intl", receipt(b"stat:DELIVRD"))
@@ -301,6 +326,13 @@ class MoEventTests(SynchronousTestCase):
         event = client().event("intl", pdu)
         assert isinstance(event, MoEvent)
         return event
+
+    def test_international_sender(self) -> None:
+        """An MO from a TON 1 address names its sender with +, so a reply can go to it."""
+        event = self.mo(p.DeliverSm(source_addr=b"447900000001", source_addr_ton=1,
+                                    short_message=b"hi"))  # fmt: skip
+        self.assertEqual(event.sender, "+447900000001")
+        self.assertEqual(self.mo(p.DeliverSm(source_addr=b"12345")).sender, "12345")
 
     def test_codings(self) -> None:
         """GSM 03.38 (@£¡ç€) and Latin-1 become UCS2; ASCII is Msg_Fmt 0; UCS2 stays."""
