@@ -16,7 +16,7 @@ usage: smsgw send [--url URL] (--to NUMBER... | --file PATH) (--content TEXT | -
                   [--param KEY=VALUE]... [options]
        smsgw bench [--protocol cmpp|cmpp3|sgip|smgp|smpp] [--count N] [--reports] [options]
        smsgw bench --http [--count N] [--batch B] [--concurrency C] [options]
-       smsgw bench --durability [--count N] [--scenario sp|sim|both] [options]
+       smsgw bench --durability [--count N] [--scenario sp|sim|both] [--protocol cmpp|smpp]
        smsgw bench --vendor NAME [--count N] [--batch B] [options]
        smsgw bench --floor [--protocol cmpp|smpp] [--count N] [--window W] [--reports]
        smsgw bench --soak SECONDS [--share 0.7] [--drop 0.01] [--disconnect-every 50000]

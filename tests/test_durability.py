@@ -86,6 +86,22 @@ class DurabilityTests(SynchronousTestCase):
         self.assertEqual(outcome.duplicates, 16)
 
 
+class SmppDurabilityTests(DurabilityTests):
+    """The same over an smpp channel to the simulator's SMSC face."""
+
+    def test_kill_sp(self) -> None:
+        """kill -9 of the sp mid-send over SMPP: all sent after a restart; only in-flight twice."""
+        outcome = run_scenario("sp", COUNT, deadline_s=DEADLINE_S, protocol="smpp")
+        self.check(outcome)
+        self.assertEqual(outcome.bound, 32)
+
+    def test_kill_simulator(self) -> None:
+        """kill -9 of the SMSC mid-send: unanswered submit_sm are sent again, none is lost."""
+        outcome = run_scenario("sim", COUNT, deadline_s=DEADLINE_S, protocol="smpp")
+        self.check(outcome)
+        self.assertEqual(outcome.duplicates, 16)
+
+
 class _Receiver:
     """The application's report URL: an HTTP server (on a thread) keeping every JSON body."""
 

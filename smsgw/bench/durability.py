@@ -179,6 +179,10 @@ def _stable_submits(sim: SimProcess, clock: _Clock) -> int:
     return last
 
 
+#: The channel protocols a scenario can run over (SGIP needs its second link set up).
+PROTOCOLS = ("cmpp", "smpp")
+
+
 def run_scenario(
     scenario: str,
     count: int = 10_000,
@@ -190,6 +194,7 @@ def run_scenario(
     deadline_s: float = 600.0,
     workdir: str | None = None,
     say: Callable[[str], None] = lambda text: None,
+    protocol: str = "cmpp",
 ) -> Outcome:
     """Run one scenario (``sp`` or ``sim``) with its own processes; what it found.
 
@@ -197,6 +202,7 @@ def run_scenario(
         least 50), so that sending lasts long enough for the kill to land in it.
     :param kill_at: kill once the simulator has this share of the messages.
     :param deadline_s: for the whole scenario.
+    :param protocol: the channel's protocol (``cmpp`` or ``smpp``, …), served by the simulator.
     :raises BenchError: when a process does not start or a wait runs out.
     """
     if scenario not in SCENARIOS:
@@ -208,7 +214,7 @@ def run_scenario(
     with tempfile.TemporaryDirectory(prefix=f"smsgw-durability-{scenario}-") as tmp:
         where = workdir or tmp
         os.makedirs(where, exist_ok=True)
-        sim = SimProcess(where)
+        sim = SimProcess(where, protocol=protocol)
         sp = SpProcess(where, sim.upstream_url(window=window, sessions=sessions, tps=rate))
         try:
             sim.start_ready(min(30.0, clock.left()))
@@ -311,6 +317,7 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--count", type=int, default=10_000, help="messages [default: 10000]")
     p.add_argument("--scenario", choices=("sp", "sim", "both"), default="both")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="cmpp", help="[default: cmpp]")
     p.add_argument("--tps", type=float, help="the channel's SUBMITs/s [default: count/5]")
     p.add_argument("--window", type=int, default=16)
     p.add_argument("--sessions", type=int, default=1)
@@ -341,6 +348,7 @@ def main(argv: list[str]) -> int:
                 kill_at=args.kill_at,
                 deadline_s=args.deadline,
                 workdir=workdir,
+                protocol=args.protocol,
                 say=(lambda text: None) if args.json else (lambda text: print(text, flush=True)),
             )
         except BenchError as e:

@@ -223,8 +223,18 @@ class SimProcess(TwistProcess):
     :param account_extra: more TOML lines for the account (e.g. ``tps = 500``).
     """
 
-    def __init__(self, workdir: str, account_extra: str = "", *, vendor_http: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: str,
+        account_extra: str = "",
+        *,
+        vendor_http: bool = False,
+        protocol: str = "cmpp",
+    ) -> None:
+        self.protocol = protocol
         self.cmpp_port = free_port()
+        #: The port of *protocol*'s listener (the CMPP one for cmpp).
+        self.port = self.cmpp_port if protocol == "cmpp" else free_port()
         self.control_port = free_port()
         self.vendor_port = free_port() if vendor_http else None
         config = os.path.join(workdir, "ismg-sim.toml")
@@ -239,6 +249,11 @@ class SimProcess(TwistProcess):
                 "--role=ismg-sim",
                 f"--config={config}",
                 f"--cmpp=tcp:{self.cmpp_port}:interface=127.0.0.1",
+                *(
+                    [f"--{protocol}=tcp:{self.port}:interface=127.0.0.1"]
+                    if protocol != "cmpp"
+                    else []
+                ),
                 f"--control=tcp:{self.control_port}:interface=127.0.0.1",
                 *(
                     [f"--vendor-http=tcp:{self.vendor_port}:interface=127.0.0.1"]
@@ -251,12 +266,12 @@ class SimProcess(TwistProcess):
         self.control = JsonHttp(f"http://127.0.0.1:{self.control_port}")
 
     def upstream_url(self, **settings: Any) -> str:
-        """The ``cmpp://`` URL of its account, with URL settings (``window=``, ``tps=``…)."""
+        """The URL of its account for *protocol*, with URL settings (``window=``, ``tps=``…)."""
         query = "&".join(f"{k}={v}" for k, v in {"src_id": "1065012345", **settings}.items())
-        return f"cmpp://{ACCOUNT}:{SECRET}@127.0.0.1:{self.cmpp_port}?{query}"
+        return f"{self.protocol}://{ACCOUNT}:{SECRET}@127.0.0.1:{self.port}?{query}"
 
     def start_ready(self, deadline_s: float = 30.0) -> None:
-        """Start and wait until the control API answers and CMPP accepts connections."""
+        """Start and wait until the control API answers and its protocol's port accepts."""
         self.start()
         self.control.close()
         self.wait_until(
@@ -264,7 +279,7 @@ class SimProcess(TwistProcess):
             "control API not answering",
             deadline_s,
         )
-        self.wait_until(lambda: _connectable(self.cmpp_port), "CMPP port not listening", deadline_s)
+        self.wait_until(lambda: _connectable(self.port), "its port is not listening", deadline_s)
 
     def stats(self) -> dict[str, Any]:
         status, body = self.control.call("GET", "/v1/stats")
