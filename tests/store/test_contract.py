@@ -327,6 +327,19 @@ class ContractMixin:
         self.assertEqual(got.status, M.FAILED)
         await self.store.segment_submitted(key(), 8, None, NOW + 2)  # a repeat
 
+    async def test_submitted_refused_named(self) -> None:
+        """A refusal's error text, when the protocol names it, is stored as given."""
+        await self.store.add_message(make_message())
+        await self.store.claim_due(NOW, 10)
+        record = SubmitRecord(key(), 69, None, NOW + 1, "result 69 (ESME_RSUBMITFAIL)")
+        await self.store.segment_submitted_many([record])
+        got = await self.store.get_message("m1")
+        segment = got.recipients[0].segments[0]
+        self.assertEqual(
+            (segment.state, segment.result, segment.error),
+            (S.FAILED, 69, "result 69 (ESME_RSUBMITFAIL)"),
+        )
+
     async def test_submitted_from_queued(self) -> None:
         """A sender holding a segment without claim_due (sync mode) may record it."""
         message = make_message()
@@ -401,6 +414,175 @@ class ContractMixin:
             outcome = await self.store.record_report("cm", msg_id, "DELIVRD", NOW + 1)
         self.assertEqual(outcome.message_status, M.DELIVERED)
         self.assertEqual((await self.store.get_message("m1")).status, M.DELIVERED)
+
+    async def test_submitted_together_mixed(self) -> None:
+        """SUBMIT_RESPs made together (one transaction in SQLite) give what one by one gives.
+
+        Accepted, refused, a repeat, a many with a shared Msg_Id (from
+        queued), and one for a segment claimed in between.
+        """
+        await self.store.add_message(make_message(to=(A, B, C)))
+        await self.store.add_message(make_message("m2", to=(A, B)))
+        await self.store.add_message(make_message("m3"))
+        await self.store.claim_due(NOW, 3)
+        calls = [
+            self.store.segment_submitted(key("m1", 0), 0, "x0", NOW + 1),
+            self.store.segment_submitted_many(
+                [SubmitRecord(key("m1", 1), 8, None, NOW + 1),
+                 SubmitRecord(key("m2", 0), 0, "s", NOW + 1),
+                 SubmitRecord(key("m2", 1), 0, "s", NOW + 1)]
+            ),
+            self.store.segment_submitted(key("m1", 0), 0, "x0", NOW + 2),
+            self.store.claim_due(NOW, 10),
+            self.store.segment_submitted(key("m3"), 0, "x3", NOW + 2),
+            self.store.segment_submitted(key("m1", 2), 0, "x2", NOW + 2),
+        ]  # fmt: skip
+        results = await DeferredList(calls, consumeErrors=True)
+        self.assertEqual([r for _, r in results], [[], [], [], results[3][1], [], []])
+        self.assertEqual([w.key for w in results[3][1]], [key("m3")])
+        one = await self.store.get_message("m1")
+        self.assertEqual(
+            [(r.segments[0].state, r.segments[0].msg_id) for r in one.recipients],
+            [(S.SUBMITTED, "x0"), (S.FAILED, None), (S.SUBMITTED, "x2")],
+        )
+        self.assertEqual(one.recipients[0].segments[0].submitted_at, NOW + 1)
+        self.assertEqual(one.status, M.SUBMITTED)
+        self.assertEqual((await self.store.get_message("m2")).status, M.SUBMITTED)
+        self.assertEqual((await self.store.get_message("m3")).status, M.SUBMITTED)
+        outcome = await self.store.record_report("cm", "s", "DELIVRD", NOW + 3)
+        self.assertEqual(
+            (outcome.keys, outcome.message_status), ((key("m2", 0), key("m2", 1)), M.DELIVERED)
+        )
+
+    async def test_submitted_together_one_fails(self) -> None:
+        """Among SUBMIT_RESPs made together, a refused call changes nothing; the others count."""
+        await self.store.add_message(make_message(to=(A, B)))
+        await self.store.claim_due(NOW, 10)
+        calls = [
+            self.store.segment_submitted(key("m1", 0), 0, "x0", NOW),
+            self.store.segment_submitted(key("m1", 0), 0, "other", NOW),
+            self.store.segment_submitted(key("m1", 1), 0, "x1", NOW),
+        ]
+        results = await DeferredList(calls, consumeErrors=True)
+        self.assertEqual([ok for ok, _ in results], [True, False, True])
+        results[1][1].trap(InvalidTransition)
+        got = await self.store.get_message("m1")
+        self.assertEqual([r.segments[0].msg_id for r in got.recipients], ["x0", "x1"])
+        self.assertEqual(got.status, M.SUBMITTED)
+
+    async def test_together_after_requeue(self) -> None:
+        """SUBMIT_RESPs and reports made together still land after a requeue or an expiry."""
+        await self.store.add_message(make_message(to=(A, B, C)))
+        await self.store.claim_due(NOW, 10)
+        await self.store.segment_submitted(key("m1", 2), 0, "r2", NOW + 1)
+        await self.store.requeue_submitting()
+        await self.store.expire_reports(NOW + 2)
+        calls = [
+            self.store.segment_submitted(key("m1", 0), 0, "r0", NOW + 3),
+            self.store.segment_submitted(key("m1", 1), 0, "r1", NOW + 3),
+        ]
+        self.assertEqual([await d for d in calls], [[], []])
+        late = [
+            self.store.record_report("cm", "r2", "DELIVRD", NOW + 4),
+            self.store.record_report("cm", "r0", "DELIVRD", NOW + 4),
+        ]
+        outcomes = [await d for d in late]
+        self.assertEqual(
+            [(o.match, o.message_status) for o in outcomes],
+            [(ReportMatch.MATCHED, M.SUBMITTED), (ReportMatch.MATCHED, M.SUBMITTED)],
+        )
+        got = await self.store.get_message("m1")
+        self.assertEqual(
+            [r.segments[0].state for r in got.recipients],
+            [S.DELIVERED, S.SUBMITTED, S.DELIVERED],
+        )
+
+    async def test_together_after_a_failing_call(self) -> None:
+        """A SUBMIT_RESP and a report made together right after a failing call both count.
+
+        A report is held meanwhile, so the SUBMIT_RESP also looks for it.
+        """
+        await self.store.add_message(make_message(to=(A, B)))
+        await self.store.claim_due(NOW, 10)
+        await self.store.segment_submitted(key("m1", 1), 0, "r1", NOW + 1)
+        await self.store.record_report("cm", "early", "DELIVRD", NOW + 1)
+        calls = [
+            self.store.segment_failed(key("m9"), "x", NOW + 2),
+            self.store.segment_submitted(key("m1", 0), 0, "r0", NOW + 2),
+            self.store.record_report("cm", "r1", "DELIVRD", NOW + 2),
+        ]
+        results = await DeferredList(calls, consumeErrors=True)
+        results[0][1].trap(UnknownSegment)
+        self.assertEqual(results[1][1], [])
+        self.assertEqual(
+            (results[2][1].match, results[2][1].message_status),
+            (ReportMatch.MATCHED, M.SUBMITTED),
+        )
+
+    async def test_reports_together(self) -> None:
+        """Reports made together (one transaction in SQLite) give what one by one gives.
+
+        Matched ones, one that matches nothing (held), a duplicate, and one
+        for the same message in between; their items come in the reports'
+        order.
+        """
+        await self.submitted(
+            make_message(to=(A, B, C)), {key("m1", 0): "r0", key("m1", 1): "r1", key("m1", 2): "r2"}
+        )
+        calls = [
+            self.store.record_report("cm", "r0", "DELIVRD", NOW + 2),
+            self.store.record_report("cm", "nobody", "DELIVRD", NOW + 2),
+            self.store.record_report("cm", "r1", "UNDELIV", NOW + 2),
+            self.store.record_report("cm", "r1", "DELIVRD", NOW + 3),
+            self.store.record_report("cm", "r2", "DELIVRD", NOW + 2, to=C),
+        ]
+        outcomes = [await d for d in calls]
+        self.assertEqual(
+            [(o.match, o.message_status) for o in outcomes],
+            [
+                (ReportMatch.MATCHED, M.SUBMITTED),
+                (ReportMatch.HELD, None),
+                (ReportMatch.MATCHED, M.SUBMITTED),
+                (ReportMatch.DUPLICATE, M.SUBMITTED),
+                (ReportMatch.MATCHED, M.PARTIALLY_DELIVERED),
+            ],
+        )
+        got = await self.store.get_message("m1")
+        self.assertEqual(
+            [r.segments[0].state for r in got.recipients],
+            [S.DELIVERED, S.UNDELIVERED, S.DELIVERED],
+        )
+        self.assertEqual(got.status, M.PARTIALLY_DELIVERED)
+        items = await self.store.fetch_inbound(10)
+        self.assertEqual(
+            [(i.fields["msg_id"], i.fields["stat"], i.fields["message_status"]) for i in items],
+            [
+                ("r0", "DELIVRD", "submitted"),
+                ("r1", "UNDELIV", "submitted"),
+                ("r2", "DELIVRD", "partially_delivered"),
+            ],
+        )
+        self.assertEqual(sorted(i.id for i in items), [i.id for i in items])
+        # The held one is matched by the SUBMIT_RESP it overtook.
+        await self.store.add_message(make_message("m2"))
+        await self.store.claim_due(NOW, 10)
+        [held] = await self.store.segment_submitted(key("m2"), 0, "nobody", NOW + 4)
+        self.assertEqual((held.match, held.message_status), (ReportMatch.MATCHED, M.DELIVERED))
+
+    async def test_reports_together_with_pushes(self) -> None:
+        """Reports made together each write their item and, with a URL, their push."""
+        await self.submitted(make_message(to=(A, B)), {key("m1", 0): "r0", key("m1", 1): "r1"})
+        url = "http://app.example/reports"
+        calls = [
+            self.store.record_report("cm", "r0", "DELIVRD", NOW + 2, callback_url=url),
+            self.store.record_report("cm", "r1", "DELIVRD", NOW + 2),
+        ]
+        for d in calls:
+            await d
+        items = await self.store.fetch_inbound(10)
+        [push] = await self.store.due_callbacks(NOW + 10, 10)
+        self.assertEqual([i.fields["msg_id"] for i in items], ["r0", "r1"])
+        self.assertEqual((push.url, json.loads(push.payload)), (url, dict(items[0].fields)))
 
     async def test_failed(self) -> None:
         """segment_failed is final and keeps the reason; failing again is a no-op."""
@@ -1061,19 +1243,37 @@ class SqliteProcessStoreTests(ContractMixin, TestCase):
 class ParityTests(TestCase):
     """Both backends answer a long pseudo-random script identically."""
 
-    async def play(self, store: Any, seed: int) -> list[Any]:
-        """Run a script of store calls chosen by *seed*; every answer (or error class)."""
+    async def play(self, store: Any, seed: int, together: bool = False) -> list[Any]:
+        """Run a script of store calls chosen by *seed*; every answer (or error class).
+
+        *together*: the calls are made in groups of up to 8 before any is
+        awaited (one transaction each in SQLite).
+        """
         rnd = random.Random(seed)
         answers: list[Any] = []
         keys: list[SegmentKey] = []
         msg_ids = [str(n) for n in range(12)]
         now = NOW
+        group: list[Deferred[Any]] = []
+        size = [rnd.randint(1, 8)]
 
-        async def call(d: Deferred[Any]) -> None:
+        async def answer(d: Deferred[Any]) -> None:
             try:
                 answers.append(await d)
             except Exception as e:
                 answers.append(type(e))
+
+        async def call(d: Deferred[Any]) -> None:
+            group.append(d)
+            if not together or len(group) >= size[0]:
+                await flush()
+
+        async def flush() -> None:
+            calls = group[:]
+            del group[:]
+            size[0] = rnd.randint(1, 8)
+            for d in calls:
+                await answer(d)
 
         for step in range(160):
             now += rnd.choice((0, 0.5, 2))
@@ -1120,6 +1320,7 @@ class ParityTests(TestCase):
                 )
             else:
                 await call(store.fetch_inbound(rnd.randint(1, 3)))
+        await flush()
         for k in keys:
             if k.pk_number == 1 and k.recipient == 0:
                 await call(store.get_message(k.message_id))
@@ -1136,3 +1337,17 @@ class ParityTests(TestCase):
             self.assertEqual(len(got), len(expected))
             for step, (a, b) in enumerate(zip(expected, got, strict=True)):
                 self.assertEqual(b, a, f"seed {seed} answer {step}")
+
+    async def test_same_answers_together(self) -> None:
+        """Calls made in groups (shared transactions and statements in SQLite) answer the same."""
+        for seed in range(6):
+            memory = MemoryStore()
+            for process in (False, True):
+                sqlite = await SqliteStore.open(self.mktemp(), reactor=reactor, process=process)
+                self.addCleanup(sqlite.close)
+                expected = await self.play(memory if not process else MemoryStore(), seed, True)
+                got = await self.play(sqlite, seed, True)
+                self.assertGreater(sqlite.batched_calls, sqlite.batches)
+                for step, (a, b) in enumerate(zip(expected, got, strict=True)):
+                    self.assertEqual(b, a, f"seed {seed} answer {step} process {process}")
+                self.assertEqual(len(got), len(expected))

@@ -36,15 +36,18 @@ from smsgw.store.model import (
     MoGroup,
     MoPart,
     SegmentState,
+    StatusReport,
+    SubmitRecord,
     Template,
     TemplateEngine,
 )
 from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore
 from smsgw.store.sqlite import runners as runners_module
+from smsgw.store.sqlite.batch import Hot, Job, run_batch
 from smsgw.store.sqlite.inbound import _query
-from smsgw.store.sqlite.reports import report_query
+from smsgw.store.sqlite.reports import _record_report, report_query
 from smsgw.store.sqlite.runners import _ProcessRunner
-from smsgw.store.sqlite.segments import claim_query
+from smsgw.store.sqlite.segments import _add_message, _claim_due, _submitted_many, claim_query
 from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
@@ -608,3 +611,66 @@ class WriterTests(SynchronousTestCase):
         self.assertEqual(frames.take(3), [(print, (0,))])
         os.close(write)
         self.assertIsNone(frames.take(3))
+
+
+class _Counting(sqlite3.Connection):
+    """A connection that counts the statements it is asked to run (``executemany`` as one)."""
+
+    calls = 0
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        self.calls += 1
+        return super().execute(*args)
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
+        self.calls += 1
+        return super().executemany(*args)
+
+
+class SharedStatementsTests(SynchronousTestCase):
+    """Consecutive jobs of a kind share their statements: the count does not grow with them."""
+
+    def setUp(self) -> None:
+        self.conn = sqlite3.connect(self.mktemp(), isolation_level=None, factory=_Counting)
+        self.addCleanup(self.conn.close)
+        migrate(self.conn, NOW)
+        self.hot = Hot()
+
+    def batch(self, jobs: list[Job]) -> tuple[int, list[Any]]:
+        """Run *jobs* as one batch: the statements it took and the values (all must succeed)."""
+        before = self.conn.calls
+        results = run_batch(self.conn, jobs, self.hot)
+        for ok, value in results:
+            self.assertTrue(ok, value)
+        return self.conn.calls - before, [value for _, value in results]
+
+    def cycle(self, n: int, first: int) -> list[int]:
+        """Statements to add, claim, record and report *n* one-number messages, per batch."""
+        ids = [f"m{first + i}" for i in range(n)]
+        added, _ = self.batch([(_add_message, (make_message(i),)) for i in ids])
+        claimed, [works] = self.batch([(_claim_due, (NOW, n, None))])
+        self.assertEqual(len(works), n)
+        records = [SubmitRecord(w.key, 0, f"x{w.key.message_id}", NOW) for w in works]
+        submitted, _ = self.batch([(_submitted_many, ([r],)) for r in records])
+        reported, outcomes = self.batch(
+            [
+                (_record_report, (StatusReport.of("cm", r.msg_id, "DELIVRD", NOW), "http://a/r"))
+                for r in records
+            ]
+        )
+        self.assertEqual({o.message_status for o in outcomes}, {MessageStatus.DELIVERED})
+        return [added, claimed, submitted, reported]
+
+    def test_cycle(self) -> None:
+        """Adding, claiming, recording and reporting 40 messages takes what 4 take."""
+        few = self.cycle(4, 100)
+        self.assertEqual(self.cycle(40, 200), few)
+        # Each: BEGIN, COMMIT.  Adding: the ids looked up, the next seq, three INSERTs.
+        # Claiming: SELECT, UPDATE, the messages' segment counts, their statuses.
+        # SUBMIT_RESPs: whether a report is held, the counts, the UPDATE (in a
+        # SAVEPOINT), the statuses.  Reports: the counts, the UPDATE (in a
+        # SAVEPOINT), the statuses, the items, the pushes.
+        self.assertEqual(few, [2 + 5, 2 + 4, 2 + 1 + 1 + 3 + 1, 2 + 1 + 3 + 1 + 2])
+        rows = self.conn.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
+        pushes = self.conn.execute("SELECT COUNT(*) FROM callbacks").fetchone()[0]
+        self.assertEqual((rows, pushes), (44, 44))

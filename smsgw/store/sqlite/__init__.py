@@ -31,15 +31,23 @@ job's error undoes only that job; then the batch commits (one fsync) and
 only then do the jobs' Deferreds fire.
 ``add_messages`` and ``segment_submitted_many`` are single jobs, hence all
 or nothing.  Reads go through the same queue, so they see every earlier
-call's effect.  The database thread or process goes from one batch straight
+call's effect.  Consecutive jobs of one kind (adding messages, recording
+SUBMIT_RESPs, recording reports) run as one call that shares their
+statements: one ``executemany`` UPDATE for a run of reports, one INSERT of
+their inbound items and one of their pushes, rather than a few statements
+each (:func:`~smsgw.store.sqlite.batch.runs_together`); they give what the
+jobs one by one would, and when one of them fails the batch runs again one
+job at a time.  The database thread or process goes from one batch straight
 to the next (the calls handed to it meanwhile) without waiting for the
 reactor thread, which only fires the results.
 
 **Message status.**  ``messages.status`` is :func:`~smsgw.store.model.derive_status`
 of the message's segments, kept in step by every write.  Within a batch the
 segments' per-state counts of each touched message are read once (one
-``GROUP BY``) and then updated as segments change state, so a report or a
-SUBMIT_RESP costs a few single-row statements whatever the message's size.
+``GROUP BY``, for all of a run's messages together) and then updated as
+segments change state, and a job's new statuses are written by one
+``executemany`` when it ends, so a report or a SUBMIT_RESP costs the same
+whatever the message's size.
 
 Times are stored as REAL POSIX seconds, enums as their text, message
 content as BLOB, inbound fields and callback payloads as JSON text.

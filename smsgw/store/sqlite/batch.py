@@ -27,11 +27,24 @@ from smsgw.store.model import (
 from smsgw.store.sqlite.connection import Conn
 from smsgw.store.sqlite.rows import SegmentRow
 
-__all__ = ["Hot", "Job", "Tx", "run_batch"]
+__all__ = ["Hot", "Job", "Tx", "run_batch", "runs_together"]
 
 #: One call of the store: a module-level function of this package (pickled by
 #: name for the database process) and its arguments after the :class:`Tx`.
 Job = tuple[Callable[..., Any], tuple[Any, ...]]
+
+#: How a run of consecutive jobs is done at once: ``run(tx, jobs)`` gives each
+#: job's value, the values running them one by one in that order would give.
+Run = Callable[["Tx", list[Job]], list[Any]]
+
+#: Job functions whose consecutive calls share statements: function -> its :data:`Run`.
+_RUNS: dict[Callable[..., Any], Run] = {}
+
+
+def runs_together(run: Run, *functions: Callable[..., Any]) -> None:
+    """Let consecutive jobs of any of *functions* run as one call of *run* (:func:`run_batch`)."""
+    for function in functions:
+        _RUNS[function] = run
 
 
 class Tx:
@@ -49,7 +62,9 @@ class Tx:
     SAVEPOINT drops what it touched.
     """
 
-    __slots__ = ("conn", "counts", "execute", "executemany", "held", "hot", "status", "touched")
+    __slots__ = (
+        "conn", "counts", "dirty", "execute", "executemany", "held", "hot", "status", "touched",
+    )  # fmt: skip
 
     def __init__(self, conn: Conn, hot: Hot) -> None:
         self.conn = conn
@@ -58,6 +73,7 @@ class Tx:
         self.executemany = conn.executemany
         self.counts: dict[int, Counter[str]] = {}
         self.status: dict[int, MessageStatus] = {}
+        self.dirty: dict[int, MessageStatus] = {}
         self.held: bool | None = None
         self.touched: set[int] = set()
 
@@ -67,6 +83,7 @@ class Tx:
             self.counts.pop(seq, None)
             self.status.pop(seq, None)
         self.touched.clear()
+        self.dirty.clear()
 
 
 class Hot:
@@ -125,14 +142,17 @@ class Hot:
 def run_batch(conn: Conn, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]]:
     """Run *jobs* in one transaction; ``(ok, value or exception)`` each, as if each had its own.
 
-    First all of them together with no SAVEPOINT: each statement costs the
-    database thread a round trip through the GIL (which the reactor thread
-    holds much of the time), and two per job were a third of a report's.
-    Only when a job raises is that transaction rolled back and the batch run
-    again with every job in a SAVEPOINT, so that the failing job's changes
-    alone are undone.  A job is a function of the database and its
-    arguments (the :class:`Hot` hints change its path, never its result),
-    so the second run gives what one run with SAVEPOINTs would have.
+    First all of them together with no SAVEPOINT, and each run of
+    consecutive jobs registered with :func:`runs_together` as one call
+    sharing its statements (one ``executemany`` for a run of reports rather
+    than a few statements each): each statement costs a round trip through
+    the sqlite3 module (and, on a database thread, through the GIL).  Only
+    when a job raises is that transaction rolled back and the batch run
+    again with every job alone in a SAVEPOINT, so that the failing job's
+    changes alone are undone.  A job is a function of the database and its
+    arguments (the :class:`Hot` hints change its path, never its result,
+    and a run gives what its jobs one by one would), so the second run gives
+    what one run with SAVEPOINTs would have.
     """
     results = _run_jobs(conn, jobs, hot, savepoints=False)
     if results is None:
@@ -146,39 +166,111 @@ def _run_jobs(
 ) -> list[tuple[bool, Any]] | None:
     """One transaction over *jobs*, committed unless a call fails.
 
-    Without *savepoints* a failing job rolls the transaction back: its
-    result is the answer when it was the only job, else ``None`` (run again
-    with *savepoints*, where a failing job is rolled back to its own).
+    Without *savepoints* a failing job (or run) rolls the transaction back:
+    its result is the answer when it was the only job, else ``None`` (run
+    again with *savepoints*, where a failing job is rolled back to its own).
     """
     tx = Tx(conn, hot)
     execute = conn.execute
     results: list[tuple[bool, Any]] = []
     execute("BEGIN IMMEDIATE")
     try:
-        for fn, args in jobs:
-            if savepoints:
+        if savepoints:
+            for fn, args in jobs:
                 execute("SAVEPOINT job")
                 tx.touched.clear()
+                try:
+                    value = fn(tx, *args)
+                    flush_status(tx)
+                except Exception as e:
+                    execute("ROLLBACK TO job")
+                    execute("RELEASE job")
+                    tx.forget_touched()
+                    results.append((False, e))
+                    continue
+                execute("RELEASE job")
+                results.append((True, value))
+        else:
             try:
-                value = fn(tx, *args)
+                for run, some in _runs(jobs):
+                    if run is None:
+                        fn, args = some[0]
+                        results.append((True, fn(tx, *args)))
+                    else:
+                        results.extend((True, value) for value in run(tx, some))
+                    flush_status(tx)
             except Exception as e:
-                if not savepoints:
-                    execute("ROLLBACK")
-                    return [(False, e)] if len(jobs) == 1 else None
-                execute("ROLLBACK TO job")
-                execute("RELEASE job")
-                tx.forget_touched()
-                results.append((False, e))
-                continue
-            if savepoints:
-                execute("RELEASE job")
-            results.append((True, value))
+                execute("ROLLBACK")
+                return [(False, e)] if len(jobs) == 1 else None
         execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             execute("ROLLBACK")
         raise
     return results
+
+
+def _runs(jobs: list[Job]) -> list[tuple[Run | None, list[Job]]]:
+    """*jobs* cut into runs: consecutive jobs of one :data:`Run`, each other job alone."""
+    runs: list[tuple[Run | None, list[Job]]] = []
+    for job in jobs:
+        run = _RUNS.get(job[0])
+        if run is not None and runs and runs[-1][0] is run:
+            runs[-1][1].append(job)
+        else:
+            runs.append((run, [job]))
+    return runs
+
+
+def update_each(tx: Tx, sql: str, params: list[tuple[Any, ...]]) -> bool:
+    """Run UPDATE *sql* (which changes at most one row) once per *params*, as one statement.
+
+    True when every one changed its row; otherwise none of them has
+    changed anything (they are undone together) and the caller takes the
+    long way for each.
+    """
+    if len(params) == 1:
+        return bool(tx.execute(sql, params[0]).rowcount == 1)
+    tx.execute("SAVEPOINT each")
+    if tx.executemany(sql, params).rowcount == len(params):
+        tx.execute("RELEASE each")
+        return True
+    tx.execute("ROLLBACK TO each")
+    tx.execute("RELEASE each")
+    return False
+
+
+def in_list(values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``(?, ?, …)`` for *values* padded to a power of two (few distinct statements to cache)."""
+    size = 1 << max(len(values) - 1, 0).bit_length()
+    padded = [*values, *[values[-1]] * (size - len(values))]
+    return "(" + ", ".join("?" * size) + ")", padded
+
+
+#: Messages whose segments are counted by one statement at most (its IN list).
+_COUNT_CHUNK = 256
+
+
+def load_counts(tx: Tx, seqs: Sequence[int]) -> None:
+    """Count the segments of the messages *seqs* not counted yet, for all of them at once.
+
+    As :func:`segment_counts` would one by one: the counts are the
+    database's now, so call it before the writes it is to count (or after
+    them, in place of :func:`moved`).
+    """
+    todo = [seq for seq in dict.fromkeys(seqs) if seq not in tx.counts]
+    for start in range(0, len(todo), _COUNT_CHUNK):
+        chunk = todo[start : start + _COUNT_CHUNK]
+        for seq in chunk:
+            tx.counts[seq] = Counter()
+        marks, params = in_list(chunk)
+        for seq, state, n in tx.execute(
+            "SELECT message_seq, state, COUNT(*) FROM segments"
+            f" WHERE message_seq IN {marks} GROUP BY message_seq, state",
+            params,
+        ):
+            tx.counts[seq][state] = n
+    tx.touched.update(todo)
 
 
 def segment_counts(tx: Tx, seq: int) -> Counter[str]:
@@ -216,16 +308,27 @@ def _status_for(counts: tuple[tuple[str, int], ...]) -> MessageStatus:
 
 
 def save_status(tx: Tx, seq: int) -> MessageStatus:
-    """Write ``messages.status`` = :func:`derive_status` of the segments (if it changed)."""
+    """Set ``messages.status`` = :func:`derive_status` of the segments (if it changed).
+
+    Written when the job ends (:func:`flush_status`), with the job's other
+    messages' statuses; a job that reads the column first calls that.
+    """
     counts = segment_counts(tx, seq)
     status = _status_for(tuple(sorted((state, n) for state, n in counts.items() if n)))
     if tx.status.get(seq) is not status:
-        tx.execute(
-            "UPDATE messages SET status = ? WHERE seq = ? AND status != ?",
-            (str(status), seq, str(status)),
-        )
+        tx.dirty[seq] = status
         tx.status[seq] = status
     return status
+
+
+def flush_status(tx: Tx) -> None:
+    """Write the statuses :func:`save_status` has set since the last time, in one statement."""
+    if tx.dirty:
+        tx.executemany(
+            "UPDATE messages SET status = ? WHERE seq = ? AND status != ?",
+            [(str(status), seq, str(status)) for seq, status in tx.dirty.items()],
+        )
+        tx.dirty.clear()
 
 
 def refresh_status(tx: Tx, seqs: set[int] | list[int]) -> None:

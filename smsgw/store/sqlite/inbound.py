@@ -43,6 +43,36 @@ def put_inbound(conn: Conn, item: Inbound, callback_url: str | None = None) -> i
     return int(cursor.lastrowid)
 
 
+def put_inbound_many(conn: Conn, items: list[tuple[Inbound, str | None]]) -> None:
+    """:func:`put_inbound` of each ``(item, callback_url)`` in order, one INSERT per table.
+
+    For items without a ``dedup_key`` (reports): nothing is looked up first.
+    """
+    rows = [
+        (item, json.dumps(dict(item.fields), ensure_ascii=False, separators=(",", ":")), url)
+        for item, url in items
+    ]
+    if not rows:
+        return
+    conn.executemany(
+        "INSERT INTO inbound (kind, channel, fields, created_at, dedup_key) VALUES (?, ?, ?, ?, ?)",
+        [
+            (str(item.kind), item.channel, fields, item.created_at, item.dedup_key)
+            for item, fields, _ in rows
+        ],
+    )
+    pushes = [
+        (str(item.kind), url, fields, str(CallbackState.PENDING), item.created_at)
+        for item, fields, url in rows
+        if url is not None
+    ]
+    if pushes:
+        conn.executemany(
+            "INSERT INTO callbacks (kind, url, payload, state, next_at) VALUES (?, ?, ?, ?, ?)",
+            pushes,
+        )
+
+
 def put_inbound_of_parts(
     conn: Conn, item: Inbound, callback_url: str | None, parts: MoGroup
 ) -> int | None:

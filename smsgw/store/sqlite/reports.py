@@ -1,13 +1,16 @@
 """Status reports: matching (by :func:`~smsgw.store.matching.match_report`), held reports, expiry.
 
 A matched report's inbound item and push are written by the same job
-(:func:`~smsgw.store.sqlite.inbound._put_inbound`), from
-:func:`~smsgw.store.payload.report_payload`.
+(:func:`~smsgw.store.sqlite.inbound.put_inbound`), from
+:func:`~smsgw.store.payload.report_payload`.  Consecutive reports in a
+batch run together (:func:`_record_reports`): one UPDATE of their segments,
+one INSERT of their items and one of their pushes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -24,9 +27,19 @@ from smsgw.store.model import (
     SubmitRecord,
 )
 from smsgw.store.payload import report_payload
-from smsgw.store.sqlite.batch import Tx, moved, refresh_status, save_status
+from smsgw.store.sqlite.batch import (
+    Job,
+    Tx,
+    flush_status,
+    load_counts,
+    moved,
+    refresh_status,
+    runs_together,
+    save_status,
+    update_each,
+)
 from smsgw.store.sqlite.connection import Conn
-from smsgw.store.sqlite.inbound import put_inbound
+from smsgw.store.sqlite.inbound import put_inbound, put_inbound_many
 from smsgw.store.sqlite.rows import SEGMENT_ROW, SegmentRow, segment_row
 
 
@@ -50,12 +63,15 @@ def _apply_report(
     callback_url: str | None,
     *,
     updated: bool = False,
+    items: list[tuple[Inbound, str | None]] | None = None,
 ) -> ReportOutcome:
     """Set *report* on *rows* (one message); one inbound ``report`` item (and push) each.
 
     Reads nothing of the message beyond *rows*: its status comes from the
     transaction's segment counts (:func:`moved`).  *updated*: the caller
-    has already written the report into the rows.
+    has already written the report into the rows.  *items*: where to put
+    the items and their push URLs for the caller to insert, instead of
+    inserting them here.
     """
     state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
     if not updated:
@@ -82,7 +98,11 @@ def _apply_report(
             done_at=report.done_at,
             received_at=report.received_at,
         )
-        put_inbound(conn, Inbound(InboundKind.REPORT, report.channel, fields, now), callback_url)
+        item = Inbound(InboundKind.REPORT, report.channel, fields, now)
+        if items is None:
+            put_inbound(conn, item, callback_url)
+        else:
+            items.append((item, callback_url))
     return ReportOutcome(
         ReportMatch.MATCHED,
         report.channel,
@@ -140,27 +160,81 @@ def _delivered(stat: str) -> bool:
     return stat == DELIVERED_STAT
 
 
+#: The UPDATE of a report's segment found by the hint (:attr:`Hot.awaiting`): it checks
+#: that the row is still the one submitted under that Msg_Id and not reported yet.
+_HINTED_UPDATE = (
+    "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ?"
+    " WHERE id = ? AND message_seq = ? AND channel = ? AND msg_id = ?"
+    " AND state = 'submitted' AND stat IS NULL"
+)
+
+
+def _hinted(tx: Tx, report: StatusReport) -> SegmentRow | None:
+    """The segment the hint says *report* is for (the hint is used up), or None."""
+    row = tx.hot.awaiting.pop((report.channel, report.msg_id), None)
+    if row is not None and (report.to is None or report.to == row.to):
+        return row
+    return None
+
+
+def _hinted_params(row: SegmentRow, report: StatusReport) -> tuple[Any, ...]:
+    state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
+    return (str(state), report.stat, report.done_at, report.received_at, row.id,
+            row.message_seq, row.channel, report.msg_id)  # fmt: skip
+
+
 def _record_report(conn: Tx, report: StatusReport, callback_url: str | None) -> ReportOutcome:
-    channel, msg_id, to = report.channel, report.msg_id, report.to
-    hot = conn.hot
-    row = hot.awaiting.pop((channel, msg_id), None)
-    if row is not None and (to is None or to == row.to):
-        # The hint: the one segment under this id, of its newest message, awaiting a
-        # report (what match_report would pick), if the UPDATE still finds it so.
-        state = SegmentState.DELIVERED if report.delivered else SegmentState.UNDELIVERED
-        if (
-            conn.execute(
-                "UPDATE segments SET state = ?, stat = ?, done_at = ?, reported_at = ?"
-                " WHERE id = ? AND message_seq = ? AND channel = ? AND msg_id = ?"
-                " AND state = 'submitted' AND stat IS NULL",
-                (str(state), report.stat, report.done_at, report.received_at, row.id,
-                 row.message_seq, channel, msg_id),
-            ).rowcount
-            == 1
-        ):  # fmt: skip
-            return _apply_report(
-                conn, [row], report, report.received_at, callback_url, updated=True
+    row = _hinted(conn, report)
+    # The hint: the one segment under this id, of its newest message, awaiting a
+    # report (what match_report would pick), if the UPDATE still finds it so.
+    if row is not None and conn.execute(_HINTED_UPDATE, _hinted_params(row, report)).rowcount == 1:
+        return _apply_report(conn, [row], report, report.received_at, callback_url, updated=True)
+    return _matched_report(conn, report, callback_url)
+
+
+def _record_reports(tx: Tx, jobs: list[Job]) -> list[ReportOutcome]:
+    """Consecutive :func:`_record_report` jobs, with their statements shared.
+
+    The reports whose hint holds get one UPDATE together, their messages
+    one count of segments, and all the items and pushes one INSERT each (in
+    the reports' order, so the items' ids are what one by one gives).  A
+    report with no hint (or if any hint is stale) takes the long way, in its
+    place in the order.  The segment counts are read before the UPDATE and
+    moved report by report, so each outcome's message status is the one
+    the reports one by one give.
+    """
+    reports: list[tuple[StatusReport, str | None]] = [
+        (args[0], args[1] if len(args) > 1 else None) for _, args in jobs
+    ]
+    rows = [_hinted(tx, report) for report, _ in reports]
+    hinted = [(row, report) for row, (report, _) in zip(rows, reports, strict=True) if row]
+    if hinted:
+        load_counts(tx, [row.message_seq for row, _ in hinted])
+        if not update_each(tx, _HINTED_UPDATE, [_hinted_params(r, rep) for r, rep in hinted]):
+            rows = [None] * len(rows)
+    items: list[tuple[Inbound, str | None]] = []
+    outcomes = []
+    for row, (report, callback_url) in zip(rows, reports, strict=True):
+        if row is not None:
+            outcomes.append(
+                _apply_report(
+                    tx, [row], report, report.received_at, callback_url, updated=True, items=items
+                )
             )
+        else:
+            outcomes.append(_matched_report(tx, report, callback_url, items))
+    put_inbound_many(tx, items)
+    return outcomes
+
+
+def _matched_report(
+    conn: Tx,
+    report: StatusReport,
+    callback_url: str | None,
+    items: list[tuple[Inbound, str | None]] | None = None,
+) -> ReportOutcome:
+    """The long way: find the report's segments (:func:`match_report`), apply, hold or ignore."""
+    channel, msg_id, to = report.channel, report.msg_id, report.to
     params = (channel, msg_id) if to is None else (channel, msg_id, to)
     rows = [segment_row(r) for r in conn.execute(report_query(to is not None), params)]
     decision = match_report(
@@ -184,6 +258,7 @@ def _record_report(conn: Tx, report: StatusReport, callback_url: str | None) -> 
         return ReportOutcome(decision.match, channel, msg_id, report.stat)
     if decision.match is ReportMatch.DUPLICATE:
         seq = decision.owner[0].message_seq
+        flush_status(conn)  # the column is read: what this batch set must be in it
         (status,) = conn.execute("SELECT status FROM messages WHERE seq = ?", (seq,)).fetchone()
         return ReportOutcome(
             ReportMatch.DUPLICATE,
@@ -194,7 +269,12 @@ def _record_report(conn: Tx, report: StatusReport, callback_url: str | None) -> 
             [row.key for row in decision.owner],
             MessageStatus(status),
         )
-    return _apply_report(conn, decision.apply, report, report.received_at, callback_url)
+    return _apply_report(
+        conn, decision.apply, report, report.received_at, callback_url, items=items
+    )
+
+
+runs_together(_record_reports, _record_report)
 
 
 def _drop_held_reports(conn: Conn, older_than: float) -> int:
