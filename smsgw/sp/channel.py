@@ -15,6 +15,7 @@ the HTTP API see of it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Hashable
 from typing import Any, cast
@@ -125,6 +126,8 @@ class Channel(MultiService):
         self._connecting: dict[Any, Session] = {}
         self._next = 0
         self._stopping = False
+        #: No new SUBMIT before this time: flow control (see _pause).
+        self._paused_until = 0.0
         self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
         self.session_config = SessionConfig(
             window=config.window,
@@ -143,16 +146,24 @@ class Channel(MultiService):
         factory = SessionFactory(
             self.client.adapter, _InboundHandler(self), self.session_config, reactor
         )
-        for _ in range(config.sessions):
-            ep = endpoint or client_endpoint(reactor, config)
-            svc = ClientService(
-                ep,
-                factory,
-                retryPolicy=self._retry_delay,
-                clock=reactor,
-                prepareConnection=lambda p: self._login(cast(Session, p)),
-            )
-            svc.setServiceParent(self)
+        #: The receiver links (see Client.receiver_login): inbound only, never picked.
+        self.receivers: list[Session] = []
+        logins: list[tuple[Callable[[Session], Deferred[Any]], list[Session]]] = [
+            (self.client.login, self.sessions)
+        ]
+        receiver_login = getattr(self.client, "receiver_login", None)
+        if receiver_login is not None:
+            logins.append((receiver_login, self.receivers))
+        for login, links in logins:
+            for _ in range(config.sessions):
+                svc = ClientService(
+                    endpoint or client_endpoint(reactor, config),
+                    factory,
+                    retryPolicy=self._retry_delay,
+                    clock=reactor,
+                    prepareConnection=functools.partial(self._prepare, login, links),
+                )
+                svc.setServiceParent(self)
         # The client hook for links the carrier opens to us (SGIP's second
         # connection; later SMPP's outbind): whatever services the protocol
         # needs run under the channel, and deliver through inbound().
@@ -165,10 +176,20 @@ class Channel(MultiService):
     def _retry_delay(self, failed_attempts: int) -> float:
         return float(self._backoff(max(failed_attempts, self.login_failures)))
 
+    def _prepare(
+        self, login: Callable[[Session], Deferred[Any]], links: list[Session], p: object
+    ) -> Deferred[Any]:
+        return self._login(cast(Session, p), login, links)
+
     def _connected(self, session: Session) -> None:
         self._connecting[session.transport] = session
 
-    def _login(self, session: Session) -> Deferred[Any]:
+    def _login(
+        self,
+        session: Session,
+        login: Callable[[Session], Deferred[Any]] | None = None,
+        links: list[Session] | None = None,
+    ) -> Deferred[Any]:
         """``prepareConnection``: log in; a refused login closes the link itself.
 
         The returned Deferred never fails: ClientService (Twisted 26) cannot
@@ -177,16 +198,24 @@ class Channel(MultiService):
         connection that ends at once, and :meth:`_retry_delay` backs off by
         the count of refusals in a row.  Nor may ClientService be stopped
         while a login is in progress (see :meth:`stopService`).
+
+        :param login: the client's ``login``, or its ``receiver_login``;
+        :param links: where the logged-in link goes: :attr:`sessions`, or
+            :attr:`receivers` for a receiver link.
         """
+        login = login or self.client.login
+        links = self.sessions if links is None else links
 
         def ok(resp: Any) -> None:
             self.login_failures = 0
             # ClientService hands over a proxy whose every attribute costs a
             # __getattr__ call; the SUBMIT path uses the session itself.
             link = self._connecting.pop(session.transport, session)
-            self.sessions.append(link)
+            links.append(link)
             self.log.info("{channel}: logged in ({n} links)", channel=self.name,
-                          n=len(self.sessions))  # fmt: skip
+                          n=len(links))  # fmt: skip
+            if links is not self.sessions:
+                return
             waiting, self._waiting = self._waiting, []
             for w in waiting:
                 w.callback(link)
@@ -204,7 +233,7 @@ class Channel(MultiService):
             if session.transport is not None:
                 cast(ITCPTransport, session.transport).abortConnection()
             return succeed(None)
-        return self.client.login(session).addCallbacks(ok, failed)
+        return login(session).addCallbacks(ok, failed)
 
     def _lost(self, session: Session) -> None:
         self._connecting.pop(session.transport, None)
@@ -212,6 +241,10 @@ class Channel(MultiService):
             self.sessions.remove(session)
             self.log.warn("{channel}: link lost ({n} left)", channel=self.name,
                           n=len(self.sessions))  # fmt: skip
+        elif session in self.receivers:
+            self.receivers.remove(session)
+            self.log.warn("{channel}: receiver link lost ({n} left)", channel=self.name,
+                          n=len(self.receivers))  # fmt: skip
 
     def inbound(self, session: Session, pdu: Any) -> Any:
         """Hand an inbound request to the callbacks; answer it once they took it.
@@ -298,7 +331,7 @@ class Channel(MultiService):
         )
 
     def _stop_links(self) -> Deferred[None]:
-        terminating = [s.terminate() for s in list(self.sessions)]
+        terminating = [s.terminate() for s in [*self.sessions, *self.receivers]]
         waiting, self._waiting = self._waiting, []
         for w in waiting:
             w.errback(SessionClosed("channel stopped"))
@@ -309,12 +342,25 @@ class Channel(MultiService):
     # -- IChannel ----------------------------------------------------------
 
     def segments(self, text: str) -> list[Part]:
-        """*text* in UDH segments, in the Msg_Fmt it needs (GBK with ``charset=gbk``)."""
+        """*text* in UDH segments, in the Msg_Fmt it needs (GBK with ``charset=gbk``).
+
+        A client with a ``segments(text, reference)`` of its own splits instead
+        (SMPP counts GSM 03.38 septets).
+        """
+        split = getattr(self.client, "segments", None)
+        if split is not None:
+            return cast(list[Part], split(text, next(self._reference)))
         fmt = choose_fmt(text, prefer_gb=self.config.extra.prefer_gb)
         return split_text(text, fmt, next(self._reference) & 0xFF)
 
     def max_dests(self, report: bool) -> int:
-        """1 with a report wanted (group sends carry no reports: seed 002), else 99."""
+        """1 with a report wanted (group sends carry no reports: seed 002), else 99.
+
+        A client's own ``max_dests(report)`` says instead (SMPP: always 1).
+        """
+        own = getattr(self.client, "max_dests", None)
+        if own is not None:
+            return int(own(report))
         return 1 if report else 99
 
     def capacity(self) -> int:
@@ -326,8 +372,8 @@ class Channel(MultiService):
         return bool(self.sessions)
 
     def links(self) -> list[Link]:
-        """The logged-in links the channel opened."""
-        return [Link(s.peer) for s in self.sessions]
+        """The logged-in links the channel opened, its receiver links included."""
+        return [Link(s.peer) for s in [*self.sessions, *self.receivers]]
 
     def balance(self) -> Deferred[Balance]:
         """None of CMPP, SGIP and SMGP carries an account balance."""
@@ -357,6 +403,9 @@ class Channel(MultiService):
             await deferLater(self.clock, delay, lambda: None)
             delay = min(cap, delay * factor)
         for _ in range(self.max_attempts if _attempts is None else _attempts):
+            paused = self._paused_until - self.clock.seconds()
+            if paused > 0:
+                await deferLater(self.clock, paused, lambda: None)
             if self.bucket is not None:
                 wait = self.bucket.delay_for(1.0)
                 while wait > 0:
@@ -374,9 +423,19 @@ class Channel(MultiService):
             if result not in flow_control:
                 return msg_id, result, resp
             last = _throttled(result)
+            self._pause(delay)
             await deferLater(self.clock, delay, lambda: None)
             delay = min(cap, delay * factor)
         raise SubmitFailed(f"SUBMIT failed after {self.max_attempts} attempts: {last}")
+
+    def _pause(self, delay: float) -> None:
+        """Flow control: no new SUBMIT goes out for *delay* seconds.
+
+        The throttled SUBMITs are sent again after the same back-off, in the
+        order they were throttled, and SUBMITs that come meanwhile wait
+        behind them instead of overtaking them on the link.
+        """
+        self._paused_until = max(self._paused_until, self.clock.seconds() + delay)
 
     def _not_answered(self, e: BaseException) -> str:
         last = f"{type(e).__name__}: {e}"
@@ -394,7 +453,11 @@ class Channel(MultiService):
         run from the start.
         """
         session = self._pick()
-        if session is None or (self.bucket is not None and not self.bucket.try_take(1.0)):
+        if (
+            session is None
+            or self.clock.seconds() < self._paused_until
+            or (self.bucket is not None and not self.bucket.try_take(1.0))
+        ):
             return Deferred.fromCoroutine(self.submit_with_id(pdu))
         sent: list[Hashable] = []
 
@@ -402,6 +465,7 @@ class Channel(MultiService):
             msg_id, result = self.client.outcome(resp, sent[0] if sent else None)
             if result not in self.client.flow_control:
                 return msg_id, result, resp
+            self._pause(self.throttle_backoff_s[0])
             return Deferred.fromCoroutine(
                 self.submit_with_id(
                     pdu,
@@ -438,8 +502,16 @@ class Channel(MultiService):
         """SUBMIT one segment to *dests*; fire with its :class:`SegmentResult`."""
         src = (self.config.src_id or "") + src_ext
         pdu = self.client.submit_pdu(dests, segment, report=report, src=src)
+        name = getattr(self.client, "result_name", None)
         return self._submit_once(pdu).addCallback(
-            lambda r: SegmentResult(dests, segment.pk_number, segment.pk_total, r[0], r[1])
+            lambda r: SegmentResult(
+                dests,
+                segment.pk_number,
+                segment.pk_total,
+                r[0],
+                r[1],
+                reason=f"result {r[1]} ({name(r[1])})" if r[1] and name is not None else "",
+            )
         )
 
     def submit_text(

@@ -440,10 +440,13 @@ class Gateway(MultiService):
             records = []
             for i, w in enumerate(group):
                 msg_id, code = result.outcome(i)
-                records.append(SubmitRecord(w.key, code, msg_id if code == 0 else None, now))
+                reason = result.reason if code == result.result and result.reason else None
+                accepted = msg_id if code == 0 else None
+                records.append(SubmitRecord(w.key, code, accepted, now, reason))
         else:
             shared = result.msg_id if result.result == 0 else None
-            records = [SubmitRecord(w.key, result.result, shared, now) for w in group]
+            reason = result.reason or None
+            records = [SubmitRecord(w.key, result.result, shared, now, reason) for w in group]
         # A report held for this Msg_Id is matched, stored and its push written in this commit.
         d = self.store.segment_submitted_many(
             records, callback_url=self._callback_url(InboundKind.REPORT)

@@ -37,6 +37,8 @@ class SegmentResult:
         destination has :attr:`msg_id`.
     :ivar results: per destination, when they differ; empty when every
         destination has :attr:`result`.
+    :ivar reason: the failure's text when :attr:`result` is not 0 and the
+        protocol names its results (``result 69 (ESME_RSUBMITFAIL)``), else "".
     """
 
     dest: tuple[str, ...]
@@ -46,6 +48,7 @@ class SegmentResult:
     result: int
     msg_ids: tuple[str, ...] = ()
     results: tuple[int, ...] = ()
+    reason: str = ""
 
     def outcome(self, index: int) -> tuple[str, int]:
         """``(msg id, result)`` of destination *index*."""

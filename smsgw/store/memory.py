@@ -241,7 +241,7 @@ class MemoryStore:
                 state=SegmentState.FAILED,
                 result=record.result,
                 msg_id=record.msg_id,
-                error=f"result {record.result}",
+                error=record.error or f"result {record.result}",
                 submitted_at=record.now,
             )
             return []

@@ -419,12 +419,15 @@ class SubmitRecord:
         the segment.
     :ivar msg_id: the printable message id (may be None when Result ≠ 0).
     :ivar now: when the response arrived.
+    :ivar error: the failed segment's error text when Result ≠ 0 (``None``:
+        ``result N``); SMPP names the status (``result 69 (ESME_RSUBMITFAIL)``).
     """
 
     key: SegmentKey
     result: int
     msg_id: str | None
     now: float
+    error: str | None = None
 
 
 @_pickled_by_fields

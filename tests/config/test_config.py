@@ -526,7 +526,7 @@ class FileErrorTests(_FileTestCase):
         text = '[[upstream]]\nname = "a"\nurl = "cmpp://a:hunter2@h?window=0"\n'
         error = self.assert_error(text, "upstream[0].url", "window")
         self.assertNotIn("hunter2", str(error))
-        text = '[[upstream]]\nname = "a"\nurl = "smpp://a:hunter2@h"\n'
+        text = '[[upstream]]\nname = "a"\nurl = "ucp://a:hunter2@h"\n'
         error = self.assert_error(text, "upstream[0].url", "scheme")
         self.assertNotIn("hunter2", str(error))
 
@@ -658,9 +658,9 @@ class UpstreamUrlTests(SynchronousTestCase):
 
     def test_scheme(self) -> None:
         """Other schemes, or none, are refused naming scheme."""
-        for url in ("ftp://a:hunter2@h", "smpp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
+        for url in ("ftp://a:hunter2@h", "ucp://a:hunter2@h", "a:hunter2@h", "//a:hunter2@h"):
             error = self.assert_bad(url, "scheme")
-            self.assertIn("cmpp, cmpp3, http, https, sgip, smgp", error.reason)
+            self.assertIn("cmpp, cmpp3, http, https, sgip, smgp, smpp", error.reason)
 
     def test_credentials(self) -> None:
         """Account and secret are required."""

@@ -31,7 +31,7 @@ from smsgw.tap import makeService
 from smsgw.text.longsms import Part
 from tests.protocols import toy
 
-BUILT_IN = ("cmpp", "cmpp3", "http", "https", "sgip", "smgp")
+BUILT_IN = ("cmpp", "cmpp3", "http", "https", "sgip", "smgp", "smpp")
 
 
 class RegistryTests(SynchronousTestCase):
@@ -39,7 +39,7 @@ class RegistryTests(SynchronousTestCase):
 
     def test_built_ins(self) -> None:
         """The built-in protocols come first, with their schemes and default ports."""
-        found = specs()[:6]
+        found = specs()[: len(BUILT_IN)]
         self.assertEqual(tuple(spec.name for spec in found), BUILT_IN)
         self.assertEqual(
             [(spec.schemes, spec.default_port) for spec in found],
@@ -50,9 +50,10 @@ class RegistryTests(SynchronousTestCase):
                 (("https",), 443),
                 (("sgip",), 8801),
                 (("smgp",), 8890),
+                (("smpp",), 2775),
             ],
         )
-        self.assertEqual(registry.schemes()[:6], BUILT_IN)
+        self.assertEqual(registry.schemes()[: len(BUILT_IN)], BUILT_IN)
 
     def test_discovered_from_folders(self) -> None:
         """Each built-in spec is the one its folder's spec module exports."""
@@ -76,9 +77,9 @@ class RegistryTests(SynchronousTestCase):
 
     def test_unknown_scheme(self) -> None:
         """An unknown scheme is a KeyError naming the known ones."""
-        error = self.assertRaises(KeyError, for_scheme, "smpp")
-        self.assertIn("'smpp'", str(error))
-        self.assertIn("cmpp, cmpp3, http, https, sgip, smgp", str(error))
+        error = self.assertRaises(KeyError, for_scheme, "ucp")
+        self.assertIn("'ucp'", str(error))
+        self.assertIn("cmpp, cmpp3, http, https, sgip, smgp, smpp", str(error))
 
     def test_register_and_unregister(self) -> None:
         """register() adds a spec; the function it returns removes it again."""

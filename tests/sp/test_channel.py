@@ -518,7 +518,7 @@ class ChannelInterfaceTests(SynchronousTestCase):
 
     def test_provides_ichannel(self) -> None:
         """Channel provides IChannel, for every protocol."""
-        for scheme in ("cmpp", "cmpp3", "sgip", "smgp"):
+        for scheme in ("cmpp", "cmpp3", "sgip", "smgp", "smpp"):
             with self.subTest(scheme=scheme):
                 url = f"{scheme}://{SP_ID}:{SECRET}@127.0.0.1:7890"
                 self.assertTrue(verifyObject(IChannel, self.channel(url)))

@@ -327,6 +327,19 @@ class ContractMixin:
         self.assertEqual(got.status, M.FAILED)
         await self.store.segment_submitted(key(), 8, None, NOW + 2)  # a repeat
 
+    async def test_submitted_refused_named(self) -> None:
+        """A refusal's error text, when the protocol names it, is stored as given."""
+        await self.store.add_message(make_message())
+        await self.store.claim_due(NOW, 10)
+        record = SubmitRecord(key(), 69, None, NOW + 1, "result 69 (ESME_RSUBMITFAIL)")
+        await self.store.segment_submitted_many([record])
+        got = await self.store.get_message("m1")
+        segment = got.recipients[0].segments[0]
+        self.assertEqual(
+            (segment.state, segment.result, segment.error),
+            (S.FAILED, 69, "result 69 (ESME_RSUBMITFAIL)"),
+        )
+
     async def test_submitted_from_queued(self) -> None:
         """A sender holding a segment without claim_due (sync mode) may record it."""
         message = make_message()

@@ -267,10 +267,11 @@ def _unhinted(conn: Tx, record: SubmitRecord, callback_url: str | None) -> list[
             return []
         raise InvalidTransition(f"{record.key}: SUBMIT_RESP for a {row.state} segment")
     if record.result != 0:
+        error = record.error or f"result {record.result}"
         conn.execute(
             "UPDATE segments SET state = 'failed', result = ?, msg_id = ?, error = ?,"
             " submitted_at = ? WHERE id = ?",
-            (record.result, record.msg_id, f"result {record.result}", record.now, row.id),
+            (record.result, record.msg_id, error, record.now, row.id),
         )
         moved(conn, row.message_seq, [(row.state, SegmentState.FAILED)])
         save_status(conn, row.message_seq)
