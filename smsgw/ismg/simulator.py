@@ -160,7 +160,15 @@ class Simulator:
             for rec in self.submit_log
             if (account is None or rec[0] == account) and (dest is None or dest in rec[2].dests)
         ]
-        return [_render_submit(*rec) for rec in (out[-limit:] if limit else out)]
+        return [self._render(*rec) for rec in (out[-limit:] if limit else out)]
+
+    def _render(self, account: str, when: float, mt: Mt) -> dict[str, Any]:
+        """One SUBMIT as JSON; a face with ``submit_text`` (SMPP's GSM 03.38) decodes its text."""
+        out = _render_submit(account, when, mt)
+        text_of = getattr(self.faces.get(mt.protocol), "submit_text", None)
+        if text_of is not None:
+            out["text"] = text_of(mt)
+        return out
 
     def inject_mo(
         self,

@@ -212,8 +212,9 @@ class Channel(MultiService):
             # __getattr__ call; the SUBMIT path uses the session itself.
             link = self._connecting.pop(session.transport, session)
             links.append(link)
-            self.log.info("{channel}: logged in ({n} links)", channel=self.name,
-                          n=len(links))  # fmt: skip
+            kind = "links" if links is self.sessions else "receiver links"
+            self.log.info("{channel}: logged in ({n} {kind})", channel=self.name,
+                          n=len(links), kind=kind)  # fmt: skip
             if links is not self.sessions:
                 return
             waiting, self._waiting = self._waiting, []

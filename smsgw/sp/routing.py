@@ -15,9 +15,11 @@ The order of choice, first match wins:
 
 A number outside mainland China (``+447900000001``, see
 :func:`~smsgw.sp.numbers.normalize_recipient`) has no carrier: it follows
-rules 1 and 2 only, its routes being written with their ``+`` (``"+44"``,
+rules 1 and 2, its routes being written with their ``+`` (``"+44"``,
 ``"+1"``), which never match a mainland number, nor digits-only routes an
-international one.
+international one; then rule 5 only when the only channel's protocol serves
+no carrier of its own (registry ``carrier=None``: SMPP), never a Chinese
+carrier's or an HTTP vendor's channel.
 
 Pure code, no Twisted imports.
 """
@@ -60,6 +62,14 @@ def _spec_carrier(scheme: str) -> str | None:
         return for_scheme(scheme).carrier
     except KeyError:
         return None
+
+
+def _international(scheme: str) -> bool:
+    """Whether *scheme*'s protocol has no carrier of its own (SMPP): rule 5 for numbers abroad."""
+    try:
+        return for_scheme(scheme).carrier is None
+    except KeyError:
+        return False
 
 
 def scheme_carrier(scheme: str) -> Carrier | None:
@@ -197,10 +207,12 @@ class Router:
             if name is not None:
                 return name
         if is_international(national):
+            if len(self.channels) == 1 and _international(self.channels[0].scheme):
+                return self.channels[0].name
             raise NoRoute(
                 f"no channel for {mask_msisdn(national)}: an international number goes only"
-                ' by a route written with its + (e.g. "+44") or to a channel named in the'
-                " request",
+                ' by a route written with its + (e.g. "+44"), to a channel named in the'
+                " request, or to an smpp channel that is the only one",
                 number=national,
             )
         carrier = self.prefixes.carrier_of(national)

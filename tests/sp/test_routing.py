@@ -109,6 +109,13 @@ class PrefixRouteTests(SynchronousTestCase):
             self.assertEqual(caught.exception.number, "+447900000001")
         self.assertEqual(Router(THREE).choose("+447900000001", "cu"), "cu")
 
+    def test_international_only_smpp_channel(self) -> None:
+        """An smpp channel that is the only one takes numbers abroad; a lone cmpp one does not."""
+        self.assertEqual(Router([RouteSpec("intl", "smpp")]).choose("+447900000001"), "intl")
+        for scheme in ("cmpp", "vendor"):
+            with self.assertRaises(NoRoute):
+                Router([RouteSpec("x", scheme)]).choose("+447900000001")
+
     def test_bad_prefix(self) -> None:
         """A route that is not 1 to 11 digits (or + and 1 to 15) is refused."""
         for prefix in ("", "13x", "123456789012", "+", "+4x", "+1234567890123456", "4+4"):

@@ -43,11 +43,17 @@ from smsgw.store.model import (
 )
 from smsgw.store.sqlite import DEFAULT_PATH, SqliteStore
 from smsgw.store.sqlite import runners as runners_module
-from smsgw.store.sqlite.batch import Hot, Job, run_batch
+from smsgw.store.sqlite.batch import COUNTS_QUERY, Hot, Job, in_list, run_batch
 from smsgw.store.sqlite.inbound import _query
 from smsgw.store.sqlite.reports import _record_report, report_query
 from smsgw.store.sqlite.runners import _ProcessRunner
-from smsgw.store.sqlite.segments import _add_message, _claim_due, _submitted_many, claim_query
+from smsgw.store.sqlite.segments import (
+    IDS_QUERY,
+    _add_message,
+    _claim_due,
+    _submitted_many,
+    claim_query,
+)
 from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
@@ -470,6 +476,10 @@ class SqliteTests(TestCase):
             " ORDER BY next_at, id LIMIT 5", (NOW,)))  # fmt: skip
         for sql in (claim_query(False), report_query(False)):
             self.assertNotIn("SCAN s", plan(sql, (NOW, 10) if "due_at" in sql else ("cm", "1")))
+        # What runs of jobs look up together: segment counts, and ids of added messages.
+        marks = in_list([1, 2])[0]
+        self.assertIn("sqlite_autoindex_segments_1", plan(COUNTS_QUERY.format(marks=marks), (1, 2)))
+        self.assertIn("COVERING INDEX", plan(IDS_QUERY.format(marks=marks), ("a", "b")))
 
     async def test_segment_state_values(self) -> None:
         """States are stored as their API text, readable with the sqlite3 shell."""

@@ -32,7 +32,7 @@ from smsgw.protocols.legality import Responder, responder
 from smsgw.protocols.session import LoginResult, Role, Session, SessionConfig, SessionFactory
 from smsgw.protocols.smpp import pdus as p
 from smsgw.protocols.smpp.constants import BindKind, EsmClass, MessageState, Status, Tag
-from smsgw.protocols.smpp.content import reassembly_input
+from smsgw.protocols.smpp.content import decode_sm, reassembly_input
 from smsgw.protocols.smpp.receipt import KeyCase, format_receipt_text, state_of_stat
 from smsgw.protocols.smpp.session import CONFIG, SmppAdapter, bind_response, check_bind
 from smsgw.protocols.smpp.tlv import Tlv, encode_value, put
@@ -325,6 +325,16 @@ class SmppFace(Responder):
         else:
             resp = p.SubmitMultiResp(mt.msg_id.encode("ascii"), tuple(failed))
         return sim.respond(account, resp, mt=mt, session=session)
+
+    def submit_text(self, mt: Mt) -> str:
+        """A logged message's text by its data_coding (GSM 03.38 for 0), its UDH left out."""
+        body = mt.content
+        if mt.tp_udhi:
+            try:
+                body = parse_udh(body)[1]
+            except ValueError:
+                pass
+        return decode_sm(body, mt.msg_fmt)
 
     # -- query, cancel, replace from the simulator's real state ------------
 

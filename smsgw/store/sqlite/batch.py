@@ -247,6 +247,13 @@ def in_list(values: Sequence[Any]) -> tuple[str, list[Any]]:
     return "(" + ", ".join("?" * size) + ")", padded
 
 
+#: :func:`load_counts`'s statement; ``{marks}`` is an :func:`in_list` (public for the
+#: query-plan test).
+COUNTS_QUERY = (
+    "SELECT message_seq, state, COUNT(*) FROM segments"
+    " WHERE message_seq IN {marks} GROUP BY message_seq, state"
+)
+
 #: Messages whose segments are counted by one statement at most (its IN list).
 _COUNT_CHUNK = 256
 
@@ -264,11 +271,7 @@ def load_counts(tx: Tx, seqs: Sequence[int]) -> None:
         for seq in chunk:
             tx.counts[seq] = Counter()
         marks, params = in_list(chunk)
-        for seq, state, n in tx.execute(
-            "SELECT message_seq, state, COUNT(*) FROM segments"
-            f" WHERE message_seq IN {marks} GROUP BY message_seq, state",
-            params,
-        ):
+        for seq, state, n in tx.execute(COUNTS_QUERY.format(marks=marks), params):
             tx.counts[seq][state] = n
     tx.touched.update(todo)
 

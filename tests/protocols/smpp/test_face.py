@@ -31,6 +31,7 @@ from smsgw.protocols.smpp.receipt import KeyCase, parse_receipt_text, receipt_of
 from smsgw.protocols.smpp.session import bind
 from smsgw.protocols.smpp.tlv import get, sar
 from smsgw.text import parse_udh
+from smsgw.text.gsm0338 import encode_gsm
 from tests.protocols.smpp.facekit import DEST, PASSWORD, SRC, SYSTEM_ID, FaceTestCase
 from tests.web import StubJsonClient
 
@@ -140,6 +141,20 @@ class ReceiptTests(FaceTestCase):
         self.assertEqual(
             (logged["protocol"], logged["msg_id"], logged["text"]), ("smpp", "1", "hello")
         )
+
+    async def test_gsm_text_logged(self) -> None:
+        """/v1/submits shows a data_coding 0 message as GSM 03.38 text, a UDH left out."""
+        self.start()
+        session, _ = await self.bound()
+        body = encode_gsm("@home_{ok} £5")
+        await session.send(submit(report=0, text=body))
+        udh = bytes((5, 0, 3, 9, 2, 1))
+        await session.send(
+            p.SubmitSm(source_addr=SRC.encode(), destination_addr=DEST.encode(),
+                       esm_class=EsmClass.UDHI, short_message=udh + body)
+        )  # fmt: skip
+        texts = [(s["text"], s["pk_total"]) for s in self.sim.submits()]
+        self.assertEqual(texts, [("@home_{ok} £5", 1), ("@home_{ok} £5", 2)])
 
     async def test_hex_ids_twelve_digits_upper_keys(self) -> None:
         """Hex ids, 12-digit dates and upper-case keys; the TLV keeps the id as answered."""
