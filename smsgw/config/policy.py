@@ -169,6 +169,9 @@ class ReportPolicy:
 
     def rule_for(self, dest: str) -> PrefixRule | None:
         """The rule with the longest prefix of *dest*'s national number, if any."""
+        if not self.rules:
+            # The common case, once per report: no number to normalise.
+            return None
         number = national_number(dest)
         matching = (rule for rule in self.rules if number.startswith(rule.prefix))
         return max(matching, key=lambda rule: len(rule.prefix), default=None)
