@@ -154,7 +154,7 @@ _SEPARATORS = re.compile(r"[\s-]+")
 _ASCII_DIGITS = re.compile(r"[0-9]*")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PREFIX = re.compile(r"[0-9]{1,11}")
-#: E.164: a country code (not 0) and at most 15 digits in all.
+#: E.164: a country code (not 0), 7 to 15 digits in all.
 _E164 = re.compile(r"[1-9][0-9]{6,14}")
 
 
@@ -200,7 +200,8 @@ def normalize_recipient(text: str) -> str:
     country code other than 86 is kept as ``+`` and its digits
     (``+44 7900 000001`` and ``00447900000001`` give ``+447900000001``);
     such numbers have no carrier segment and reach a channel only by a
-    ``+`` route or by naming the channel (:class:`~smsgw.sp.routing.Router`).
+    ``+`` route, by naming the channel, or as the only channel's when that
+    protocol has no carrier of its own (:class:`~smsgw.sp.routing.Router`).
 
     :raises InvalidNumber: as :func:`normalize_msisdn` for a number that is
         neither; an international number of the wrong length says so.
