@@ -128,6 +128,9 @@ class Channel(MultiService):
         self._stopping = False
         #: No new SUBMIT before this time: flow control (see _pause).
         self._paused_until = 0.0
+        #: SUBMITs waiting for the pause to end, released first come first.
+        self._gate: list[Deferred[None]] = []
+        self._gate_call: Any = None
         self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
         self.session_config = SessionConfig(
             window=config.window,
@@ -401,12 +404,11 @@ class Channel(MultiService):
         last = _last
         if _throttled_first:
             # The first attempt (see _submit_once) was throttled: back off as below.
-            await deferLater(self.clock, delay, lambda: None)
+            await self._gate_opens()
             delay = min(cap, delay * factor)
         for _ in range(self.max_attempts if _attempts is None else _attempts):
-            paused = self._paused_until - self.clock.seconds()
-            if paused > 0:
-                await deferLater(self.clock, paused, lambda: None)
+            if self._gate or self.clock.seconds() < self._paused_until:
+                await self._gate_opens()
             if self.bucket is not None:
                 wait = self.bucket.delay_for(1.0)
                 while wait > 0:
@@ -425,7 +427,7 @@ class Channel(MultiService):
                 return msg_id, result, resp
             last = _throttled(result)
             self._pause(delay)
-            await deferLater(self.clock, delay, lambda: None)
+            await self._gate_opens()
             delay = min(cap, delay * factor)
         raise SubmitFailed(f"SUBMIT failed after {self.max_attempts} attempts: {last}")
 
@@ -437,6 +439,35 @@ class Channel(MultiService):
         behind them instead of overtaking them on the link.
         """
         self._paused_until = max(self._paused_until, self.clock.seconds() + delay)
+        left = self._paused_until - self.clock.seconds()
+        if self._gate_call is not None and self._gate_call.active():
+            self._gate_call.reset(left)
+        else:
+            self._gate_call = self.clock.callLater(left, self._open_gate)
+
+    def _gate_opens(self) -> Deferred[None]:
+        """Fires when the pause is over, after every SUBMIT that began waiting before this one.
+
+        One timer releases the waiting SUBMITs in the order they came, so
+        that their resends cannot swap places on a tie of two timers.
+        """
+        d: Deferred[None] = Deferred()
+        self._gate.append(d)
+        if self._gate_call is None or not self._gate_call.active():
+            self._gate_call = self.clock.callLater(
+                max(0.0, self._paused_until - self.clock.seconds()), self._open_gate
+            )
+        return d
+
+    def _open_gate(self) -> None:
+        left = self._paused_until - self.clock.seconds()
+        if left > 0:
+            self._gate_call = self.clock.callLater(left, self._open_gate)
+            return
+        self._gate_call = None
+        waiting, self._gate = self._gate, []
+        for d in waiting:
+            d.callback(None)
 
     def _not_answered(self, e: BaseException) -> str:
         last = f"{type(e).__name__}: {e}"
@@ -456,6 +487,7 @@ class Channel(MultiService):
         session = self._pick()
         if (
             session is None
+            or self._gate
             or self.clock.seconds() < self._paused_until
             or (self.bucket is not None and not self.bucket.try_take(1.0))
         ):

@@ -534,6 +534,26 @@ class ChannelInterfaceTests(SynchronousTestCase):
                 self.assertEqual({s.tp_udhi for s in segments}, {1})
                 self.assertEqual([s.pk_number for s in segments], list(range(1, len(segments) + 1)))
 
+    def test_pause_releases_first_come_first(self) -> None:
+        """Flow control: SUBMITs waiting for a pause go on in the order they began to wait.
+
+        The later pause extends the first; one timer then releases both, the
+        first waiter first, even though their waits end at the same moment.
+        """
+        clock = MemoryReactorClock()
+        channel = Channel(parse_upstream_url(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890"), clock)
+        released: list[str] = []
+        channel._pause(1.0)
+        channel._gate_opens().addCallback(lambda _: released.append("first"))
+        clock.advance(0.5)
+        channel._pause(1.0)
+        channel._gate_opens().addCallback(lambda _: released.append("second"))
+        clock.advance(0.9)
+        self.assertEqual(released, [])
+        clock.advance(0.1)
+        self.assertEqual(released, ["first", "second"])
+        self.assertEqual(clock.getDelayedCalls(), [])
+
     def test_sizes(self) -> None:
         """One number a SUBMIT with a report, else 99; two windows per session in flight."""
         channel = self.channel(f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:7890?sessions=3&window=5")
