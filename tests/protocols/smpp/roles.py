@@ -8,19 +8,35 @@ Both record every request that reaches them.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from twisted.internet.defer import Deferred
+from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from smsgw.protocols.codec import Header
 from smsgw.protocols.legality import Responder, responder
 from smsgw.protocols.session import LoginResult, Role, Session
 from smsgw.protocols.smpp import pdus as p
+from smsgw.protocols.smpp.codec import SMPP34
 from smsgw.protocols.smpp.session import bind, check_bind
 
 SYSTEM_ID = b"esme1"
 PASSWORD = b"secret08"
+
+
+def written(transport: StringTransport) -> list[tuple[int, Any]]:
+    """Decode (and clear) every frame written: ``(sequence_number, pdu)``."""
+    data = transport.value()
+    transport.clear()
+    out = []
+    while data:
+        (n,) = struct.unpack_from(">I", data)
+        header, pdu = SMPP34.decode(data[:n])
+        out.append((header.sequence_id, pdu))
+        data = data[n:]
+    return out
 
 
 class _Recorder(Responder):

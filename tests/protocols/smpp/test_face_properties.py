@@ -8,8 +8,6 @@ text comes back whole from its parts in each of the three long forms.
 from __future__ import annotations
 
 import random
-import struct
-from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,21 +26,9 @@ from smsgw.protocols.smpp.face import LongForm, SmppFace, smpp_factory
 from smsgw.protocols.smpp.tlv import Tlv, put
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Reassembler
+from tests.protocols.smpp.roles import written
 
 SYSTEM_ID, PASSWORD = "esme01", b"pw0001"
-
-
-def _written(transport: StringTransport) -> list[tuple[int, Any]]:
-    """Decode (and clear) every frame written: ``(sequence_number, pdu)``."""
-    data = transport.value()
-    transport.clear()
-    out = []
-    while data:
-        (n,) = struct.unpack_from(">I", data)
-        header, pdu = SMPP34.decode(data[:n])
-        out.append((header.sequence_id, pdu))
-        data = data[n:]
-    return out
 
 
 def _bound() -> tuple[Simulator, Session, StringTransport]:
@@ -52,7 +38,7 @@ def _bound() -> tuple[Simulator, Session, StringTransport]:
     transport = StringTransport()
     session.makeConnection(transport)
     session.dataReceived(SMPP34.encode(p.BindTransmitter(SYSTEM_ID.encode(), PASSWORD), 1))
-    [(_, resp)] = _written(transport)
+    [(_, resp)] = written(transport)
     assert resp.command_status == 0, resp
     return sim, session, transport
 
@@ -103,7 +89,7 @@ class SubmitParsingTests(SynchronousTestCase):
             tlvs=tlvs,
         )
         session.dataReceived(SMPP34.encode(pdu, 7))
-        [(sequence, resp)] = _written(transport)
+        [(sequence, resp)] = written(transport)
         self.assertEqual(sequence, 7)
         self.assertIsInstance(resp, p.SubmitSmResp)
         if resp.command_status == 0:

@@ -33,7 +33,7 @@ from smsgw.protocols.smpp.session import (
 )
 from smsgw.protocols.smpp.tlv import get
 from tests.clock import BoundedClock
-from tests.protocols.smpp.roles import PASSWORD, SYSTEM_ID, Esme, Smsc
+from tests.protocols.smpp.roles import PASSWORD, SYSTEM_ID, Esme, Smsc, written
 
 _SUBMIT = p.SubmitSm(source_addr=b"12345", destination_addr=b"8613800138000", short_message=b"Hi")
 _DELIVER = p.DeliverSm(source_addr=b"8613800138000", destination_addr=b"12345", short_message=b"Yo")
@@ -57,19 +57,6 @@ def _connect(
     transport = _Transport()
     session.makeConnection(transport)
     return session, transport, clock
-
-
-def _written(transport: StringTransport) -> list[tuple[int, Any]]:
-    """Decode (and clear) every frame written: ``(sequence_number, pdu)``."""
-    data = transport.value()
-    transport.clear()
-    out = []
-    while data:
-        (n,) = struct.unpack_from(">I", data)
-        header, pdu = SMPP34.decode(data[:n])
-        out.append((header.sequence_id, pdu))
-        data = data[n:]
-    return out
 
 
 def _bound_smsc(
@@ -104,7 +91,7 @@ class BindTests(SynchronousTestCase):
         smsc = Smsc()
         session, transport, _ = _connect(smsc)
         session.dataReceived(SMPP34.encode(p.BindTransmitter(SYSTEM_ID, PASSWORD), 41))
-        [(seq, resp)] = _written(transport)
+        [(seq, resp)] = written(transport)
         self.assertEqual(seq, 41)
         assert isinstance(resp, p.BindTransmitterResp)
         self.assertEqual((resp.command_status, resp.system_id), (0, b"SMSC"))
@@ -125,14 +112,14 @@ class BindTests(SynchronousTestCase):
         """An unknown system_id is refused with ESME_RINVSYSID."""
         session, transport, _ = _connect(Smsc())
         session.dataReceived(SMPP34.encode(p.BindTransmitter(b"who", PASSWORD), 2))
-        [(_, resp)] = _written(transport)
+        [(_, resp)] = written(transport)
         self.assertEqual(resp.command_status, Status.ESME_RINVSYSID)
 
     def test_second_bind(self) -> None:
         """A second bind on a bound session is ESME_RALYBND; the session stays bound."""
         session, transport, _, _ = _bound_smsc()
         session.dataReceived(SMPP34.encode(p.BindTransmitter(SYSTEM_ID, PASSWORD), 5))
-        [(seq, resp)] = _written(transport)
+        [(seq, resp)] = written(transport)
         self.assertEqual((seq, type(resp), resp.command_status), (5, p.BindTransmitterResp, 5))
         self.assertEqual((session.state, session.mode), (State.BOUND, BindKind.TRANSCEIVER))
         self.assertFalse(transport.disconnecting)
@@ -141,7 +128,7 @@ class BindTests(SynchronousTestCase):
         """bind() fails with LoginRefused named after the status, and closes the link."""
         session, transport, _ = _connect(Esme())
         d = bind(session, p.BindTransmitter(SYSTEM_ID, b"x"))
-        [(seq, _)] = _written(transport)
+        [(seq, _)] = written(transport)
         session.dataReceived(
             struct.pack(">IIII", 16, CommandId.BIND_TRANSMITTER_RESP, Status.ESME_RINVPASWD, seq)
         )
@@ -154,7 +141,7 @@ class BindTests(SynchronousTestCase):
         """bind() binds the ESME session in the bind's kind."""
         session, transport, _ = _connect(Esme())
         d = bind(session, p.BindReceiver(SYSTEM_ID, PASSWORD))
-        [(seq, _)] = _written(transport)
+        [(seq, _)] = written(transport)
         session.dataReceived(SMPP34.encode(p.BindReceiverResp(b"SMSC"), seq))
         self.assertEqual(self.successResultOf(d), p.BindReceiverResp(b"SMSC"))
         self.assertEqual((session.state, session.mode), (State.BOUND, BindKind.RECEIVER))
@@ -168,7 +155,7 @@ class StateTests(SynchronousTestCase):
         smsc = Smsc()
         session, transport, _ = _connect(smsc)
         session.dataReceived(SMPP34.encode(_SUBMIT, 3))
-        self.assertEqual(_written(transport), [(3, p.SubmitSmResp(command_status=4))])
+        self.assertEqual(written(transport), [(3, p.SubmitSmResp(command_status=4))])
         self.assertFalse(transport.disconnecting)
         self.assertEqual(smsc.requests, [])
 
@@ -176,42 +163,42 @@ class StateTests(SynchronousTestCase):
         """submit_sm on a receiver bind is ESME_RINVBNDSTS."""
         session, transport, _, smsc = _bound_smsc(p.BindReceiver)
         session.dataReceived(SMPP34.encode(_SUBMIT, 3))
-        self.assertEqual(_written(transport), [(3, p.SubmitSmResp(command_status=4))])
+        self.assertEqual(written(transport), [(3, p.SubmitSmResp(command_status=4))])
         self.assertEqual(smsc.requests, [])
 
     def test_submit_on_transmitter(self) -> None:
         """submit_sm on a transmitter bind reaches the role and is answered."""
         session, transport, _, smsc = _bound_smsc(p.BindTransmitter)
         session.dataReceived(SMPP34.encode(_SUBMIT, 3))
-        self.assertEqual(_written(transport), [(3, p.SubmitSmResp(b"3"))])
+        self.assertEqual(written(transport), [(3, p.SubmitSmResp(b"3"))])
         self.assertEqual(smsc.kinds(), [p.SubmitSm])
 
     def test_deliver_to_transmitter(self) -> None:
         """deliver_sm to an ESME bound as transmitter is ESME_RINVBNDSTS."""
         session, transport, esme = _bound_esme(BindKind.TRANSMITTER)
         session.dataReceived(SMPP34.encode(_DELIVER, 8))
-        self.assertEqual(_written(transport), [(8, p.DeliverSmResp(command_status=4))])
+        self.assertEqual(written(transport), [(8, p.DeliverSmResp(command_status=4))])
         self.assertEqual(esme.requests, [])
 
     def test_deliver_to_receiver(self) -> None:
         """deliver_sm to an ESME bound as receiver reaches the role."""
         session, transport, esme = _bound_esme(BindKind.RECEIVER)
         session.dataReceived(SMPP34.encode(_DELIVER, 8))
-        self.assertEqual(_written(transport), [(8, p.DeliverSmResp())])
+        self.assertEqual(written(transport), [(8, p.DeliverSmResp())])
         self.assertEqual(esme.kinds(), [p.DeliverSm])
 
     def test_alert_refused_with_generic_nack(self) -> None:
         """alert_notification from an ESME has no response: generic_nack ESME_RINVBNDSTS."""
         session, transport, _, _ = _bound_smsc()
         session.dataReceived(SMPP34.encode(p.AlertNotification(), 6))
-        self.assertEqual(_written(transport), [(6, p.GenericNack(command_status=4))])
+        self.assertEqual(written(transport), [(6, p.GenericNack(command_status=4))])
         self.assertFalse(transport.disconnecting)
 
     def test_not_served(self) -> None:
         """A legal request the role has no responder for is ESME_RINVCMDID in its response."""
         session, transport, _, _ = _bound_smsc()
         session.dataReceived(SMPP34.encode(p.QuerySm(b"1"), 6))
-        self.assertEqual(_written(transport), [(6, p.QuerySmResp(command_status=3))])
+        self.assertEqual(written(transport), [(6, p.QuerySmResp(command_status=3))])
 
     @given(
         st.sampled_from([Role.SERVER, Role.CLIENT]),
@@ -233,10 +220,10 @@ class StateTests(SynchronousTestCase):
         rule = LEGALITY.rule(role, state, mode, kind)
         pdu = kind(SYSTEM_ID, PASSWORD) if issubclass(kind, p.Bind) else kind()
         session.dataReceived(SMPP34.encode(pdu, 9))
-        written = _written(transport)
+        answers = written(transport)
         self.assertNotEqual(rule.verdict, Verdict.CLOSE)
         if rule.verdict is Verdict.REFUSE:
-            self.assertEqual([(seq, r.command_status) for seq, r in written], [(9, rule.status)])
+            self.assertEqual([(seq, r.command_status) for seq, r in answers], [(9, rule.status)])
             self.assertEqual(handler.requests, [])
         elif kind in (p.EnquireLink, p.Unbind) or (role is Role.SERVER and kind in (
             p.BindReceiver, p.BindTransmitter, p.BindTransceiver)):  # fmt: skip
@@ -269,17 +256,17 @@ class BadInputTests(SynchronousTestCase):
         """An unknown command id gets generic_nack ESME_RINVCMDID with its sequence; link kept."""
         session, transport, _, _ = _bound_smsc()
         session.dataReceived(struct.pack(">IIII", 20, 0x00000099, 0, 1234) + b"abcd")
-        self.assertEqual(_written(transport), [(1234, p.GenericNack(command_status=3))])
+        self.assertEqual(written(transport), [(1234, p.GenericNack(command_status=3))])
         self.assertFalse(transport.disconnecting)
         session.dataReceived(SMPP34.encode(p.EnquireLink(), 1235))
-        self.assertEqual(_written(transport), [(1235, p.EnquireLinkResp())])
+        self.assertEqual(written(transport), [(1235, p.EnquireLinkResp())])
 
     def test_body_error(self) -> None:
         """A submit_sm whose source_addr has no NUL within 21 octets: ESME_RINVSRCADR."""
         session, transport, _, _ = _bound_smsc()
         body = b"\x00\x01\x01" + b"1" * 40 + b"\x00"
         session.dataReceived(struct.pack(">IIII", 16 + len(body), 4, 0, 77) + body)
-        self.assertEqual(_written(transport), [(77, p.SubmitSmResp(command_status=0x0A))])
+        self.assertEqual(written(transport), [(77, p.SubmitSmResp(command_status=0x0A))])
         self.assertFalse(transport.disconnecting)
 
     def test_short_length_closes(self) -> None:
@@ -298,7 +285,7 @@ class BadInputTests(SynchronousTestCase):
         """A generic_nack answering our request fires its Deferred with the nack."""
         session, transport, _ = _bound_esme()
         d = session.send(_SUBMIT)
-        [(seq, _)] = _written(transport)
+        [(seq, _)] = written(transport)
         session.dataReceived(SMPP34.encode(p.GenericNack(command_status=3), seq))
         self.assertEqual(self.successResultOf(d), p.GenericNack(command_status=3))
 
@@ -316,7 +303,7 @@ class TimerTests(SynchronousTestCase):
         """An idle SMSC session sends enquire_link; its answer keeps the link."""
         session, transport, clock, _ = _bound_smsc()
         clock.advance(30)
-        [(seq, pdu)] = _written(transport)
+        [(seq, pdu)] = written(transport)
         self.assertEqual(pdu, p.EnquireLink())
         session.dataReceived(SMPP34.encode(p.EnquireLinkResp(), seq))
         clock.advance(CONFIG.response_timeout_s)
@@ -327,7 +314,7 @@ class TimerTests(SynchronousTestCase):
         session, transport, _ = _bound_esme()
         clock: Any = session.clock
         clock.advance(30)
-        self.assertEqual([pdu for _, pdu in _written(transport)], [p.EnquireLink()])
+        self.assertEqual([pdu for _, pdu in written(transport)], [p.EnquireLink()])
         clock.advance(CONFIG.response_timeout_s)
         self.assertTrue(transport.aborted)
 
@@ -335,7 +322,7 @@ class TimerTests(SynchronousTestCase):
         """enquire_link is answered before any bind."""
         session, transport, _ = _connect(Smsc())
         session.dataReceived(SMPP34.encode(p.EnquireLink(), 4))
-        self.assertEqual(_written(transport), [(4, p.EnquireLinkResp())])
+        self.assertEqual(written(transport), [(4, p.EnquireLinkResp())])
 
     def test_inactivity(self) -> None:
         """With an inactivity timer and no enquire_link, a silent link is closed."""
@@ -353,7 +340,7 @@ class TimerTests(SynchronousTestCase):
         d = session.send(_SUBMIT)
         clock.advance(CONFIG.response_timeout_s)
         self.failureResultOf(d, ResponseTimeout)
-        sent = [type(pdu) for _, pdu in _written(transport)]
+        sent = [type(pdu) for _, pdu in written(transport)]
         self.assertEqual(sent.count(p.SubmitSm), 1)
 
 
@@ -367,10 +354,10 @@ class WindowTests(SynchronousTestCase):
         session, transport, _ = _connect(esme, config)
         session.authenticated("esme1", BindKind.TRANSMITTER)
         ds = [session.send(_SUBMIT) for _ in range(3)]
-        seqs = [seq for seq, _ in _written(transport)]
+        seqs = [seq for seq, _ in written(transport)]
         self.assertEqual(len(seqs), 2)
         session.dataReceived(SMPP34.encode(p.SubmitSmResp(b"B"), seqs[1]))
-        [(third, _)] = _written(transport)
+        [(third, _)] = written(transport)
         session.dataReceived(SMPP34.encode(p.SubmitSmResp(b"C"), third))
         session.dataReceived(SMPP34.encode(p.SubmitSmResp(b"A"), seqs[0]))
         self.assertEqual([self.successResultOf(d).message_id for d in ds], [b"A", b"B", b"C"])
@@ -379,12 +366,12 @@ class WindowTests(SynchronousTestCase):
         """terminate() sends unbind only once every submit in flight is answered."""
         session, transport, _ = _bound_esme()
         d = session.send(_SUBMIT)
-        [(seq, _)] = _written(transport)
+        [(seq, _)] = written(transport)
         closed = session.terminate()
-        self.assertEqual(_written(transport), [])
+        self.assertEqual(written(transport), [])
         session.dataReceived(SMPP34.encode(p.SubmitSmResp(b"1"), seq))
         self.successResultOf(d)
-        [(unbind_seq, unbind)] = _written(transport)
+        [(unbind_seq, unbind)] = written(transport)
         self.assertEqual(unbind, p.Unbind())
         session.dataReceived(SMPP34.encode(p.UnbindResp(), unbind_seq))
         self.assertTrue(transport.disconnecting)
@@ -395,20 +382,20 @@ class WindowTests(SynchronousTestCase):
         """The peer's unbind is answered once our own requests in flight are answered."""
         session, transport, _ = _bound_esme()
         session.send(_SUBMIT)
-        [(seq, _)] = _written(transport)
+        [(seq, _)] = written(transport)
         session.dataReceived(SMPP34.encode(p.Unbind(), 50))
-        self.assertEqual(_written(transport), [])
+        self.assertEqual(written(transport), [])
         session.dataReceived(SMPP34.encode(p.SubmitSmResp(b"1"), seq))
-        self.assertEqual(_written(transport), [(50, p.UnbindResp())])
+        self.assertEqual(written(transport), [(50, p.UnbindResp())])
         self.assertTrue(transport.disconnecting)
 
     def test_receipt_crossing_unbind(self) -> None:
         """A deliver_sm that crossed the ESME's unbind is still taken and answered."""
         session, transport, esme = _bound_esme(BindKind.RECEIVER)
         session.terminate()
-        _written(transport)
+        written(transport)
         session.dataReceived(SMPP34.encode(_DELIVER, 60))
-        self.assertEqual(_written(transport), [(60, p.DeliverSmResp())])
+        self.assertEqual(written(transport), [(60, p.DeliverSmResp())])
         self.assertEqual(esme.kinds(), [p.DeliverSm])
 
     def test_sequence_wraps(self) -> None:
@@ -425,7 +412,7 @@ class OutbindTests(SynchronousTestCase):
         esme = Esme()
         session, transport, _ = _connect(esme)
         session.dataReceived(SMPP34.encode(p.Outbind(b"SMSC", b"pw"), 1))
-        [(seq, request)] = _written(transport)
+        [(seq, request)] = written(transport)
         self.assertEqual(request, p.BindReceiver(SYSTEM_ID, PASSWORD))
         session.dataReceived(SMPP34.encode(p.BindReceiverResp(b"SMSC"), seq))
         self.successResultOf(esme.binds[0])
@@ -435,11 +422,11 @@ class OutbindTests(SynchronousTestCase):
         """notify() writes an outbind with a fresh sequence number and expects no answer."""
         session, transport, _ = _connect(Smsc())
         seq = notify(session, p.Outbind(b"SMSC", b"pw"))
-        self.assertEqual(_written(transport), [(seq, p.Outbind(b"SMSC", b"pw"))])
+        self.assertEqual(written(transport), [(seq, p.Outbind(b"SMSC", b"pw"))])
         self.assertEqual(session.dispatcher.in_flight, 0)
 
     def test_outbind_to_smsc_refused(self) -> None:
         """An outbind sent to an SMSC session is refused with generic_nack."""
         session, transport, _ = _connect(Smsc())
         session.dataReceived(SMPP34.encode(p.Outbind(b"x", b"y"), 3))
-        self.assertEqual(_written(transport), [(3, p.GenericNack(command_status=4))])
+        self.assertEqual(written(transport), [(3, p.GenericNack(command_status=4))])
