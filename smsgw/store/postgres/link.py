@@ -92,6 +92,8 @@ class PgConnection:
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
         raw.cursor_factory = _Cursor
+        #: Statements executed on it (a batch that failed before its first one may run again).
+        self.statements = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
         """One statement; its cursor (with ``lastrowid`` after an INSERT of a keyed row)."""
@@ -99,6 +101,7 @@ class PgConnection:
         cursor = self.raw.cursor()
         assert isinstance(cursor, _Cursor)
         cursor.execute(query, params)
+        self.statements += 1
         if returning:
             row = cursor.fetchone()
             assert row is not None
@@ -113,6 +116,7 @@ class PgConnection:
         rows = list(params)
         if rows:
             cursor.executemany(query, rows)
+            self.statements += 1
         return cursor
 
     @property
@@ -266,17 +270,26 @@ def _safe(error: BaseException) -> str:
 def run_pg_batch(link: Link, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]]:
     """:func:`run_batch` on *link*'s connection, again while PostgreSQL gives it up.
 
-    A lost connection fails the batch with :class:`StoreUnavailable` (and
-    the next batch connects again); a deadlock, a serialization failure or a
-    race for a unique key runs it again (a few times, a little later each).
+    A connection found lost at the batch's first statement (closed by the
+    server while idle: a restart, a fail-over) is opened again and the batch
+    run on it, once; lost later, it fails the batch with
+    :class:`StoreUnavailable` (whether a COMMIT in flight was kept is not
+    known) and the next batch connects again.  A deadlock, a serialization
+    failure or a race for a unique key runs the batch again (a few times, a
+    little later each).
     """
+    fresh = False
     for attempt in range(1, link.attempts + 1):
         conn = link.connection()
+        before = conn.statements
         try:
             return run_batch(conn, jobs, hot, link.dialect)
         except psycopg.Error as e:
             if conn.raw.closed or conn.raw.broken:
                 link.drop()
+                if conn.statements == before and not fresh:
+                    fresh = True
+                    continue
                 raise StoreUnavailable(f"lost the PostgreSQL connection: {_safe(e)}") from e
             if not _retryable(e) or attempt == link.attempts:
                 raise
