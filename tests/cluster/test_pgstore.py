@@ -155,6 +155,20 @@ class ReportTests(_Nodes):
         [item] = await a.fetch_inbound(10)
         self.assertEqual(item.fields["msg_id"], "42")
 
+    async def test_reused_msg_id_newest_owns(self) -> None:
+        """A Msg_Id a peer reused for a newer message: the report goes to the newer one."""
+        a, b = await self.node("a"), await self.node("b")
+        await a.add_message(make_message("old"))
+        await b.add_message(make_message("new"))
+        [old] = await a.claim_due(NOW, 1)
+        [new] = await b.claim_due(NOW, 1)
+        self.assertEqual((old.key.message_id, new.key.message_id), ("old", "new"))
+        await a.segment_submitted(old.key, 0, "X", NOW + 1)
+        await b.segment_submitted(new.key, 0, "X", NOW + 2)
+        outcome = await a.record_report("cm", "X", "DELIVRD", NOW + 3)
+        self.assertEqual(outcome.message_id, "new")
+        self.assertEqual((await a.get_message("old")).status, MessageStatus.SUBMITTED)
+
     async def test_held_report_across_nodes(self) -> None:
         """A report that overtakes its SUBMIT_RESP on another node is held, then applied."""
         a, b = await self.node("a"), await self.node("b")

@@ -33,11 +33,12 @@ from twisted.python.threadpool import ThreadPool
 from smsgw.store.interface import StoreUnavailable
 from smsgw.store.sqlite.batch import Hot, Job, in_list, run_batch
 from smsgw.store.sqlite.dialect import Dialect
+from smsgw.store.sqlite.rows import SegmentRow
 
 if TYPE_CHECKING:
     from smsgw.store.sqlite.batch import Tx
 
-__all__ = ["Link", "PgConnection", "PostgresDialect", "run_pg_batch", "translate"]
+__all__ = ["ClusterHot", "Link", "PgConnection", "PostgresDialect", "run_pg_batch", "translate"]
 
 #: The key column a job reads as ``lastrowid`` after an INSERT into each table.
 _RETURNING = {"messages": "seq", "inbound": "id", "callbacks": "id", "held_reports": "id"}
@@ -187,6 +188,22 @@ class PostgresDialect(Dialect):
     def escapes(self, error: Exception) -> bool:
         """Lost connections, deadlocks, serialization failures and unique-key races."""
         return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError) or _race(error)
+
+
+class ClusterHot(Hot):
+    """A node's hints when several share the database: its claims only.
+
+    A claim's hint is checked by the segment's key and state, whoever
+    changed it since.  A report's hint (:attr:`Hot.awaiting`) would name
+    the segment this node submitted under a Msg_Id, while a peer may since
+    have submitted a newer one under the same id, which
+    :func:`~smsgw.store.matching.match_report` picks: reports take the
+    long way (one SELECT more).
+    """
+
+    def submitted(self, row: SegmentRow, msg_id: str, alone: bool) -> None:
+        """Remember nothing (and forget what was)."""
+        self.awaiting.pop((row.channel, msg_id), None)
 
 
 def _race(error: BaseException) -> bool:

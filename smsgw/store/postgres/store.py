@@ -10,7 +10,7 @@ from zope.interface import implementer
 
 from smsgw.store.interface import IClusterStore
 from smsgw.store.model import CallbackAttempt
-from smsgw.store.postgres.link import Link, PostgresDialect, run_pg_batch
+from smsgw.store.postgres.link import ClusterHot, Link, PostgresDialect, run_pg_batch
 from smsgw.store.postgres.schema import migrate
 from smsgw.store.sqlite.batch import Tx
 from smsgw.store.sqlite.inbound import _CALLBACK, _callback
@@ -88,7 +88,7 @@ class PostgresStore(SqlStore):
 
             reactor = global_reactor
         link = Link(url, reactor, PostgresDialect(node))
-        runner = _ThreadRunner(link, reactor, max_batch, run_pg_batch)
+        runner = _ThreadRunner(link, reactor, max_batch, run_pg_batch, ClusterHot())
         now = reactor.seconds()
 
         def migrated(versions: tuple[int, int]) -> PostgresStore:

@@ -56,7 +56,7 @@ class _ThreadRunner:
 
     def __init__(
         self, pool: _Pool | adbapi.ConnectionPool, reactor: Any, max_batch: int,
-        batch: Batch = run_batch,
+        batch: Batch = run_batch, hot: Hot | None = None,
     ) -> None:  # fmt: skip
         self._pool = pool
         self._reactor = reactor
@@ -75,7 +75,7 @@ class _ThreadRunner:
         self._shutdown: Any = None
         self._stopped: list[Deferred[None]] = []
         #: The database thread's segment hints (see :class:`Hot`).
-        self._hot = Hot()
+        self._hot = Hot() if hot is None else hot
 
     def busy(self) -> bool:
         return self._busy
