@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Hashable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from twisted.application.internet import ClientService, backoffPolicy
@@ -46,6 +46,9 @@ from smsgw.sp.interfaces import Balance, IChannel, Link, SegmentResult
 from smsgw.sp.tls import client_endpoint
 from smsgw.text import choose_fmt, split_text
 from smsgw.text.longsms import Part, PartLike
+
+if TYPE_CHECKING:
+    from smsgw.cluster import Coordinator, SharedBucket
 
 #: Called with every inbound DELIVER, Report or UserRpt (and the link); may return a Deferred.
 DeliverHandler = Callable[[Any, Session], Any]
@@ -93,6 +96,10 @@ class Channel(MultiService):
     :param on_event: called with the normalised :class:`ReportEvent` or
         :class:`MoEvent`, under the same rule.
     :param name: the channel's name in logs and routing.
+    :param coordinator: several nodes' shared state (:mod:`smsgw.cluster`): with
+        one, the TPS limit is shared by every node and each link connects only
+        while it holds one of the channel's ``sessions`` slots (receiver links
+        have slots of their own, as they have ``sessions`` links of their own).
     """
 
     log = Logger()
@@ -111,6 +118,7 @@ class Channel(MultiService):
         name: str | None = None,
         endpoint: Any = None,
         on_event: EventHandler | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -131,7 +139,11 @@ class Channel(MultiService):
         #: SUBMITs waiting for the pause to end, released first come first.
         self._gate: list[Deferred[None]] = []
         self._gate_call: Any = None
-        self.bucket = TokenBucket(config.tps, clock=reactor.seconds) if config.tps else None
+        self.bucket: TokenBucket | SharedBucket | None = None
+        if config.tps and coordinator is not None:
+            self.bucket = coordinator.bucket(self.name or "", config.tps)
+        elif config.tps:
+            self.bucket = TokenBucket(config.tps, clock=reactor.seconds)
         self.session_config = SessionConfig(
             window=config.window,
             response_timeout_s=config.response_timeout_s,
@@ -157,10 +169,14 @@ class Channel(MultiService):
         receiver_login = getattr(self.client, "receiver_login", None)
         if receiver_login is not None:
             logins.append((receiver_login, self.receivers))
-        for login, links in logins:
+        for (login, links), pool in zip(logins, ("links", "receivers"), strict=False):
             for _ in range(config.sessions):
+                connect_to = endpoint or client_endpoint(reactor, config)
+                if coordinator is not None:
+                    leases = coordinator.leases(self.name or "", config.sessions, pool)
+                    connect_to = leases.endpoint(connect_to)
                 svc = ClientService(
-                    endpoint or client_endpoint(reactor, config),
+                    connect_to,
                     factory,
                     retryPolicy=self._retry_delay,
                     clock=reactor,

@@ -1,0 +1,94 @@
+"""Session caps across nodes on a real Redis: two nodes' channels to one simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from twisted.internet import reactor
+from twisted.internet.task import LoopingCall, deferLater
+
+from smsgw.cluster import Coordinator
+from smsgw.config import parse_upstream_url
+from smsgw.protocols.session import State
+from smsgw.sp.channel import Channel
+from tests.cluster.redisbase import RedisTestCase
+from tests.sp.test_channel import SECRET, SP_ID, SRC, LiveSimulator, wait_until, within
+
+#: The key of the channel's first slot (the channel is named after its account).
+SLOT_0 = f"smsgw:{{{SP_ID}}}:links:0"
+
+
+def open_links(live: LiveSimulator) -> int:
+    """The simulator's connections still open, logged in or not."""
+    return sum(1 for s in live.sessions if s.state is not State.CLOSED)
+
+
+class SessionCapTests(RedisTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.live = LiveSimulator(self)
+        #: The most connections the simulator had open at once, sampled every 5 ms.
+        self.most = 0
+
+        def sample() -> None:
+            self.most = max(self.most, open_links(self.live))
+
+        watch = LoopingCall(sample)
+        watch.start(0.005)
+        self.addCleanup(watch.stop)
+
+    def channel(self, coordinator: Coordinator, sessions: int) -> Channel:
+        """A started channel of node *coordinator* with *sessions* links wanted."""
+        url = parse_upstream_url(
+            f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:{self.live.port_number}"
+            f"?src_id={SRC}&response_timeout_s=2&keepalive_s=30&sessions={sessions}"
+        )
+        channel = Channel(url, reactor, coordinator=coordinator)
+        channel.startService()
+
+        async def stop() -> None:
+            if channel.running:
+                await within(channel.stopService())
+
+        self.addCleanup(stop)
+        return channel
+
+    async def test_cap_held_across_nodes_and_freed_slot_taken(self) -> None:
+        """Two nodes wanting 2 links each under a cap of 2: 2 in all; a freed slot goes over."""
+        a = self.channel(self.node("a", lease_poll_s=0.05), 2)
+        await wait_until(lambda: len(a.sessions) == 2, "node a's two links")
+        b = self.channel(self.node("b", lease_poll_s=0.05), 2)
+        await deferLater(reactor, 0.5, lambda: None)
+        self.assertEqual((len(a.sessions), len(b.sessions)), (2, 0))
+        await within(a.stopService())
+        await wait_until(lambda: len(b.sessions) == 2, "node b to take both slots")
+        self.assertEqual(self.most, 2)
+
+    async def test_lease_lost_at_renewal_drops_link(self) -> None:
+        """A slot found held by another node at renewal drops that link, which waits again."""
+        a = self.channel(self.node("a", lease_ttl_s=0.6, lease_poll_s=0.05), 1)
+        await wait_until(lambda: len(a.sessions) == 1, "node a's link")
+        [session] = a.sessions
+        client = redis.Redis.from_url(self.server.url)
+        self.addCleanup(client.close)
+        # Another node took the slot (as after an expiry): a's renewal finds it.
+        client.set(SLOT_0, b"other/1", px=2000)
+        await wait_until(lambda: session.state is State.CLOSED, "the link to be dropped")
+        await deferLater(reactor, 0.3, lambda: None)
+        self.assertEqual(a.sessions, [])
+        client.delete(SLOT_0)
+        await wait_until(lambda: len(a.sessions) == 1, "the link back once the slot is free")
+        self.assertEqual(self.most, 1)
+
+    async def test_stop_while_waiting_for_a_slot(self) -> None:
+        """A channel waiting for a slot stops at once and leaves no slot taken."""
+        a = self.channel(self.node("a", lease_poll_s=0.05), 1)
+        await wait_until(lambda: len(a.sessions) == 1, "node a's link")
+        b = self.channel(self.node("b", lease_poll_s=0.05), 1)
+        await deferLater(reactor, 0.2, lambda: None)
+        await within(b.stopService(), 2.0)
+        client = redis.Redis.from_url(self.server.url)
+        self.addCleanup(client.close)
+        holder: Any = client.get(SLOT_0)
+        self.assertTrue(holder.startswith(b"a/"))
