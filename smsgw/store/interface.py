@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from zope.interface import Interface
+from zope.interface import Attribute, Interface
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -51,11 +51,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DuplicateMessage",
+    "IClusterStore",
     "IMessageStore",
     "InvalidTransition",
     "SchemaTooNew",
     "StoreClosed",
     "StoreError",
+    "StoreUnavailable",
     "TemplateExists",
     "UnknownCallback",
     "UnknownSegment",
@@ -68,6 +70,15 @@ class StoreError(Exception):
 
 class StoreClosed(StoreError):
     """The store was closed; no call is accepted any more."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be reached, or the connection was lost during the call.
+
+    Nothing of the call was stored, unless the connection was lost while
+    its transaction committed (then it may have been).  The next call
+    connects again.
+    """
 
 
 class DuplicateMessage(StoreError):
@@ -337,3 +348,26 @@ class IMessageStore(Interface):
 
     def close() -> Deferred[None]:
         """Finish what was asked, then release the database; later calls fail."""
+
+
+class IClusterStore(Interface):
+    """A store several SP processes (nodes) share; :class:`~smsgw.store.postgres.PostgresStore`.
+
+    Its :meth:`IMessageStore.claim_due` records which node claimed each
+    segment and when; :meth:`IMessageStore.requeue_submitting` (at start-up)
+    puts back only this node's claims, never a live peer's in-flight work.
+    A node that dies without starting again leaves its claims to
+    :meth:`reclaim_stale`, which every node calls now and then.
+    """
+
+    node = Attribute("This process's node name (str), stable across its restarts.")
+
+    def reclaim_stale(older_than: float) -> Deferred[int]:
+        """Put back in the queue every ``submitting`` segment claimed before *older_than*.
+
+        Whoever claimed it: *older_than* is now minus the visibility
+        timeout, longer than a SUBMIT and its SUBMIT_RESP take.  A claim
+        that old belongs to a node that died or lost its database, so its
+        segment may be sent once more (at least once; the duplicates are
+        bounded by what was in flight).  Returns how many were put back.
+        """

@@ -19,7 +19,7 @@ import sqlite3
 
 from smsgw.store.interface import SchemaTooNew
 
-__all__ = ["MIGRATIONS", "current_version", "latest_version", "migrate"]
+__all__ = ["MIGRATIONS", "check_versions", "current_version", "latest_version", "migrate"]
 
 _V1 = """
 CREATE TABLE messages (
@@ -147,17 +147,47 @@ CREATE TABLE mo_parts (
 );
 """
 
-#: ``(version, SQL)`` in order; versions start at 1 and have no gaps.
+#: Version 4: who claimed a ``submitting`` segment and when.  Several nodes share
+#: a PostgreSQL store: a node starting again takes back its own claims only, and
+#: claims older than the visibility timeout go back to the queue whoever made them
+#: (``IClusterStore.reclaim_stale``).  A SQLite store has one node: ``claimed_by``
+#: stays NULL.
+_V4 = """
+ALTER TABLE segments ADD COLUMN claimed_by TEXT;
+ALTER TABLE segments ADD COLUMN claimed_at REAL;
+"""
+
+#: ``(version, SQL)`` in order; versions start at 1 and have no gaps.  The PostgreSQL
+#: schema (:mod:`smsgw.store.postgres.schema`) has the same versions, meaning the same.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
     (2, _V2),
     (3, _V3),
+    (4, _V4),
 ]
 
 
 def latest_version(migrations: list[tuple[int, str]] = MIGRATIONS) -> int:
     """The version a database has after every migration in *migrations*."""
     return migrations[-1][0] if migrations else 0
+
+
+def check_versions(migrations: list[tuple[int, str]], before: int) -> int:
+    """The last version of *migrations* (checked to be 1..N), refusing a newer database.
+
+    :param before: the database's version now.
+    :raises SchemaTooNew: *before* is newer than *migrations* know.
+    """
+    versions = [v for v, _ in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migration versions must be 1..N in order, not {versions}")
+    latest = latest_version(migrations)
+    if before > latest:
+        raise SchemaTooNew(
+            f"database schema version {before} is newer than this smsgw knows ({latest});"
+            " use the smsgw release that wrote it, or restore a backup"
+        )
+    return latest
 
 
 def current_version(conn: sqlite3.Connection) -> int:
@@ -195,9 +225,7 @@ def migrate(
     :param now: recorded as ``applied_at`` (POSIX seconds).
     :raises SchemaTooNew: the database is newer than *migrations* know.
     """
-    versions = [v for v, _ in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migration versions must be 1..N in order, not {versions}")
+    check_versions(migrations, 0)
     # BEGIN IMMEDIATE: a second process starting at the same time waits, then sees our work.
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -210,12 +238,7 @@ def migrate(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    latest = latest_version(migrations)
-    if before > latest:
-        raise SchemaTooNew(
-            f"database schema version {before} is newer than this smsgw knows ({latest});"
-            " use the smsgw release that wrote it, or restore a backup"
-        )
+    check_versions(migrations, before)
     version = before
     for version, script in migrations[before:]:
         conn.execute("BEGIN IMMEDIATE")

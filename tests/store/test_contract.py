@@ -1,8 +1,9 @@
 """The :class:`~smsgw.store.interface.IMessageStore` contract, run against every backend.
 
-:class:`ContractMixin` holds the tests; :class:`MemoryStoreTests` and
-:class:`SqliteStoreTests` run them (SQLite with a real reactor and a fresh
-file per test).  :class:`ParityTests` drives both backends
+:class:`ContractMixin` holds the tests; :class:`MemoryStoreTests`,
+:class:`SqliteStoreTests` and :class:`PostgresStoreTests` run them (SQLite
+with a real reactor and a fresh file per test, PostgreSQL on a real server
+and an empty database per test).  :class:`ParityTests` drives both backends
 with the same pseudo-random script and compares every answer.
 """
 
@@ -46,6 +47,7 @@ from smsgw.store.model import (
     TemplateEngine,
 )
 from smsgw.store.sqlite import SqliteStore
+from tests.cluster import shared
 
 NOW = 1_700_000_000.0
 A = "13800138000"
@@ -1238,6 +1240,17 @@ class SqliteProcessStoreTests(ContractMixin, TestCase):
 
     async def make_store(self) -> SqliteStore:
         return await SqliteStore.open(self.mktemp(), reactor=reactor, process=True)
+
+
+class PostgresStoreTests(ContractMixin, TestCase):
+    """The contract against :class:`PostgresStore` on an empty database of a real server."""
+
+    skip = shared.SKIP
+
+    async def make_store(self) -> Any:
+        from smsgw.store.postgres import PostgresStore
+
+        return await PostgresStore.open(shared.postgres().url, reactor, node="n1")
 
 
 class ParityTests(TestCase):

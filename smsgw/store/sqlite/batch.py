@@ -25,6 +25,7 @@ from smsgw.store.model import (
     derive_status,
 )
 from smsgw.store.sqlite.connection import Conn
+from smsgw.store.sqlite.dialect import SQLITE, Dialect
 from smsgw.store.sqlite.rows import SegmentRow
 
 __all__ = ["Hot", "Job", "Tx", "run_batch", "runs_together"]
@@ -59,16 +60,19 @@ class Tx:
     a SUBMIT_RESP does not look for a held report when there is none.  All of
     it lives for one batch only (the batch holds the write lock, so no other
     connection changes those rows meanwhile), and a job rolled back to its
-    SAVEPOINT drops what it touched.
+    SAVEPOINT drops what it touched.  ``dialect`` says what differs between
+    databases (:mod:`~smsgw.store.sqlite.dialect`).
     """
 
     __slots__ = (
-        "conn", "counts", "dirty", "execute", "executemany", "held", "hot", "status", "touched",
+        "conn", "counts", "dialect", "dirty", "execute", "executemany", "held", "hot", "status",
+        "touched",
     )  # fmt: skip
 
-    def __init__(self, conn: Conn, hot: Hot) -> None:
+    def __init__(self, conn: Conn, hot: Hot, dialect: Dialect = SQLITE) -> None:
         self.conn = conn
         self.hot = hot
+        self.dialect = dialect
         self.execute = conn.execute
         self.executemany = conn.executemany
         self.counts: dict[int, Counter[str]] = {}
@@ -139,7 +143,9 @@ class Hot:
         )  # fmt: skip
 
 
-def run_batch(conn: Conn, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]]:
+def run_batch(
+    conn: Conn, jobs: list[Job], hot: Hot, dialect: Dialect = SQLITE
+) -> list[tuple[bool, Any]]:
     """Run *jobs* in one transaction; ``(ok, value or exception)`` each, as if each had its own.
 
     First all of them together with no SAVEPOINT, and each run of
@@ -153,16 +159,20 @@ def run_batch(conn: Conn, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]]:
     arguments (the :class:`Hot` hints change its path, never its result,
     and a run gives what its jobs one by one would), so the second run gives
     what one run with SAVEPOINTs would have.
+
+    An error the *dialect* says :meth:`~Dialect.escapes` (PostgreSQL: a
+    deadlock, a lost connection) is no job's own: the transaction is rolled
+    back and it is raised, for the caller to run the batch again or fail it.
     """
-    results = _run_jobs(conn, jobs, hot, savepoints=False)
+    results = _run_jobs(conn, jobs, hot, dialect, savepoints=False)
     if results is None:
-        results = _run_jobs(conn, jobs, hot, savepoints=True)
+        results = _run_jobs(conn, jobs, hot, dialect, savepoints=True)
         assert results is not None  # with SAVEPOINTs a failing job fails alone
     return results
 
 
 def _run_jobs(
-    conn: Conn, jobs: list[Job], hot: Hot, *, savepoints: bool
+    conn: Conn, jobs: list[Job], hot: Hot, dialect: Dialect, *, savepoints: bool
 ) -> list[tuple[bool, Any]] | None:
     """One transaction over *jobs*, committed unless a call fails.
 
@@ -170,7 +180,8 @@ def _run_jobs(
     its result is the answer when it was the only job, else ``None`` (run
     again with *savepoints*, where a failing job is rolled back to its own).
     """
-    tx = Tx(conn, hot)
+    tx = Tx(conn, hot, dialect)
+    escapes = dialect.escapes
     execute = conn.execute
     results: list[tuple[bool, Any]] = []
     execute("BEGIN IMMEDIATE")
@@ -183,6 +194,8 @@ def _run_jobs(
                     value = fn(tx, *args)
                     flush_status(tx)
                 except Exception as e:
+                    if escapes(e):
+                        raise
                     execute("ROLLBACK TO job")
                     execute("RELEASE job")
                     tx.forget_touched()
@@ -200,6 +213,8 @@ def _run_jobs(
                         results.extend((True, value) for value in run(tx, some))
                     flush_status(tx)
             except Exception as e:
+                if escapes(e):
+                    raise
                 execute("ROLLBACK")
                 return [(False, e)] if len(jobs) == 1 else None
         execute("COMMIT")
@@ -263,9 +278,12 @@ def load_counts(tx: Tx, seqs: Sequence[int]) -> None:
 
     As :func:`segment_counts` would one by one: the counts are the
     database's now, so call it before the writes it is to count (or after
-    them, in place of :func:`moved`).
+    them, in place of :func:`moved`).  The dialect locks their message rows
+    first (PostgreSQL: see :meth:`~smsgw.store.sqlite.dialect.Dialect.lock_messages`).
     """
     todo = [seq for seq in dict.fromkeys(seqs) if seq not in tx.counts]
+    if todo:
+        tx.dialect.lock_messages(tx, todo)
     for start in range(0, len(todo), _COUNT_CHUNK):
         chunk = todo[start : start + _COUNT_CHUNK]
         for seq in chunk:
@@ -280,6 +298,7 @@ def segment_counts(tx: Tx, seq: int) -> Counter[str]:
     """Message *seq*'s segments per state, as the transaction sees them now."""
     counts = tx.counts.get(seq)
     if counts is None:
+        tx.dialect.lock_messages(tx, [seq])
         counts = tx.counts[seq] = Counter(
             dict(
                 tx.execute(
@@ -336,7 +355,10 @@ def flush_status(tx: Tx) -> None:
 
 def refresh_status(tx: Tx, seqs: set[int] | list[int]) -> None:
     """Recount and save the status of messages changed by a bulk UPDATE."""
-    for seq in seqs:
+    ordered = sorted(seqs)
+    for seq in ordered:
         tx.counts.pop(seq, None)
         tx.status.pop(seq, None)
+    load_counts(tx, ordered)
+    for seq in ordered:
         save_status(tx, seq)

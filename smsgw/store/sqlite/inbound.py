@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsgw.store.interface import (
     InvalidTransition,
@@ -21,6 +21,9 @@ from smsgw.store.model import (
     TemplateEngine,
 )
 from smsgw.store.sqlite.connection import Conn
+
+if TYPE_CHECKING:
+    from smsgw.store.sqlite.batch import Tx
 
 
 def put_inbound(conn: Conn, item: Inbound, callback_url: str | None = None) -> int | None:
@@ -112,13 +115,18 @@ def mo_parts(conn: Conn) -> list[MoPart]:
     ]  # fmt: skip
 
 
-def _fetch_inbound(conn: Conn, limit: int) -> list[Inbound]:
+def _fetch_inbound(conn: Tx, limit: int) -> list[Inbound]:
+    dialect = conn.dialect
     rows = conn.execute(
         "SELECT id, kind, channel, fields, created_at, dedup_key FROM inbound"
-        " WHERE fetched = 0 ORDER BY id LIMIT ?",
+        " WHERE fetched = 0 ORDER BY id LIMIT ?" + dialect.lock("inbound", skip=True),
         (max(limit, 0),),
     ).fetchall()
-    if rows:
+    if rows and dialect.concurrent:
+        # A peer may be taking the rows we skipped, or commit an item with a smaller
+        # id later: mark exactly ours.
+        conn.executemany("UPDATE inbound SET fetched = 1 WHERE id = ?", [(r[0],) for r in rows])
+    elif rows:
         # The rows are the first unfetched ones by id, read in this transaction: one range
         # UPDATE marks exactly them.
         conn.execute("UPDATE inbound SET fetched = 1 WHERE fetched = 0 AND id <= ?", (rows[-1][0],))

@@ -43,15 +43,16 @@ from smsgw.store.sqlite.inbound import put_inbound, put_inbound_many
 from smsgw.store.sqlite.rows import SEGMENT_ROW, SegmentRow, segment_row
 
 
-def report_query(by_dest: bool) -> str:
+def report_query(by_dest: bool, lock: str = "") -> str:
     """The SELECT matching a report to segments (parameters: channel, msg_id, [to]).
 
     Uses the ``segments_msg_id`` index; public for the query-plan test.
+    *lock* ends it (the dialect's :meth:`~smsgw.store.sqlite.dialect.Dialect.lock`).
     """
     dest = " AND r.dest = ?" if by_dest else ""
     return (
         f"{SEGMENT_ROW} WHERE s.channel = ? AND s.msg_id = ? AND s.state != 'failed'{dest}"
-        " ORDER BY s.id"
+        f" ORDER BY s.id{lock}"
     )
 
 
@@ -184,6 +185,7 @@ def _hinted_params(row: SegmentRow, report: StatusReport) -> tuple[Any, ...]:
 
 
 def _record_report(conn: Tx, report: StatusReport, callback_url: str | None) -> ReportOutcome:
+    conn.dialect.lock_msg_ids(conn, [report.msg_id])
     row = _hinted(conn, report)
     # The hint: the one segment under this id, of its newest message, awaiting a
     # report (what match_report would pick), if the UPDATE still finds it so.
@@ -206,6 +208,7 @@ def _record_reports(tx: Tx, jobs: list[Job]) -> list[ReportOutcome]:
     reports: list[tuple[StatusReport, str | None]] = [
         (args[0], args[1] if len(args) > 1 else None) for _, args in jobs
     ]
+    tx.dialect.lock_msg_ids(tx, [report.msg_id for report, _ in reports])
     rows = [_hinted(tx, report) for report, _ in reports]
     hinted = [(row, report) for row, (report, _) in zip(rows, reports, strict=True) if row]
     if hinted:
@@ -236,7 +239,8 @@ def _matched_report(
     """The long way: find the report's segments (:func:`match_report`), apply, hold or ignore."""
     channel, msg_id, to = report.channel, report.msg_id, report.to
     params = (channel, msg_id) if to is None else (channel, msg_id, to)
-    rows = [segment_row(r) for r in conn.execute(report_query(to is not None), params)]
+    query = report_query(to is not None, conn.dialect.lock("s"))
+    rows = [segment_row(r) for r in conn.execute(query, params)]
     decision = match_report(
         rows,
         lambda: bool(
@@ -287,7 +291,7 @@ def _expire_reports(conn: Tx, older_than: float) -> int:
     rows = conn.execute(
         "SELECT s.id, s.message_seq FROM segments s JOIN messages m ON m.seq = s.message_seq"
         " WHERE s.state = 'submitted' AND s.stat IS NULL AND s.submitted_at < ?"
-        " AND m.report = 1",
+        " AND m.report = 1" + conn.dialect.lock("s"),
         (older_than,),
     ).fetchall()
     conn.executemany(

@@ -128,9 +128,14 @@ def segment_row(row: tuple[Any, ...]) -> SegmentRow:
 
 
 def find_segment(conn: Conn, key: SegmentKey) -> SegmentRow:
-    """The segment *key* names; raises :class:`UnknownSegment` when there is none."""
+    """The segment *key* names; raises :class:`UnknownSegment` when there is none.
+
+    *conn* is a :class:`~smsgw.store.sqlite.batch.Tx`: the row is locked as its
+    dialect says (the caller writes it next).
+    """
     row = conn.execute(
-        f"{SEGMENT_ROW} WHERE m.id = ? AND s.recipient = ? AND s.pk_number = ?",
+        f"{SEGMENT_ROW} WHERE m.id = ? AND s.recipient = ? AND s.pk_number = ?"
+        + conn.dialect.lock("s"),
         (key.message_id, key.recipient, key.pk_number),
     ).fetchone()
     if row is None:

@@ -14,7 +14,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
@@ -31,20 +31,37 @@ from smsgw.store.interface import (
 from smsgw.store.sqlite.batch import Hot, Job, run_batch
 from smsgw.store.sqlite.connection import Conn
 
+#: How a database thread runs one transaction of jobs: :func:`run_batch`'s signature.
+Batch = Callable[[Conn, list[Job], Hot], list[tuple[bool, Any]]]
+
+
+class _Pool(Protocol):
+    """What :class:`_ThreadRunner` needs of its pool: an adbapi pool of one connection or alike."""
+
+    def runWithConnection(self, func: Callable[[Conn], None]) -> Deferred[None]: ...
+
+    def close(self) -> None: ...
+
 
 class _ThreadRunner:
     """Runs batches on one database thread: an adbapi pool of one connection.
 
     The thread runs :meth:`_db_loop`: it takes the jobs handed to it (at
-    most max_batch), runs them as one transaction, posts the results to the
-    reactor thread and goes straight on with the jobs handed over meanwhile,
-    without waiting for the reactor thread to come round.
+    most max_batch), runs them as one transaction (*batch*, by default
+    :func:`run_batch`), posts the results to the reactor thread and goes
+    straight on with the jobs handed over meanwhile, without waiting for
+    the reactor thread to come round.  PostgreSQL's store uses it with a
+    pool and a *batch* of its own (:mod:`smsgw.store.postgres.link`).
     """
 
-    def __init__(self, pool: adbapi.ConnectionPool, reactor: Any, max_batch: int) -> None:
+    def __init__(
+        self, pool: _Pool | adbapi.ConnectionPool, reactor: Any, max_batch: int,
+        batch: Batch = run_batch, hot: Hot | None = None,
+    ) -> None:  # fmt: skip
         self._pool = pool
         self._reactor = reactor
         self._max_batch = max_batch
+        self._batch = batch
         self.finished: Callable[[list[tuple[bool, Any]] | Failure, int], None] = _unset
         self.lost: Callable[[Failure], None] = _unset
         # Shared with the database thread, under the lock: the jobs it is to
@@ -58,7 +75,7 @@ class _ThreadRunner:
         self._shutdown: Any = None
         self._stopped: list[Deferred[None]] = []
         #: The database thread's segment hints (see :class:`Hot`).
-        self._hot = Hot()
+        self._hot = Hot() if hot is None else hot
 
     def busy(self) -> bool:
         return self._busy
@@ -108,7 +125,7 @@ class _ThreadRunner:
                 del self._handoff[: self._max_batch]
             results: list[tuple[bool, Any]] | Failure
             try:
-                results = run_batch(conn, jobs, self._hot)
+                results = self._batch(conn, jobs, self._hot)
             except Exception:
                 results = Failure()
             self._reactor.callFromThread(self.finished, results, len(jobs))

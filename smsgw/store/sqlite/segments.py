@@ -101,10 +101,11 @@ def _add_run(tx: Tx, jobs: list[Job]) -> list[None]:
     """Consecutive :func:`_add_message` and :func:`_add_messages` jobs, statements shared.
 
     One lookup of their ids, then one INSERT per table for all of them,
-    each message with the ``seq`` SQLite would have given it (the next
-    after the largest).  A repeated id raises :class:`DuplicateMessage` for
-    the first one in order, as one by one would (in a batch of several jobs,
-    :func:`run_batch` then runs them one by one, and only that job fails).
+    each message with the ``seq`` the database would have given it
+    (:meth:`~smsgw.store.sqlite.dialect.Dialect.next_seqs`).  A repeated id
+    raises :class:`DuplicateMessage` for the first one in order, as one by
+    one would (in a batch of several jobs, :func:`run_batch` then runs them
+    one by one, and only that job fails).
     """
     messages = [m for fn, args in jobs for m in ([args[0]] if fn is _add_message else args[0])]
     ids = [m.id for m in messages]
@@ -116,14 +117,13 @@ def _add_run(tx: Tx, jobs: list[Job]) -> list[None]:
         if message_id in taken:
             raise DuplicateMessage(message_id)
         taken.add(message_id)
-    (last,) = tx.execute("SELECT MAX(seq) FROM messages").fetchone()
-    first = (last or 0) + 1
+    seqs = tx.dialect.next_seqs(tx, len(messages))
     tx.executemany(
         "INSERT INTO messages (seq, id, created_at, send_at, mode, channel, report, src_ext,"
         " external_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + i, *_message_values(m)) for i, m in enumerate(messages)],
+        [(seq, *_message_values(m)) for seq, m in zip(seqs, messages, strict=True)],
     )
-    _insert_parts(tx, [(first + i, m) for i, m in enumerate(messages)])
+    _insert_parts(tx, list(zip(seqs, messages, strict=True)))
     return [None] * len(jobs)
 
 
@@ -157,10 +157,12 @@ def _work(row: tuple[Any, ...]) -> SegmentWork:
     )
 
 
-def claim_query(by_channel: bool) -> str:
+def claim_query(by_channel: bool, lock: str = "") -> str:
     """The SELECT of :meth:`SqliteStore.claim_due` (parameters: now, [channel], limit).
 
     Walks the ``segments_queue`` index; public for the query-plan test.
+    *lock* ends it (PostgreSQL: ``FOR UPDATE OF s SKIP LOCKED``, so two
+    nodes never take the same segment).
     """
     channel = " AND s.channel = ?" if by_channel else ""
     return (
@@ -169,15 +171,21 @@ def claim_query(by_channel: bool) -> str:
         " FROM segments s JOIN messages m ON m.seq = s.message_seq"
         " JOIN recipients r ON r.message_seq = s.message_seq AND r.idx = s.recipient"
         f" WHERE s.state = 'queued' AND s.due_at <= ?{channel} ORDER BY s.due_at, s.id LIMIT ?"
+        f"{lock}"
     )
 
 
 def _claim_due(conn: Tx, now: float, limit: int, channel: str | None) -> list[SegmentWork]:
     params = (now, max(limit, 0)) if channel is None else (now, channel, max(limit, 0))
-    rows = conn.execute(claim_query(channel is not None), params).fetchall()
+    query = claim_query(channel is not None, conn.dialect.lock("s", skip=True))
+    rows = conn.execute(query, params).fetchall()
+    # Who claimed it and when: requeue_submitting takes back its own node's claims only,
+    # reclaim_stale anyone's claims older than the visibility timeout.
+    node = conn.dialect.node
     conn.executemany(
-        "UPDATE segments SET state = 'submitting', attempts = attempts + 1 WHERE id = ?",
-        [(row[0],) for row in rows],
+        "UPDATE segments SET state = 'submitting', attempts = attempts + 1, claimed_by = ?,"
+        " claimed_at = ? WHERE id = ?",
+        [(node, now, row[0]) for row in rows],
     )
     claimed = Counter(row[1] for row in rows)
     # Counted after the UPDATE (one statement for all): those already count the claim.
@@ -212,6 +220,7 @@ def _submitted(
 
     A held report it matches is pushed to *callback_url* (if given).
     """
+    conn.dialect.lock_msg_ids(conn, [record.msg_id] if record.result == 0 else [])
     hint = _hint(conn, record)
     if hint is not None and conn.execute(_HINTED_UPDATE, _hinted_params(hint[0], record)).rowcount:
         return _hinted_done(conn, record, *hint, alone, callback_url)
@@ -326,6 +335,9 @@ def _submitted_run(tx: Tx, jobs: list[Job]) -> list[list[ReportOutcome]]:
             calls.append((list(zip(many, _alone(many), strict=True)), _arg(args, 1)))
         else:
             calls.append(([(args[0], bool(_arg(args, 1, True)))], _arg(args, 2)))
+    tx.dialect.lock_msg_ids(
+        tx, [record.msg_id for pairs, _ in calls for record, _ in pairs if record.result == 0]
+    )
     if tx.held is None:
         tx.held = bool(tx.execute("SELECT EXISTS (SELECT 1 FROM held_reports)").fetchone()[0])
     hints: list[list[tuple[SegmentRow, bool] | None]] = [
@@ -375,13 +387,23 @@ def _segment_failed(conn: Tx, key: SegmentKey, reason: str, now: float) -> None:
 
 
 def _requeue_submitting(conn: Tx) -> int:
-    seqs = {
-        seq
-        for (seq,) in conn.execute(
-            "SELECT DISTINCT message_seq FROM segments WHERE state = 'submitting'"
-        )
-    }
-    count = conn.execute("UPDATE segments SET state = 'queued' WHERE state = 'submitting'").rowcount
+    """This node's claims back to the queue (SQLite: every claim, there is one node)."""
+    return _requeue(conn, "s.claimed_by IS ?", conn.dialect.node)
+
+
+def _reclaim_stale(conn: Tx, older_than: float) -> int:
+    """Every node's claims made before *older_than* back to the queue (the visibility timeout)."""
+    return _requeue(conn, "s.claimed_at < ?", older_than)
+
+
+def _requeue(conn: Tx, where: str, param: Any) -> int:
+    """The ``submitting`` segments *where* selects back to ``queued``; how many."""
+    sql = f"FROM segments s WHERE s.state = 'submitting' AND {where}"
+    lock = conn.dialect.lock("s")
+    rows = conn.execute(f"SELECT s.id, s.message_seq {sql}{lock}", (param,))
+    seqs = {seq for _, seq in rows}
+    count = conn.execute(f"UPDATE segments SET state = 'queued' WHERE id IN (SELECT id {sql})",
+                         (param,)).rowcount  # fmt: skip
     refresh_status(conn, seqs)
     return int(count)
 

@@ -75,7 +75,7 @@ from smsgw.store.sqlite.segments import (
     _submitted_many,
 )
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqlStore", "SqliteStore"]
 
 _T = TypeVar("_T")
 
@@ -88,8 +88,12 @@ class _Pending:
 
 
 @implementer(IMessageStore)
-class SqliteStore:
-    """:class:`IMessageStore` on one SQLite file; create it with :meth:`open`.
+class SqlStore:
+    """:class:`IMessageStore` by jobs on a runner: the batcher and the API of the SQL stores.
+
+    :class:`SqliteStore` and :class:`~smsgw.store.postgres.PostgresStore`
+    differ in how they open their database and in their runner's
+    connection; the calls, their jobs and the batching are these.
 
     :ivar batch_window_s: how long the first call of a batch waits for
         company before the batch runs (calls made while a batch commits
@@ -128,86 +132,6 @@ class SqliteStore:
         #: How many transactions ran, and how many calls they held (for tests and metrics).
         self.batches = 0
         self.batched_calls = 0
-
-    @classmethod
-    def open(
-        cls,
-        path: str = DEFAULT_PATH,
-        *,
-        reactor: Any = None,
-        synchronous: str = "FULL",
-        busy_timeout_ms: int = 5000,
-        batch_window_s: float | None = None,
-        max_batch: int = 512,
-        process: bool = False,
-    ) -> Deferred[SqliteStore]:
-        """Open (creating if needed) and migrate the database at *path*.
-
-        Fires once the schema is current; fails with
-        :class:`~smsgw.store.interface.SchemaTooNew` for a database written
-        by a newer smsgw.
-
-        :param synchronous: ``FULL`` (default, see the module docstring) or
-            ``NORMAL`` (survives a process crash but maybe not a power cut).
-        :param batch_window_s: how long a call made while the database is
-            idle waits for company.  By default 2 ms with a database thread
-            (each transaction costs this process GIL round trips) and none
-            with a database process: an idle one may as well commit at once,
-            and calls made meanwhile make the next transaction anyway.
-        :param process: run the transactions in a database process of its
-            own (:mod:`smsgw.store.writer`) instead of a thread of this one.
-            Same results; it lets the reactor and SQLite each use a core.
-        """
-        if batch_window_s is None:
-            batch_window_s = 0.0 if process else 0.002
-        if synchronous.upper() not in SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = global_reactor
-        runner: _ThreadRunner | _ProcessRunner
-        d: Deferred[tuple[int, int]]
-        if process:
-            argv = [
-                sys.executable, "-m", "smsgw.store.writer",
-                path, synchronous.upper(), str(int(busy_timeout_ms)), str(max_batch),
-            ]  # fmt: skip
-            runner = _ProcessRunner(reactor, argv)
-            d = runner.start()
-        else:
-            pool = adbapi.ConnectionPool(
-                "sqlite3",
-                path,
-                check_same_thread=False,
-                isolation_level=None,
-                cp_min=1,
-                cp_max=1,
-                cp_reactor=reactor,
-                cp_openfun=functools.partial(
-                    open_connection,
-                    synchronous=synchronous.upper(),
-                    busy_timeout_ms=busy_timeout_ms,
-                ),
-            )
-            runner = _ThreadRunner(pool, reactor, max_batch)
-            now = reactor.seconds()
-            d = pool.runWithConnection(lambda conn: migrate(conn, now))
-
-        def migrated(versions: tuple[int, int]) -> SqliteStore:
-            before, after = versions
-            if before != after:
-                cls.log.info(
-                    "store {path}: schema {old} -> {new}", path=path, old=before, new=after
-                )
-            return cls(runner, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
-
-        def failed(failure: Failure) -> Deferred[SqliteStore]:
-            return runner.close().addCallback(lambda _: failure)
-
-        return d.addCallbacks(migrated, failed)
 
     # -- the batcher -------------------------------------------------------
     #
@@ -442,3 +366,87 @@ class SqliteStore:
             else:
                 self._idle()
         return d
+
+
+class SqliteStore(SqlStore):
+    """:class:`IMessageStore` on one SQLite file; create it with :meth:`open`."""
+
+    @classmethod
+    def open(
+        cls,
+        path: str = DEFAULT_PATH,
+        *,
+        reactor: Any = None,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+        batch_window_s: float | None = None,
+        max_batch: int = 512,
+        process: bool = False,
+    ) -> Deferred[SqliteStore]:
+        """Open (creating if needed) and migrate the database at *path*.
+
+        Fires once the schema is current; fails with
+        :class:`~smsgw.store.interface.SchemaTooNew` for a database written
+        by a newer smsgw.
+
+        :param synchronous: ``FULL`` (default, see the module docstring) or
+            ``NORMAL`` (survives a process crash but maybe not a power cut).
+        :param batch_window_s: how long a call made while the database is
+            idle waits for company.  By default 2 ms with a database thread
+            (each transaction costs this process GIL round trips) and none
+            with a database process: an idle one may as well commit at once,
+            and calls made meanwhile make the next transaction anyway.
+        :param process: run the transactions in a database process of its
+            own (:mod:`smsgw.store.writer`) instead of a thread of this one.
+            Same results; it lets the reactor and SQLite each use a core.
+        """
+        if batch_window_s is None:
+            batch_window_s = 0.0 if process else 0.002
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = global_reactor
+        runner: _ThreadRunner | _ProcessRunner
+        d: Deferred[tuple[int, int]]
+        if process:
+            argv = [
+                sys.executable, "-m", "smsgw.store.writer",
+                path, synchronous.upper(), str(int(busy_timeout_ms)), str(max_batch),
+            ]  # fmt: skip
+            runner = _ProcessRunner(reactor, argv)
+            d = runner.start()
+        else:
+            pool = adbapi.ConnectionPool(
+                "sqlite3",
+                path,
+                check_same_thread=False,
+                isolation_level=None,
+                cp_min=1,
+                cp_max=1,
+                cp_reactor=reactor,
+                cp_openfun=functools.partial(
+                    open_connection,
+                    synchronous=synchronous.upper(),
+                    busy_timeout_ms=busy_timeout_ms,
+                ),
+            )
+            runner = _ThreadRunner(pool, reactor, max_batch)
+            now = reactor.seconds()
+            d = pool.runWithConnection(lambda conn: migrate(conn, now))
+
+        def migrated(versions: tuple[int, int]) -> SqliteStore:
+            before, after = versions
+            if before != after:
+                cls.log.info(
+                    "store {path}: schema {old} -> {new}", path=path, old=before, new=after
+                )
+            return cls(runner, reactor, batch_window_s=batch_window_s, max_batch=max_batch)
+
+        def failed(failure: Failure) -> Deferred[SqliteStore]:
+            return runner.close().addCallback(lambda _: failure)
+
+        return d.addCallbacks(migrated, failed)
