@@ -81,6 +81,7 @@ class NodesTests(SynchronousTestCase):
         """Three nodes, an account of two sessions: two links in all, never a refused login;
         when a node holding one dies, another node takes the slot."""
         cluster = self.cluster(3, sessions=2)
+        _until("the slots spread over two nodes", lambda: sum(map(_linked, cluster.nodes)) == 2)
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:
             self.assertLessEqual(cluster.sim_sessions(), 2)
