@@ -136,6 +136,9 @@ def _lock_key(msg_id: str) -> int:
 #: (a repeated message id, inbound item or template name).
 _RACES = frozenset({"messages_id_key", "inbound_dedup", "templates_pkey"})
 
+#: The advisory lock between adding inbound items and reading them by id (a constant of ours).
+INBOUND_LOCK = 0x736D_7367_7700_0002
+
 
 class PostgresDialect(Dialect):
     """Several nodes on one database (READ COMMITTED): the locks that keep the jobs right.
@@ -151,6 +154,9 @@ class PostgresDialect(Dialect):
       take one advisory lock: a report arriving on one node while the
       SUBMIT_RESP commits on another is matched or held, never missed.
     * ``messages.seq`` comes from the identity's sequence.
+    * Reading inbound items by id waits for the items being added (an
+      advisory lock, shared by the adding transactions), so a cursor never
+      passes over an item that commits later with a smaller id.
     """
 
     concurrent = True
@@ -176,6 +182,18 @@ class PostgresDialect(Dialect):
         tx.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
         # Looked up again after the lock: a peer may have held a report meanwhile.
         tx.held = None
+
+    def adding_inbound(self, tx: Tx) -> None:
+        """The inbound lock, shared: adding nodes do not wait for each other."""
+        tx.execute(f"SELECT pg_advisory_xact_lock_shared({INBOUND_LOCK})")
+
+    def reading_inbound(self, tx: Tx) -> None:
+        """The inbound lock, exclusive: waits for the transactions adding items to commit.
+
+        Their ids come from a sequence when they insert, so without it a
+        reader could see id 6 committed while id 5 is still to commit.
+        """
+        tx.execute(f"SELECT pg_advisory_xact_lock({INBOUND_LOCK})")
 
     def next_seqs(self, tx: Tx, n: int) -> list[int]:
         """From the identity's sequence: a peer adding messages at once takes others."""
