@@ -267,9 +267,13 @@ class Link:
             return conn
         self.drop()
         try:
+            # TCP keepalives and a user timeout: a database host gone from the network
+            # fails the calls in flight within about 30 s instead of hanging them.
             raw = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=10,
                 application_name=f"smsgw {self.dialect.node}"[:63],
+                keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+                tcp_user_timeout=30_000,
             )  # fmt: skip
         except psycopg.Error as e:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {_safe(e)}") from e
