@@ -221,6 +221,29 @@ class ReportTests(_Nodes):
         self.assertEqual(self.sql("SELECT DISTINCT state FROM segments"), [("delivered",)])
         self.assertEqual(len(await b.fetch_inbound(1000)), len(keys))
 
+    async def test_reports_on_two_nodes_do_not_deadlock(self) -> None:
+        """Runs of reports on two nodes touching the same messages take them in one order."""
+        a, b = await self.node("a"), await self.node("b")
+        to = tuple(f"1380013{n:04d}" for n in range(5))
+        await a.add_messages([make_message(f"m{i}", to=to) for i in range(60)])
+        works = await a.claim_due(NOW, 1000)
+        ids = [f"{w.key.message_id}.{w.key.recipient}" for w in works]
+        await a.segment_submitted_many(
+            [SubmitRecord(w.key, 0, i, NOW) for w, i in zip(works, ids, strict=True)]
+        )
+        before = self.deadlocks()
+        random.Random(3).shuffle(ids)
+        calls = [(a, b)[n % 2].record_report("cm", i, "DELIVRD", NOW) for n, i in enumerate(ids)]
+        outcomes = await gatherResults(calls)
+        self.assertEqual({o.match for o in outcomes}, {ReportMatch.MATCHED})
+        self.assertEqual(self.deadlocks(), before)
+        self.assertEqual(self.sql("SELECT DISTINCT status FROM messages"), [("delivered",)])
+
+    def deadlocks(self) -> int:
+        """How many deadlocks the server has broken so far (from its log)."""
+        with open(self.server.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read().count("deadlock detected")
+
     async def test_status_under_concurrency(self) -> None:
         """messages.status stays derive_status of the segments while two nodes change them."""
         a, b = await self.node("a"), await self.node("b")

@@ -31,7 +31,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from smsgw.store.interface import StoreUnavailable
-from smsgw.store.sqlite.batch import Hot, Job, in_list, run_batch
+from smsgw.store.sqlite.batch import Hot, Job, in_list, load_counts, run_batch
 from smsgw.store.sqlite.dialect import Dialect
 from smsgw.store.sqlite.rows import SegmentRow
 
@@ -182,6 +182,21 @@ class PostgresDialect(Dialect):
         tx.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
         # Looked up again after the lock: a peer may have held a report meanwhile.
         tx.held = None
+
+    def lock_reported(self, tx: Tx, ids: Sequence[tuple[str, str]]) -> None:
+        """The messages submitted under these ids, locked and counted at once, in ``seq`` order.
+
+        Reports then lock segments only under their messages' locks, so two
+        nodes' runs of reports do not take the same messages in two orders
+        (a deadlock, which PostgreSQL breaks after a second).
+        """
+        rows = tx.execute(
+            "SELECT DISTINCT s.message_seq FROM segments s"
+            " JOIN unnest(?::text[], ?::text[]) AS r (channel, msg_id)"
+            " ON s.channel = r.channel AND s.msg_id = r.msg_id",
+            ([channel for channel, _ in ids], [msg_id for _, msg_id in ids]),
+        )
+        load_counts(tx, sorted(seq for (seq,) in rows))
 
     def adding_inbound(self, tx: Tx) -> None:
         """The inbound lock, shared: adding nodes do not wait for each other."""

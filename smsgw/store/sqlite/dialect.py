@@ -48,6 +48,9 @@ class Dialect:
     def lock_msg_ids(self, tx: Tx, msg_ids: Iterable[str | None]) -> None:
         """Serialise this transaction with others recording a report or SUBMIT_RESP of *msg_ids*."""
 
+    def lock_reported(self, tx: Tx, ids: Sequence[tuple[str, str]]) -> None:
+        """Before reports of these ``(channel, msg_id)`` are matched: lock their messages."""
+
     def adding_inbound(self, tx: Tx) -> None:
         """Before inserting inbound items: no reader of them by id may be reading now."""
 
