@@ -30,6 +30,8 @@ __all__ = ["TAKE_LUA", "Fetch", "SharedBucket"]
 #: ARGV[2]); reply ``{granted, seconds until the next token}``.  A missing bucket (new,
 #: expired, or lost in a Redis restart) starts full.  Times are server microseconds.
 TAKE_LUA = """
+-- Redis 3.2 to 4 replicate a script whole, and then refuse a write after TIME.
+if redis.replicate_commands then redis.replicate_commands() end
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local want = tonumber(ARGV[3])

@@ -6,14 +6,15 @@ from typing import Any
 
 import redis
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.task import LoopingCall, deferLater
 
-from smsgw.cluster import Coordinator
+from smsgw.cluster import Coordinator, SharedBucket
 from smsgw.config import parse_upstream_url
 from smsgw.protocols.session import State
 from smsgw.sp.channel import Channel
 from tests.cluster.redisbase import RedisTestCase
-from tests.sp.test_channel import SECRET, SP_ID, SRC, LiveSimulator, wait_until, within
+from tests.sp.test_channel import SECRET, SP_ID, SRC, LiveSimulator, submit_pdu, wait_until, within
 
 #: The key of the channel's first slot (the channel is named after its account).
 SLOT_0 = f"smsgw:{{{SP_ID}}}:links:0"
@@ -38,11 +39,11 @@ class SessionCapTests(RedisTestCase):
         watch.start(0.005)
         self.addCleanup(watch.stop)
 
-    def channel(self, coordinator: Coordinator, sessions: int) -> Channel:
+    def channel(self, coordinator: Coordinator, sessions: int, query: str = "") -> Channel:
         """A started channel of node *coordinator* with *sessions* links wanted."""
         url = parse_upstream_url(
             f"cmpp://{SP_ID}:{SECRET}@127.0.0.1:{self.live.port_number}"
-            f"?src_id={SRC}&response_timeout_s=2&keepalive_s=30&sessions={sessions}"
+            f"?src_id={SRC}&response_timeout_s=2&keepalive_s=30&sessions={sessions}{query}"
         )
         channel = Channel(url, reactor, coordinator=coordinator)
         channel.startService()
@@ -92,3 +93,40 @@ class SessionCapTests(RedisTestCase):
         self.addCleanup(client.close)
         holder: Any = client.get(SLOT_0)
         self.assertTrue(holder.startswith(b"a/"))
+
+    async def test_channel_sends_within_shared_tps(self) -> None:
+        """A channel with a coordinator takes its TPS from the shared bucket and still sends."""
+        a = self.channel(self.node("a"), 1, "&tps=50")
+        self.assertIsInstance(a.bucket, SharedBucket)
+        await within(a.session())
+        started = reactor.seconds()
+        sends = [Deferred.fromCoroutine(a.submit(submit_pdu())) for _ in range(75)]
+        results = await within(DeferredList(sends, fireOnOneErrback=True))
+        # The burst (50) at once, then 25 more at 50/s.
+        self.assertGreaterEqual(reactor.seconds() - started, 0.4)
+        self.assertEqual({r.result for _, r in results}, {0})
+        self.assertEqual(len(self.live.sim.submits()), 75)
+
+
+class GraceTests(RedisTestCase):
+    async def test_lost_keys_kept_for_their_holders(self) -> None:
+        """Keys lost (a restart): a waiting node gets nothing, the holder re-creates its slot."""
+        a = self.node("a", lease_ttl_s=0.9).leases("ch", 1)
+        b = self.node("b", lease_ttl_s=0.9, lease_poll_s=0.05).leases("ch", 1)
+        lease = await within(a.acquire())
+        waiting = b.acquire()
+        self.addCleanup(waiting.cancel)
+        await deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual(b.waiting, 1)
+        client = redis.Redis.from_url(self.server.url)
+        self.addCleanup(client.close)
+        client.flushall()
+        # b tries every 50 ms; a renews every 300 ms: b comes first, and must be refused.
+        await deferLater(reactor, 1.2, lambda: None)
+        self.assertEqual(a.held, [lease])
+        self.assertEqual(client.get(lease.key), lease.holder.encode())
+        self.assertNoResult(waiting)
+        await within(a.release(lease))
+        got = await within(waiting)
+        self.assertEqual(got.slot, 0)
+        await b.release(got)
