@@ -7,12 +7,18 @@ their own connections, so the races are PostgreSQL's own.
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
@@ -45,6 +51,9 @@ from smsgw.store.postgres.link import (
 from smsgw.store.postgres.schema import MIGRATIONS
 from tests.cluster import shared
 from tests.store.test_contract import NOW, make_message
+
+#: The checkout (the child process imports smsgw and tests from it).
+_ROOT = str(Path(__file__).resolve().parents[2])
 
 #: How many more times :func:`_flaky` fails.
 _FAILURES = [0]
@@ -161,6 +170,47 @@ class ClaimTests(_Nodes):
             self.assertEqual(sorted(type(r).__name__ for r in results),
                              ["DuplicateMessage", "NoneType"])  # fmt: skip
             self.assertIsInstance(next(r for r in results if r), DuplicateMessage)
+
+
+#: A node in a process of its own: adds messages, claims some, says so, then waits to be killed.
+_NODE = """
+import sys
+from twisted.internet import defer, task
+from smsgw.store.postgres import PostgresStore
+from tests.store.test_contract import NOW, make_message
+
+async def main(reactor):
+    store = await PostgresStore.open(sys.argv[1], reactor, node="killed")
+    await store.add_messages([make_message(f"k{i}") for i in range(20)])
+    works = await store.claim_due(NOW, 8)
+    print(len(works), flush=True)
+    await defer.Deferred()
+
+task.react(lambda reactor: defer.Deferred.fromCoroutine(main(reactor)))
+"""
+
+
+class KillTests(_Nodes):
+    async def test_killed_node_loses_nothing(self) -> None:
+        """A node killed with kill -9 leaves its messages; its claims come back after a while."""
+        peer = await self.node("peer")
+        child = subprocess.Popen(
+            [sys.executable, "-c", _NODE, self.server.url],
+            stdout=subprocess.PIPE, cwd=os.getcwd(), env={**os.environ, "PYTHONPATH": _ROOT},
+        )  # fmt: skip
+        self.addCleanup(child.wait)
+        self.addCleanup(child.kill)
+        assert child.stdout is not None
+        claimed = int(await deferToThread(child.stdout.readline))
+        os.kill(child.pid, signal.SIGKILL)
+        self.assertEqual(claimed, 8)
+        self.assertEqual(await peer.queue_depth(), 12)
+        self.assertEqual(await peer.requeue_submitting(), 0)  # not the peer's claims
+        self.assertEqual(await peer.reclaim_stale(NOW - 60), 0)  # claimed at NOW: not stale yet
+        self.assertEqual(await peer.reclaim_stale(NOW + 60), 8)
+        works = await peer.claim_due(NOW + 60, 100)
+        self.assertEqual(sorted(w.key.message_id for w in works),
+                         sorted(f"k{i}" for i in range(20)))  # fmt: skip
 
 
 class ReportTests(_Nodes):
