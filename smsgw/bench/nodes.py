@@ -31,7 +31,7 @@ from twisted.python import usage
 from smsgw import servers
 from smsgw.bench.http import BenchError, JsonHttp, SimProcess, SpProcess, number
 
-__all__ = ["Cluster", "main", "run"]
+__all__ = ["Cluster", "links", "main", "run"]
 
 CONTENT = "smsgw bench nodes"
 
@@ -173,6 +173,10 @@ class Cluster:
             out.append(int(float(match.group(1))) if match else 0)
         return out
 
+    def node_links(self) -> list[int]:
+        """Logged-in links of each node now (see :func:`links`)."""
+        return [links(node) for node in self.nodes]
+
     def submit_rate(self, skip_s: float = 1.0) -> float:
         """The simulator's SUBMITs a second, from their times, after the first *skip_s*."""
         times = sorted(datetime.fromisoformat(s["time"]).timestamp() for s in self.sim.submits())
@@ -182,6 +186,17 @@ class Cluster:
         if len(steady) < 2 or steady[-1] == steady[0]:
             return 0.0
         return (len(steady) - 1) / (steady[-1] - steady[0])
+
+
+def links(node: SpProcess) -> int:
+    """*node*'s logged-in links now (0 when it is not running or not answering)."""
+    if not node.running():
+        return 0
+    try:
+        status, body = node.api.call("GET", "/healthz")
+    except OSError:
+        return 0
+    return int(body["links"].get(node.channel, 0)) if status == 200 else 0
 
 
 @contextmanager
@@ -204,13 +219,23 @@ def run(
     nodes: int,
     *,
     tps: float | None = None,
-    sessions: int = 2,
+    sessions: int | None = None,
     window: int = 16,
     deadline_s: float = 600.0,
     say: Callable[[str], None] = lambda text: None,
 ) -> dict[str, Any]:
-    """One run: post *count* messages across *nodes* nodes, wait for every report."""
+    """One run: post *count* messages across *nodes* nodes, wait for every report.
+
+    :param sessions: the account's sessions (default: one a node).
+    """
+    sessions = sessions or nodes
     with started(nodes=nodes, tps=tps, sessions=sessions, window=window) as cluster:
+        # Each node holds its share of the sessions once the slots have spread.
+        deadline = time.monotonic() + 30
+        while min(sessions, nodes) > sum(1 for n in cluster.node_links() if n) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
         say(f"{nodes} nodes up, {cluster.sim_sessions()} sessions; posting {count} messages")
         t0 = time.monotonic()
         accepted = cluster.post(count)
@@ -249,7 +274,13 @@ class Options(usage.Options):
         ["nodes", None, 3, "sp nodes", int],
         ["count", "n", 10_000, "messages", int],
         ["tps", None, None, "the account's SUBMITs a second, shared by the nodes", float],
-        ["sessions", "s", 2, "the account's sessions, shared by the nodes", int],
+        [
+            "sessions",
+            "s",
+            None,
+            "the account's sessions, shared by the nodes [default: one a node]",
+            int,
+        ],
         ["window", "w", 16, "window per session", int],
         ["timeout", None, 600.0, "give up after this many seconds", float],
     ]
@@ -259,7 +290,7 @@ class Options(usage.Options):
             raise usage.UsageError("--nodes must be 1..8")
         if not 1 <= self["count"] <= 1_000_000:
             raise usage.UsageError("--count must be 1..1000000")
-        if not 1 <= self["sessions"] <= 64 or not 1 <= self["window"] <= 1024:
+        if not 1 <= (self["sessions"] or 1) <= 64 or not 1 <= self["window"] <= 1024:
             raise usage.UsageError("--sessions must be 1..64 and --window 1..1024")
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw import servers
-from smsgw.bench.http import BenchError, free_port
-from smsgw.bench.nodes import Cluster
+from smsgw.bench.http import free_port
+from smsgw.bench.nodes import Cluster, links
 from tests.test_durability import _can_spawn, _Receiver
 
 _MISSING = servers.missing()
@@ -94,7 +94,7 @@ class NodesTests(SynchronousTestCase):
         alive = [n for n in cluster.nodes if n is not holders[0]]
         _until(
             "the freed slot is taken",
-            lambda: cluster.sim_sessions() == 2 and sum(_links(n) for n in alive) == 2,
+            lambda: cluster.sim_sessions() == 2 and sum(links(n) for n in alive) == 2,
         )
         self.assertNotIn("logins_refused", cluster.sim.stats())
 
@@ -148,13 +148,5 @@ class NodesTests(SynchronousTestCase):
             self.assertTrue(node.running(), node.log_tail())
 
 
-def _links(node: Any) -> int:
-    try:
-        status, body = node.api.call("GET", "/healthz")
-    except (OSError, BenchError):
-        return 0
-    return int(body["links"].get(node.channel, 0)) if status == 200 else 0
-
-
 def _linked(node: Any) -> bool:
-    return node.running() and _links(node) > 0
+    return links(node) > 0
