@@ -12,6 +12,7 @@ from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
@@ -33,10 +34,31 @@ from smsgw.store.model import (
     derive_status,
 )
 from smsgw.store.postgres import PostgresStore
-from smsgw.store.postgres.link import translate
+from smsgw.store.postgres.link import (
+    INBOUND_LOCK,
+    ClusterHot,
+    Link,
+    PostgresDialect,
+    run_pg_batch,
+    translate,
+)
 from smsgw.store.postgres.schema import MIGRATIONS
 from tests.cluster import shared
 from tests.store.test_contract import NOW, make_message
+
+#: How many more times :func:`_flaky` fails.
+_FAILURES = [0]
+
+
+def _flaky(tx: Any, name: str) -> str:
+    """A job that writes a row, then fails as PostgreSQL fails a transaction it gives up."""
+    import psycopg
+
+    tx.execute("INSERT INTO templates VALUES (?, 'plain', '', 0, 0)", (name,))
+    if _FAILURES[0]:
+        _FAILURES[0] -= 1
+        raise psycopg.errors.DeadlockDetected("deadlock detected (test)")
+    return name
 
 
 class _Nodes(TestCase):
@@ -199,6 +221,29 @@ class ReportTests(_Nodes):
         self.assertEqual(self.sql("SELECT DISTINCT state FROM segments"), [("delivered",)])
         self.assertEqual(len(await b.fetch_inbound(1000)), len(keys))
 
+    async def test_reports_on_two_nodes_do_not_deadlock(self) -> None:
+        """Runs of reports on two nodes touching the same messages take them in one order."""
+        a, b = await self.node("a"), await self.node("b")
+        to = tuple(f"1380013{n:04d}" for n in range(5))
+        await a.add_messages([make_message(f"m{i}", to=to) for i in range(60)])
+        works = await a.claim_due(NOW, 1000)
+        ids = [f"{w.key.message_id}.{w.key.recipient}" for w in works]
+        await a.segment_submitted_many(
+            [SubmitRecord(w.key, 0, i, NOW) for w, i in zip(works, ids, strict=True)]
+        )
+        before = self.deadlocks()
+        random.Random(3).shuffle(ids)
+        calls = [(a, b)[n % 2].record_report("cm", i, "DELIVRD", NOW) for n, i in enumerate(ids)]
+        outcomes = await gatherResults(calls)
+        self.assertEqual({o.match for o in outcomes}, {ReportMatch.MATCHED})
+        self.assertEqual(self.deadlocks(), before)
+        self.assertEqual(self.sql("SELECT DISTINCT status FROM messages"), [("delivered",)])
+
+    def deadlocks(self) -> int:
+        """How many deadlocks the server has broken so far (from its log)."""
+        with open(self.server.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read().count("deadlock detected")
+
     async def test_status_under_concurrency(self) -> None:
         """messages.status stays derive_status of the segments while two nodes change them."""
         a, b = await self.node("a"), await self.node("b")
@@ -263,6 +308,33 @@ class CallbackTests(_Nodes):
         self.assertEqual(len(got), len(set(got)))
         self.assertEqual(len(got), 60)
 
+    async def test_cursor_waits_for_items_being_added(self) -> None:
+        """list_inbound waits for an item still being added, so a cursor never passes over it."""
+        import psycopg
+
+        a = await self.node("a")
+        await a.add_inbound(Inbound(InboundKind.MO, "cm", {"n": 1}, NOW))
+        # A peer's transaction adding an item, not committed yet (as PostgresDialect does).
+        peer = psycopg.connect(self.server.url, autocommit=True)
+        self.addCleanup(peer.close)
+        peer.execute("BEGIN")
+        peer.execute(f"SELECT pg_advisory_xact_lock_shared({INBOUND_LOCK})")
+        peer.execute("INSERT INTO inbound (kind, channel, fields, created_at)"
+                     " VALUES ('mo', 'cm', '{}', %s)", (NOW,))  # fmt: skip
+        await a.add_inbound(Inbound(InboundKind.MO, "cm", {"n": 3}, NOW))  # adding does not wait
+        listed = a.list_inbound(0, 10)
+        await self.waiting_for_lock(listed)
+        self.assertNoResult(listed)
+        peer.execute("COMMIT")
+        self.assertEqual([item.id for item in await listed], [1, 2, 3])
+
+    async def waiting_for_lock(self, d: Deferred[Any]) -> None:
+        """Until a session waits for an advisory lock (or *d* has fired)."""
+        while not d.called and not self.sql(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ):
+            await deferLater(reactor, 0.01)
+
 
 class SchemaTests(_Nodes):
     async def test_versions_match_sqlite(self) -> None:
@@ -314,6 +386,24 @@ class ConnectionTests(_Nodes):
         self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                  " WHERE application_name = 'smsgw a'")  # fmt: skip
         self.assertEqual(await a.queue_depth(), 1)
+
+    async def test_deadlock_retried(self) -> None:
+        """A batch PostgreSQL gives up (deadlock) runs again from the start; nothing doubles."""
+        link = Link(self.server.url, reactor, PostgresDialect("t"))
+        self.addCleanup(link.close)
+        await (await self.node("a")).close()  # the schema
+        _FAILURES[0] = 2
+        results = await link.runWithConnection(
+            lambda link: run_pg_batch(link, [(_flaky, ("x",)), (_flaky, ("y",))], ClusterHot())
+        )
+        self.assertEqual(results, [(True, "x"), (True, "y")])
+        self.assertEqual(self.sql("SELECT name FROM templates ORDER BY name"), [("x",), ("y",)])
+        _FAILURES[0] = Link.attempts
+        results = await link.runWithConnection(
+            lambda link: run_pg_batch(link, [(_flaky, ("z",))], ClusterHot())
+        ).addErrback(lambda f: f.value)
+        self.assertEqual(type(results).__name__, "DeadlockDetected")
+        self.assertEqual(len(self.sql("SELECT name FROM templates")), 2)
 
     async def test_server_down(self) -> None:
         """With the server down a call fails with StoreUnavailable; once it is back, calls work."""

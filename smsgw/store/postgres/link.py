@@ -31,7 +31,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from smsgw.store.interface import StoreUnavailable
-from smsgw.store.sqlite.batch import Hot, Job, in_list, run_batch
+from smsgw.store.sqlite.batch import Hot, Job, in_list, load_counts, run_batch
 from smsgw.store.sqlite.dialect import Dialect
 from smsgw.store.sqlite.rows import SegmentRow
 
@@ -136,6 +136,9 @@ def _lock_key(msg_id: str) -> int:
 #: (a repeated message id, inbound item or template name).
 _RACES = frozenset({"messages_id_key", "inbound_dedup", "templates_pkey"})
 
+#: The advisory lock between adding inbound items and reading them by id (a constant of ours).
+INBOUND_LOCK = 0x736D_7367_7700_0002
+
 
 class PostgresDialect(Dialect):
     """Several nodes on one database (READ COMMITTED): the locks that keep the jobs right.
@@ -151,6 +154,9 @@ class PostgresDialect(Dialect):
       take one advisory lock: a report arriving on one node while the
       SUBMIT_RESP commits on another is matched or held, never missed.
     * ``messages.seq`` comes from the identity's sequence.
+    * Reading inbound items by id waits for the items being added (an
+      advisory lock, shared by the adding transactions), so a cursor never
+      passes over an item that commits later with a smaller id.
     """
 
     concurrent = True
@@ -176,6 +182,33 @@ class PostgresDialect(Dialect):
         tx.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
         # Looked up again after the lock: a peer may have held a report meanwhile.
         tx.held = None
+
+    def lock_reported(self, tx: Tx, ids: Sequence[tuple[str, str]]) -> None:
+        """The messages submitted under these ids, locked and counted at once, in ``seq`` order.
+
+        Reports then lock segments only under their messages' locks, so two
+        nodes' runs of reports do not take the same messages in two orders
+        (a deadlock, which PostgreSQL breaks after a second).
+        """
+        rows = tx.execute(
+            "SELECT DISTINCT s.message_seq FROM segments s"
+            " JOIN unnest(?::text[], ?::text[]) AS r (channel, msg_id)"
+            " ON s.channel = r.channel AND s.msg_id = r.msg_id",
+            ([channel for channel, _ in ids], [msg_id for _, msg_id in ids]),
+        )
+        load_counts(tx, sorted(seq for (seq,) in rows))
+
+    def adding_inbound(self, tx: Tx) -> None:
+        """The inbound lock, shared: adding nodes do not wait for each other."""
+        tx.execute(f"SELECT pg_advisory_xact_lock_shared({INBOUND_LOCK})")
+
+    def reading_inbound(self, tx: Tx) -> None:
+        """The inbound lock, exclusive: waits for the transactions adding items to commit.
+
+        Their ids come from a sequence when they insert, so without it a
+        reader could see id 6 committed while id 5 is still to commit.
+        """
+        tx.execute(f"SELECT pg_advisory_xact_lock({INBOUND_LOCK})")
 
     def next_seqs(self, tx: Tx, n: int) -> list[int]:
         """From the identity's sequence: a peer adding messages at once takes others."""
@@ -249,9 +282,13 @@ class Link:
             return conn
         self.drop()
         try:
+            # TCP keepalives and a user timeout: a database host gone from the network
+            # fails the calls in flight within about 30 s instead of hanging them.
             raw = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=10,
                 application_name=f"smsgw {self.dialect.node}"[:63],
+                keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+                tcp_user_timeout=30_000,
             )  # fmt: skip
         except psycopg.Error as e:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {_safe(e)}") from e

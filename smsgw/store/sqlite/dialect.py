@@ -48,6 +48,19 @@ class Dialect:
     def lock_msg_ids(self, tx: Tx, msg_ids: Iterable[str | None]) -> None:
         """Serialise this transaction with others recording a report or SUBMIT_RESP of *msg_ids*."""
 
+    def lock_reported(self, tx: Tx, ids: Sequence[tuple[str, str]]) -> None:
+        """Before reports of these ``(channel, msg_id)`` are matched: lock their messages."""
+
+    def adding_inbound(self, tx: Tx) -> None:
+        """Before inserting inbound items: no reader of them by id may be reading now."""
+
+    def reading_inbound(self, tx: Tx) -> None:
+        """Before reading or acknowledging inbound items by id: every item being added is in.
+
+        So a cursor (``list_inbound(after=)``, ``ack_inbound(through=)``)
+        never passes over an item whose smaller id commits later.
+        """
+
     def next_seqs(self, tx: Tx, n: int) -> list[int]:
         """*n* new ``messages.seq`` values, ascending (SQLite: after the largest)."""
         (last,) = tx.execute("SELECT MAX(seq) FROM messages").fetchone()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 def put_inbound(conn: Conn, item: Inbound, callback_url: str | None = None) -> int | None:
     """Insert *item* (unless a repeat) and, with *callback_url*, its push of the same JSON."""
+    conn.dialect.adding_inbound(conn)
     if (
         item.dedup_key is not None
         and conn.execute(
@@ -57,6 +58,7 @@ def put_inbound_many(conn: Conn, items: list[tuple[Inbound, str | None]]) -> Non
     ]
     if not rows:
         return
+    conn.dialect.adding_inbound(conn)
     conn.executemany(
         "INSERT INTO inbound (kind, channel, fields, created_at, dedup_key) VALUES (?, ?, ?, ?, ?)",
         [
@@ -136,7 +138,8 @@ def _fetch_inbound(conn: Tx, limit: int) -> list[Inbound]:
     ]
 
 
-def _list_inbound(conn: Conn, after: int, limit: int) -> list[Inbound]:
+def _list_inbound(conn: Tx, after: int, limit: int) -> list[Inbound]:
+    conn.dialect.reading_inbound(conn)
     rows = conn.execute(
         "SELECT id, kind, channel, fields, created_at, dedup_key FROM inbound"
         " WHERE id > ? ORDER BY id LIMIT ?",
@@ -148,7 +151,8 @@ def _list_inbound(conn: Conn, after: int, limit: int) -> list[Inbound]:
     ]
 
 
-def _ack_inbound(conn: Conn, through: int) -> int:
+def _ack_inbound(conn: Tx, through: int) -> int:
+    conn.dialect.reading_inbound(conn)
     cursor = conn.execute(
         "UPDATE inbound SET fetched = 1 WHERE fetched = 0 AND id <= ?", (through,)
     )

@@ -186,6 +186,7 @@ def _hinted_params(row: SegmentRow, report: StatusReport) -> tuple[Any, ...]:
 
 def _record_report(conn: Tx, report: StatusReport, callback_url: str | None) -> ReportOutcome:
     conn.dialect.lock_msg_ids(conn, [report.msg_id])
+    conn.dialect.lock_reported(conn, [(report.channel, report.msg_id)])
     row = _hinted(conn, report)
     # The hint: the one segment under this id, of its newest message, awaiting a
     # report (what match_report would pick), if the UPDATE still finds it so.
@@ -209,6 +210,7 @@ def _record_reports(tx: Tx, jobs: list[Job]) -> list[ReportOutcome]:
         (args[0], args[1] if len(args) > 1 else None) for _, args in jobs
     ]
     tx.dialect.lock_msg_ids(tx, [report.msg_id for report, _ in reports])
+    tx.dialect.lock_reported(tx, [(report.channel, report.msg_id) for report, _ in reports])
     rows = [_hinted(tx, report) for report, _ in reports]
     hinted = [(row, report) for row, (report, _) in zip(rows, reports, strict=True) if row]
     if hinted:
