@@ -72,6 +72,7 @@ class Options(usage.Options):
             "sp: redis://HOST:PORT/DB holding the TPS limits and carrier session caps the "
             "nodes share (needs a postgresql store) [default: off]",
         ],
+        ["queue", None, None, "sp: the same as --redis"],
         ["node", None, None, "sp: this node's name, stable across restarts [default: HOST:PORT]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168:interface=127.0.0.1]"],
     ]

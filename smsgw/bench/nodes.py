@@ -257,6 +257,7 @@ def run(
         "msg_per_s": round(total / elapsed, 1),
         "submits_per_node": per_node,
         "share_per_node": [round(s, 3) for s in shares],
+        "submits_per_s_per_node": [round(n / elapsed, 1) for n in per_node],
         "submit_rate": round(rate, 1),
         "tps_limit": tps,
         "rate_over_limit": round(rate / tps, 3) if tps else None,

@@ -310,7 +310,7 @@ def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
 
 
 def with_cluster_options(options: Mapping[str, Any], config: Config) -> Config:
-    """*config* with ``--store``/``--db``, ``--redis`` and ``--node`` folded in, checked.
+    """*config* with ``--store``/``--db``, ``--redis`` (or ``--queue``) and ``--node`` folded in.
 
     :raises ValueError: naming the option, for a bad URL, both ``--store``
         and ``--db``, or Redis without a PostgreSQL store (a node's SQLite
@@ -327,12 +327,15 @@ def with_cluster_options(options: Mapping[str, Any], config: Config) -> Config:
         store = attrs.evolve(store, url=options["store"])
     elif options.get("db"):
         store = attrs.evolve(store, url=f"sqlite:{options['db']}")
-    if options.get("redis"):
+    if options.get("redis") and options.get("queue"):
+        raise ValueError("--redis and --queue are the same option: give one of them")
+    redis_url = options.get("redis") or options.get("queue")
+    if redis_url:
         try:
-            parse_redis_url(options["redis"])
+            parse_redis_url(redis_url)
         except ValueError as e:
             raise ValueError(f"--redis: {e}") from None
-        cluster = attrs.evolve(cluster, redis=options["redis"])
+        cluster = attrs.evolve(cluster, redis=redis_url)
     if options.get("node"):
         cluster = attrs.evolve(cluster, node=options["node"])
     if cluster.redis and not store_target(store).shared:

@@ -85,6 +85,8 @@ class WithClusterOptionsTests(SynchronousTestCase):
         self.assertEqual((got.cluster.redis, got.cluster.node), ("redis://127.0.0.1:1/0", "n1"))
         got = with_cluster_options({"db": "other.db"}, config)
         self.assertEqual(store_target(got.store).location, "other.db")
+        got = with_cluster_options({"store": PG, "queue": "redis://127.0.0.1:1/0"}, config)
+        self.assertEqual(got.cluster.redis, "redis://127.0.0.1:1/0")
 
     def test_refusals(self) -> None:
         """Both --store and --db, a bad URL, and Redis beside an SQLite store are refused."""
@@ -93,6 +95,7 @@ class WithClusterOptionsTests(SynchronousTestCase):
             ({"store": PG, "db": "x.db"}, "give one of them"),
             ({"store": "ftp://x"}, "--store"),
             ({"store": PG, "redis": "x"}, "--redis"),
+            ({"store": PG, "redis": "redis://h/0", "queue": "redis://h/0"}, "same option"),
             ({"redis": "redis://127.0.0.1:1/0"}, "needs a store the nodes share"),
         ):
             with self.assertRaises(ValueError) as e:
