@@ -20,7 +20,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from smsgw import servers
 from smsgw.bench.http import free_port
 from smsgw.bench.nodes import Cluster, links
-from tests.test_durability import _can_spawn, _Receiver
+from tests.test_durability import _can_spawn, _Receiver, _wait
 
 _MISSING = servers.missing()
 _SKIP = f"missing: {', '.join(_MISSING)}" if _MISSING else _can_spawn()
@@ -30,14 +30,8 @@ DEADLINE_S = 120.0
 
 
 def _until(what: str, check: Callable[[], Any], deadline_s: float = DEADLINE_S) -> Any:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {deadline_s:.0f} s: {what}")
-        time.sleep(0.1)
+    """*check*'s first true answer, asked every 50 ms; AssertionError after *deadline_s*."""
+    return _wait(what, check, time.monotonic() + deadline_s)
 
 
 class NodesTests(SynchronousTestCase):
