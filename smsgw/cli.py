@@ -19,6 +19,7 @@ usage: smsgw send [--url URL] (--to NUMBER... | --file PATH) (--content TEXT | -
        smsgw bench --durability [--count N] [--scenario sp|sim|both] [--protocol cmpp|smpp]
        smsgw bench --vendor NAME [--count N] [--batch B] [options]
        smsgw bench --floor [--protocol cmpp|smpp] [--count N] [--window W] [--reports]
+       smsgw bench --nodes N [--count N] [--tps T] [--sessions S]
        smsgw bench --soak SECONDS [--share 0.7] [--drop 0.01] [--disconnect-every 50000]
        smsgw bench codec [--pure] [N]
        smsgw balance [--channel NAME] [--url URL] [--json]
@@ -31,6 +32,8 @@ commands:
   bench --durability   kill -9 the sp and the simulator mid-send; nothing accepted is lost
                        (smsgw bench --durability --help)
   bench --vendor NAME  the same through an HTTP channel to the ismg-sim playing vendor NAME
+  bench --nodes N      N sp nodes on a PostgreSQL store and a Redis they share (both
+                       started here), one ismg-sim: msg/s and each node's share
   bench --soak SECONDS a steady run with reports and faults, a line a minute, memory watched
   bench --floor        the bare floor: an asyncio + struct CMPP or SMPP client and server
   bench codec          codec encode/decode rates next to a bare struct loop
@@ -55,6 +58,10 @@ def _bench(args: list[str]) -> int:
         from smsgw.bench import floor
 
         return floor.main([a for a in args if a != "--floor"])
+    if "--nodes" in args:
+        from smsgw.bench import nodes
+
+        return nodes.main(args)
     if "--durability" in args:
         from smsgw.bench import durability
 

@@ -220,3 +220,42 @@ class PostgresServer:
                 pass
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m smsgw.servers``: a Redis and a PostgreSQL for trying several nodes by hand.
+
+    Prints the ``--store`` and ``--redis`` options to give each node, then runs
+    until interrupted (Ctrl-C), and stops both servers and removes their folders.
+    """
+    import signal
+    import sys
+
+    lacks = missing()
+    if lacks:
+        print(f"missing: {', '.join(lacks)}", file=sys.stderr)
+        return 1
+    redis, postgres = RedisServer(), PostgresServer()
+    stop = False
+
+    def interrupted(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        redis.start()
+        postgres.start()
+        print(f"--store={postgres.url} --redis={redis.url}", flush=True)
+        print("(Ctrl-C stops both servers and removes their data)", file=sys.stderr, flush=True)
+        while not stop:
+            time.sleep(0.2)
+    finally:
+        redis.stop()
+        postgres.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -58,6 +58,21 @@ class Options(usage.Options):
             "[default: off]",
         ],
         ["db", None, None, "sp: SQLite database file [default: smsgw.sqlite3]"],
+        [
+            "store",
+            None,
+            None,
+            "sp: the store, sqlite:PATH or postgresql://USER@HOST:PORT/DB (shared by several "
+            "nodes) [default: sqlite:smsgw.sqlite3]",
+        ],
+        [
+            "redis",
+            None,
+            None,
+            "sp: redis://HOST:PORT/DB holding the TPS limits and carrier session caps the "
+            "nodes share (needs a postgresql store) [default: off]",
+        ],
+        ["node", None, None, "sp: this node's name, stable across restarts [default: HOST:PORT]"],
         ["listen", None, None, "gns-sim: endpoint [default: tcp:9168:interface=127.0.0.1]"],
     ]
 
@@ -114,7 +129,12 @@ class Options(usage.Options):
             except ValueError as e:
                 raise usage.UsageError(str(e)) from None
         if role == "sp":
-            from smsgw.roles.sp import UnsafeListen, check_listen, check_upstreams
+            from smsgw.roles.sp import (
+                UnsafeListen,
+                check_listen,
+                check_upstreams,
+                with_cluster_options,
+            )
 
             http = self["http"] or self["loaded"].http.listen
             try:
@@ -131,6 +151,10 @@ class Options(usage.Options):
                 check_upstreams(self["loaded"], self["upstreams"])
             except ValueError as e:
                 raise usage.UsageError(f"--upstream: {e}") from None
+            try:
+                self["loaded"] = with_cluster_options(self, self["loaded"])
+            except ValueError as e:
+                raise usage.UsageError(str(e)) from None
         self._role_pidfile(role)
 
     def _role_pidfile(self, role: str) -> None:

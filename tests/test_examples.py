@@ -35,7 +35,7 @@ from smsgw.protocols.registry import extras_keys, sim_listeners, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-FILES = ("sp.toml", "ismg-sim.toml")
+FILES = ("sp.toml", "sp-node.toml", "ismg-sim.toml")
 
 #: (attrs class, field name) -> TOML key, where the two differ.
 TOML_NAMES: dict[tuple[type, str], str] = {

@@ -221,6 +221,7 @@ class SimProcess(TwistProcess):
 
     :param workdir: where its config and log go.
     :param account_extra: more TOML lines for the account (e.g. ``tps = 500``).
+    :param max_sessions: the account's session cap (the carrier's).
     """
 
     def __init__(
@@ -230,6 +231,7 @@ class SimProcess(TwistProcess):
         *,
         vendor_http: bool = False,
         protocol: str = "cmpp",
+        max_sessions: int = 10000,
     ) -> None:
         self.protocol = protocol
         self.cmpp_port = free_port()
@@ -241,7 +243,7 @@ class SimProcess(TwistProcess):
         with open(config, "w") as f:
             f.write(
                 f'[[simulator.account]]\nid = "{ACCOUNT}"\nsecret = "{SECRET}"\n'
-                f"max_sessions = 10000\n{account_extra}"
+                f"max_sessions = {max_sessions}\n{account_extra}"
             )
         super().__init__(
             "ismg-sim",
@@ -313,6 +315,8 @@ class SpProcess(TwistProcess):
     :param upstream: the ``[[upstream]]`` URL; the channel is called ``sim``.
     :param http_port: its HTTP port (a free one by default).
     :param routes: the channel's ``routes`` (an HTTP vendor takes numbers only through them).
+    :param store: ``--store`` (a ``postgresql://`` URL); default: an SQLite file in *workdir*.
+    :param args: more ``twistd smsgw`` options (``--redis=…``, ``--node=…``).
     """
 
     channel = "sim"
@@ -324,6 +328,8 @@ class SpProcess(TwistProcess):
         *,
         http_port: int | None = None,
         routes: tuple[str, ...] = (),
+        store: str | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.http_port = http_port or free_port()
         self.db = os.path.join(workdir, "sp.sqlite3")
@@ -337,8 +343,9 @@ class SpProcess(TwistProcess):
             [
                 "--role=sp",
                 f"--config={config}",
-                f"--db={self.db}",
+                f"--store={store}" if store else f"--db={self.db}",
                 f"--http=tcp:{self.http_port}:interface=127.0.0.1",
+                *args,
             ],
             os.path.join(workdir, "sp.log"),
         )

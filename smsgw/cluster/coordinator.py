@@ -15,7 +15,7 @@ from twisted.internet.defer import Deferred, DeferredList
 
 from smsgw.cluster.bucket import TAKE_LUA, SharedBucket
 from smsgw.cluster.client import RedisClient
-from smsgw.cluster.leases import ACQUIRE_LUA, RELEASE_LUA, RENEW_LUA, Leases
+from smsgw.cluster.leases import ACQUIRE_LUA, LEAVE_LUA, RELEASE_LUA, RENEW_LUA, Leases
 
 __all__ = ["Coordinator"]
 
@@ -64,6 +64,7 @@ class Coordinator:
             "acquire": self.client.script(ACQUIRE_LUA),
             "renew": self.client.script(RENEW_LUA),
             "release": self.client.script(RELEASE_LUA),
+            "leave": self.client.script(LEAVE_LUA),
         }
         self._buckets: dict[str, SharedBucket] = {}
         self._leases: dict[tuple[str, str], Leases] = {}

@@ -10,6 +10,13 @@ holds, or one this node could not renew for a whole TTL (Redis out of
 reach: the key may have expired and been taken), is lost, and its link is
 dropped.
 
+The slots are shared fairly: each script marks its node alive in the pool's
+``nodes`` sorted set (server time; a node not heard of for a TTL is dropped)
+and a node takes no more than ``ceil(N / nodes alive)``.  When a node joins,
+the others find themselves over their share at their next renewal and give
+their newest slots back (closing those links), so N links end up spread over
+the nodes that want them, and a node that dies leaves its share to the others.
+
 A Redis restart loses every slot.  The holders re-create theirs at their
 next renewal; so that a waiting node does not take them first, the first
 script to find the pool's marker key gone opens a grace period of one TTL
@@ -32,44 +39,93 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-__all__ = ["ACQUIRE_LUA", "RELEASE_LUA", "RENEW_LUA", "Lease", "Leases", "ScriptRunner"]
+__all__ = [
+    "ACQUIRE_LUA",
+    "LEAVE_LUA",
+    "RELEASE_LUA",
+    "RENEW_LUA",
+    "Lease",
+    "Leases",
+    "ScriptRunner",
+]
 
-#: KEYS: marker, grace, slot 0..N-1; ARGV: holder, ttl ms, "1" if this node knew the marker.
-#: Reply: the slot taken, -1 when all are held, -2 in a grace period after a restart.
-ACQUIRE_LUA = """
+#: The part of both scripts that counts the nodes: ``live_share(nodes key, node, ttl ms,
+#: N)`` marks *node* alive (a sorted set scored by server time, entries older than a TTL
+#: dropped) and answers its fair share of the N slots, ``ceil(N / nodes alive)``.
+_SHARE_LUA = """
+if redis.replicate_commands then redis.replicate_commands() end
+local function live_share(nodes, node, ttl, n)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', nodes, now, node)
+  redis.call('ZREMRANGEBYSCORE', nodes, '-inf', now - ttl)
+  redis.call('PEXPIRE', nodes, 2 * ttl)
+  return math.ceil(n / math.max(1, redis.call('ZCARD', nodes)))
+end
+"""
+
+#: KEYS: marker, grace, nodes, slot 0..N-1; ARGV: holder, ttl ms, "1" if this node knew
+#: the marker, node.  Reply: the slot taken, -1 when all are held, -2 in a grace period
+#: after a restart, -3 when this node holds its share already.
+ACQUIRE_LUA = (
+    _SHARE_LUA
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SET', KEYS[1], '1')
   if ARGV[3] == '1' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
 end
+local share = live_share(KEYS[3], ARGV[4], tonumber(ARGV[2]), #KEYS - 3)
 if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
-for i = 3, #KEYS do
-  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then return i - 3 end
+local mine = ARGV[4] .. '/'
+local held = 0
+for i = 4, #KEYS do
+  local holder = redis.call('GET', KEYS[i])
+  if holder and string.sub(holder, 1, #mine) == mine then held = held + 1 end
+end
+if held >= share then return -3 end
+for i = 4, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then return i - 4 end
 end
 return -1
 """
+)
 
-#: KEYS: marker, grace, the slots held; ARGV: ttl ms, then each slot's holder.
-#: Reply: per slot 1 (renewed, or re-created after a restart) or 0 (another holds it).
-RENEW_LUA = """
+#: KEYS: marker, grace, nodes, the slots held; ARGV: ttl ms, node, N, then each slot's
+#: holder.  Reply: per slot 1 (renewed, or re-created after a restart) or 0 (another
+#: holds it), then how many of the renewed ones are over this node's share.
+RENEW_LUA = (
+    _SHARE_LUA
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SET', KEYS[1], '1')
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 end
+local share = live_share(KEYS[3], ARGV[2], tonumber(ARGV[1]), tonumber(ARGV[3]))
 local out = {}
-for i = 3, #KEYS do
-  local holder = ARGV[i - 1]
+local kept = 0
+for i = 4, #KEYS do
+  local holder = ARGV[i]
   local now = redis.call('GET', KEYS[i])
   if now == holder then
     redis.call('PEXPIRE', KEYS[i], ARGV[1])
     out[#out + 1] = 1
+    kept = kept + 1
   elseif not now then
     redis.call('SET', KEYS[i], holder, 'PX', ARGV[1])
     out[#out + 1] = 1
+    kept = kept + 1
   else
     out[#out + 1] = 0
   end
 end
+out[#out + 1] = math.max(0, kept - share)
 return out
+"""
+)
+
+#: KEYS[1]: the pool's nodes; ARGV[1]: this node, which wants no link of the pool now.
+LEAVE_LUA = """
+return redis.call('ZREM', KEYS[1], ARGV[1])
 """
 
 #: KEYS[1]: a slot; ARGV[1]: its holder.  Deletes the slot only if still held by it.
@@ -147,6 +203,7 @@ class Leases:
         prefix = f"smsgw:{{{channel}}}:{pool}"
         self._marker = f"{prefix}:up"
         self._grace = f"{prefix}:grace"
+        self._nodes = f"{prefix}:nodes"
         self._keys = [f"{prefix}:{i}" for i in range(slots)]
         #: Whether a script of this pool has reached this Redis (see the module's doc).
         self._known = False
@@ -178,6 +235,7 @@ class Leases:
                 self.waiting -= 1
             if state["call"] is not None and state["call"].active():
                 state["call"].cancel()
+            self._maybe_leave()
 
         result: Deferred[Lease] = Deferred(cancel)
 
@@ -186,8 +244,8 @@ class Leases:
             sent = self.clock.seconds()
             holder = f"{self.node}/{secrets.token_hex(4)}"
             known = "1" if self._known else "0"
-            d = self._run("acquire", [self._marker, self._grace, *self._keys],
-                          [holder, self._ttl_ms, known])  # fmt: skip
+            d = self._run("acquire", [self._marker, self._grace, self._nodes, *self._keys],
+                          [holder, self._ttl_ms, known, self.node])  # fmt: skip
             d.addCallbacks(lambda reply: answered(int(reply), holder, sent), failed)
 
         def answered(slot: int, holder: str, sent: float) -> None:
@@ -207,8 +265,11 @@ class Leases:
                                   slot=slot, slots=self.slots)  # fmt: skip
                 result.callback(lease)
                 return
-            why = "a Redis restart's grace period" if slot == -2 else f"all {self.slots} taken"
-            wait(why)
+            wait(
+                {-2: "a Redis restart's grace period", -3: "it holds its share already"}.get(
+                    slot, f"all {self.slots} taken"
+                )
+            )
 
         def failed(f: Failure) -> None:
             wait(f"Redis: {f.getErrorMessage()}")
@@ -238,16 +299,23 @@ class Leases:
         self._renewing = True
         leases = list(self.held)
         sent = self.clock.seconds()
-        d = self._run("renew", [self._marker, self._grace, *(lease.key for lease in leases)],
-                      [self._ttl_ms, *(lease.holder for lease in leases)])  # fmt: skip
+        keys = [self._marker, self._grace, self._nodes, *(lease.key for lease in leases)]
+        d = self._run("renew", keys, [self._ttl_ms, self.node, str(self.slots),
+                                      *(lease.holder for lease in leases)])  # fmt: skip
 
         def renewed(reply: list[Any]) -> None:
             self._known = True
-            for lease, ok in zip(leases, reply, strict=True):
+            *answers, over = reply
+            for lease, ok in zip(leases, answers, strict=True):
                 if int(ok):
                     lease.confirmed = sent
                 else:
                     self._lose(lease, "another node holds it")
+            # More nodes than when these were taken: give the newest back, one
+            # renewal at a time, so that every node gets its share.
+            for lease in list(reversed(self.held))[: int(over)]:
+                self._lose(lease, "over this node's share now that more nodes want links")
+                self._release_key(lease)
 
         def failed(f: Failure) -> None:
             for lease in leases:
@@ -281,7 +349,21 @@ class Leases:
         lease.released = True
         if lease in self.held:
             self.held.remove(lease)
-        return self._release_key(lease)
+        d = self._release_key(lease)
+        self._maybe_leave()
+        return d
+
+    def _maybe_leave(self) -> None:
+        """Holding no slot and waiting for none: no longer count in the pool's fair share."""
+        if self.held or self.waiting:
+            return
+
+        def failed(f: Failure) -> None:
+            self.log.info("{channel}: node {node} not taken off the {pool}' nodes ({why}); "
+                          "it ages out", channel=self.channel, node=self.node, pool=self.pool,
+                          why=f.getErrorMessage())  # fmt: skip
+
+        self._run("leave", [self._nodes], [self.node]).addErrback(failed)
 
     def _release_key(self, lease: Lease) -> Deferred[None]:
         def failed(f: Failure) -> None:
@@ -296,6 +378,7 @@ class Leases:
         """Stop renewing (the slots still held then expire after their TTL)."""
         if self._renewal.running:
             self._renewal.stop()
+        self._maybe_leave()
 
     # -- links ---------------------------------------------------------------
 

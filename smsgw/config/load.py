@@ -21,6 +21,7 @@ from smsgw.config.schema import (
     AccountConfig,
     ApiKeyConfig,
     CallbacksConfig,
+    ClusterConfig,
     Config,
     HttpConfig,
     PeerConfig,
@@ -29,6 +30,7 @@ from smsgw.config.schema import (
     UpstreamConfig,
     VendorsConfig,
 )
+from smsgw.config.stores import parse_redis_url, parse_store_url
 from smsgw.config.table import ConfigError, Table, join_key, unique
 from smsgw.config.upstream import parse_upstream_url
 from smsgw.protocols.registry import (
@@ -68,9 +70,34 @@ def _read_http(table: Table) -> HttpConfig:
 
 
 def _read_store(table: Table) -> StoreConfig:
+    url = table.optional_string("url")
+    if url is not None:
+        if "path" in table.given(["path"]):
+            raise table.error("url", "give path or url, not both")
+        try:
+            parse_store_url(url)
+        except ValueError as error:
+            raise table.error("url", str(error)) from None
     config = StoreConfig(
         path=table.string("path", DEFAULT_STORE, empty=False),
         process=table.boolean("process", True),
+        url=url,
+    )
+    table.done()
+    return config
+
+
+def _read_cluster(table: Table) -> ClusterConfig:
+    redis = table.optional_string("redis")
+    if redis is not None:
+        try:
+            parse_redis_url(redis)
+        except ValueError as error:
+            raise table.error("redis", str(error)) from None
+    config = ClusterConfig(
+        redis=redis,
+        node=table.optional_string("node"),
+        visibility_timeout_s=table.optional_positive("visibility_timeout_s") or 60.0,
     )
     table.done()
     return config
@@ -287,6 +314,7 @@ def _read_config(document: Mapping[str, Any], source: str) -> Config:
     root = Table(document, "", source)
     http = _read_http(root.table("http"))
     store = _read_store(root.table("store"))
+    cluster = _read_cluster(root.table("cluster"))
     upstream_tables = root.tables("upstream")
     upstreams = tuple(_read_upstream(table) for table in upstream_tables)
     unique(upstreams, upstream_tables, "name", lambda upstream: upstream.name, "upstream name")
@@ -301,6 +329,7 @@ def _read_config(document: Mapping[str, Any], source: str) -> Config:
     return Config(
         http=http,
         store=store,
+        cluster=cluster,
         upstreams=upstreams,
         callbacks=callbacks,
         api_keys=api_keys,

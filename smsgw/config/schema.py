@@ -72,10 +72,30 @@ class StoreConfig:
     :ivar path: the SQLite database file.
     :ivar process: run its transactions in a database process of its own
         (the default; faster under load) rather than a thread of the gateway's.
+    :ivar url: ``sqlite:PATH`` or ``postgresql://…`` (several nodes); when
+        given, it replaces *path*.
     """
 
     path: str = DEFAULT_STORE
     process: bool = True
+    url: str | None = None
+
+
+@attrs.frozen
+class ClusterConfig:
+    """``[cluster]``: several SP nodes on one PostgreSQL store (docs/scale-out.md).
+
+    :ivar redis: the Redis holding the shared TPS buckets and session leases;
+        ``None``: each node keeps its own (one node alone).
+    :ivar node: this node's name, stable across its restarts; ``None``: the
+        host name and the HTTP API's port.
+    :ivar visibility_timeout_s: a segment claimed this long ago and still not
+        sent back is requeued for any node (its node is taken for dead).
+    """
+
+    redis: str | None = attrs.field(default=None, repr=False)
+    node: str | None = None
+    visibility_timeout_s: float = 60.0
 
 
 @attrs.frozen
@@ -343,6 +363,7 @@ class Config:
 
     http: HttpConfig = attrs.field(factory=HttpConfig)
     store: StoreConfig = attrs.field(factory=StoreConfig)
+    cluster: ClusterConfig = attrs.field(factory=ClusterConfig)
     upstreams: tuple[UpstreamConfig, ...] = ()
     callbacks: CallbacksConfig = attrs.field(factory=CallbacksConfig)
     api_keys: tuple[ApiKeyConfig, ...] = ()

@@ -662,13 +662,19 @@ class Simulator:
     # -- sessions --------------------------------------------------------
 
     def admit(self, account: Account, session: Session) -> int:
-        """0 when *session* may log in to *account*; 2 for its IP, 5 for too many."""
+        """0 when *session* may log in to *account*; 2 for its IP, 5 for too many.
+
+        Each refusal counts in ``logins_refused``.
+        """
         host = session.peer.rsplit(":", 1)[0]
+        code = 0
         if account.allowed_ips and not _ip_allowed(host, account.allowed_ips):
-            return 2
-        if len(account.sessions) >= account.max_sessions:
-            return 5
-        return 0
+            code = 2
+        elif len(account.sessions) >= account.max_sessions:
+            code = 5
+        if code:
+            self._count(account, "logins_refused")
+        return code
 
     def session_bound(self, account: Account, session: Session, face: Face | None = None) -> None:
         account.sessions.append(session)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService, MultiService
 from twisted.internet.defer import Deferred
@@ -21,6 +22,13 @@ from twisted.web.resource import Resource
 
 from smsgw.config import Config, ConfigError, UpstreamConfig, parse_upstream_url
 from smsgw.config.endpoints import is_local, listen_endpoint
+from smsgw.config.schema import StoreConfig
+from smsgw.config.stores import (
+    StoreTarget,
+    default_node,
+    parse_redis_url,
+    parse_store_url,
+)
 from smsgw.protocols.registry import for_scheme
 from smsgw.sp.channel import Channel
 from smsgw.sp.interfaces import ChannelSetup, IChannel
@@ -54,7 +62,8 @@ class SpService(MultiService):
     :param config: the loaded configuration.
     :param upstreams: channels from the command line (added to the config's).
     :param http: the HTTP API endpoint.
-    :param db: the SQLite file.
+    :param db: the store: an SQLite file, ``sqlite:PATH`` or ``postgresql://…``
+        (several nodes; ``[cluster]`` then names this node and its Redis).
     :param reactor: the reactor.
     :param compat_http: the seed-001-compatible API's endpoint, or None (off).
     """
@@ -75,8 +84,13 @@ class SpService(MultiService):
         self.upstreams = [*upstreams, *config.upstreams]
         self.http = http
         self.db = db
+        self.target = parse_store_url(db)
         self.reactor = reactor
+        #: This node's name among several (marks the segments it claims).
+        self.node = config.cluster.node or default_node(http)
         self.store: Any = None
+        #: The Redis coordinator of several nodes (smsgw.cluster), or None.
+        self.coordinator: Any = None
         self.gateway: Any = None
         self.simulator: Any = None
         self.metrics: Any = None
@@ -104,13 +118,22 @@ class SpService(MultiService):
     async def _start(self) -> None:
         from smsgw.metrics import Metrics
         from smsgw.sp.gateway import Gateway
-        from smsgw.store.sqlite import SqliteStore
         from smsgw.web.api import api_resource
 
-        self.store = await SqliteStore.open(
-            self.db, reactor=self.reactor, process=self.config.store.process
-        )
-        self.log.info("sp: store {db} open", db=self.db)
+        self.store = await self._open_store()
+        self.log.info("sp: store {db} open", db=self.target.redacted())
+        if self.config.cluster.redis:
+            from smsgw.cluster import Coordinator
+
+            self.coordinator = Coordinator(self.config.cluster.redis, self.reactor, self.node)
+            self.log.info("sp: node {node}: TPS limits and session caps shared in Redis",
+                          node=self.node)  # fmt: skip
+        elif self.target.shared:
+            self.log.warn(
+                "sp: node {node} on a shared store without [cluster] redis: its TPS limits "
+                "and session counts are its own, not shared with other nodes",
+                node=self.node,
+            )
         upstreams = list(self.upstreams)
         if not upstreams:
             upstreams.append(await self._builtin_simulator())
@@ -127,7 +150,13 @@ class SpService(MultiService):
         router = Router(routes)
         callbacks = self._callbacks()
         self.gateway = Gateway(
-            self.store, channels, router, self.reactor, callbacks=callbacks, metrics=self.metrics
+            self.store,
+            channels,
+            router,
+            self.reactor,
+            callbacks=callbacks,
+            metrics=self.metrics,
+            reclaim_after_s=self.config.cluster.visibility_timeout_s,
         )
         self.gateway.setServiceParent(self)
         if callbacks is not None:
@@ -145,6 +174,17 @@ class SpService(MultiService):
         self.log.info("sp: HTTP API on {http}", http=http)
         if self.compat_http:
             self._start_compat(self.compat_http)
+
+    async def _open_store(self) -> Any:
+        if self.target.kind == "postgresql":
+            from smsgw.store.postgres import PostgresStore
+
+            return await PostgresStore.open(self.target.location, self.reactor, node=self.node)
+        from smsgw.store.sqlite import SqliteStore
+
+        return await SqliteStore.open(
+            self.target.location, reactor=self.reactor, process=self.config.store.process
+        )
 
     def http_limits(self) -> HttpLimits:
         """The ``[http]`` caps and idle time of the HTTP listeners."""
@@ -170,6 +210,8 @@ class SpService(MultiService):
         """The channel of *url*: its protocol's own (``make_channel``) or a session one."""
         make_channel = for_scheme(url.scheme).make_channel
         if make_channel is None:
+            if self.coordinator is not None:
+                return Channel(url, self.reactor, name=name, coordinator=self.coordinator)
             return Channel(url, self.reactor, name=name)
         channel: IChannel = make_channel(
             url, self.reactor, ChannelSetup(name, self.config.vendors.dirs)
@@ -225,6 +267,8 @@ class SpService(MultiService):
                 await self._sim_port.stopListening()
             if self.store is not None:
                 await self.store.close()
+            if self.coordinator is not None:
+                await self.coordinator.close()
 
         return d.addBoth(lambda r: Deferred.fromCoroutine(after(r)))
 
@@ -265,17 +309,57 @@ def check_upstreams(config: Config, upstreams: list[UpstreamConfig]) -> None:
             resolve_vendor(upstream, vendors)
 
 
+def with_cluster_options(options: Mapping[str, Any], config: Config) -> Config:
+    """*config* with ``--store``/``--db``, ``--redis`` and ``--node`` folded in, checked.
+
+    :raises ValueError: naming the option, for a bad URL, both ``--store``
+        and ``--db``, or Redis without a PostgreSQL store (a node's SQLite
+        file cannot be shared, so neither can its limits).
+    """
+    store, cluster = config.store, config.cluster
+    if options.get("store") and options.get("db"):
+        raise ValueError("--store and --db: give one of them")
+    if options.get("store"):
+        try:
+            parse_store_url(options["store"])
+        except ValueError as e:
+            raise ValueError(f"--store: {e}") from None
+        store = attrs.evolve(store, url=options["store"])
+    elif options.get("db"):
+        store = attrs.evolve(store, url=f"sqlite:{options['db']}")
+    if options.get("redis"):
+        try:
+            parse_redis_url(options["redis"])
+        except ValueError as e:
+            raise ValueError(f"--redis: {e}") from None
+        cluster = attrs.evolve(cluster, redis=options["redis"])
+    if options.get("node"):
+        cluster = attrs.evolve(cluster, node=options["node"])
+    if cluster.redis and not store_target(store).shared:
+        raise ValueError(
+            "--redis (or [cluster] redis) needs a store the nodes share: "
+            "--store postgresql://USER@HOST:PORT/DB"
+        )
+    return attrs.evolve(config, store=store, cluster=cluster)
+
+
+def store_target(store: StoreConfig) -> StoreTarget:
+    """The store ``[store]`` names: its ``url``, or the SQLite file at ``path``."""
+    return parse_store_url(store.url) if store.url else StoreTarget("sqlite", store.path)
+
+
 def make_service(options: Mapping[str, Any], config: Config, reactor: Any) -> IService:
     """The SP role: store, channels (or the built-in simulator), gateway, HTTP API.
 
     :param options: the ``twistd smsgw`` options (``upstreams``, ``http``, ``db``,
         ``compat-http``).
     """
+    config = with_cluster_options(options, config)
     return SpService(
         config,
         list(options.get("upstreams", [])),
         options.get("http") or config.http.listen,
-        options.get("db") or config.store.path,
+        store_target(config.store).location,
         reactor,
         options.get("compat-http") or config.http.compat_listen,
     )

@@ -32,7 +32,7 @@ from smsgw.sp.interfaces import IChannel, SegmentResult
 from smsgw.sp.numbers import InvalidNumber, normalize_recipient
 from smsgw.sp.routing import NoRoute, Router
 from smsgw.sp.templates import TemplateError, render
-from smsgw.store.interface import IMessageStore
+from smsgw.store.interface import IClusterStore, IMessageStore
 from smsgw.store.model import (
     Inbound,
     InboundKind,
@@ -42,6 +42,7 @@ from smsgw.store.model import (
     MoPart,
     Recipient,
     Segment,
+    SegmentState,
     SegmentWork,
     SubmitRecord,
     new_message_id,
@@ -139,6 +140,7 @@ class Gateway(MultiService):
         metrics: Metrics | None = None,
         report_wait_s: float = 48 * 3600.0,
         sync_timeout_s: float = 30.0,
+        reclaim_after_s: float = 60.0,
     ) -> None:
         super().__init__()
         self.store = store
@@ -149,6 +151,10 @@ class Gateway(MultiService):
         self.metrics = metrics
         self.report_wait_s = report_wait_s
         self.sync_timeout_s = sync_timeout_s
+        #: On a store shared by several nodes (IClusterStore): a segment claimed
+        #: this long ago and still ``submitting`` is requeued for any node.
+        self.reclaim_after_s = reclaim_after_s
+        self.shared = IClusterStore.providedBy(store)
         self.in_flight: dict[str, int] = defaultdict(int)
         self.reassembler = Reassembler(timeout_s=600.0)
         self._waiters: dict[str, list[tuple[int, Deferred[None]]]] = defaultdict(list)
@@ -188,10 +194,16 @@ class Gateway(MultiService):
                 "gateway: {n} segments were in flight at the last stop; they are sent again",
                 n=requeued,
             )
-        for fn, period in (
+        loops: list[tuple[Callable[[], object], float]] = [
             (self.kick, self.pump_interval_s),
             (lambda: Deferred.fromCoroutine(self._expire()), self.expire_interval_s),
-        ):
+        ]
+        if self.shared:
+            loops += [
+                (lambda: Deferred.fromCoroutine(self._reclaim()), self.reclaim_after_s / 4),
+                (lambda: Deferred.fromCoroutine(self._poll_waiters()), self.pump_interval_s),
+            ]
+        for fn, period in loops:
             loop = LoopingCall(fn)
             loop.clock = self.clock
             done = loop.start(period, now=True).addErrback(
@@ -493,6 +505,34 @@ class Gateway(MultiService):
         for w in group:
             self._done_segments[w.key.message_id] += 1
             self._check_waiters(w.key.message_id)
+
+    async def _reclaim(self) -> None:
+        """Several nodes: requeue segments a peer claimed too long ago (it died mid-window)."""
+        store = cast(IClusterStore, self.store)
+        n = await store.reclaim_stale(self.clock.seconds() - self.reclaim_after_s)
+        if n:
+            self.log.warn(
+                "gateway: {n} segments claimed over {s} s ago by a node that never sent them "
+                "back are queued again (they may be sent twice)",
+                n=n,
+                s=self.reclaim_after_s,
+            )
+
+    async def _poll_waiters(self) -> None:
+        """Several nodes: a sync request's segments may be sent by a peer; ask the store."""
+        for message_id in list(self._waiters):
+            message = await self.store.get_message(message_id)
+            if message is None:
+                continue
+            done = sum(
+                1
+                for r in message.recipients
+                for seg in r.segments
+                if seg.state not in (SegmentState.QUEUED, SegmentState.SUBMITTING)
+            )
+            if done > self._done_segments.get(message_id, 0):
+                self._done_segments[message_id] = done
+                self._check_waiters(message_id)
 
     async def _expire(self) -> None:
         now = self.clock.seconds()

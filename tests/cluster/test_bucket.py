@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
@@ -120,3 +122,43 @@ class SharedBucketTests(SynchronousTestCase):
         self.clock.advance(1.0)
         self.assertEqual(len(self.fetches.asked), 1)
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+#: One step: take n tokens, ask delay_for, advance the clock, or answer the open fetch.
+_steps = st.one_of(
+    st.tuples(st.just("take"), st.integers(1, 3)),
+    st.tuples(st.just("delay"), st.integers(1, 3)),
+    st.tuples(st.just("advance"), st.floats(0.0, 0.5)),
+    st.tuples(st.just("grant"), st.integers(0, 10)),
+    st.tuples(st.just("fail"), st.just(0)),
+)
+
+
+class SharedBucketPropertyTests(SynchronousTestCase):
+    @given(st.lists(_steps, max_size=60))
+    def test_never_spends_more_than_granted(self, steps: list[tuple[str, float]]) -> None:
+        """Whatever happens, takes never exceed grants, and delay_for 0 means a take succeeds."""
+        clock = Clock()
+        fetches = Fetches()
+        bucket = SharedBucket(fetches, 100.0, 10.0, clock=clock)
+        granted = taken = 0
+        for kind, value in steps:
+            open_fetch = fetches.asked and not fetches.asked[-1][1].called
+            if kind == "take":
+                if bucket.try_take(value):
+                    taken += int(value)
+            elif kind == "delay":
+                if bucket.delay_for(value) == 0:
+                    self.assertTrue(bucket.try_take(value))
+                    taken += int(value)
+            elif kind == "advance":
+                clock.advance(value)
+            elif open_fetch and kind == "grant":
+                want = fetches.asked[-1][0]
+                grant = min(int(value), want)
+                granted += grant
+                fetches.answer(grant, 0.01)
+            elif open_fetch:
+                fetches.asked[-1][1].errback(ConnectionError("refused"))
+            self.assertLessEqual(taken, granted)
+            self.assertLessEqual(bucket.tokens, bucket.chunk)

@@ -47,8 +47,9 @@ class LeasesTests(SynchronousTestCase):
         name, keys, args, _ = self.scripts.calls[0]
         self.assertEqual(name, "acquire")
         self.assertEqual(keys, ["smsgw:{ch}:links:up", "smsgw:{ch}:links:grace",
-                                "smsgw:{ch}:links:0", "smsgw:{ch}:links:1"])  # fmt: skip
-        self.assertEqual(args[1:], ["3000", "0"])
+                                "smsgw:{ch}:links:nodes", "smsgw:{ch}:links:0",
+                                "smsgw:{ch}:links:1"])  # fmt: skip
+        self.assertEqual(args[1:], ["3000", "0", "n1"])
         self.assertTrue(lease.holder.startswith("n1/"))
         self.assertEqual((lease.slot, lease.key), (1, "smsgw:{ch}:links:1"))
         self.assertEqual(self.leases.held, [lease])
@@ -82,12 +83,13 @@ class LeasesTests(SynchronousTestCase):
         d.cancel()
         self.failureResultOf(d, CancelledError)
         self.clock.advance(5)
-        self.assertEqual(self.scripts.names(), ["acquire"])
+        # Wanting no link now, the node leaves the pool's fair share.
+        self.assertEqual(self.scripts.names(), ["acquire", "leave"])
         d = self.leases.acquire()
         d.cancel()
         self.failureResultOf(d, CancelledError)
-        self.scripts.answer(0)
-        self.assertEqual(self.scripts.names(), ["acquire", "acquire", "release"])
+        self.scripts.calls[2][3].callback(0)
+        self.assertEqual(self.scripts.names(), ["acquire", "leave", "acquire", "leave", "release"])
         self.assertEqual((self.leases.held, self.leases.waiting), ([], 0))
 
     def test_renewed_every_third_of_ttl(self) -> None:
@@ -95,8 +97,10 @@ class LeasesTests(SynchronousTestCase):
         lease = self.acquired()
         self.clock.advance(1.0)
         name, keys, args, _ = self.scripts.calls[-1]
-        self.assertEqual((name, keys[2:], args), ("renew", [lease.key], ["3000", lease.holder]))
-        self.scripts.answer([1])
+        self.assertEqual(
+            (name, keys[3:], args), ("renew", [lease.key], ["3000", "n1", "2", lease.holder])
+        )
+        self.scripts.answer([1, 0])
         self.assertEqual(lease.confirmed, 1.0)
 
     def test_taken_by_another_is_lost(self) -> None:
@@ -105,10 +109,34 @@ class LeasesTests(SynchronousTestCase):
         lost: list[bool] = []
         lease.when_lost(lambda: lost.append(True))
         self.clock.advance(1.0)
-        self.scripts.answer([0])
+        self.scripts.answer([0, 0])
         self.assertEqual((lost, self.leases.held), ([True], []))
         self.successResultOf(self.leases.release(lease))
         self.assertNotIn("release", self.scripts.names())
+
+    def test_waits_at_its_share(self) -> None:
+        """-3 (this node holds its share): waits like a full pool, tries again every poll_s."""
+        d = self.leases.acquire()
+        self.scripts.answer(-3)
+        self.assertNoResult(d)
+        self.assertEqual(self.leases.waiting, 1)
+        self.clock.advance(0.5)
+        self.scripts.answer(1)
+        self.assertEqual(self.successResultOf(d).slot, 1)
+
+    def test_over_share_gives_the_newest_back(self) -> None:
+        """A renewal saying one slot is over the share loses the newest lease and deletes
+        its key, so the node that waits can take it; the older lease is kept."""
+        old, new = self.acquired(), self.acquired()
+        lost: list[str] = []
+        old.when_lost(lambda: lost.append("old"))
+        new.when_lost(lambda: lost.append("new"))
+        self.clock.advance(1.0)
+        self.scripts.answer([1, 1, 1])
+        self.assertEqual((lost, self.leases.held), (["new"], [old]))
+        name, keys, args, _ = self.scripts.calls[-1]
+        self.assertEqual((name, keys, args), ("release", [new.key], [new.holder]))
+        self.assertEqual(old.confirmed, 1.0)
 
     def test_unconfirmed_for_ttl_is_lost(self) -> None:
         """Renewals failing for a whole TTL lose the lease; shorter outages do not."""
@@ -127,10 +155,11 @@ class LeasesTests(SynchronousTestCase):
         """Released: compare-and-delete sent, no more renewals once none is held."""
         lease = self.acquired()
         d = self.leases.release(lease)
-        name, keys, args, _ = self.scripts.calls[-1]
+        name, keys, args, _ = self.scripts.calls[1]
         self.assertEqual((name, keys, args), ("release", [lease.key], [lease.holder]))
-        self.scripts.answer(1)
+        self.scripts.calls[1][3].callback(1)
         self.successResultOf(d)
+        self.assertEqual(self.scripts.calls[2][:3], ("leave", ["smsgw:{ch}:links:nodes"], ["n1"]))
         self.clock.advance(10)
-        self.assertEqual(self.scripts.names(), ["acquire", "release"])
+        self.assertEqual(self.scripts.names(), ["acquire", "release", "leave"])
         self.assertEqual(self.clock.getDelayedCalls(), [])

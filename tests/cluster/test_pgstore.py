@@ -42,6 +42,7 @@ from smsgw.store.model import (
 from smsgw.store.postgres import PostgresStore
 from smsgw.store.postgres.link import (
     INBOUND_LOCK,
+    LOCK_TIMEOUT_MS,
     ClusterHot,
     Link,
     PostgresDialect,
@@ -454,6 +455,26 @@ class ConnectionTests(_Nodes):
         ).addErrback(lambda f: f.value)
         self.assertEqual(type(results).__name__, "DeadlockDetected")
         self.assertEqual(len(self.sql("SELECT name FROM templates")), 2)
+
+    async def test_lock_wait_given_up_and_retried(self) -> None:
+        """A message row locked by another transaction for longer than LOCK_TIMEOUT_MS: the
+        batch gives up its wait, runs again, and succeeds once the row is free."""
+        import psycopg
+
+        a = await self.node("a")
+        [key] = await self.add(a, 1)
+        self.assertEqual(len(await a.claim_due(NOW + 1, 10)), 1)
+        holder = psycopg.connect(self.server.url)
+        self.addCleanup(holder.close)
+        holder.execute("SELECT seq FROM messages FOR UPDATE")
+        d = a.segment_failed(key, "test", NOW + 2)
+        await deferLater(reactor, 3 * LOCK_TIMEOUT_MS / 1000, lambda: None)
+        self.assertNoResult(d)
+        holder.commit()
+        await d
+        self.assertEqual(self.sql("SELECT state FROM segments"), [("failed",)])
+        with open(self.server.log_path, encoding="utf-8") as log:
+            self.assertIn("lock timeout", log.read())
 
     async def test_server_down(self) -> None:
         """With the server down a call fails with StoreUnavailable; once it is back, calls work."""

@@ -66,6 +66,19 @@ class SessionCapTests(RedisTestCase):
         await wait_until(lambda: len(b.sessions) == 2, "node b to take both slots")
         self.assertEqual(self.most, 2)
 
+    async def test_slots_spread_over_the_nodes(self) -> None:
+        """A node holding both slots gives one back when a second node wants links: one each,
+        never more than 2 open; when the second stops, the first takes both again."""
+        a = self.channel(self.node("a", lease_ttl_s=0.6, lease_poll_s=0.05), 2)
+        await wait_until(lambda: len(a.sessions) == 2, "node a's two links")
+        b = self.channel(self.node("b", lease_ttl_s=0.6, lease_poll_s=0.05), 2)
+        await wait_until(lambda: len(b.sessions) == 1, "node b's share")
+        await deferLater(reactor, 0.5, lambda: None)
+        self.assertEqual((len(a.sessions), len(b.sessions)), (1, 1))
+        await within(b.stopService())
+        await wait_until(lambda: len(a.sessions) == 2, "node a to take the freed slot")
+        self.assertEqual(self.most, 2)
+
     async def test_lease_lost_at_renewal_drops_link(self) -> None:
         """A slot found held by another node at renewal drops that link, which waits again."""
         a = self.channel(self.node("a", lease_ttl_s=0.6, lease_poll_s=0.05), 1)

@@ -252,15 +252,18 @@ class ConnectTests(_SimulatorTestCase):
         self.assert_refused(d, link, ConnectStatus.VERSION_TOO_HIGH)
 
     def test_over_max_sessions(self) -> None:
-        """A login beyond the account's max_sessions is refused with status 5."""
+        """A login beyond the account's max_sessions is refused with status 5, and counted."""
         self.make_sim(Account(SP_ID, SECRET, max_sessions=1))
         first = self.logged_in()
+        self.assertNotIn("logins_refused", self.sim.stats())
         link, d = self.try_login()
         failure = self.failureResultOf(d, LoginFailed)
         self.assertEqual(failure.value.status, 5)
         self.assertIs(link.client.state, State.CLOSED)
         self.assertTrue(first.client.bound)
         self.assertEqual(self.sim.stats()["sessions"], 1)
+        self.assertEqual(self.sim.stats()["logins_refused"], 1)
+        self.assertEqual(self.sim.stats()["accounts"][SP_ID]["logins_refused"], 1)
 
     def test_session_slot_freed(self) -> None:
         """Once a session is gone its max_sessions slot can be used again."""

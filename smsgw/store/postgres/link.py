@@ -277,10 +277,18 @@ def _race(error: BaseException) -> bool:
     )
 
 
+#: How long a statement waits for a row lock before its batch is given up and run again.
+LOCK_TIMEOUT_MS = 200
+
+
 def _retryable(error: BaseException) -> bool:
-    """A deadlock, a serialization failure (SQLSTATE class 40) or a unique-key race."""
+    """Whether PostgreSQL gave the batch up, so that running it again may succeed.
+
+    A deadlock, a serialization failure (SQLSTATE class 40), a lock not granted
+    within :data:`LOCK_TIMEOUT_MS` (55P03) or a unique-key race.
+    """
     sqlstate = getattr(error, "sqlstate", None) or ""
-    return sqlstate.startswith("40") or _race(error)
+    return sqlstate.startswith("40") or sqlstate == "55P03" or _race(error)
 
 
 class Link:
@@ -325,6 +333,13 @@ class Link:
         except psycopg.Error as e:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {_safe(e)}") from e
         raw.execute("SET synchronous_commit = on")
+        # One batch is many jobs, each locking its own messages in seq order, so two
+        # nodes' batches can still wait for each other (one locks 3 then 5, the other 5
+        # then 3). PostgreSQL finds such a deadlock only after deadlock_timeout (1 s, and
+        # only a superuser may lower it): two nodes sending to one account stalled about
+        # once a second. A lock not granted within LOCK_TIMEOUT_MS gives the batch up
+        # instead, and it runs again (_retryable); a peer's batch commits well within it.
+        raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
         self._conn = PgConnection(raw)
         return self._conn
 
