@@ -400,6 +400,26 @@ class SchemaTests(_Nodes):
         await self.node("c")
         self.assertEqual(len(self.sql("SELECT version FROM schema_version")), len(MIGRATIONS))
 
+    async def test_migration_waits_for_a_peers(self) -> None:
+        """A node starting while a peer migrates waits for it, longer than the lock timeout."""
+        import psycopg
+
+        from smsgw.store.postgres.schema import _MIGRATION_LOCK
+
+        peer = psycopg.connect(self.server.url, autocommit=True)
+        self.addCleanup(peer.close)
+        peer.execute("BEGIN")
+        peer.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        opened = Deferred.fromCoroutine(self.node("a"))
+        while not opened.called and not self.sql(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ):
+            await deferLater(reactor, 0.01)
+        await deferLater(reactor, 3 * LOCK_TIMEOUT_MS / 1000)
+        self.assertNoResult(opened)
+        peer.execute("COMMIT")
+        self.assertEqual((await opened).node, "a")
+
     async def test_schema_too_new(self) -> None:
         """A database written by a newer smsgw is refused with SchemaTooNew."""
         await (await self.node("a")).close()
