@@ -180,3 +180,17 @@ class LongMoTests(SynchronousTestCase):
         store.answer()
         [item] = self.mos(a)
         self.assertEqual(item.fields["missing_parts"], [2])
+
+    def test_restart_between_parts_on_two_nodes(self) -> None:
+        """A node restarted between parts reads every node's back; the MO is still stored once."""
+        a, b = self.nodes()
+        self.successResultOf(self.deliver(a, 0))
+        self.successResultOf(self.deliver(b, 1))
+        a.stop()
+        again = GatewayHarness(self, store=a.store)
+        self.successResultOf(self.deliver(b, 2))
+        [item] = self.mos(b)
+        self.assertEqual(item.fields["text"], TEXT)
+        for node in (again, b):
+            node.clock.advance(660)
+        self.assertEqual(self.mos(b), [])
