@@ -31,9 +31,11 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from smsgw.store.interface import StoreUnavailable
+from smsgw.store.matching import match_report
+from smsgw.store.model import ReportMatch, SegmentState
 from smsgw.store.sqlite.batch import Hot, Job, in_list, load_counts, run_batch
 from smsgw.store.sqlite.dialect import Dialect
-from smsgw.store.sqlite.rows import SegmentRow
+from smsgw.store.sqlite.rows import SEGMENT_ROW, SegmentRow, segment_row
 
 if TYPE_CHECKING:
     from smsgw.store.sqlite.batch import Tx
@@ -136,6 +138,12 @@ def _lock_key(msg_id: str) -> int:
 #: (a repeated message id, inbound item or template name).
 _RACES = frozenset({"messages_id_key", "inbound_dedup", "templates_pkey"})
 
+#: Segments ``s`` under any of the ``(channel, msg_id)`` given as two arrays.
+_BY_IDS = (
+    "JOIN unnest(?::text[], ?::text[]) AS k (channel, msg_id)"
+    " ON s.channel = k.channel AND s.msg_id = k.msg_id"
+)
+
 #: The advisory lock between adding inbound items and reading them by id (a constant of ours).
 INBOUND_LOCK = 0x736D_7367_7700_0002
 
@@ -188,15 +196,38 @@ class PostgresDialect(Dialect):
 
         Reports then lock segments only under their messages' locks, so two
         nodes' runs of reports do not take the same messages in two orders
-        (a deadlock, which PostgreSQL breaks after a second).
+        (a deadlock, which PostgreSQL breaks after a second).  Their segments
+        are then read and locked by one statement, and where
+        :func:`~smsgw.store.matching.match_report` gives a report exactly one
+        ``submitted`` segment, that row is its hint for this batch
+        (:attr:`Hot.awaiting`): the run's reports are written by one UPDATE
+        rather than a SELECT and an UPDATE each.
         """
-        rows = tx.execute(
-            "SELECT DISTINCT s.message_seq FROM segments s"
-            " JOIN unnest(?::text[], ?::text[]) AS r (channel, msg_id)"
-            " ON s.channel = r.channel AND s.msg_id = r.msg_id",
-            ([channel for channel, _ in ids], [msg_id for _, msg_id in ids]),
-        )
-        load_counts(tx, sorted(seq for (seq,) in rows))
+        awaiting = tx.hot.awaiting
+        for key in ids:  # a hint left by a rolled-back try of this batch
+            awaiting.pop(key, None)
+        params = ([channel for channel, _ in ids], [msg_id for _, msg_id in ids])
+        rows = tx.execute(f"SELECT DISTINCT s.message_seq FROM segments s {_BY_IDS}", params)
+        seqs = sorted(seq for (seq,) in rows)
+        if not seqs:
+            return
+        load_counts(tx, seqs)
+        found: dict[tuple[str, str | None], list[SegmentRow]] = {}
+        for row in tx.execute(
+            f"{SEGMENT_ROW} {_BY_IDS} WHERE s.state != 'failed' ORDER BY s.id{self.lock('s')}",
+            params,
+        ):
+            segment = segment_row(row)
+            found.setdefault((segment.channel, segment.msg_id), []).append(segment)
+        for (channel, msg_id), candidates in found.items():
+            decision = match_report(candidates, lambda: False)
+            if (
+                msg_id is not None
+                and decision.match is ReportMatch.MATCHED
+                and len(decision.apply) == 1
+                and decision.apply[0].state is SegmentState.SUBMITTED
+            ):
+                awaiting[channel, msg_id] = decision.apply[0]
 
     def adding_inbound(self, tx: Tx) -> None:
         """The inbound lock, shared: adding nodes do not wait for each other."""
@@ -224,14 +255,15 @@ class PostgresDialect(Dialect):
 
 
 class ClusterHot(Hot):
-    """A node's hints when several share the database: its claims only.
+    """A node's hints when several share the database.
 
     A claim's hint is checked by the segment's key and state, whoever
-    changed it since.  A report's hint (:attr:`Hot.awaiting`) would name
-    the segment this node submitted under a Msg_Id, while a peer may since
-    have submitted a newer one under the same id, which
-    :func:`~smsgw.store.matching.match_report` picks: reports take the
-    long way (one SELECT more).
+    changed it since, and is kept.  A report's hint (:attr:`Hot.awaiting`)
+    from a SUBMIT_RESP would name the segment this node submitted under a
+    Msg_Id, while a peer may since have submitted a newer one under the
+    same id, which :func:`~smsgw.store.matching.match_report` picks: none
+    is kept.  Report hints are made for one batch only, under its locks
+    (:meth:`PostgresDialect.lock_reported`), and dropped when it ends.
     """
 
     def submitted(self, row: SegmentRow, msg_id: str, alone: bool) -> None:
@@ -363,4 +395,6 @@ def run_pg_batch(link: Link, jobs: list[Job], hot: Hot) -> list[tuple[bool, Any]
             if not _retryable(e) or attempt == link.attempts:
                 raise
             time.sleep(0.005 * attempt)
+        finally:
+            hot.awaiting.clear()  # report hints live for one batch (ClusterHot)
     raise AssertionError("not reached")

@@ -171,6 +171,15 @@ def current_version(conn: Any) -> int:
     return int(version or 0)
 
 
+def _wait_for_migrations(conn: Any) -> None:
+    """Take the migration lock for this transaction, however long a peer's migration takes.
+
+    (The session's ``lock_timeout`` is for the jobs' row locks, not this wait.)
+    """
+    conn.execute("SET LOCAL lock_timeout = 0")
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+
+
 def migrate(
     conn: Any, now: float, migrations: list[tuple[int, str]] = MIGRATIONS
 ) -> tuple[int, int]:
@@ -182,7 +191,7 @@ def migrate(
     """
     check_versions(migrations, 0)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        _wait_for_migrations(conn)
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
@@ -191,7 +200,7 @@ def migrate(
     check_versions(migrations, before)
     for version, script in migrations[before:]:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            _wait_for_migrations(conn)
             if current_version(conn) >= version:  # another node got there first
                 continue
             conn.execute(script)
