@@ -16,7 +16,7 @@ it); ``sync`` answers after every segment's SUBMIT_RESP.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -29,17 +29,15 @@ from twisted.python.failure import Failure
 
 from smsgw.sp.clients import Event, MoEvent, ReportEvent
 from smsgw.sp.interfaces import IChannel, SegmentResult
+from smsgw.sp.mo import MoInbox
 from smsgw.sp.numbers import InvalidNumber, normalize_recipient
 from smsgw.sp.routing import NoRoute, Router
 from smsgw.sp.templates import TemplateError, render
 from smsgw.store.interface import IClusterStore, IMessageStore
 from smsgw.store.model import (
-    Inbound,
     InboundKind,
     Message,
     Mode,
-    MoGroup,
-    MoPart,
     Recipient,
     Segment,
     SegmentState,
@@ -47,8 +45,7 @@ from smsgw.store.model import (
     SubmitRecord,
     new_message_id,
 )
-from smsgw.store.payload import mo_payload
-from smsgw.text import Reassembler, TextEncodeError, UdhError, concat_info, decode_text
+from smsgw.text import TextEncodeError
 
 if TYPE_CHECKING:
     from smsgw.metrics import Metrics
@@ -156,7 +153,8 @@ class Gateway(MultiService):
         self.reclaim_after_s = reclaim_after_s
         self.shared = IClusterStore.providedBy(store)
         self.in_flight: dict[str, int] = defaultdict(int)
-        self.reassembler = Reassembler(timeout_s=600.0)
+        #: MOs, long ones reassembled from their parts (several nodes: from every node's).
+        self.mo = MoInbox(store, clock, self._callback_url, shared=self.shared)
         self._waiters: dict[str, list[tuple[int, Deferred[None]]]] = defaultdict(list)
         self._done_segments: dict[str, int] = defaultdict(int)
         self._claiming: dict[str, int] = defaultdict(int)
@@ -179,7 +177,7 @@ class Gateway(MultiService):
 
     async def _restore_then_requeue(self) -> int:
         """Read back held MO parts, then requeue what was in flight; how many segments."""
-        await self._restore_mo_parts()
+        await self.mo.restore()
         if not self.running:  # stopped meanwhile: the store may be closed
             return 0
         return await self.store.requeue_submitting()
@@ -540,15 +538,7 @@ class Gateway(MultiService):
         await self.store.drop_held_reports(now - self.report_wait_s)
         if expired:
             self.log.info("gateway: {n} segments expired without a report", n=expired)
-        for incomplete in self.reassembler.expire(now):
-            channel, sender, to = cast(tuple[str, str, str], incomplete.key)
-            await self._store_mo(
-                incomplete.key,
-                decode_text(b"".join(incomplete.payloads), incomplete.msg_fmt),
-                now,
-                missing=list(incomplete.missing),
-                parts=MoGroup(channel, sender, to, incomplete.reference, incomplete.total),
-            )
+        await self.mo.expire(now)
 
     # -- reports and MOs ----------------------------------------------------
 
@@ -593,79 +583,7 @@ class Gateway(MultiService):
         if isinstance(event, ReportEvent):
             await self._report(event)
         elif isinstance(event, MoEvent):
-            await self._mo_part(event, now)
-
-    async def _mo_part(self, event: MoEvent, now: float) -> None:
-        """One MO segment: a whole message is stored; a part of a long one is held first.
-
-        The part is committed before the channel answers the DELIVER, so a
-        restart finds it (:meth:`_restore_mo_parts`); the whole message's
-        item is added in the transaction that deletes its parts.
-        """
-        key = (event.channel, event.sender, event.to)
-        try:
-            info = concat_info(event.content, event.tp_udhi)
-        except UdhError as e:
-            self.log.warn("gateway: MO with a malformed UDH kept as it is: {error}", error=str(e))
-            text = decode_text(event.content, event.msg_fmt)
-            await self._store_mo(key, text, now, msg_id=event.msg_id)
-            return
-        if info is not None and info.total > 1:
-            group = MoGroup(event.channel, event.sender, event.to, info.reference, info.total)
-            part = MoPart(group, info.number, event.content, event.tp_udhi, event.msg_fmt, now,
-                          event.msg_id)  # fmt: skip
-            await self.store.add_mo_part(part)
-        await self._reassemble(event.channel, event.sender, event.to, event.content,
-                               event.tp_udhi, event.msg_fmt, now, event.msg_id)  # fmt: skip
-
-    async def _reassemble(
-        self, channel: str, sender: str, to: str, content: bytes, tp_udhi: int, msg_fmt: int,
-        now: float, msg_id: str,
-    ) -> None:  # fmt: skip
-        """Give a segment to the reassembler; store the message it completes."""
-        key = (channel, sender, to)
-        done = self.reassembler.add(key, content, tp_udhi, msg_fmt, now)
-        if done is not None:
-            parts = MoGroup(channel, sender, to, done.reference, done.total)
-            await self._store_mo(key, done.text, now, msg_id=msg_id,
-                                 parts=parts if done.total > 1 else None)  # fmt: skip
-
-    async def _restore_mo_parts(self) -> None:
-        """Read the held parts of long MOs back into the reassembler (at start)."""
-        parts = await self.store.mo_parts()
-        for part in parts:
-            g = part.group
-            await self._reassemble(g.channel, g.sender, g.to, part.content, part.tp_udhi,
-                                   part.msg_fmt, part.received_at, part.msg_id)  # fmt: skip
-        if parts:
-            self.log.info("gateway: {n} parts of long MOs read back", n=len(parts))
-
-    async def _store_mo(
-        self,
-        key: Any,
-        text: str,
-        now: float,
-        *,
-        msg_id: str = "",
-        missing: Sequence[int] = (),
-        parts: MoGroup | None = None,
-    ) -> None:
-        """Store a whole (or timed-out) MO and its push, in one transaction."""
-        channel, sender, to = key
-        fields = mo_payload(
-            channel=channel,
-            sender=sender,
-            to=to,
-            text=text,
-            received_at=now,
-            msg_id=msg_id,
-            missing_parts=missing,
-        )
-        await self.store.add_inbound(
-            Inbound(InboundKind.MO, channel, fields, now, dedup_key=msg_id or None),
-            callback_url=self._callback_url(InboundKind.MO),
-            parts=parts,
-        )
+            await self.mo.part(event, now)
 
     def _metric(self, metric: Any, *labels: str) -> Any:
         """``metric.labels(*labels)``, looked up once (labels() is slow on the hot paths)."""

@@ -265,9 +265,14 @@ class IMessageStore(Interface):
         item's fields) is written in the same transaction.  None when an
         item with the same ``(kind, channel, dedup_key)`` is already stored
         (a DELIVER sent again): nothing is added, nothing pushed.  The
-        item's own ``id`` is ignored.  With *parts*, the held parts of that
-        long MO (:meth:`add_mo_part`) are deleted in the same transaction,
-        whether the item is added or a repeat.
+        item's own ``id`` is ignored.
+
+        With *parts*, the held parts of that long MO (:meth:`add_mo_part`)
+        are deleted in the same transaction, and they are its ticket: the
+        item is added only if at least one part was deleted (None
+        otherwise).  So when several nodes find the same group whole (or
+        give up on it) at once, one item is stored: the others' deletes
+        find nothing once the first one committed.
         """
 
     def add_mo_part(part: MoPart) -> Deferred[bool]:
@@ -279,6 +284,9 @@ class IMessageStore(Interface):
 
     def mo_parts() -> Deferred[list[MoPart]]:
         """Every part held, in the order received (the gateway reads them at start)."""
+
+    def mo_group_parts(group: MoGroup) -> Deferred[list[MoPart]]:
+        """The parts of *group* held, in the order received (any node's, on a shared store)."""
 
     def fetch_inbound(limit: int) -> Deferred[list[Inbound]]:
         """The oldest *limit* items not fetched yet, now marked fetched (``GET /v1/inbound``)."""

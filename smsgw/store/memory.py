@@ -479,11 +479,13 @@ class MemoryStore:
         self, item: Inbound, *, callback_url: str | None = None, parts: MoGroup | None = None
     ) -> Deferred[int | None]:
         def put() -> int | None:
-            item_id = self._put_inbound(item, callback_url)
             if parts is not None:
-                for key in [k for k in self._state.mo_parts if k[0] == parts]:
+                held = [k for k in self._state.mo_parts if k[0] == parts]
+                for key in held:
                     del self._state.mo_parts[key]
-            return item_id
+                if not held:
+                    return None  # no ticket: the group was stored already
+            return self._put_inbound(item, callback_url)
 
         return self._atomic(put)
 
@@ -499,6 +501,9 @@ class MemoryStore:
 
     def mo_parts(self) -> Deferred[list[MoPart]]:
         return self._call(lambda: list(self._state.mo_parts.values()))
+
+    def mo_group_parts(self, group: MoGroup) -> Deferred[list[MoPart]]:
+        return self._call(lambda: [p for p in self._state.mo_parts.values() if p.group == group])
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         def fetch() -> list[Inbound]:

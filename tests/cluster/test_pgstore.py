@@ -33,6 +33,8 @@ from smsgw.store.model import (
     Inbound,
     InboundKind,
     MessageStatus,
+    MoGroup,
+    MoPart,
     ReportMatch,
     SegmentKey,
     SegmentState,
@@ -387,6 +389,55 @@ class CallbackTests(_Nodes):
             await deferLater(reactor, 0.01)
 
 
+class LongMoTests(_Nodes):
+    """A long MO's held parts are the ticket of its item: one node stores it (docs/scale-out.md)."""
+
+    async def hold(self, a: PostgresStore, group: MoGroup) -> None:
+        for number in range(1, group.total + 1):
+            await a.add_mo_part(MoPart(group, number, b"p", 1, 0, NOW, f"m{number}"))
+
+    def item(self, node: str) -> Inbound:
+        return Inbound(InboundKind.MO, "cm", {"text": "whole"}, NOW, dedup_key=node)
+
+    async def test_one_item_when_both_delete_at_once(self) -> None:
+        """Both nodes' deletes wait on the parts' rows; once free, one adds its item and the
+        other, its DELETE re-reading the deleted rows (READ COMMITTED), adds nothing."""
+        import psycopg
+
+        a, b = await self.node("a"), await self.node("b")
+        group = MoGroup("cm", "13800138000", "10690", 7, 2)
+        await self.hold(a, group)
+        holder = psycopg.connect(self.server.url)
+        self.addCleanup(holder.close)
+        holder.execute("SELECT id FROM mo_parts FOR UPDATE")
+        both = gatherResults(
+            [a.add_inbound(self.item("a"), parts=group), b.add_inbound(self.item("b"), parts=group)]
+        )
+        while not both.called and len(self.sql(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )) < 2:  # fmt: skip
+            await deferLater(reactor, 0.005)
+        holder.commit()
+        results = await both
+        self.assertEqual(sum(r is not None for r in results), 1)
+        self.assertEqual(len(self.sql("SELECT id FROM inbound")), 1)
+        self.assertEqual(self.sql("SELECT id FROM mo_parts"), [])
+
+    async def test_one_item_a_group_under_a_race(self) -> None:
+        """Groups whose item both nodes add at once: one item each."""
+        a, b = await self.node("a"), await self.node("b")
+        groups = [MoGroup("cm", "13800138000", "10690", reference, 3) for reference in range(20)]
+        for group in groups:
+            await self.hold(a, group)
+        results = await gatherResults(
+            [store.add_inbound(self.item(f"{store.node}{g.reference}"), parts=g)
+             for g in groups for store in (a, b)]
+        )  # fmt: skip
+        self.assertEqual(sum(r is not None for r in results), len(groups))
+        self.assertEqual(len(self.sql("SELECT id FROM inbound")), len(groups))
+        self.assertEqual(self.sql("SELECT id FROM mo_parts"), [])
+
+
 class SchemaTests(_Nodes):
     async def test_versions_match_sqlite(self) -> None:
         """The schema has SQLite's versions, each recorded once; opening again is a no-op."""
@@ -399,6 +450,26 @@ class SchemaTests(_Nodes):
         self.assertEqual(versions, [v for v, _ in MIGRATIONS])
         await self.node("c")
         self.assertEqual(len(self.sql("SELECT version FROM schema_version")), len(MIGRATIONS))
+
+    async def test_migration_waits_for_a_peers(self) -> None:
+        """A node starting while a peer migrates waits for it, longer than the lock timeout."""
+        import psycopg
+
+        from smsgw.store.postgres.schema import _MIGRATION_LOCK
+
+        peer = psycopg.connect(self.server.url, autocommit=True)
+        self.addCleanup(peer.close)
+        peer.execute("BEGIN")
+        peer.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        opened = Deferred.fromCoroutine(self.node("a"))
+        while not opened.called and not self.sql(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ):
+            await deferLater(reactor, 0.01)
+        await deferLater(reactor, 3 * LOCK_TIMEOUT_MS / 1000)
+        self.assertNoResult(opened)
+        peer.execute("COMMIT")
+        self.assertEqual((await opened).node, "a")
 
     async def test_schema_too_new(self) -> None:
         """A database written by a newer smsgw is refused with SchemaTooNew."""

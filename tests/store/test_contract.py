@@ -1115,6 +1115,31 @@ class ContractMixin:
         self.assertIsNone(await self.store.add_inbound(mo, parts=done))
         self.assertEqual([p.group for p in await self.store.mo_parts()], [open_])
 
+    async def test_mo_group_parts(self) -> None:
+        """A group's held parts are read alone, in the order received; none once it is stored."""
+        group, other = MoGroup("cm", A, "10690", 7, 3), MoGroup("cm", A, "10690", 7, 2)
+        second = MoPart(group, 2, b"\x05\x00\x03\x07\x03\x02b", 1, 0, NOW, "m2")
+        first = MoPart(group, 1, b"\x05\x00\x03\x07\x03\x01a", 1, 0, NOW + 1, "m1")
+        for part in (second, MoPart(other, 1, b"x", 1, 0, NOW), first):
+            await self.store.add_mo_part(part)
+        self.assertEqual(await self.store.mo_group_parts(group), [second, first])
+        self.assertEqual(await self.store.mo_group_parts(MoGroup("cm", A, "10690", 8, 3)), [])
+        mo = Inbound(InboundKind.MO, "cm", {"text": "ab"}, NOW)
+        await self.store.add_inbound(mo, parts=group)
+        self.assertEqual(await self.store.mo_group_parts(group), [])
+
+    async def test_held_parts_are_the_ticket(self) -> None:
+        """An item naming a group is added only by the call that deletes some of its parts."""
+        group = MoGroup("cm", A, "10690", 7, 2)
+        await self.store.add_mo_part(MoPart(group, 1, b"p", 1, 0, NOW))
+        first = Inbound(InboundKind.MO, "cm", {"text": "p"}, NOW, dedup_key="m1")
+        again = Inbound(InboundKind.MO, "cm", {"text": "p"}, NOW, dedup_key="m2")
+        url = "http://app/mo"
+        self.assertIsNotNone(await self.store.add_inbound(first, parts=group, callback_url=url))
+        self.assertIsNone(await self.store.add_inbound(again, parts=group, callback_url=url))
+        self.assertEqual([i.dedup_key for i in await self.store.fetch_inbound(10)], ["m1"])
+        self.assertEqual(len(await self.store.due_callbacks(NOW, 10)), 1)
+
     async def test_inbound_refused_keeps_key_free(self) -> None:
         """A refused item does not use up its dedup key."""
         bad = Inbound(InboundKind.MO, "cm", {"raw": b"\x00"}, NOW, dedup_key="7")

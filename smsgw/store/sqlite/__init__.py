@@ -61,9 +61,15 @@ uses), :mod:`~smsgw.store.sqlite.rows` (reading and writing rows),
 :mod:`~smsgw.store.sqlite.reports` (report matching, held reports, expiry),
 :mod:`~smsgw.store.sqlite.inbound` (inbound items, templates, callback
 pushes), :mod:`~smsgw.store.sqlite.runners` (the database thread and
-process) and :mod:`~smsgw.store.sqlite.store` (:class:`SqliteStore`: the
-batcher and the API).  Job functions are module-level, so the database
-process gets them pickled by name.
+process), :mod:`~smsgw.store.sqlite.dialect` (what the jobs ask of the
+database they run on: SQLite's answers) and :mod:`~smsgw.store.sqlite.store`
+(``SqlStore``: the batcher and the API; :class:`SqliteStore` opens the
+file).  Job functions are module-level, so the database process gets them
+pickled by name.
+
+The job functions, the batching and the database thread are also
+:class:`~smsgw.store.postgres.PostgresStore`'s: it runs them on PostgreSQL
+through a translating connection and a dialect of its own.
 """
 
 from __future__ import annotations

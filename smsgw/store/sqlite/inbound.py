@@ -81,14 +81,22 @@ def put_inbound_many(conn: Conn, items: list[tuple[Inbound, str | None]]) -> Non
 def put_inbound_of_parts(
     conn: Conn, item: Inbound, callback_url: str | None, parts: MoGroup
 ) -> int | None:
-    """:func:`put_inbound`, and delete the held parts of the long MO *parts* in the same job."""
-    item_id = put_inbound(conn, item, callback_url)
-    conn.execute(
-        "DELETE FROM mo_parts WHERE channel = ? AND sender = ? AND dest = ?"
-        " AND reference = ? AND total = ?",
+    """Delete the held parts of the long MO *parts* and, if there were any, :func:`put_inbound`.
+
+    The parts are the item's ticket: on PostgreSQL a second node deleting the
+    same rows waits for the first one's row locks and, once it committed,
+    finds nothing (READ COMMITTED re-reads the rows), so adds nothing.
+    """
+    # The inbound lock before the rows' locks, as every adding transaction takes them:
+    # a reader queued for the inbound lock then never closes a cycle with us.
+    conn.dialect.adding_inbound(conn)
+    deleted = conn.execute(
+        f"DELETE FROM mo_parts WHERE {_GROUP}",
         (parts.channel, parts.sender, parts.to, parts.reference, parts.total),
-    )
-    return item_id
+    ).rowcount
+    if not deleted:
+        return None
+    return put_inbound(conn, item, callback_url)
 
 
 def add_mo_part(conn: Conn, part: MoPart) -> bool:
@@ -103,12 +111,28 @@ def add_mo_part(conn: Conn, part: MoPart) -> bool:
     return bool(cursor.rowcount == 1)
 
 
+_GROUP = "channel = ? AND sender = ? AND dest = ? AND reference = ? AND total = ?"
+_PARTS = (
+    "SELECT channel, sender, dest, reference, total, number, content, tp_udhi, msg_fmt,"
+    " msg_id, received_at FROM mo_parts"
+)
+
+
 def mo_parts(conn: Conn) -> list[MoPart]:
     """Every held part, in the order received."""
+    return _mo_parts(conn.execute(f"{_PARTS} ORDER BY received_at, rowid").fetchall())
+
+
+def mo_group_parts(conn: Conn, group: MoGroup) -> list[MoPart]:
+    """The held parts of *group*, in the order received."""
     rows = conn.execute(
-        "SELECT channel, sender, dest, reference, total, number, content, tp_udhi, msg_fmt,"
-        " msg_id, received_at FROM mo_parts ORDER BY received_at, rowid"
+        f"{_PARTS} WHERE {_GROUP} ORDER BY received_at, rowid",
+        (group.channel, group.sender, group.to, group.reference, group.total),
     ).fetchall()
+    return _mo_parts(rows)
+
+
+def _mo_parts(rows: list[Any]) -> list[MoPart]:
     return [
         MoPart(MoGroup(channel, sender, dest, reference, total), number, bytes(content), tp_udhi,
                msg_fmt, received_at, msg_id)

@@ -52,6 +52,7 @@ from smsgw.store.sqlite.inbound import (
     _list_templates,
     _put_template,
     add_mo_part,
+    mo_group_parts,
     mo_parts,
     put_inbound,
     put_inbound_of_parts,
@@ -302,6 +303,9 @@ class SqlStore:
 
     def mo_parts(self) -> Deferred[list[MoPart]]:
         return self._submit(mo_parts)
+
+    def mo_group_parts(self, group: MoGroup) -> Deferred[list[MoPart]]:
+        return self._submit(mo_group_parts, group)
 
     def fetch_inbound(self, limit: int) -> Deferred[list[Inbound]]:
         return self._submit(_fetch_inbound, limit)
