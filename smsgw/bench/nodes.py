@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 import threading
@@ -177,15 +178,27 @@ class Cluster:
         """Logged-in links of each node now (see :func:`links`)."""
         return [links(node) for node in self.nodes]
 
+    def submit_times(self) -> list[float]:
+        """When the simulator received each SUBMIT (POSIX seconds), in order."""
+        return sorted(datetime.fromisoformat(s["time"]).timestamp() for s in self.sim.submits())
+
     def submit_rate(self, skip_s: float = 1.0) -> float:
-        """The simulator's SUBMITs a second, from their times, after the first *skip_s*."""
-        times = sorted(datetime.fromisoformat(s["time"]).timestamp() for s in self.sim.submits())
-        if len(times) < 2:
+        """The simulator's SUBMITs a second: the median of the whole seconds after *skip_s*.
+
+        Each second from the first SUBMIT + *skip_s* to the last whole one is
+        counted, and the median taken: a limit's burst (the bucket starts full,
+        and fills again while the senders stall) lands in one or two seconds
+        and does not move it.  0 when the run had no whole second after *skip_s*.
+        """
+        times = self.submit_times()
+        if not times:
             return 0.0
-        steady = [t for t in times if t >= times[0] + skip_s]
-        if len(steady) < 2 or steady[-1] == steady[0]:
+        start = times[0] + skip_s
+        seconds = int(times[-1] - start)
+        if seconds < 1:
             return 0.0
-        return (len(steady) - 1) / (steady[-1] - steady[0])
+        counts = Counter(int(t - start) for t in times if t >= start)
+        return float(statistics.median(counts.get(i, 0) for i in range(seconds)))
 
 
 def links(node: SpProcess) -> int:
