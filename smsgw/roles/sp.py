@@ -210,9 +210,7 @@ class SpService(MultiService):
         """The channel of *url*: its protocol's own (``make_channel``) or a session one."""
         make_channel = for_scheme(url.scheme).make_channel
         if make_channel is None:
-            if self.coordinator is not None:
-                return Channel(url, self.reactor, name=name, coordinator=self.coordinator)
-            return Channel(url, self.reactor, name=name)
+            return Channel(url, self.reactor, name=name, coordinator=self.coordinator)
         channel: IChannel = make_channel(
             url, self.reactor, ChannelSetup(name, self.config.vendors.dirs)
         )
