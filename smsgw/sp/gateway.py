@@ -16,7 +16,7 @@ it); ``sync`` answers after every segment's SUBMIT_RESP.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -194,12 +194,12 @@ class Gateway(MultiService):
             )
         loops: list[tuple[Callable[[], object], float]] = [
             (self.kick, self.pump_interval_s),
-            (lambda: Deferred.fromCoroutine(self._expire()), self.expire_interval_s),
+            (self._survives(self._expire), self.expire_interval_s),
         ]
         if self.shared:
             loops += [
-                (lambda: Deferred.fromCoroutine(self._reclaim()), self.reclaim_after_s / 4),
-                (lambda: Deferred.fromCoroutine(self._poll_waiters()), self.pump_interval_s),
+                (self._survives(self._reclaim), self.reclaim_after_s / 4),
+                (self._survives(self._poll_waiters), self.pump_interval_s),
             ]
         for fn, period in loops:
             loop = LoopingCall(fn)
@@ -503,6 +503,25 @@ class Gateway(MultiService):
         for w in group:
             self._done_segments[w.key.message_id] += 1
             self._check_waiters(w.key.message_id)
+
+    def _survives(
+        self, job: Callable[[], Coroutine[Any, Any, None]]
+    ) -> Callable[[], Deferred[None]]:
+        """*job* for a LoopingCall that goes on after a failed run (a store briefly down).
+
+        A LoopingCall stops for good when a run fails; the failure is logged
+        here instead, and the next run comes at its time.
+        """
+
+        name = getattr(job, "__name__", "a loop")
+
+        def failed(f: Failure) -> None:
+            self.log.failure("gateway: {job} failed; again at its next run", f, job=name)
+
+        def run() -> Deferred[None]:
+            return Deferred.fromCoroutine(job()).addErrback(failed)
+
+        return run
 
     async def _reclaim(self) -> None:
         """Several nodes: requeue segments a peer claimed too long ago (it died mid-window)."""

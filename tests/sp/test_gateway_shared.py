@@ -6,11 +6,11 @@ nodes: the real PostgreSQL side is in ``tests/cluster``.
 
 from __future__ import annotations
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-from smsgw.store.interface import IClusterStore
+from smsgw.store.interface import IClusterStore, StoreUnavailable
 from smsgw.store.memory import MemoryStore
 from smsgw.store.model import Inbound, InboundKind, Mode, MoGroup, MoPart
 from smsgw.text import MsgFmt, split_text
@@ -30,6 +30,8 @@ class SharedStore(MemoryStore):
 
     def reclaim_stale(self, older_than: float) -> Deferred[int]:
         self.reclaims.append(older_than)
+        if self.reclaimed < 0:
+            return fail(StoreUnavailable("PostgreSQL is down (test)"))
         return succeed(self.reclaimed)
 
 
@@ -66,6 +68,16 @@ class SharedStoreTests(SynchronousTestCase):
         self.assertEqual(store.reclaims, [START - 20.0, START + 5.0 - 20.0])
         alone = GatewayHarness(self, reclaim_after_s=20.0)
         self.assertFalse(alone.gateway.shared)
+
+    def test_reclaim_goes_on_after_a_failure(self) -> None:
+        """A reclaim that fails (the store briefly down) is logged; the next one still runs."""
+        store = SharedStore()
+        store.reclaimed = -1
+        h = GatewayHarness(self, store=store, reclaim_after_s=20.0)
+        self.assertEqual(len(self.flushLoggedErrors(StoreUnavailable)), 1)
+        store.reclaimed = 0
+        h.clock.advance(5.0)
+        self.assertEqual(len(store.reclaims), 2)
 
     def test_sync_answered_when_a_peer_sends(self) -> None:
         """sync: a request accepted by a node without a session completes when another node
