@@ -9,6 +9,7 @@ one INSERT of their items and one of their pushes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ from smsgw.store.sqlite.inbound import put_inbound, put_inbound_many
 from smsgw.store.sqlite.rows import SEGMENT_ROW, SegmentRow, segment_row
 
 
+@functools.cache
 def report_query(by_dest: bool, lock: str = "") -> str:
     """The SELECT matching a report to segments (parameters: channel, msg_id, [to]).
 

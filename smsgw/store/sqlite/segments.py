@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -157,6 +158,7 @@ def _work(row: tuple[Any, ...]) -> SegmentWork:
     )
 
 
+@functools.cache
 def claim_query(by_channel: bool, lock: str = "") -> str:
     """The SELECT of :meth:`SqliteStore.claim_due` (parameters: now, [channel], limit).
 
