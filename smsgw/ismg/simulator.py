@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -31,6 +31,7 @@ from smsgw.config.policy import Policy
 from smsgw.config.triggers import Trigger
 from smsgw.interfaces import ISimulatorControl
 from smsgw.ismg.model import Account, Face, Mt, Refusal, beijing, beijing_day, text
+from smsgw.ismg.timers import DueCalls
 from smsgw.protocols.cmpp import pdus as p
 from smsgw.protocols.cmpp.msgid import MsgIdGenerator
 from smsgw.protocols.errors import DecodeError
@@ -124,8 +125,10 @@ class Simulator:
         self.gateway_code = gateway_code
         self.next_msg_id = MsgIdGenerator(gateway_code, clock.seconds)
         self.submit_log: deque[tuple[str, float, Mt]] = deque(maxlen=SUBMIT_LOG_SIZE)
-        #: (protocol family, report id) → the timer that will send that report.
-        self.pending_reports: dict[tuple[str, str], IDelayedCall] = {}
+        #: The reports waiting for their delay, keyed by (protocol family, report id).
+        self.pending_reports = DueCalls(clock, after_run=self._release_writes)
+        #: Links whose writes are held while the reports due in one timer run go out.
+        self._held: list[Session] = []
         #: (protocol family, report id) → the report's Stat (``DELETED`` when
         #: cancelled) and when it was decided, for :meth:`report_state`.
         self.outcomes: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
@@ -393,9 +396,9 @@ class Simulator:
         if not limit or session.frames_received < limit:
             return False
         self.log.info("fault: dropping {peer} after {n} PDUs", peer=session.peer, n=limit)
-        # loseConnection, not abortConnection: the answers to the PDUs
-        # before the limit are already written and must still go out.
-        session.transport.loseConnection()  # type: ignore[union-attr]
+        # Not abortConnection: the answers to the PDUs before the limit are
+        # written (or held for this read's write) and must still go out.
+        session.lose_connection()
         return True
 
     def respond(
@@ -434,7 +437,7 @@ class Simulator:
             self._count(account, "links_closed", protocol=protocol)
             if session is not None and session.transport is not None:
                 self.log.info("trigger: closing {peer} instead of answering", peer=session.peer)
-                session.transport.loseConnection()
+                session.lose_connection()
             return None
         if trigger.no_response:
             self._count(account, "responses_dropped", protocol=protocol)
@@ -466,8 +469,8 @@ class Simulator:
             return None
         error = DecodeError("nack trigger", status=trigger.result or None)
         nack = session.adapter.error_response(error)
-        if nack is None and session.transport is not None:
-            session.transport.loseConnection()
+        if nack is None:
+            session.lose_connection()
         return nack
 
     def accept(self, account: Account, mt: Mt, face: Face) -> None:
@@ -522,32 +525,40 @@ class Simulator:
             delay = trigger.report_delay_s
         else:
             delay = reports.draw_delay(self.rng)
-        ok = stat == "DELIVRD"
         key = (face.protocol[:4], str(mt.report_keys[index] if mt.report_keys else mt.msg_id))
+        self.pending_reports.call_later(
+            delay, key, self._report_due, key, account, mt, index, face, stat, submitted
+        )
 
-        def send() -> None:
-            self.pending_reports.pop(key, None)
-            now = self.clock.seconds()
-            self._decided(key, stat, now)
-            day = beijing_day(submitted)
-            for k in ((day, b""), (day, mt.service_id.encode("ascii", "replace"))):
-                counters = self.daily[k]
-                counters["mt_wt"] -= 1
-                counters["mt_scs" if ok else "mt_fl"] += 1
-            if ok and mt.report_failures_only:
-                return
-            self._count(account, "reports", protocol=face.protocol)
-            self.deliver(account, face, face.report_pdu(account, mt, index, stat, submitted, now))
-
-        self.pending_reports[key] = self.clock.callLater(delay, send)
+    def _report_due(
+        self,
+        key: tuple[str, str],
+        account: Account,
+        mt: Mt,
+        index: int,
+        face: Face,
+        stat: str,
+        submitted: float,
+    ) -> None:
+        """A report's delay is over: count its outcome and send it."""
+        now = self.clock.seconds()
+        self._decided(key, stat, now)
+        ok = stat == "DELIVRD"
+        day = beijing_day(submitted)
+        for k in ((day, b""), (day, mt.service_id.encode("ascii", "replace"))):
+            counters = self.daily[k]
+            counters["mt_wt"] -= 1
+            counters["mt_scs" if ok else "mt_fl"] += 1
+        if ok and mt.report_failures_only:
+            return
+        self._count(account, "reports", protocol=face.protocol)
+        self.deliver(account, face, face.report_pdu(account, mt, index, stat, submitted, now))
 
     def cancel(self, msg_id: int | str, family: str = "cmpp") -> bool:
         """Drop the report of *msg_id* if it has not been sent yet (CMPP_CANCEL, cancel_sm)."""
         key = (family, str(msg_id))
-        call = self.pending_reports.pop(key, None)
-        if call is None:
+        if not self.pending_reports.cancel(key):
             return False
-        call.cancel()
         self.totals["cancelled"] += 1
         self._decided(key, "DELETED", self.clock.seconds())
         return True
@@ -609,13 +620,16 @@ class Simulator:
                 )
 
     def _send(self, account: Account, face: Face, session: Session, pdu: Any) -> None:
-        d = session.send(pdu)
-        d.addCallbacks(
-            self._delivered,
-            self._deliver_failed,
-            callbackArgs=(account, face, pdu),
-            errbackArgs=(account, face, pdu),
-        )
+        if self.pending_reports.running and session.hold_writes():
+            # The reports due in this timer run leave in one write per link.
+            self._held.append(session)
+        delivery = _Delivery(self, account, face, pdu)
+        session.send_then(pdu, delivery.answered, delivery.failed)
+
+    def _release_writes(self) -> None:
+        held, self._held = self._held, []
+        for session in held:
+            session.release_writes()
 
     def _connect_failed(self, failure: Failure, account: Account, face: Face) -> None:
         self.log.warn("{protocol}: cannot reach {account}: {why}", protocol=face.protocol,
@@ -692,6 +706,21 @@ class Simulator:
 def _json_msg_id(msg_id: object) -> str:
     """A pushed PDU's message id as JSON shows it: SMGP's 10 bytes in hex."""
     return msg_id.hex() if isinstance(msg_id, bytes) else str(msg_id)
+
+
+class _Delivery:
+    """One report or MO on its way to the SP: :meth:`Simulator._send`'s callbacks."""
+
+    __slots__ = ("account", "face", "pdu", "sim")
+
+    def __init__(self, sim: Simulator, account: Account, face: Face, pdu: Any) -> None:
+        self.sim, self.account, self.face, self.pdu = sim, account, face, pdu
+
+    def answered(self, resp: Any) -> None:
+        self.sim._delivered(resp, self.account, self.face, self.pdu)
+
+    def failed(self, failure: Failure) -> None:
+        self.sim._deliver_failed(failure, self.account, self.face, self.pdu)
 
 
 def _is_mo(pdu: Any) -> bool:

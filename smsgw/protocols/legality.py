@@ -84,10 +84,19 @@ class Legality:
 
     def rule(self, role: Role, state: State, mode: Hashable, kind: type) -> Rule:
         """The verdict on a *kind* request from the peer."""
+        return self.row(role, state, mode).get(kind, CLOSE)
+
+    def row(self, role: Role, state: State, mode: Hashable) -> Row:
+        """Every verdict for *role* in *state* and *mode*: request class → :class:`Rule`.
+
+        A class missing from the row closes the link (:data:`CLOSE`).  A
+        session keeps the row of its state instead of asking :meth:`rule`
+        for every request.
+        """
         row = self.rows.get((role, state, mode))
         if row is None:
             row = self.rows.get((role, state, None), {})
-        return row.get(kind, CLOSE)
+        return row
 
 
 def build_legality(

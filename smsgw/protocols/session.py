@@ -109,6 +109,10 @@ class Rule:
     status: int = 0
 
 
+#: The verdict on a request class missing from its legality row.
+_CLOSE = Rule(Verdict.CLOSE)
+
+
 @attrs.frozen
 class LoginResult:
     """The outcome of a login, on either side.
@@ -356,6 +360,12 @@ class Session(protocol.Protocol):
         self._aborted = False
         #: Our TERMINATE is on the wire (everything before it has drained).
         self._terminate_sent = False
+        #: While a read is handled: the frames it writes, sent as one write at its end.
+        self._out: list[bytes] | None = None
+        #: The legality row of the state and mode below (see :meth:`_request`).
+        self._rules: Mapping[type, Rule] = {}
+        self._rules_for: State | None = None
+        self._rules_mode: Hashable = None
 
     @property
     def codec(self) -> ProtocolCodec:
@@ -399,8 +409,7 @@ class Session(protocol.Protocol):
         def answered(response: Any) -> Any:
             result = accept(response)
             if not result.accepted:
-                if self.transport is not None:
-                    self.transport.loseConnection()
+                self.lose_connection()
                 raise LoginRefused(result.status, self.adapter.login_status_text(result.status))
             self.authenticated(result.identity, result.mode)
             return response
@@ -445,6 +454,21 @@ class Session(protocol.Protocol):
         if not frames:
             return
         self.last_activity = self.clock.seconds()
+        if self._out is not None:  # a read handled inside another: the outer one flushes
+            self._frames(frames)
+            return
+        # The frames every request and response of this read writes go out as
+        # one transport write at its end (buffered writes: one write call, not
+        # one per frame).
+        self._out = []
+        try:
+            self._frames(frames)
+        finally:
+            out, self._out = self._out, None
+            if out and self.transport is not None and not self._aborted:
+                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+    def _frames(self, frames: list[bytes]) -> None:
         adapter = self.adapter
         for frame in frames:
             if self.state is State.CLOSED or self._aborted:
@@ -503,6 +527,35 @@ class Session(protocol.Protocol):
             d.addBoth(self._short_done)
         return d
 
+    def send_then(
+        self,
+        pdu: object,
+        on_answer: Callable[[Any], object],
+        on_error: Callable[[Failure], object],
+        on_sent: Callable[[Hashable], None] | None = None,
+    ) -> None:
+        """:meth:`send` with plain callables instead of a Deferred.
+
+        Exactly one of *on_answer* (with the response PDU) and *on_error*
+        (with the failure :meth:`send`'s Deferred would carry) is called,
+        once; see :meth:`Dispatcher.send_then`.
+        """
+        if self._closing or self.state in (State.CLOSING, State.CLOSED):
+            on_error(Failure(SessionClosed(f"link to {self.peer} is {self.state.value}")))
+            return
+        if self.config.short:
+            answer, error = on_answer, on_error
+
+            def on_answer(pdu: Any) -> object:
+                self._short_done(None)
+                return answer(pdu)
+
+            def on_error(failure: Failure) -> object:
+                self._short_done(None)
+                return error(failure)
+
+        self.dispatcher.send_then(pdu, on_answer, on_error, on_sent)
+
     def respond(self, pdu: object, sequence_id: Hashable) -> None:
         """Write a response PDU with the request's sequence number."""
         if self.transport is None or self.state is State.CLOSED:
@@ -515,11 +568,50 @@ class Session(protocol.Protocol):
                            pdu=type(pdu).__name__, error=str(e))  # fmt: skip
             self._abort()
             return
-        self.transport.write(frame)
+        self._emit(frame)
 
     def _write_request(self, pdu: object, sequence_id: Hashable) -> None:
         if self.transport is not None and self.state is not State.CLOSED:
-            self.transport.write(self.codec.encode(pdu, sequence_id))
+            self._emit(self.codec.encode(pdu, sequence_id))
+
+    def _emit(self, frame: bytes) -> None:
+        out = self._out
+        if out is None:
+            self.transport.write(frame)  # type: ignore[union-attr]
+        else:
+            out.append(frame)
+
+    def _flush(self) -> None:
+        """Write the frames held while a read is handled, as one write."""
+        out = self._out
+        if out:
+            self._out = []
+            if self.transport is not None:
+                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+    def hold_writes(self) -> bool:
+        """Hold what the link writes from now on until :meth:`release_writes`.
+
+        For a burst of frames written outside a read (the simulator's reports
+        due in one timer run): one transport write instead of one per frame.
+        :return: False when writes are already held (inside a read, or held
+            by someone else, who releases them): do not release them then.
+        """
+        if self._out is not None:
+            return False
+        self._out = []
+        return True
+
+    def release_writes(self) -> None:
+        """Write what :meth:`hold_writes` held, as one write, and stop holding."""
+        self._flush()
+        self._out = None
+
+    def lose_connection(self) -> None:
+        """Close in order: what is written (or held for this read's write) goes out first."""
+        self._flush()
+        if self.transport is not None:
+            self.transport.loseConnection()
 
     # -- requests --------------------------------------------------------
 
@@ -527,7 +619,11 @@ class Session(protocol.Protocol):
         adapter = self.adapter
         legality = adapter.legality
         if legality is not None:
-            rule = legality.rule(self.role, self.state, self.mode, type(pdu))
+            state, mode = self.state, self.mode
+            if self._rules_for is not state or self._rules_mode is not mode:
+                self._rules = legality.row(self.role, state, mode)
+                self._rules_for, self._rules_mode = state, mode
+            rule = self._rules.get(type(pdu), _CLOSE)
             if rule.verdict is Verdict.CLOSE:
                 self.log.warn("closing {peer}: {pdu} is not legal in state {state}",
                               peer=self.peer, pdu=type(pdu).__name__,
@@ -557,10 +653,14 @@ class Session(protocol.Protocol):
             )
             self._abort()
             return
-        if isinstance(result, Deferred):
+        if result is None:
+            return
+        # Not isinstance(result, Deferred) first: Deferred is an Awaitable, and
+        # an ABC's isinstance costs more than the rest of this branch.
+        if _is_deferred(type(result)):
             result.addCallback(self._respond_later, header.sequence_id)
             result.addErrback(self._handler_failed, pdu)
-        elif result is not None:
+        else:
             self.respond(result, header.sequence_id)
 
     def refuse(self, pdu: object, sequence_id: Hashable, status: int) -> None:
@@ -579,8 +679,8 @@ class Session(protocol.Protocol):
     def _close_now(self) -> None:
         """Close in order (what is written goes out) and handle no more frames."""
         self._aborted = True
-        if self.transport is not None and self.state is not State.CLOSED:
-            self.transport.loseConnection()
+        if self.state is not State.CLOSED:
+            self.lose_connection()
 
     # -- the login phase (server side) -----------------------------------
 
@@ -644,9 +744,9 @@ class Session(protocol.Protocol):
                 status=error.status,
             )
             self.respond(response, error.sequence_id)
-            if self.state is State.AUTHENTICATING and self.transport is not None:
+            if self.state is State.AUTHENTICATING:
                 # A login that does not decode is refused, and the link closes.
-                self.transport.loseConnection()
+                self.lose_connection()
         else:
             self.log.warn("closing {peer}: {error}", peer=self.peer, error=str(error))
             self._abort()
@@ -680,7 +780,7 @@ class Session(protocol.Protocol):
         idle = self.clock.seconds() - self.last_activity
         if self.config.idle_timeout_s and idle >= self.config.idle_timeout_s:
             self.log.info("closing idle link {peer}", peer=self.peer)
-            self.transport.loseConnection()  # type: ignore[union-attr]
+            self.lose_connection()
             return
         keepalive = self.adapter.keepalive()
         if self.config.keepalive_s and keepalive is not None and idle >= self.config.keepalive_s:
@@ -722,8 +822,8 @@ class Session(protocol.Protocol):
             return self.dispatcher.send(self.adapter.terminate())
 
         def _close(_: object) -> None:
-            if self.transport is not None and self.state is not State.CLOSED:
-                self.transport.loseConnection()
+            if self.state is not State.CLOSED:
+                self.lose_connection()
 
         d = self.dispatcher.drained()
         d.addCallback(_send_terminate)
@@ -738,8 +838,7 @@ class Session(protocol.Protocol):
 
         def _answer(_: object) -> None:
             self.respond(self.adapter.terminate_response(), sequence_id)
-            if self.transport is not None:
-                self.transport.loseConnection()
+            self.lose_connection()
 
         if self._terminate_sent:
             # Both ends terminated at once: only our TERMINATE is in flight,
@@ -765,6 +864,17 @@ class Session(protocol.Protocol):
         self._aborted = True
         if self.transport is not None and self.state is not State.CLOSED:
             self.transport.abortConnection()  # type: ignore[attr-defined]
+
+
+_DEFERRED_CLASSES: dict[type, bool] = {}
+
+
+def _is_deferred(kind: type) -> bool:
+    """``issubclass(kind, Deferred)``, remembered per class."""
+    known = _DEFERRED_CLASSES.get(kind)
+    if known is None:
+        known = _DEFERRED_CLASSES[kind] = issubclass(kind, Deferred)
+    return known
 
 
 def _failed(error: BaseException) -> Deferred[Any]:

@@ -26,7 +26,6 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import (
     Deferred,
     DeferredList,
-    fail,
     maybeDeferred,
     succeed,
 )
@@ -246,8 +245,7 @@ class Channel(MultiService):
             self.login_failures += 1
             self.log.error("{channel}: login failed ({n} in a row): {why}", channel=self.name,
                            n=self.login_failures, why=f.getErrorMessage())  # fmt: skip
-            if session.transport is not None:
-                session.transport.loseConnection()
+            session.lose_connection()
 
         if self._stopping:
             if session.transport is not None:
@@ -273,23 +271,33 @@ class Channel(MultiService):
         """
         event = self.client.event(self.name or "", pdu)
         if self.on_deliver is _ignore:
-            # The gateway's case, once per report: one Deferred, not three.
-            d = maybeDeferred(self.on_event, event) if event is not None else succeed(None)
+            # The gateway's case, once per report: at most one Deferred, and
+            # none when the callback stored the event before it returned.
+            if event is None:
+                return self.client.ack(pdu, True)
+            try:
+                result = self.on_event(event)
+            except Exception:
+                return self._not_stored(Failure(), pdu)
+            if result is None:
+                return self.client.ack(pdu, True)
+            # A Deferred, a coroutine (an async callback) or a value: as maybeDeferred takes them.
+            d = maybeDeferred(lambda: result)
         else:
             d = maybeDeferred(self.on_deliver, pdu, session)
             if event is not None:
                 d.addCallback(lambda _: self.on_event(event))
+        return d.addCallbacks(self._stored, self._not_stored, callbackArgs=(pdu,),
+                              errbackArgs=(pdu,))  # fmt: skip
 
-        def stored(_: object) -> object | None:
-            return self.client.ack(pdu, True)
+    def _stored(self, _: object, pdu: Any) -> object | None:
+        return self.client.ack(pdu, True)
 
-        def not_stored(f: Failure) -> object | None:
-            # Not stored: say so, and the gateway will send it again later.
-            self.log.failure("{channel}: inbound {pdu} not stored", f, channel=self.name,
-                             pdu=type(pdu).__name__)  # fmt: skip
-            return self.client.ack(pdu, False)
-
-        return d.addCallbacks(stored, not_stored)
+    def _not_stored(self, f: Failure, pdu: Any) -> object | None:
+        # Not stored: say so, and the gateway will send it again later.
+        self.log.failure("{channel}: inbound {pdu} not stored", f, channel=self.name,
+                         pdu=type(pdu).__name__)  # fmt: skip
+        return self.client.ack(pdu, False)
 
     def session(self) -> Deferred[Session]:
         """A logged-in link (the least busy), when there is one."""
@@ -491,14 +499,14 @@ class Channel(MultiService):
                       channel=self.name, why=last)  # fmt: skip
         return last
 
-    def _submit_once(self, pdu: Any) -> Deferred[tuple[str, int, Any]]:
+    def _submit_once(self, job: _SubmitJob) -> None:
         """:meth:`submit_with_id` with its first attempt made without a coroutine.
 
         The SUBMIT hot path: when a link is up and the TPS limit allows, the
-        SUBMIT goes out now with plain callbacks; anything else (no link,
-        no token, flow control, a lost link) continues in
-        :meth:`submit_with_id` with the attempts left, exactly as if it had
-        run from the start.
+        SUBMIT goes out now with plain callables (:meth:`Session.send_then`,
+        no Deferred until the job's own); anything else (no link, no token,
+        flow control, a lost link) continues in :meth:`submit_with_id` with
+        the attempts left, exactly as if it had run from the start.
         """
         session = self._pick()
         if (
@@ -507,35 +515,12 @@ class Channel(MultiService):
             or self.clock.seconds() < self._paused_until
             or (self.bucket is not None and not self.bucket.try_take(1.0))
         ):
-            return Deferred.fromCoroutine(self.submit_with_id(pdu))
-        sent: list[Hashable] = []
-
-        def answered(resp: Any) -> Any:
-            msg_id, result = self.client.outcome(resp, sent[0] if sent else None)
-            if result not in self.client.flow_control:
-                return msg_id, result, resp
-            self._pause(self.throttle_backoff_s[0])
-            return Deferred.fromCoroutine(
-                self.submit_with_id(
-                    pdu,
-                    _attempts=self.max_attempts - 1,
-                    _last=_throttled(result),
-                    _throttled_first=True,
-                )
-            )
-
-        def failed(f: Failure) -> Any:
-            f.trap(*_LINK_FAILURES)
-            last = self._not_answered(cast(BaseException, f.value))
-            return Deferred.fromCoroutine(
-                self.submit_with_id(pdu, _attempts=self.max_attempts - 1, _last=last)
-            )
-
+            job.continue_with(self.submit_with_id(job.pdu))
+            return
         try:
-            d = session.send(pdu, sent.append)
+            session.send_then(job.pdu, job.answered, job.failed, job.sent)
         except Exception:
-            return fail()  # as the coroutine would fail (e.g. a PDU that does not encode)
-        return d.addCallbacks(answered, failed)
+            job.done.errback()  # as the coroutine would fail (e.g. a PDU that does not encode)
 
     async def submit(self, pdu: Any) -> Any:
         """Send one SUBMIT PDU as given; return the gateway's response PDU."""
@@ -550,18 +535,11 @@ class Channel(MultiService):
     ) -> Deferred[SegmentResult]:
         """SUBMIT one segment to *dests*; fire with its :class:`SegmentResult`."""
         src = (self.config.src_id or "") + src_ext
-        pdu = self.client.submit_pdu(dests, segment, report=report, src=src)
-        name = getattr(self.client, "result_name", None)
-        return self._submit_once(pdu).addCallback(
-            lambda r: SegmentResult(
-                dests,
-                segment.pk_number,
-                segment.pk_total,
-                r[0],
-                r[1],
-                reason=f"result {r[1]} ({name(r[1])})" if r[1] and name is not None else "",
-            )
-        )
+        job = _SubmitJob(self, self.client.submit_pdu(dests, segment, report=report, src=src))
+        job.dests = dests
+        job.segment = segment
+        self._submit_once(job)
+        return job.done
 
     def submit_text(
         self,
@@ -593,6 +571,75 @@ class Channel(MultiService):
 
         results.addErrback(first_failure)
         return results  # type: ignore[return-value]
+
+
+class _SubmitJob:
+    """One SUBMIT's first attempt on the hot path: its callbacks, without a Deferred chain.
+
+    :attr:`done` is the only Deferred: it fires with the
+    :class:`SegmentResult` (for :meth:`Channel.submit_segment`).  Flow
+    control and a lost link hand the rest of the attempts to
+    :meth:`Channel.submit_with_id`.
+    """
+
+    __slots__ = ("channel", "dests", "done", "pdu", "segment", "sequence")
+
+    def __init__(self, channel: Channel, pdu: Any) -> None:
+        self.channel = channel
+        self.pdu = pdu
+        self.sequence: Hashable | None = None
+        self.dests: tuple[str, ...] = ()
+        self.segment: PartLike | None = None
+        self.done: Deferred[SegmentResult] = Deferred()
+
+    def sent(self, sequence: Hashable) -> None:
+        if self.sequence is None:
+            self.sequence = sequence
+
+    def answered(self, resp: Any) -> None:
+        channel = self.channel
+        msg_id, result = channel.client.outcome(resp, self.sequence)
+        if result not in channel.client.flow_control:
+            self.finish((msg_id, result, resp))
+            return
+        channel._pause(channel.throttle_backoff_s[0])
+        self.continue_with(
+            channel.submit_with_id(
+                self.pdu,
+                _attempts=channel.max_attempts - 1,
+                _last=_throttled(result),
+                _throttled_first=True,
+            )
+        )
+
+    def failed(self, f: Failure) -> None:
+        if f.check(*_LINK_FAILURES) is None:
+            self.done.errback(f)
+            return
+        channel = self.channel
+        last = channel._not_answered(cast(BaseException, f.value))
+        self.continue_with(
+            channel.submit_with_id(self.pdu, _attempts=channel.max_attempts - 1, _last=last)
+        )
+
+    def continue_with(self, attempts: Any) -> None:
+        Deferred.fromCoroutine(attempts).addCallbacks(self.finish, self.done.errback)
+
+    def finish(self, outcome: tuple[str, int, Any]) -> None:
+        segment = self.segment
+        assert segment is not None
+        _, result, _ = outcome
+        name = getattr(self.channel.client, "result_name", None)
+        self.done.callback(
+            SegmentResult(
+                self.dests,
+                segment.pk_number,
+                segment.pk_total,
+                outcome[0],
+                result,
+                reason=f"result {result} ({name(result)})" if result and name is not None else "",
+            )
+        )
 
 
 #: The name issue 3 introduced; a CMPP channel is a :class:`Channel` with a CMPP client.

@@ -202,9 +202,6 @@ class IsmgSim:
         return response.code, json.loads(content)
 
     async def close(self) -> None:
-        for call in self.sim.pending_reports.values():
-            if call.active():
-                call.cancel()
         self.sim.pending_reports.clear()
         if self.top.running:
             await within(self.top.stopService())

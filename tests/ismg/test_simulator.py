@@ -328,6 +328,18 @@ class SubmitTests(_SimulatorTestCase):
             (when.month, when.day, when.hour, when.minute, when.second),
         )
 
+    def test_reports_due_together_leave_in_one_write(self) -> None:
+        """Reports due in the same timer run reach a link in one transport write, all answered."""
+        for _ in range(5):
+            self.submit(self.link)
+        transport = self.link.server.transport
+        before = len(transport.stream)  # type: ignore[union-attr]
+        self.clock.advance(5.0)
+        self.assertEqual(len(transport.stream) - before, 1)  # type: ignore[union-attr]
+        self.flush()
+        self.assertEqual(len(self.link.sp.reports()), 5)
+        self.assertEqual(self.sim.totals["delivered"], 5)
+
     def test_msg_ids_unique(self) -> None:
         """Every accepted SUBMIT gets its own Msg_Id."""
         ids = {self.submit(self.link).msg_id for _ in range(50)}

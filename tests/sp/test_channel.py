@@ -148,9 +148,6 @@ class LiveSimulator:
                 session.transport.abortConnection()  # type: ignore[attr-defined]
 
     async def close(self) -> None:
-        for call in self.sim.pending_reports.values():
-            if call.active():
-                call.cancel()
         self.sim.pending_reports.clear()
         await self.port.stopListening()
         self.drop_links()

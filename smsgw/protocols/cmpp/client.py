@@ -12,6 +12,8 @@ import attrs
 from twisted.internet.defer import Deferred
 
 from smsgw.config import UpstreamConfig
+from smsgw.protocols.cmpp.codec import CMPP20, decode_report
+from smsgw.protocols.cmpp.pdus import Deliver, DeliverResp, Submit
 from smsgw.protocols.session import Session
 from smsgw.protocols.times import report_minute
 from smsgw.sp.clients import DELIVERED, INTERMEDIATE, Event, MoEvent, ReportEvent
@@ -34,8 +36,6 @@ class CmppClient:
     flow_control: ClassVar[frozenset[int]] = frozenset({8})
 
     def __init__(self, config: UpstreamConfig) -> None:
-        from smsgw.protocols.cmpp.codec import CMPP20
-
         self.config = config
         self.scheme = config.scheme
         self.v3 = config.scheme == "cmpp3"
@@ -45,6 +45,10 @@ class CmppClient:
             self.codec = CMPP30
         else:
             self.codec = CMPP20
+        # Encoded once, not for every SUBMIT.
+        self._service_id = _b(config.service_id)
+        self._msg_src = _b(config.account)
+        self._src: tuple[str, bytes] = ("", b"")
 
     def adapter(self) -> Any:
         """A fresh session adapter for one link."""
@@ -73,26 +77,23 @@ class CmppClient:
         self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
-        from smsgw.protocols.cmpp.pdus import Submit
-
-        cfg = self.config
+        if src != self._src[0]:
+            self._src = (src, _b(src))
         return Submit(
             pk_total=segment.pk_total,
             pk_number=segment.pk_number,
             registered_delivery=1 if report else 0,
-            service_id=_b(cfg.service_id),
+            service_id=self._service_id,
             tp_udhi=segment.tp_udhi,
             msg_fmt=segment.msg_fmt,
-            msg_src=_b(cfg.account),
-            src_id=_b(src),
-            dest_terminal_ids=tuple(_b(d) for d in dests),
+            msg_src=self._msg_src,
+            src_id=self._src[1],
+            dest_terminal_ids=(_b(dests[0]),) if len(dests) == 1 else tuple(map(_b, dests)),
             msg_content=segment.content,
         )
 
     def complete_submit(self, pdu: Any) -> Any:
         """A Submit with Src_Id, Service_Id and Msg_src from the upstream URL where empty."""
-        from smsgw.protocols.cmpp.pdus import Submit
-
         if type(pdu) is not Submit or (pdu.src_id and pdu.service_id and pdu.msg_src):
             return pdu
         cfg = self.config
@@ -109,9 +110,6 @@ class CmppClient:
 
     def event(self, channel: str, pdu: Any) -> Event | None:
         """The neutral event an inbound request carries, or ``None``."""
-        from smsgw.protocols.cmpp.codec import decode_report
-        from smsgw.protocols.cmpp.pdus import Deliver
-
         if type(pdu) is not Deliver:
             return None
         if pdu.registered_delivery == 1:
@@ -138,14 +136,10 @@ class CmppClient:
 
     def inbound_kinds(self) -> frozenset[type]:
         """DELIVER: the ISMG's reports and MOs."""
-        from smsgw.protocols.cmpp.pdus import Deliver
-
         return frozenset({Deliver})
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (*ok*: it is stored)."""
-        from smsgw.protocols.cmpp.pdus import Deliver, DeliverResp
-
         if type(pdu) is Deliver:
             # Result 9 ("other"): not stored, the ISMG will send it again.
             return DeliverResp(pdu.msg_id, 0 if ok else 9)

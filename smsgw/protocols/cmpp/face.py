@@ -150,22 +150,27 @@ class CmppServerHandler(Responder):
         sim = self.sim
         account = sim.accounts[session.account]
         msg_id = sim.next_msg_id()
+        dests = pdu.dest_terminal_ids
+        if len(dests) == 1:  # the usual SUBMIT: no generator per field
+            texts: tuple[str, ...] = (dests[0].decode("ascii", "replace"),)
+            keys: tuple[int, ...] = (msg_id,)
+        else:
+            texts = tuple(d.decode("ascii", "replace") for d in dests)
+            # CMPP 2.1/3.0 group sends: the reports carry Msg_Id + i.
+            keys = tuple((msg_id + i) & 0xFFFFFFFFFFFFFFFF for i in range(len(dests)))
         mt = Mt(
-            protocol=self.protocol if session.codec is not CMPP20 else "cmpp2",
+            protocol=self.protocol if session.adapter.codec is not CMPP20 else "cmpp2",
             msg_id=str(msg_id),
-            src=text(pdu.src_id),
-            dests=tuple(text(d) for d in pdu.dest_terminal_ids),
+            src=pdu.src_id.decode("ascii", "replace"),
+            dests=texts,
             content=pdu.msg_content,
             msg_fmt=pdu.msg_fmt,
             tp_udhi=pdu.tp_udhi,
             pk_total=pdu.pk_total,
             pk_number=pdu.pk_number,
             report=pdu.registered_delivery == 1,
-            service_id=text(pdu.service_id),
-            # CMPP 2.1/3.0 group sends: the reports carry Msg_Id + i.
-            report_keys=tuple(
-                (msg_id + i) & 0xFFFFFFFFFFFFFFFF for i in range(len(pdu.dest_terminal_ids))
-            ),
+            service_id=pdu.service_id.decode("ascii", "replace"),
+            report_keys=keys,
         )
         refused = sim.check(account, mt)
         if refused is None:

@@ -105,9 +105,7 @@ class FaceTestCase(TestCase):
         return self.sim
 
     async def _stop(self, listening: Any) -> None:
-        for call in list(self.sim.pending_reports.values()):
-            if call.active():
-                call.cancel()
+        self.sim.pending_reports.clear()
         for session in self.server_sessions:
             if session.transport is not None:
                 session.transport.abortConnection()

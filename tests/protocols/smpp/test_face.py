@@ -333,7 +333,7 @@ class StateTests(FaceTestCase):
         resp = await session.send(query)
         self.assertEqual(resp.message_state, MessageState.DELETED)
         self.assertRegex(resp.final_date.decode(), r"^\d{12}000\+$")
-        self.assertEqual(self.sim.pending_reports, {})
+        self.assertEqual(len(self.sim.pending_reports), 0)
         again = await session.send(p.CancelSm(message_id=message_id, source_addr=SRC.encode()))
         self.assertEqual(again.command_status, Status.ESME_RCANCELFAIL)
 
