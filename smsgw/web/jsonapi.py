@@ -363,14 +363,7 @@ class JsonResource(Resource):
 
     def allowed_methods(self) -> list[str]:
         """The methods this resource has handlers for, sorted (``HEAD`` with ``GET``)."""
-        methods = {
-            name[len("json_") :]
-            for name in dir(self)
-            if name.startswith("json_") and name[len("json_") :].isupper()
-        }
-        if "GET" in methods:
-            methods.add("HEAD")
-        return sorted(methods)
+        return list(_handled_methods(type(self)))
 
     def render(self, request: Request) -> bytes | int:
         """Dispatch to the ``json_<METHOD>`` handler and answer JSON."""
@@ -445,6 +438,29 @@ class JsonResource(Resource):
         )
         error = JsonError(500, "internal", "internal server error")
         return write_json(request, error.status, error.to_json())
+
+
+#: Each JsonResource class's handled methods (see :func:`_handled_methods`).
+_METHODS: dict[type, tuple[str, ...]] = {}
+
+
+def _handled_methods(cls: type[JsonResource]) -> tuple[str, ...]:
+    """The methods *cls* has ``json_<METHOD>`` handlers for, sorted (``HEAD`` with ``GET``).
+
+    Per class, once: a ``dir()`` on every request costs more than the rest of the dispatch.
+    """
+    known = _METHODS.get(cls)
+    if known is not None:
+        return known
+    methods = {
+        name[len("json_") :]
+        for name in dir(cls)
+        if name.startswith("json_") and name[len("json_") :].isupper()
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    known = _METHODS[cls] = tuple(sorted(methods))
+    return known
 
 
 def _where(request: Request) -> tuple[str, str]:
