@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from smsgw.store.model import Inbound, Message, derive_status
+from smsgw.store.model import Inbound, Message, Segment, derive_status
 
 __all__ = ["inbound_view", "message_view"]
 
@@ -19,8 +19,22 @@ __all__ = ["inbound_view", "message_view"]
 def message_view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """A message as ``POST /v1/sms`` and ``GET /v1/sms/{id}`` show it.
 
+    Recipients that share their segments (a request's one-segment text, split
+    once: see :meth:`~smsgw.sp.gateway.Gateway.accept`) share their status and
+    segment list in the answer too: built once, not once per recipient.
+
     :param rejected: ``(to, why)`` of the request's recipients that were refused.
     """
+    shown: dict[int, tuple[str, list[dict[str, Any]]]] = {}
+    recipients = []
+    for r in message.recipients:
+        seen = shown.get(id(r.segments))
+        if seen is None:
+            seen = shown[id(r.segments)] = _segments_view(r.segments)
+        status, segments = seen
+        recipients.append(
+            {"to": r.to, "channel": r.channel, "status": status, "segments": segments}
+        )
     body: dict[str, Any] = {
         "id": message.id,
         "status": str(message.status),
@@ -28,30 +42,27 @@ def message_view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> 
         "mode": str(message.mode),
         "send_at": message.send_at,
         "external_id": message.external_id,
-        "recipients": [
-            {
-                "to": r.to,
-                "channel": r.channel,
-                "status": str(derive_status(s.state for s in r.segments)),
-                "segments": [
-                    {
-                        "pk_number": s.pk_number,
-                        "pk_total": s.pk_total,
-                        "msg_id": s.msg_id,
-                        "result": s.result,
-                        "stat": s.stat,
-                        "state": str(s.state),
-                        **({"error": s.error} if s.error else {}),
-                    }
-                    for s in r.segments
-                ],
-            }
-            for r in message.recipients
-        ],
+        "recipients": recipients,
     }
     if rejected:
         body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
     return body
+
+
+def _segments_view(segments: Sequence[Segment]) -> tuple[str, list[dict[str, Any]]]:
+    """One recipient's status and segments, as :func:`message_view` shows them."""
+    return str(derive_status(s.state for s in segments)), [
+        {
+            "pk_number": s.pk_number,
+            "pk_total": s.pk_total,
+            "msg_id": s.msg_id,
+            "result": s.result,
+            "stat": s.stat,
+            "state": str(s.state),
+            **({"error": s.error} if s.error else {}),
+        }
+        for s in segments
+    ]
 
 
 def inbound_view(item: Inbound) -> dict[str, Any]:

@@ -42,6 +42,25 @@ class MessageViewTests(SynchronousTestCase):
         self.assertEqual(body["rejected"], [{"to": "123", "error": "not a number"}])
         self.assertNotIn("rejected", message_view(message))
 
+    def test_shared_segments(self) -> None:
+        """Recipients sharing one segments tuple show it alike; another recipient its own."""
+        sent = (Segment(1, 1, b"x", state=SegmentState.SUBMITTED, result=0, msg_id="42"),)
+        failed = (Segment(1, 1, b"x", state=SegmentState.FAILED, result=8, error="result 8"),)
+        message = Message(
+            "m1",
+            NOW,
+            [Recipient("138", "cm", sent), Recipient("139", "cm", failed),
+             Recipient("137", "cm", sent)],
+        )  # fmt: skip
+        body = message_view(message)
+        self.assertEqual([r["to"] for r in body["recipients"]], ["138", "139", "137"])
+        self.assertEqual(
+            [(r["status"], r["segments"][0]["state"]) for r in body["recipients"]],
+            [("submitted", "submitted"), ("failed", "failed"), ("submitted", "submitted")],
+        )
+        self.assertEqual(body["recipients"][1]["segments"][0]["error"], "result 8")
+        self.assertNotIn("error", body["recipients"][2]["segments"][0])
+
 
 class InboundViewTests(SynchronousTestCase):
     """An inbound item: id, type, channel and time, then the stored payload."""
