@@ -281,7 +281,7 @@ class Gateway(MultiService):
             external_id=request.external_id,
         )
         if self.metrics is not None:
-            self.metrics.accepted.labels(mode=str(request.mode)).inc()
+            self._metric(self.metrics.accepted, str(request.mode)).inc()
         if request.mode is Mode.ASYNC:
             # Answer first; the write commits in the background.
             self.store.add_message(message).addCallbacks(

@@ -113,6 +113,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: The request bodies' decoder: NaN and Infinity refused, ``1e400`` too.  One for all
+#: (``json.loads`` with these arguments would build a decoder per request).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -188,7 +193,7 @@ def read_json(
     except UnicodeDecodeError:
         raise JsonError(400, "bad_json", "the request body is not UTF-8") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError:
         # The decoder recurses per level: thousands of "[" exhaust the stack.
         raise JsonError(400, "bad_json", f"nested deeper than {max_depth} levels") from None
