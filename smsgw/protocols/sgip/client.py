@@ -16,7 +16,11 @@ from twisted.python.failure import Failure
 from smsgw.config import UpstreamConfig
 from smsgw.protocols.registry import extras_as
 from smsgw.protocols.session import LoginResult, Role, Session
+from smsgw.protocols.sgip import pdus as p
+from smsgw.protocols.sgip.constants import LoginType
 from smsgw.protocols.sgip.extras import SgipExtras
+from smsgw.protocols.sgip.sequence import SgipSequence, format_message_id
+from smsgw.protocols.sgip.session import SgipAdapter, bind, check_bind
 from smsgw.sp.clients import Event, InboundResponder, MoEvent, ReportEvent
 from smsgw.text.longsms import PartLike
 
@@ -34,6 +38,18 @@ def _t(value: bytes) -> str:
     return value.decode("ascii", "replace")
 
 
+#: Report State (SGIP 1.2 §6 Report): 0 delivered, 1 waiting, 2 failed; shown
+#: with CMPP's words.
+_STATE_WORDS = {0: "DELIVRD", 1: "ACCEPTD", 2: "UNDELIV"}
+
+#: The response class of each request the SMG sends the SP.
+_RESPONSES: dict[type, type] = {
+    p.Deliver: p.DeliverResp,
+    p.Report: p.ReportResp,
+    p.UserRpt: p.UserRptResp,
+}
+
+
 class SgipClient:
     """SGIP 1.2 (``sgip://``): MT link Login Type 1; reports arrive on our own server.
 
@@ -45,17 +61,16 @@ class SgipClient:
     flow_control: ClassVar[frozenset[int]] = frozenset({33, 88})
 
     def __init__(self, config: UpstreamConfig) -> None:
-        from smsgw.protocols.sgip.sequence import SgipSequence
-
         self.config = config
         self.extra = extras_as(config.extra, SgipExtras)
         self.node_id = self.extra.node_id
         self._sequence: SgipSequence | None = None
+        # The Submit fields every message shares (the configuration is frozen).
+        self._corp_id = _b(self.extra.corp_id)
+        self._service_type = _b(config.service_id)
 
     def adapter(self) -> Any:
         """A fresh session adapter for one link."""
-        from smsgw.protocols.sgip.session import SgipAdapter
-
         adapter = SgipAdapter(self.node_id)
         if self._sequence is None:
             self._sequence = adapter.sequence
@@ -70,22 +85,17 @@ class SgipClient:
 
     def login(self, session: Session) -> Deferred[Any]:
         """Log in on a fresh link."""
-        from smsgw.protocols.sgip.constants import LoginType
-        from smsgw.protocols.sgip.session import bind
-
         return bind(session, LoginType.SP_TO_SMG, self.config.account, self.config.secret)
 
     def submit_pdu(
         self, dests: tuple[str, ...], segment: PartLike, *, report: bool, src: str
     ) -> object:
         """The SUBMIT for one segment to *dests*."""
-        from smsgw.protocols.sgip.pdus import Submit
-
-        return Submit(
+        return p.Submit(
             sp_number=_b(src),
-            user_numbers=tuple(_b(d) for d in dests),
-            corp_id=_b(self.extra.corp_id),
-            service_type=_b(self.config.service_id),
+            user_numbers=(_b(dests[0]),) if len(dests) == 1 else tuple(_b(d) for d in dests),
+            corp_id=self._corp_id,
+            service_type=self._service_type,
             report_flag=1 if report else 2,
             tp_udhi=segment.tp_udhi,
             message_coding=segment.msg_fmt,
@@ -94,29 +104,24 @@ class SgipClient:
 
     def outcome(self, response: Any, sequence: Hashable) -> tuple[str, int]:
         """``(normalised msg id, result)`` of a SUBMIT response."""
-        from smsgw.protocols.sgip.sequence import format_message_id
-
         return format_message_id(sequence), response.result  # type: ignore[arg-type]
 
     def event(self, channel: str, pdu: Any) -> Event | None:
         """The neutral event an inbound request carries, or ``None``."""
-        from smsgw.protocols.sgip.pdus import Deliver, Report
-        from smsgw.protocols.sgip.sequence import format_message_id
-
-        if type(pdu) is Report:
-            # State (SGIP 1.2 §6 Report): 0 delivered, 1 waiting, 2 failed; the Report
-            # carries no time.  The state is shown with CMPP's words.
-            stat = {0: "DELIVRD", 1: "ACCEPTD", 2: "UNDELIV"}.get(pdu.state, "UNKNOWN")
+        kind = type(pdu)
+        if kind is p.Report:
+            # The Report carries no time.
+            state = pdu.state
             return ReportEvent(
                 channel=channel,
-                msg_id=format_message_id(pdu.submit_sequence_number),
-                stat=stat,
+                msg_id=format_message_id((pdu.submit_node_id, pdu.submit_time, pdu.submit_counter)),
+                stat=_STATE_WORDS.get(state, "UNKNOWN"),
                 dest=_t(pdu.user_number),
-                delivered=pdu.state == 0,
-                final=pdu.state != 1,
+                delivered=state == 0,
+                final=state != 1,
                 err=str(pdu.error_code),
             )
-        if type(pdu) is Deliver:
+        if kind is p.Deliver:
             return MoEvent(
                 channel=channel,
                 sender=_t(pdu.user_number),
@@ -154,18 +159,12 @@ class SgipClient:
 
     def inbound_kinds(self) -> frozenset[type]:
         """Deliver, Report and UserRpt: what the SMG sends the SP."""
-        from smsgw.protocols.sgip import pdus as p
-
         return frozenset({p.Deliver, p.Report, p.UserRpt})
 
     def ack(self, pdu: Any, ok: bool) -> object | None:
         """The response to an inbound request (*ok*: it is stored)."""
-        from smsgw.protocols.sgip import pdus as p
-
-        result = 0 if ok else 5
-        responses = {p.Deliver: p.DeliverResp, p.Report: p.ReportResp, p.UserRpt: p.UserRptResp}
-        make = responses.get(type(pdu))
-        return make(result) if make else None
+        make = _RESPONSES.get(type(pdu))
+        return make(0 if ok else 5) if make else None
 
 
 class _SgipServerHandler(InboundResponder):
@@ -186,9 +185,6 @@ class _SgipServerHandler(InboundResponder):
 
     def authenticate(self, session: Session, pdu: Any) -> LoginResult:
         """The SMG logs in with the account's own name and password."""
-        from smsgw.protocols.sgip.constants import LoginType
-        from smsgw.protocols.sgip.session import check_bind
-
         cfg = self.channel.config
         check = check_bind(pdu, {cfg.account: cfg.secret}, (LoginType.SMG_TO_SP,))
         if check.result != 0:

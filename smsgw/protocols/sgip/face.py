@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 #: ReportFlag (sgip12.md §7.3): 0 report failures only, 1 always, 2 never, 3 bill only.
 _REPORT_ALWAYS, _REPORT_FAILURES = 1, 0
 
+#: A Report's State and ErrorCode (sgip12.md §6): delivered, or failed as unreachable.
+_DELIVERED = (int(ReportState.DELIVERED), 0)
+_FAILED = (int(ReportState.FAILED), int(Result.USER_UNREACHABLE))
+
 
 #: :meth:`Simulator.admit`'s refusals as Bind_Resp Results: 2 (the IP) is an
 #: illegal login, 5 (the account's session limit) "too many connections".
@@ -118,20 +122,22 @@ class SgipFace(Responder):
             except ValueError:
                 info = None
         seq = header.sequence_id
+        users = pdu.user_numbers
+        report_flag = pdu.report_flag
         mt = Mt(
             protocol="sgip",
             msg_id=format_message_id(seq),
             src=text(pdu.sp_number),
-            dests=tuple(text(d) for d in pdu.user_numbers),
+            dests=(text(users[0]),) if len(users) == 1 else tuple(text(d) for d in users),
             content=pdu.message_content,
             msg_fmt=pdu.message_coding,
             tp_udhi=pdu.tp_udhi,
             pk_total=info.total if info else 1,
             pk_number=info.number if info else 1,
-            report=pdu.report_flag in (_REPORT_ALWAYS, _REPORT_FAILURES),
-            report_failures_only=pdu.report_flag == _REPORT_FAILURES,
+            report=report_flag == _REPORT_ALWAYS or report_flag == _REPORT_FAILURES,
+            report_failures_only=report_flag == _REPORT_FAILURES,
             service_id=text(pdu.service_type),
-            report_keys=tuple(seq for _ in pdu.user_numbers),
+            report_keys=(seq,) * len(users),
         )
         refused = sim.check(account, mt)
         if refused is None:
@@ -190,15 +196,15 @@ class SgipFace(Responder):
     ) -> p.Report:
         """The PDU that reports *stat* for ``mt.dests[index]``."""
         node, stamp, counter = mt.report_keys[index]
-        ok = stat == "DELIVRD"
+        state, error_code = _DELIVERED if stat == "DELIVRD" else _FAILED
         return p.Report(
             submit_node_id=node,
             submit_time=stamp,
             submit_counter=counter,
             report_type=0,
             user_number=mt.dests[index].encode("ascii"),
-            state=int(ReportState.DELIVERED if ok else ReportState.FAILED),
-            error_code=0 if ok else int(Result.USER_UNREACHABLE),
+            state=state,
+            error_code=error_code,
         )
 
     def mo_pdus(

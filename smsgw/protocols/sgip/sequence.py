@@ -96,6 +96,12 @@ def format_message_id(sequence: SequenceNumber) -> str:
 
     :raises ValueError: a part is not an unsigned 32-bit integer.
     """
+    if type(sequence) is tuple and len(sequence) == 3:
+        node_id, when, counter = sequence
+        # One id per Submit and per Report: plain ints that fit take one test.
+        if type(node_id) is int and type(when) is int and type(counter) is int:
+            if not (node_id | when | counter) >> 32:
+                return f"{node_id}-{when:010d}-{counter}"
     if len(sequence) != 3:
         raise ValueError(f"a sequence number has 3 parts, got {len(sequence)}")
     for part in sequence:

@@ -95,9 +95,13 @@ class SmgpFace(Responder):
         sim = self.sim
         account = sim.accounts[session.account]
         msg_id = self.next_msg_id()
-        udhi = 1 if has_udhi(pdu.tlvs) else 0
-        total = get_int(pdu.tlvs, Tag.PK_TOTAL)
-        number = get_int(pdu.tlvs, Tag.PK_NUMBER)
+        tlvs = pdu.tlvs
+        if tlvs:
+            udhi = 1 if has_udhi(tlvs) else 0
+            total = get_int(tlvs, Tag.PK_TOTAL)
+            number = get_int(tlvs, Tag.PK_NUMBER)
+        else:  # most Submits: no TLV to look through
+            udhi, total, number = 0, None, None
         if total is None and udhi:
             try:
                 info = concat_info(pdu.msg_content, udhi)
@@ -105,11 +109,12 @@ class SmgpFace(Responder):
                 info = None
             if info is not None:
                 total, number = info.total, info.number
+        dests = pdu.dest_term_ids
         mt = Mt(
             protocol="smgp",
             msg_id=msg_id_hex(msg_id),
             src=text(pdu.src_term_id),
-            dests=tuple(text(d) for d in pdu.dest_term_ids),
+            dests=(text(dests[0]),) if len(dests) == 1 else tuple(text(d) for d in dests),
             content=pdu.msg_content,
             msg_fmt=pdu.msg_format,
             tp_udhi=udhi,
@@ -117,7 +122,7 @@ class SmgpFace(Responder):
             pk_number=number or 1,
             report=pdu.need_report == 1,
             service_id=text(pdu.service_id),
-            report_keys=tuple(msg_id for _ in pdu.dest_term_ids),
+            report_keys=(msg_id,) * len(dests),
         )
         refused = sim.check(account, mt)
         if refused is None:

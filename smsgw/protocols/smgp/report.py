@@ -14,6 +14,7 @@ search (§14 pitfalls), which needs at least ``id:`` and ``stat:``.
 
 from __future__ import annotations
 
+import operator
 import re
 
 import attrs
@@ -24,6 +25,8 @@ from smsgw.protocols.smgp.constants import REPORT_LENGTH, STAT_DELIVERED, Status
 __all__ = ["REPORT_LENGTH", "Report", "decode_report", "encode_report"]
 
 _MSG_ID = b"\x00" * 10
+#: What the short fields are padded with when read (Text keeps its spaces).
+_PAD = b"\x00 "
 
 
 @attrs.define
@@ -69,18 +72,19 @@ _FIELDS: tuple[tuple[bytes, str, int], ...] = (
 )
 
 
-def _offsets() -> tuple[tuple[bytes, int, str, int, int], ...]:
-    out = []
-    at = 0
-    for kw, name, width in _FIELDS:
-        out.append((kw.lower(), at, name, at + len(kw), width))
-        at += len(kw) + width
-    assert at == REPORT_LENGTH
-    return tuple(out)
+#: The 122 bytes with ``%s`` for each value, NUL-padded to its width beforehand.
+_TEMPLATE = b"".join(kw + b"%s" for kw, _, _ in _FIELDS)
+_WIDTHS = tuple(width for _, _, width in _FIELDS)
+_NULS = (b"\x00",) * len(_FIELDS)
+assert len(_TEMPLATE) - 2 * len(_FIELDS) + sum(_WIDTHS) == REPORT_LENGTH
+_values = operator.attrgetter(*(name for _, name, _ in _FIELDS))
 
-
-#: ``(keyword lower-cased, its offset, attribute, value offset, width)`` per field.
-_OFFSETS = _offsets()
+#: A 122-byte report: every keyword at its offset (any case, as SMSGate writes
+#: ``submit date:``), each value its fixed width.
+_FIXED = re.compile(
+    b"".join(re.escape(kw) + b"(.{%d})" % width for kw, _, width in _FIELDS),
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def encode_report(report: Report) -> bytes:
@@ -90,6 +94,15 @@ def encode_report(report: Report) -> bytes:
 
     :raises EncodeError: a field is longer than its width.
     """
+    values = _values(report)
+    try:
+        data: bytes = _TEMPLATE % tuple(map(bytes.ljust, values, _WIDTHS, _NULS))
+    except TypeError:
+        pass  # a value is not bytes: the loop below names it
+    else:
+        # Padding never shortens, so 122 bytes means no value was too wide.
+        if len(data) == REPORT_LENGTH and len(values[0]) == 10:
+            return data
     parts = []
     for kw, name, width in _FIELDS:
         value = getattr(report, name)
@@ -116,20 +129,26 @@ def decode_report(content: bytes) -> Report:
 
     :raises FieldValueError: (status 10) ``id:`` or ``stat:`` cannot be found.
     """
-    if len(content) == REPORT_LENGTH:
-        lower = content.lower()
-        if all(lower.startswith(kw, off) for kw, off, _, _, _ in _OFFSETS):
-            values = {}
-            for _, _, name, at, width in _OFFSETS:
-                raw = content[at : at + width]
-                values[name] = raw if name == "msg_id" else _strip(raw, name)
-            return Report(**values)
+    m = _FIXED.fullmatch(content)
+    if m is not None:
+        msg_id, sub, dlvrd, submit_date, done_date, stat, err, text = m.groups()
+        return Report(
+            msg_id,
+            sub.rstrip(_PAD).lstrip(b" "),
+            dlvrd.rstrip(_PAD).lstrip(b" "),
+            submit_date.rstrip(_PAD).lstrip(b" "),
+            done_date.rstrip(_PAD).lstrip(b" "),
+            stat.rstrip(_PAD).lstrip(b" "),
+            err.rstrip(_PAD).lstrip(b" "),
+            text.rstrip(b"\x00"),
+        )
     return _search(content)
 
 
 def _strip(value: bytes, name: str) -> bytes:
-    # Text keeps its inner spaces; the short fields lose NUL and space padding.
-    return value.rstrip(b"\x00") if name == "text" else value.rstrip(b"\x00 ").lstrip(b" ")
+    # Text keeps its inner spaces; the short fields lose NUL and space padding
+    # (decode_report strips its fields the same way).
+    return value.rstrip(b"\x00") if name == "text" else value.rstrip(_PAD).lstrip(b" ")
 
 
 #: Keywords found by the tolerant parser, in the order they are expected.

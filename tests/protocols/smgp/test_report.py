@@ -92,6 +92,46 @@ class EncodeTests(SynchronousTestCase):
         self.assertEqual(decode_report(got.msg_content), REPORT)
 
 
+#: ``(keyword, attribute, value offset, width)`` of each §8.1 field, for the reference reader.
+_AT = (
+    (b"id:", "msg_id", 3, 10),
+    (b" sub:", "sub", 18, 3),
+    (b" dlvrd:", "dlvrd", 28, 3),
+    (b" submit date:", "submit_date", 44, 10),
+    (b" done date:", "done_date", 65, 10),
+    (b" stat:", "stat", 81, 7),
+    (b" err:", "err", 93, 3),
+    (b" text:", "text", 102, 20),
+)
+
+
+def _by_offset(content: bytes) -> Report | None:
+    """The reference reading of a 122-byte report: keywords compared lower-cased, values sliced."""
+    lower = content.lower()
+    if len(content) != REPORT_LENGTH:
+        return None
+    if not all(lower.startswith(kw, at - len(kw)) for kw, _, at, _ in _AT):
+        return None
+    values = {}
+    for _, name, at, width in _AT:
+        raw = content[at : at + width]
+        if name == "text":
+            raw = raw.rstrip(b"\x00")
+        elif name != "msg_id":
+            raw = raw.rstrip(b"\x00 ").lstrip(b" ")
+        values[name] = raw
+    return Report(**values)
+
+
+def _recased(data: bytes, flips: list[bool]) -> bytes:
+    """*data* with the letters of its keywords upper- or lower-cased by *flips*."""
+    out = bytearray(data)
+    for (kw, _, at, _), flip in zip(_AT, flips, strict=False):
+        start = at - len(kw)
+        out[start:at] = kw.upper() if flip else kw
+    return bytes(out)
+
+
 class DecodeTests(SynchronousTestCase):
     """decode_report: by offset for 122 bytes, by keyword otherwise."""
 
@@ -101,6 +141,25 @@ class DecodeTests(SynchronousTestCase):
         data = encode_report(report)
         self.assertEqual(len(data), REPORT_LENGTH)
         self.assertEqual(decode_report(data), report)
+
+    @given(
+        st.binary(min_size=REPORT_LENGTH, max_size=REPORT_LENGTH),
+        st.lists(st.booleans(), min_size=8, max_size=8),
+        st.booleans(),
+    )
+    def test_fixed_form_as_reference(self, noise: bytes, flips: list[bool], cut: bool) -> None:
+        """Any 122 bytes with the keywords in place (any case) read as the offsets say."""
+        data = _recased(noise, flips)
+        if cut:  # one keyword byte broken: the keyword search, whatever it finds
+            data = data[:14] + b"X" + data[15:]
+        expected = _by_offset(data)
+        try:
+            got = decode_report(data)
+        except DecodeError:
+            self.assertIsNone(expected)
+            return
+        if expected is not None:
+            self.assertEqual(got, expected)
 
     def test_smsgate_case(self) -> None:
         """SMSGate's ``submit date:`` and ``text:`` parse by offset the same."""
