@@ -30,6 +30,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "JsonError",
     "JsonResource",
+    "JsonText",
     "NotFoundResource",
     "query_arg",
     "query_int",
@@ -204,11 +205,15 @@ def read_json(
     return value
 
 
+class JsonText(bytes):
+    """A body already encoded as UTF-8 JSON: :func:`write_json` answers it as it is."""
+
+
 def write_json(request: Request, status: int, body: object) -> bytes:
     """Set *status* and the JSON Content-Type on *request*; return *body* encoded.
 
-    The body is UTF-8 JSON with non-ASCII text kept as is.  A 204 answer has
-    no body and no Content-Type.
+    The body is UTF-8 JSON with non-ASCII text kept as is (a :class:`JsonText`
+    is taken as encoded already).  A 204 answer has no body and no Content-Type.
 
     :raises ValueError: for a status outside 100..599 or a body that is not
         JSON-able (``NaN`` included); nothing is set then.
@@ -219,7 +224,10 @@ def write_json(request: Request, status: int, body: object) -> bytes:
     if status == 204:
         request.setResponseCode(status)
         return b""
-    encoded = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    if isinstance(body, JsonText):
+        encoded = bytes(body)
+    else:
+        encoded = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
     request.setResponseCode(status)
     request.setHeader(b"content-type", CONTENT_TYPE)
     return encoded

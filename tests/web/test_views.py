@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from smsgw.store.model import (
     Inbound,
     InboundKind,
     Message,
+    Mode,
     Recipient,
     Segment,
     SegmentState,
 )
-from smsgw.web.views import inbound_view, message_view
+from smsgw.web.views import inbound_view, message_json, message_view
 
 NOW = 1_750_000_000.0
 
@@ -60,6 +65,60 @@ class MessageViewTests(SynchronousTestCase):
         )
         self.assertEqual(body["recipients"][1]["segments"][0]["error"], "result 8")
         self.assertNotIn("error", body["recipients"][2]["segments"][0])
+
+
+#: Text with quotes, backslashes, control characters and non-ASCII (what JSON escapes or keeps).
+_texts = st.text(alphabet=st.sampled_from('a"\\\n\x00\x1f中é😀 -+0'), max_size=6)
+
+
+@st.composite
+def _segments(draw: st.DrawFn) -> tuple[Segment, ...]:
+    n = draw(st.integers(1, 3))
+    return tuple(
+        Segment(
+            i + 1,
+            n,
+            b"x",
+            state=draw(st.sampled_from(list(SegmentState))),
+            result=draw(st.none() | st.integers(0, 300)),
+            msg_id=draw(st.none() | _texts),
+            stat=draw(st.none() | _texts),
+            error=draw(st.none() | _texts),
+        )
+        for i in range(n)
+    )
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> Message:
+    shared = draw(st.lists(_segments(), min_size=1, max_size=3))
+    recipients = [
+        Recipient(draw(_texts), draw(_texts), draw(st.sampled_from(shared)))
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    return Message(
+        draw(_texts),
+        draw(st.floats(0, 2e9)),
+        recipients,
+        mode=draw(st.sampled_from(list(Mode))),
+        send_at=draw(st.none() | st.floats(0, 2e9)),
+        external_id=draw(st.none() | _texts),
+    )
+
+
+class MessageJsonTests(SynchronousTestCase):
+    """``POST /v1/sms``'s answer: message_json is message_view's JSON, byte for byte."""
+
+    @given(_messages(), st.lists(st.tuples(_texts, _texts), max_size=2), st.booleans())
+    def test_same_bytes(
+        self, message: Message, rejected: list[tuple[str, str]], repeated: bool
+    ) -> None:
+        """The bytes are json.dumps of the view (non-ASCII kept), "repeated" last when set."""
+        view = message_view(message, rejected)
+        if repeated:
+            view["repeated"] = True
+        expected = json.dumps(view, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        self.assertEqual(message_json(message, rejected, repeated=repeated), expected)
 
 
 class InboundViewTests(SynchronousTestCase):
