@@ -167,6 +167,7 @@ class SpService(MultiService):
             api_resource(self.gateway, self.metrics, keys, push=push),
             limits=self.http_limits(),
             log_formatter=access_log_line,
+            api=True,
         )
         http = listen_endpoint(self.http)
         self._web = StreamServerEndpointService(serverFromString(self.reactor, http), site)

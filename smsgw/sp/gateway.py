@@ -281,7 +281,7 @@ class Gateway(MultiService):
             external_id=request.external_id,
         )
         if self.metrics is not None:
-            self.metrics.accepted.labels(mode=str(request.mode)).inc()
+            self._metric(self.metrics.accepted, str(request.mode)).inc()
         if request.mode is Mode.ASYNC:
             # Answer first; the write commits in the background.
             self.store.add_message(message).addCallbacks(
@@ -440,11 +440,15 @@ class Gateway(MultiService):
             lambda f: Deferred.fromCoroutine(self._not_submitted(f, channel, group)),
             callbackArgs=(channel, group),
         )
-        recorded.addErrback(lambda f: self.log.failure("gateway: recording a SUBMIT failed", f))
+        recorded.addErrback(self._not_recorded)
+
+    def _not_recorded(self, failure: Failure) -> None:
+        self.log.failure("gateway: recording a SUBMIT failed", failure)
 
     def _submitted(
         self, result: SegmentResult, channel: IChannel, group: list[SegmentWork]
-    ) -> Deferred[None]:
+    ) -> None:
+        """Record a SUBMIT_RESP; its store write ends its own chain (one Deferred a SUBMIT)."""
         now = self.clock.seconds()
         if result.msg_ids or result.results:
             records = []
@@ -465,18 +469,16 @@ class Gateway(MultiService):
         # record commits (the segment stays ``submitting`` until then).
         self._release(channel, group)
 
-        def recorded(outcomes: Any) -> Any:
+        def recorded(outcomes: object) -> None:
             self._recorded(group)
-            return outcomes
-
-        def counted(outcomes: list[Any]) -> None:
-            if self.metrics is not None:
+            if isinstance(outcomes, Failure):
+                self._not_recorded(outcomes)
+            elif self.metrics is not None:
                 self._metric(self.metrics.submitted, channel.name, str(result.result)).inc(
                     len(group)
                 )
 
-        done: Deferred[None] = d.addBoth(recorded).addCallback(counted)
-        return done
+        d.addBoth(recorded)
 
     async def _not_submitted(
         self, failure: Failure, channel: IChannel, group: list[SegmentWork]

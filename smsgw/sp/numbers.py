@@ -170,6 +170,8 @@ def normalize_msisdn(text: str) -> str:
     :raises InvalidNumber: with the reason: not digits, a country code other
         than 86, wrong length, or not a 1[3-9] mobile segment.
     """
+    if _MOBILE.fullmatch(text):
+        return text  # already 11 national digits: the API's common case, and every re-check
     compact = _SEPARATORS.sub("", text)
     digits = compact[1:] if compact.startswith("+") else compact
     if not digits:
@@ -206,6 +208,8 @@ def normalize_recipient(text: str) -> str:
     :raises InvalidNumber: as :func:`normalize_msisdn` for a number that is
         neither; an international number of the wrong length says so.
     """
+    if _MOBILE.fullmatch(text):
+        return text  # as normalize_msisdn, without its work
     compact = _SEPARATORS.sub("", text)
     if compact.startswith("+"):
         digits = compact[1:]

@@ -35,6 +35,7 @@ from smsgw.web.jsonapi import (
     BearerAuthenticated,
     JsonError,
     JsonResource,
+    JsonText,
     query_arg,
     query_int,
     read_json,
@@ -43,7 +44,7 @@ from smsgw.web.jsonapi import (
     require_object,
 )
 from smsgw.web.openapi import OpenApiResource, sp_openapi
-from smsgw.web.views import inbound_view, message_view
+from smsgw.web.views import inbound_view, message_json, message_view
 
 _SMS_FIELDS = (
     "to", "content", "template", "params", "items", "report", "src_ext", "mode", "send_at",
@@ -168,9 +169,10 @@ class _Sms(JsonResource):
             accepted = await self.gateway.accept(send)
         except RequestError as e:
             raise JsonError(e.status, e.code, e.message, field=e.field) from None
-        body = message_view(accepted.message, accepted.rejected)
+        body = JsonText(
+            message_json(accepted.message, accepted.rejected, repeated=accepted.repeated)
+        )
         if accepted.repeated:
-            body["repeated"] = True
             return 200, body
         if send.mode is Mode.SYNC:
             return (200 if accepted.complete else 504), body

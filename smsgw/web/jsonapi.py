@@ -30,6 +30,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "JsonError",
     "JsonResource",
+    "JsonText",
     "NotFoundResource",
     "query_arg",
     "query_int",
@@ -113,6 +114,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: The request bodies' decoder: NaN and Infinity refused, ``1e400`` too.  One for all
+#: (``json.loads`` with these arguments would build a decoder per request).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -188,7 +194,7 @@ def read_json(
     except UnicodeDecodeError:
         raise JsonError(400, "bad_json", "the request body is not UTF-8") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError:
         # The decoder recurses per level: thousands of "[" exhaust the stack.
         raise JsonError(400, "bad_json", f"nested deeper than {max_depth} levels") from None
@@ -199,11 +205,15 @@ def read_json(
     return value
 
 
+class JsonText(bytes):
+    """A body already encoded as UTF-8 JSON: :func:`write_json` answers it as it is."""
+
+
 def write_json(request: Request, status: int, body: object) -> bytes:
     """Set *status* and the JSON Content-Type on *request*; return *body* encoded.
 
-    The body is UTF-8 JSON with non-ASCII text kept as is.  A 204 answer has
-    no body and no Content-Type.
+    The body is UTF-8 JSON with non-ASCII text kept as is (a :class:`JsonText`
+    is taken as encoded already).  A 204 answer has no body and no Content-Type.
 
     :raises ValueError: for a status outside 100..599 or a body that is not
         JSON-able (``NaN`` included); nothing is set then.
@@ -214,7 +224,10 @@ def write_json(request: Request, status: int, body: object) -> bytes:
     if status == 204:
         request.setResponseCode(status)
         return b""
-    encoded = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    if isinstance(body, JsonText):
+        encoded = bytes(body)
+    else:
+        encoded = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
     request.setResponseCode(status)
     request.setHeader(b"content-type", CONTENT_TYPE)
     return encoded
@@ -363,14 +376,7 @@ class JsonResource(Resource):
 
     def allowed_methods(self) -> list[str]:
         """The methods this resource has handlers for, sorted (``HEAD`` with ``GET``)."""
-        methods = {
-            name[len("json_") :]
-            for name in dir(self)
-            if name.startswith("json_") and name[len("json_") :].isupper()
-        }
-        if "GET" in methods:
-            methods.add("HEAD")
-        return sorted(methods)
+        return list(_handled_methods(type(self)))
 
     def render(self, request: Request) -> bytes | int:
         """Dispatch to the ``json_<METHOD>`` handler and answer JSON."""
@@ -445,6 +451,29 @@ class JsonResource(Resource):
         )
         error = JsonError(500, "internal", "internal server error")
         return write_json(request, error.status, error.to_json())
+
+
+#: Each JsonResource class's handled methods (see :func:`_handled_methods`).
+_METHODS: dict[type, tuple[str, ...]] = {}
+
+
+def _handled_methods(cls: type[JsonResource]) -> tuple[str, ...]:
+    """The methods *cls* has ``json_<METHOD>`` handlers for, sorted (``HEAD`` with ``GET``).
+
+    Per class, once: a ``dir()`` on every request costs more than the rest of the dispatch.
+    """
+    known = _METHODS.get(cls)
+    if known is not None:
+        return known
+    methods = {
+        name[len("json_") :]
+        for name in dir(cls)
+        if name.startswith("json_") and name[len("json_") :].isupper()
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    known = _METHODS[cls] = tuple(sorted(methods))
+    return known
 
 
 def _where(request: Request) -> tuple[str, str]:

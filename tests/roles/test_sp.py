@@ -21,6 +21,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from smsgw.config import ApiKeyConfig, Config
 from smsgw.roles.sp import SpService, UnsafeListen, check_listen
 from smsgw.store.interface import StoreClosed
+from smsgw.web.limits import ApiSite
 from tests.sp.test_channel import peek, within
 
 LOOPBACK = "tcp:0:interface=127.0.0.1"
@@ -84,6 +85,12 @@ class SpServiceTests(TestCase):
         )
         code, health = await self.call("GET", "/healthz")
         self.assertEqual((code, health["ok"]), (200, True))
+
+    def test_api_site(self) -> None:
+        """The SP API is served by an ApiSite (no form parsing, access lines at debug)."""
+        web = self.service._web
+        assert web is not None
+        self.assertIsInstance(web.factory.wrappedFactory, ApiSite)
 
     async def test_stop_closes_store(self) -> None:
         """stopService stops the simulator's listener and closes the store."""

@@ -18,13 +18,14 @@ from typing import Any
 
 import attrs
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from smsgw.config import parse_upstream_url
+from smsgw.metrics import Metrics
 from smsgw.protocols.cmpp import pdus as cp
 from smsgw.protocols.cmpp.codec import encode_report
 from smsgw.sp.callbacks import CallbackSender
@@ -601,6 +602,42 @@ class SubmitTests(SynchronousTestCase):
         accepted = self.successResultOf(d)
         self.assertFalse(accepted.complete)
         self.assertEqual(accepted.message.status, MessageStatus.SUBMITTING)
+
+
+class RecordSubmitTests(SynchronousTestCase):
+    """A SUBMIT_RESP's record: counted once stored; a failed one logged, its waiters told."""
+
+    def harness(self, store: MemoryStore) -> tuple[GatewayHarness, Metrics]:
+        metrics = Metrics()
+        return GatewayHarness(self, [FakeChannel("mobile")], store=store, metrics=metrics), metrics
+
+    def submitted(self, metrics: Metrics) -> float | None:
+        return metrics.registry.get_sample_value(
+            "smsgw_submitted_segments_total", {"channel": "mobile", "result": "0"}
+        )
+
+    def test_recorded_and_counted(self) -> None:
+        """A stored SUBMIT_RESP is counted, frees its slot and ends a sync request's wait."""
+        h, metrics = self.harness(MemoryStore())
+        d = h.accept(request(MOBILE, mode=Mode.SYNC))
+        h.channel["mobile"].answer_all()
+        self.assertTrue(self.successResultOf(d).complete)
+        self.assertEqual(self.submitted(metrics), 1.0)
+        self.assertEqual(h.gateway.in_flight["mobile"], 0)
+
+    def test_record_failed(self) -> None:
+        """A record that fails is logged and not counted; the slot is free, the wait ends."""
+        store = MemoryStore()
+        store.segment_submitted_many = (  # type: ignore[method-assign]
+            lambda *args, **kwargs: fail(RuntimeError("disk full"))
+        )
+        h, metrics = self.harness(store)
+        d = h.accept(request(MOBILE, mode=Mode.SYNC))
+        h.channel["mobile"].answer_all()
+        self.assertTrue(self.successResultOf(d).complete)
+        self.assertIsNone(self.submitted(metrics))
+        self.assertEqual(h.gateway.in_flight["mobile"], 0)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
 
 class MoTests(SynchronousTestCase):

@@ -16,7 +16,7 @@ from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, gatherResults
-from twisted.internet.task import deferLater
+from twisted.internet.task import Clock, deferLater
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
@@ -54,6 +54,7 @@ from smsgw.store.sqlite.segments import (
     _submitted_many,
     claim_query,
 )
+from smsgw.store.sqlite.store import PROCESS_BUSY_WINDOW_S, SqlStore
 from smsgw.store.writer import _Frames, _picklable
 from tests.store.test_contract import NOW, key, make_message
 
@@ -164,6 +165,12 @@ class SqliteTests(TestCase):
         return (await store._submit(_query, f"PRAGMA {name}"))[0][0]
 
     # -- set-up ------------------------------------------------------------
+
+    async def test_busy_window(self) -> None:
+        """A database process's store gathers calls made while it commits; a thread's does not."""
+        store = await self.open()
+        self.assertEqual(store.busy_window_s, PROCESS_BUSY_WINDOW_S if self.process else 0.0)
+        self.assertGreater(PROCESS_BUSY_WINDOW_S, 0.0)
 
     async def test_wal_and_pragmas(self) -> None:
         """The database is in WAL mode, synchronous FULL, with a busy timeout and foreign keys."""
@@ -684,3 +691,77 @@ class SharedStatementsTests(SynchronousTestCase):
         rows = self.conn.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
         pushes = self.conn.execute("SELECT COUNT(*) FROM callbacks").fetchone()[0]
         self.assertEqual((rows, pushes), (44, 44))
+
+
+class _FakeRunner:
+    """A runner that records what it is handed and answers only when told."""
+
+    def __init__(self) -> None:
+        self.handed: list[list[Job]] = []
+        self.is_busy = False
+        self.finished: Any = None
+        self.lost: Any = None
+
+    def busy(self) -> bool:
+        return self.is_busy
+
+    def hand(self, jobs: list[Job]) -> None:
+        self.handed.append(jobs)
+        self.is_busy = True
+
+    def answer(self, n: int) -> None:
+        """The oldest *n* jobs handed over are done, each answering its own position."""
+        self.is_busy = False
+        self.finished([(True, i) for i in range(n)], n)
+
+
+class BatcherTests(SynchronousTestCase):
+    """How SqlStore groups calls into what it hands to its runner (batch and busy windows)."""
+
+    def store(self, busy_window_s: float) -> tuple[SqlStore, _FakeRunner, Clock]:
+        runner, clock = _FakeRunner(), Clock()
+        store = SqlStore(
+            runner,  # type: ignore[arg-type]
+            clock,
+            batch_window_s=0.002,
+            busy_window_s=busy_window_s,
+        )
+        return store, runner, clock
+
+    def test_idle_runner_waits_batch_window(self) -> None:
+        """Calls made while the runner is idle go over together after batch_window_s."""
+        store, runner, clock = self.store(0.001)
+        first, second = store.queue_depth(), store.queue_depth()
+        clock.advance(0.0019)
+        self.assertEqual(runner.handed, [])
+        clock.advance(0.0001)
+        self.assertEqual([len(jobs) for jobs in runner.handed], [2])
+        runner.answer(2)
+        self.assertEqual((self.successResultOf(first), self.successResultOf(second)), (0, 1))
+
+    def test_busy_runner_waits_busy_window(self) -> None:
+        """Calls made while the runner is busy gather for busy_window_s, then go as one hand."""
+        store, runner, clock = self.store(0.001)
+        store.queue_depth()
+        clock.advance(0.002)
+        later = [store.queue_depth()]
+        clock.advance(0.0005)
+        later.append(store.queue_depth())
+        self.assertEqual(len(runner.handed), 1)
+        clock.advance(0.0005)
+        self.assertEqual([len(jobs) for jobs in runner.handed], [1, 2])
+        runner.answer(1)
+        self.assertNoResult(later[0])
+        runner.answer(2)
+        self.assertEqual([self.successResultOf(d) for d in later], [0, 1])
+
+    def test_no_busy_window(self) -> None:
+        """With busy_window_s 0 (a database thread) a busy runner is handed each turn's calls."""
+        store, runner, clock = self.store(0.0)
+        store.queue_depth()
+        clock.advance(0.002)
+        store.queue_depth()
+        clock.advance(0)
+        store.queue_depth()
+        clock.advance(0)
+        self.assertEqual([len(jobs) for jobs in runner.handed], [1, 1, 1])

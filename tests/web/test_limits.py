@@ -10,10 +10,12 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.testing import StringTransport
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
+from smsgw.web.jsonapi import access_log_line
 from smsgw.web.limits import ConnectionCaps, HttpLimits, limited_site
 from tests.clock import BoundedClock
 
@@ -145,3 +147,59 @@ class LoopbackTests(TestCase):
         for idle in flood[:10]:
             idle.transport.loseConnection()
             await idle.closed
+
+
+class _Args(Resource):
+    """Answers the request's ``args`` (what twisted.web parsed) as text."""
+
+    isLeaf = True
+
+    def render(self, request: Any) -> bytes:
+        return repr(sorted(request.args.items())).encode("ascii")
+
+
+_FORM_POST = (
+    b"POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b"
+)
+
+
+class ApiSiteTests(SynchronousTestCase):
+    """An ApiSite (the SP API's): no form parsing, and access-log lines at debug level."""
+
+    def post(self, api: bool) -> tuple[bytes, list[dict[str, Any]]]:
+        """One form POST through a limited_site; the answer and the events logged meanwhile."""
+        caps = limited_site(_Args(), reactor=BoundedClock(), log_formatter=access_log_line, api=api)
+        caps.doStart()
+        self.addCleanup(caps.doStop)
+        events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        protocol = caps.buildProtocol(_addr("10.0.0.1"))
+        transport = StringTransport()
+        protocol.makeConnection(transport)
+        protocol.dataReceived(_FORM_POST)
+        return transport.value(), events
+
+    def test_body_not_parsed_as_form(self) -> None:
+        """An ApiSite's request.args holds the query string only; a plain Site's the form too."""
+        answer, _ = self.post(api=True)
+        self.assertIn(b"[(b'q', [b'1'])]", answer)
+        answer, _ = self.post(api=False)
+        self.assertIn(b"[(b'a', [b'b']), (b'q', [b'1'])]", answer)
+
+    def test_access_log_at_debug(self) -> None:
+        """The access-log line is one debug event of smsgw.web.access, formatted as given."""
+        _, events = self.post(api=True)
+        access = [e for e in events if e.get("log_namespace") == "smsgw.web.access"]
+        self.assertEqual([e["log_level"] for e in access], [LogLevel.debug])
+        line = formatEvent(access[0])
+        self.assertIn('"POST /echo HTTP/1.1" 200', line)
+        self.assertNotIn("q=1", line)
+        self.assertEqual([e for e in events if "POST /echo" in formatEvent(e)], access)
+
+    def test_plain_site_logs_at_info(self) -> None:
+        """A plain Site (the other listeners) still writes its access-log line at info."""
+        _, events = self.post(api=False)
+        lines = [e for e in events if "POST /echo" in formatEvent(e)]
+        self.assertEqual([e["log_level"] for e in lines], [LogLevel.info])
