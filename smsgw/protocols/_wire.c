@@ -20,6 +20,9 @@
  *                 OP_REPEATED  item size, item mode, count size 1/2/4
  *                 OP_SIZED     length size 1/2/4
  *                 OP_CSTRING   maximum with the NUL, mode MODE_CSTR or MODE_TIME
+ *                 OP_EMPTY     the last op only: a trailing list (SMGP's TLVs) that the
+ *                              fast path takes only when absent: an empty tuple encodes
+ *                              to no bytes, and a body that ends before it decodes to ()
  *   header:     0 (no header), 1 (one uint32 sequence), 3 (three, a tuple), or
  *               2 (a uint32 PDU attribute, SMPP's command_status, then a
  *               uint32 sequence).
@@ -46,8 +49,9 @@
 #define OP_SIZED 3
 /* What wire.py expects of this module: raise it with every new op, mode or header kind,
  * so that a build left over from an older source is not used (wire.py checks it). */
-#define WIRE_ABI 2
+#define WIRE_ABI 3
 #define OP_CSTRING 4 /* C-Octet String: bytes up to a NUL, at most size with it */
+#define OP_EMPTY 5   /* a trailing list, taken only when empty (see above) */
 
 #define MODE_STRIP 0 /* Octets: NUL-padded, trailing NULs stripped */
 #define MODE_RAW 1   /* Raw: NUL-padded, never stripped */
@@ -298,7 +302,7 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
             PyErr_Format(PyExc_TypeError, "op %zd is not a 5-tuple", i);
             return -1;
         }
-        if (long_item(t, 0, OP_UINT, OP_CSTRING, &kind) < 0 ||
+        if (long_item(t, 0, OP_UINT, OP_EMPTY, &kind) < 0 ||
             long_item(t, 1, 0, (long)nattrs - 1, &attr) < 0 ||
             long_item(t, 2, 0, 1 << 20, &size) < 0 || long_item(t, 3, 0, 2, &mode) < 0 ||
             long_item(t, 4, 0, 4, &csize) < 0) {
@@ -325,6 +329,12 @@ program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
                 return -1;
             }
             fixed += 1; /* the NUL */
+        }
+        else if (kind == OP_EMPTY) {
+            if (i != nops - 1) {
+                PyErr_SetString(PyExc_ValueError, "an absent trailing list must be the last op");
+                return -1;
+            }
         }
         else {
             if (csize != 1 && csize != 2 && csize != 4) {
@@ -503,6 +513,11 @@ program_encode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
             size += n;
             break;
         }
+        case OP_EMPTY:
+            if (!PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) != 0) {
+                goto fallback; /* present: Python encodes it */
+            }
+            break;
         }
         vals[i] = v;
     }
@@ -558,6 +573,8 @@ program_encode(ProgramObject *self, PyObject *const *args, Py_ssize_t nargs,
             w += ints[i];
             *w++ = 0;
             break;
+        case OP_EMPTY:
+            break;
         }
     }
     return out;
@@ -604,6 +621,8 @@ decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail,
             pos += counts[i] + 1;
             break;
         }
+        case OP_EMPTY:
+            break; /* any byte left over is a list for Python to read */
         default:
             if (avail - pos < op->csize) {
                 *mismatch = 1;
@@ -652,6 +671,9 @@ decode_body(ProgramObject *self, const unsigned char *p, Py_ssize_t avail,
         case OP_CSTRING:
             v = PyBytes_FromStringAndSize((const char *)p + pos, counts[i]);
             pos += counts[i] + 1;
+            break;
+        case OP_EMPTY:
+            v = PyTuple_New(0);
             break;
         default: /* OP_SIZED */
             pos += op->csize;
@@ -1049,6 +1071,7 @@ PyInit__wire(void)
         PyModule_AddIntConstant(m, "OP_REPEATED", OP_REPEATED) < 0 ||
         PyModule_AddIntConstant(m, "OP_SIZED", OP_SIZED) < 0 ||
         PyModule_AddIntConstant(m, "OP_CSTRING", OP_CSTRING) < 0 ||
+        PyModule_AddIntConstant(m, "OP_EMPTY", OP_EMPTY) < 0 ||
         PyModule_AddIntConstant(m, "MODE_CSTR", MODE_CSTR) < 0 ||
         PyModule_AddIntConstant(m, "MODE_TIME", MODE_TIME) < 0 ||
         PyModule_AddIntConstant(m, "MODE_STRIP", MODE_STRIP) < 0 ||

@@ -54,6 +54,7 @@ from smsgw.protocols.fields import (
     ZeroPadded,
 )
 from smsgw.protocols.wirecheck import cstring, ctime, trailing, truncated
+from smsgw.protocols.wireshape import count_ok, header_mode, plain_slotted
 
 __all__ = [
     "ACCELERATED",
@@ -77,7 +78,7 @@ __all__ = [
 #: The C extension module when it is built and enabled; it has no type stubs.
 _accel: Any = None
 #: The ``ABI`` the C extension must declare (``WIRE_ABI`` in ``_wire.c``).
-ACCEL_ABI = 2
+ACCEL_ABI = 3
 
 
 def current_accel(module: Any) -> bool:
@@ -280,7 +281,7 @@ class _Compiler(Generic[T]):
                 args.append(values[a.name])
             else:
                 args.append(self.const(a.default))
-        if _plain_slotted(self.layout.cls):
+        if plain_slotted(self.layout.cls):
             if "_build" not in self.ns:
                 self.ns["_build"] = _slot_builder(self.layout.cls)
             return f"_build({', '.join(args)})"
@@ -614,24 +615,6 @@ class _Shape:
         return s
 
 
-#: ``object.__setattr__``, typed so that comparing a class's own with it type-checks.
-_OBJECT_SETATTR: object = object.__setattr__
-
-
-def _plain_slotted(cls: type) -> bool:
-    """Whether ``cls.__init__`` only stores its arguments into slots."""
-    return (
-        "__slots__" in cls.__dict__
-        and cls.__setattr__ is _OBJECT_SETATTR
-        and not hasattr(cls, "__attrs_post_init__")
-        and not hasattr(cls, "__attrs_pre_init__")
-        and all(
-            a.validator is None and a.converter is None and a.init and a.alias == a.name
-            for a in attrs.fields(cls)
-        )
-    )
-
-
 def _program(
     layout: Layout[T],
     module: Any = None,
@@ -645,7 +628,10 @@ def _program(
     subclasses, whose behaviour may differ; :class:`CTime` is one it knows),
     integer header sequence fields and one integer header attribute
     (SMPP's command_status), and plain slotted classes whose instances it can build by writing their
-    slots, as :func:`_slot_builder` does.  Custom codecs stay in Python.
+    slots, as :func:`_slot_builder` does.  Custom codecs stay in Python, but for
+    a last one whose codec says ``absent_when_empty`` (SMGP's TLV list: a tuple,
+    no bytes when empty): the C code takes a PDU whose value is ``()`` and a body
+    that ends before the field, and hands any other to Python.
 
     :param module: the extension module; :mod:`smsgw.protocols._wire` when
         it is in use.  Tests pass it, and other fallbacks, explicitly.
@@ -654,29 +640,33 @@ def _program(
     :param py_decode: likewise, :attr:`Layout.py_decode` by default.
     """
     accel = module if module is not None else _accel
-    if accel is None or not _plain_slotted(layout.cls):
+    if accel is None or not plain_slotted(layout.cls):
         return None
     hdr = layout.header
     if hdr is not None and layout.command_id is None:
         return None
-    header = 0 if hdr is None else _header_mode(hdr)
+    header = 0 if hdr is None else header_mode(hdr)
     if header is None:
         return None
     names = [a.name for a in attrs.fields(layout.cls)]
     index = {name: i for i, name in enumerate(names)}
     modes = {Octets: accel.MODE_STRIP, Raw: accel.MODE_RAW, ZeroPadded: accel.MODE_ZERO}
     ops = []
+    last = layout.fields[-1][0] if layout.fields else None
     for name, codec in layout.fields:
+        if name == last and getattr(codec, "absent_when_empty", False) is True:
+            ops.append((accel.OP_EMPTY, index[name], 0, 0, 0))
+            continue
         if type(codec) is Trailing:
             codec = codec.field  # the fast path sees it present; absent goes to Python
         if type(codec) is UInt and codec.size in (1, 2, 4, 8):
             ops.append((accel.OP_UINT, index[name], codec.size, int(codec.signed), 0))
         elif isinstance(codec, Octets) and type(codec) in modes:
             ops.append((accel.OP_OCTETS, index[name], codec.size, modes[type(codec)], 0))
-        elif type(codec) is Repeated and type(codec.item) in modes and _count_ok(codec.count):
+        elif type(codec) is Repeated and type(codec.item) in modes and count_ok(codec.count):
             mode = modes[type(codec.item)]
             ops.append((accel.OP_REPEATED, index[name], codec.item.size, mode, codec.count.size))
-        elif type(codec) is Sized and _count_ok(codec.length):
+        elif type(codec) is Sized and count_ok(codec.length):
             ops.append((accel.OP_SIZED, index[name], 0, 0, codec.length.size))
         elif type(codec) is COctets:
             ops.append((accel.OP_CSTRING, index[name], codec.max, accel.MODE_CSTR, 0))
@@ -710,22 +700,6 @@ def _program(
         return None
 
 
-def _header_mode(hdr: HeaderSpec) -> int | None:
-    """The C code's header mode for *hdr*, or ``None`` for a shape it does not know.
-
-    1: one uint32 sequence; 3: three (SGIP); 2: a uint32 PDU attribute, then
-    a uint32 sequence (SMPP's command_status and sequence_number).
-    """
-    shape = (hdr.code, hdr.sequence_exprs, len(hdr.attributes))
-    if shape == ("I", ("seq",), 0):
-        return 1
-    if shape == ("III", ("seq[0]", "seq[1]", "seq[2]"), 0):
-        return 3
-    if shape == ("II", ("seq",), 1):
-        return 2
-    return None
-
-
 def accelerate_codec(
     header: HeaderSpec,
     header_type: type,
@@ -748,17 +722,13 @@ def accelerate_codec(
     :param module: as for :func:`_program`.
     """
     accel = module if module is not None else _accel
-    mode = _header_mode(header)
+    mode = header_mode(header)
     if accel is None or mode is None:
         return None
     try:
         return accel.Codec(mode, header_type, tuple(programs), max_length, py_encode, py_decode)
     except (TypeError, ValueError):  # e.g. a header type that is not a plain tuple
         return None
-
-
-def _count_ok(count: UInt) -> bool:
-    return type(count) is UInt and not count.signed and count.size in (1, 2, 4)
 
 
 def _slot_builder(cls: type) -> Callable[..., Any]:

@@ -31,6 +31,7 @@ from smsgw.protocols.codec import Header, ProtocolCodec
 from smsgw.protocols.sgip import codec as sgip_codec
 from smsgw.protocols.smpp import pdus as smpp_pdus
 from smsgw.protocols.smpp.codec import SMPP34
+from smsgw.protocols.tlv import Tlv
 from smsgw.protocols.wire import COctets, CTime, Layout, Octets, Repeated, Sized, Trailing, UInt
 from tests.protocols import test_wire
 from tests.strategies import pdu_strategy, sequence_strategy
@@ -475,6 +476,79 @@ class SmppTests(SynchronousTestCase):
         self.assertEqual(len(frame), 16)
 
 
+def _tlv_layouts() -> list[tuple[ProtocolCodec, Layout]]:
+    """SMGP's layouts that end in the TLV list (Submit, Deliver, Forward, Forward_Resp)."""
+    return [
+        (codec, layout)
+        for codec in (smgp.SMGP30, smgp.SMGP13)
+        for layout in sorted(ACCEL[codec.name].ref.layouts.values(), key=lambda lay: lay.name)
+        if layout.fields and layout.fields[-1][0] == "tlvs"
+    ]
+
+
+_TLV_LISTS = st.one_of(
+    st.lists(
+        st.builds(Tlv, st.integers(0, 0xFFFF), st.binary(max_size=8)), min_size=1, max_size=3
+    ).map(tuple),
+    st.sampled_from([(), [], (Tlv(0x0002, b"\x01"),)]),
+)
+
+
+class AbsentListTests(SynchronousTestCase):
+    """A trailing list in C (SMGP's TLVs): taken when absent, Python's when present."""
+
+    skip = SKIP
+
+    def test_installed_layouts_accelerated(self) -> None:
+        """SMGP's Submit and Deliver get a C program although they end in TLVs."""
+        for codec, layout in _tlv_layouts():
+            self.assertIsNotNone(wire._program(layout, _wire), f"{codec.name} {layout.name}")
+        if wire.ACCELERATED:
+            self.assertTrue(smgp.SMGP30.layouts[smgp.Submit].accelerated)
+            self.assertTrue(smgp.SMGP30.layouts[smgp.Deliver].accelerated)
+
+    @given(st.data())
+    def test_same_as_python(self, data: st.DataObject) -> None:
+        """Any TLVs or none: Python's bytes and objects; the strict C takes only those without."""
+        for codec, layout in _tlv_layouts():
+            ref = ACCEL[codec.name].ref
+            with _pure():
+                bare = Layout(layout.cls, layout.fields[:-1], command_id=layout.command_id,
+                              header=layout.header)  # fmt: skip
+            pdu = data.draw(pdu_strategy(bare), label=layout.name)
+            pdu.tlvs = tlvs = data.draw(_TLV_LISTS, label="tlvs")
+            seq = data.draw(sequence_strategy(ref.header), label="seq")
+            frame = ref.encode(pdu, seq)
+            program = wire._program(layout, _wire)
+            strict = wire._program(layout, _wire, py_encode=_forbidden, py_decode=_forbidden)
+            self.assertEqual(program.encode(pdu, seq), frame)
+            self.assertEqual(codec.encode(pdu, seq), frame)
+            body = (frame, ref.header_size, len(frame))
+            expected = _outcome(layout.decode, *body)
+            self.assertEqual(expected[0], "returned")
+            self.assertEqual(_outcome(program.decode, *body), expected)
+            self.assertEqual(_outcome(codec.decode, frame), _outcome(ref.decode, frame))
+            if type(tlvs) is tuple and not tlvs:
+                self.assertEqual(strict.encode(pdu, seq), frame)
+                self.assertEqual(_outcome(strict.decode, *body), expected)
+            else:
+                self.assertRaises(FellBack, strict.encode, pdu, seq)
+                if tlvs:
+                    self.assertRaises(FellBack, strict.decode, *body)
+
+    @given(st.data())
+    def test_bad_values(self, data: st.DataObject) -> None:
+        """Doubtful TLV lists: the same bytes or the same EncodeError as Python."""
+        for codec, layout in _tlv_layouts():
+            ref = ACCEL[codec.name].ref
+            pdu = layout.cls()
+            pdu.tlvs = data.draw(st.one_of(_JUNK, st.just((None,)), st.just(iter(()))))
+            expected = _outcome(ref.encode, pdu, 1)
+            self.assertEqual(_outcome(codec.encode, pdu, 1), expected)
+            self.assertEqual(_outcome(wire._program(layout, _wire).encode, pdu, 1),
+                             _outcome(layout.encode, pdu, 1))  # fmt: skip
+
+
 class LayoutTests(SynchronousTestCase):
     """Stand-alone layouts (header-less records, every field kind) in C and Python."""
 
@@ -598,6 +672,7 @@ class ProgramTests(SynchronousTestCase):
             {"header_attr": 0},
             {"ops": ((_wire.OP_CSTRING, 0, 0, 0, 0),)},
             {"ops": ((_wire.OP_CSTRING, 0, 5, 2, 0),)},
+            {"ops": ((_wire.OP_EMPTY, 0, 0, 0, 0), (_wire.OP_SIZED, 1, 0, 0, 1))},
             {"command_id": 2**32},
             {"py_encode": None},
         ]

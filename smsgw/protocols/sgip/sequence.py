@@ -88,6 +88,10 @@ class SgipSequence:
         return (self.node_id, self._time, counter)
 
 
+#: The last ``(node id, time, "node-time-")`` :func:`format_message_id` wrote.
+_last_prefix: list[tuple[int, int, str]] = [(-1, -1, "")]
+
+
 def format_message_id(sequence: SequenceNumber) -> str:
     """The message id string ``node-time-counter`` of a Submit's sequence number.
 
@@ -98,10 +102,15 @@ def format_message_id(sequence: SequenceNumber) -> str:
     """
     if type(sequence) is tuple and len(sequence) == 3:
         node_id, when, counter = sequence
-        # One id per Submit and per Report: plain ints that fit take one test.
+        # One id per Submit and per Report: plain ints that fit take one test,
+        # and the ids of one second share their node-time prefix.
         if type(node_id) is int and type(when) is int and type(counter) is int:
             if not (node_id | when | counter) >> 32:
-                return f"{node_id}-{when:010d}-{counter}"
+                last_node, last_when, prefix = _last_prefix[0]
+                if last_node != node_id or last_when != when:
+                    prefix = f"{node_id}-{when:010d}-"
+                    _last_prefix[0] = (node_id, when, prefix)
+                return prefix + str(counter)
     if len(sequence) != 3:
         raise ValueError(f"a sequence number has 3 parts, got {len(sequence)}")
     for part in sequence:

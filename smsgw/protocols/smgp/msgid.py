@@ -121,6 +121,10 @@ def msg_id_from_hex(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
+#: The BCD byte of each two-digit number, 00 to 99.
+_BCD = [bytes.fromhex(f"{n:02d}") for n in range(100)]
+
+
 class MsgIdGenerator:
     """Issue MsgIDs for one SMGW code; the sequence wraps after 999999 to 0.
 
@@ -144,7 +148,7 @@ class MsgIdGenerator:
         self._clock = clock
         self._sequence = first_sequence
         self._minute = -1
-        self._prefix = ""
+        self._prefix = b""
 
     def __call__(self) -> bytes:
         """The next 10-byte MsgID, stamped with the clock's current minute."""
@@ -152,7 +156,8 @@ class MsgIdGenerator:
         if now != self._minute:
             b = datetime.fromtimestamp(now * 60, UTC).astimezone(BEIJING)
             self._minute = now
-            self._prefix = f"{self.smgw_code:06d}{b.month:02d}{b.day:02d}{b.hour:02d}{b.minute:02d}"
+            digits = f"{self.smgw_code:06d}{b.month:02d}{b.day:02d}{b.hour:02d}{b.minute:02d}"
+            self._prefix = bytes.fromhex(digits)
         seq = self._sequence
         self._sequence = seq + 1 if seq < MAX_SEQUENCE else 0
-        return bytes.fromhex(f"{self._prefix}{seq:06d}")
+        return self._prefix + _BCD[seq // 10_000] + _BCD[seq // 100 % 100] + _BCD[seq % 100]

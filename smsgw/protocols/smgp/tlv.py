@@ -10,6 +10,7 @@ width and type from the §10 table.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from smsgw.protocols.errors import EncodeError
 from smsgw.protocols.smgp.constants import Tag
@@ -81,6 +82,9 @@ class Tlvs(TlvList):
     __slots__ = ()
 
     tag_name = staticmethod(tag_name)
+    #: No TLV is no bytes, and most PDUs carry none: the C accelerator takes
+    #: those and hands any PDU with TLVs to Python (:func:`smsgw.protocols.wire._program`).
+    absent_when_empty: ClassVar[bool] = True
 
 
 _find = find_tlv

@@ -541,6 +541,14 @@ class MessageIdTests(SynchronousTestCase):
         """(hypothesis) format then parse gives the sequence number back."""
         self.assertEqual(parse_message_id(format_message_id(seq)), seq)
 
+    @given(st.lists(st.tuples(st.sampled_from([1, 3075512345]), st.sampled_from([0, 1120203225]),
+                              UINT32), min_size=1, max_size=6))  # fmt: skip
+    def test_shared_prefix(self, seqs: list[tuple[int, int, int]]) -> None:
+        """(hypothesis) ids in a row, sharing a node and time or not, are each spelled in full."""
+        for node_id, when, counter in seqs:
+            self.assertEqual(format_message_id((node_id, when, counter)),
+                             f"{node_id}-{when:010d}-{counter}")  # fmt: skip
+
     def test_bad_strings(self) -> None:
         """Anything else is a ValueError."""
         for text in ("", "1-2", "1-2-3-4", "a-b-c", "1--2", " 1-2-3", "1-2-3\n", "4294967296-1-1",

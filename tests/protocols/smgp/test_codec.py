@@ -387,6 +387,16 @@ class MsgIdTests(SynchronousTestCase):
         parts = msgid.unpack_msg_id(gen())
         self.assertEqual((parts.sequence, parts.minute), (0, 1))
 
+    @given(st.integers(0, msgid.MAX_SMGW_CODE), st.integers(0, msgid.MAX_SEQUENCE),
+           st.integers(0, 2**26))  # fmt: skip
+    def test_generator_digits(self, code: int, first: int, minute: int) -> None:
+        """(hypothesis) Each id is the code, Beijing MMDDhhmm and the 6-digit sequence, in BCD."""
+        gen = msgid.MsgIdGenerator(code, lambda: minute * 60.0, first_sequence=first)
+        b = datetime.fromtimestamp(minute * 60, BEIJING)
+        for seq in (first, (first + 1) % 1_000_000):
+            expected = f"{code:06d}{b.month:02d}{b.day:02d}{b.hour:02d}{b.minute:02d}{seq:06d}"
+            self.assertEqual(gen().hex(), expected)
+
     def test_generator_limits(self) -> None:
         """Codes and first sequences beyond 6 digits are refused."""
         self.assertRaises(ValueError, msgid.MsgIdGenerator, 10**6)
