@@ -42,18 +42,23 @@ def message_view(message: Message, rejected: Sequence[tuple[str, str]] = ()) -> 
         recipients.append(
             {"to": r.to, "channel": r.channel, "status": status, "segments": segments}
         )
-    body: dict[str, Any] = {
+    body = _head(message)
+    body["recipients"] = recipients
+    if rejected:
+        body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
+    return body
+
+
+def _head(message: Message) -> dict[str, Any]:
+    """The fields of a message's view before its recipients."""
+    return {
         "id": message.id,
         "status": str(message.status),
         "created_at": message.created_at,
         "mode": str(message.mode),
         "send_at": message.send_at,
         "external_id": message.external_id,
-        "recipients": recipients,
     }
-    if rejected:
-        body["rejected"] = [{"to": to, "error": why} for to, why in rejected]
-    return body
 
 
 def message_json(
@@ -76,16 +81,7 @@ def message_json(
                 f', "status": {_string(status)}, "segments": {_dumps(segments)}}}'
             )
         parts.append(f'{{"to": {_string(r.to)}, "channel": {_string(r.channel)}{tail}')
-    head = _dumps(
-        {
-            "id": message.id,
-            "status": str(message.status),
-            "created_at": message.created_at,
-            "mode": str(message.mode),
-            "send_at": message.send_at,
-            "external_id": message.external_id,
-        }
-    )
+    head = _dumps(_head(message))
     text = f'{head[:-1]}, "recipients": [{", ".join(parts)}]'
     if rejected:
         text += ', "rejected": ' + _dumps([{"to": to, "error": why} for to, why in rejected])
